@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Finding backend devices on the xen-backend bus without patching xenbus. */
+#ifndef XBQ_BACKEND_BUS_H
+#define XBQ_BACKEND_BUS_H
+
+#include <xen/xenbus.h>
+
+struct xbq_dev_id;
+
+int xbq_bus_init(void);
+void xbq_bus_exit(void);
+
+/* Parse a bus device name "TYPE-DOMID-DEVID"; false if it is not one. */
+bool xbq_bus_parse_name(const char *name, char *type, size_t type_cap,
+			u16 *domid, u32 *devid);
+
+/* Call @fn for every device on the bus until it returns non-zero. */
+int xbq_bus_for_each(int (*fn)(struct xenbus_device *xdev, void *arg),
+		     void *arg);
+
+/* The device "TYPE-DOMID-DEVID" with a reference held, or NULL. */
+struct xenbus_device *xbq_bus_find(const char *type, u16 domid, u32 devid);
+
+#endif /* XBQ_BACKEND_BUS_H */

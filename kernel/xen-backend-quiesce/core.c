@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The core of xen-backend-quiesce: finds a device, picks its kind's
+ * adapter, serialises the calls for one device, and checks what crosses
+ * the boundary (records out, records in).
+ */
+#include <linux/device.h>
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+
+#include "backend_bus.h"
+#include "xbq.h"
+#include "core.h"
+#include "xbq_api.h"
+
+/* The adapters built into this module, by kind. */
+static const struct xbq_kind_ops *const xbq_kinds[] = {
+#ifdef XBQ_HAVE_BLK
+	&xbq_blk_ops,
+#endif
+#ifdef XBQ_HAVE_NET
+	&xbq_net_ops,
+#endif
+	NULL
+};
+
+/*
+ * Per-device serialisation: a device's calls take the lock its id hashes
+ * to. Two devices may share a lock, which only costs parallelism; the lock
+ * cannot live in the device, which may be unbound and its driver unloaded
+ * between the calls of one handover.
+ */
+#define XBQ_LOCK_BITS	5
+static struct mutex xbq_dev_locks[1 << XBQ_LOCK_BITS];
+
+void xbq_core_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xbq_dev_locks); i++)
+		mutex_init(&xbq_dev_locks[i]);
+}
+
+static struct mutex *xbq_dev_lock(const struct xbq_dev_id *id)
+{
+	u32 key = (u32)id->kind << 16 ^ id->domid ^ hash_32(id->devid, 16);
+
+	return &xbq_dev_locks[hash_32(key, XBQ_LOCK_BITS)];
+}
+
+static const struct xbq_kind_ops *xbq_ops_by_kind(u16 kind)
+{
+	const struct xbq_kind_ops *const *ops;
+
+	for (ops = xbq_kinds; *ops; ops++)
+		if ((*ops)->kind == kind)
+			return *ops;
+	return NULL;
+}
+
+static const struct xbq_kind_ops *xbq_ops_by_type(const char *type)
+{
+	const struct xbq_kind_ops *const *ops;
+
+	for (ops = xbq_kinds; *ops; ops++)
+		if (!strcmp((*ops)->type, type))
+			return *ops;
+	return NULL;
+}
+
+const char *xbq_kind_name(u16 kind)
+{
+	switch (kind) {
+	case XEN_NCMIG_KIND_VBD:
+		return "vbd";
+	case XEN_NCMIG_KIND_VIF:
+		return "vif";
+	}
+	return "?";
+}
+EXPORT_SYMBOL_GPL(xbq_kind_name);
+
+struct xbq_list_ctx {
+	int domid;
+	struct xbq_dev_id *ids;
+	unsigned int max;
+	unsigned int nr;
+};
+
+static int xbq_list_one(struct xenbus_device *xdev, void *arg)
+{
+	struct xbq_list_ctx *ctx = arg;
+	const struct xbq_kind_ops *ops;
+	char type[16];
+	u16 domid;
+	u32 devid;
+
+	if (!xbq_bus_parse_name(dev_name(&xdev->dev), type, sizeof(type),
+				&domid, &devid))
+		return 0;
+	if (ctx->domid != XBQ_ALL_DOMAINS && domid != ctx->domid)
+		return 0;
+	ops = xbq_ops_by_type(type);
+	if (!ops)
+		return 0;
+	if (ctx->nr < ctx->max) {
+		ctx->ids[ctx->nr].kind = ops->kind;
+		ctx->ids[ctx->nr].domid = domid;
+		ctx->ids[ctx->nr].devid = devid;
+	}
+	ctx->nr++;
+	return 0;
+}
+
+static int xbq_id_cmp(const void *a, const void *b)
+{
+	const struct xbq_dev_id *x = a, *y = b;
+
+	if (x->domid != y->domid)
+		return x->domid < y->domid ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->devid != y->devid)
+		return x->devid < y->devid ? -1 : 1;
+	return 0;
+}
+
+int xbq_list(int domid, struct xbq_dev_id *ids, unsigned int max)
+{
+	struct xbq_list_ctx ctx = { .domid = domid, .ids = ids, .max = max };
+	int err;
+
+	err = xbq_bus_for_each(xbq_list_one, &ctx);
+	if (err)
+		return err;
+	sort(ids, min(ctx.nr, max), sizeof(*ids), xbq_id_cmp, NULL);
+	return min_t(unsigned int, ctx.nr, INT_MAX);
+}
+EXPORT_SYMBOL_GPL(xbq_list);
+
+/*
+ * Look the device up and lock it. Returns NULL, with @msg set, if it is
+ * gone or its kind has no adapter.
+ */
+static struct xenbus_device *xbq_get(const struct xbq_dev_id *id,
+				     const struct xbq_kind_ops **ops,
+				     struct xbq_msg *msg)
+{
+	struct xenbus_device *xdev;
+
+	*ops = xbq_ops_by_kind(id->kind);
+	if (!*ops) {
+		xbq_msg(msg, "d%u %s %u: no adapter for this kind", id->domid,
+			xbq_kind_name(id->kind), id->devid);
+		return NULL;
+	}
+	xdev = xbq_bus_find((*ops)->type, id->domid, id->devid);
+	if (!xdev) {
+		xbq_msg(msg, "d%u %s %u: no such backend device", id->domid,
+			(*ops)->type, id->devid);
+		return NULL;
+	}
+	mutex_lock(xbq_dev_lock(id));
+	return xdev;
+}
+
+static void xbq_put(const struct xbq_dev_id *id, struct xenbus_device *xdev)
+{
+	mutex_unlock(xbq_dev_lock(id));
+	put_device(&xdev->dev);
+}
+
+static int xbq_missing_op(const struct xbq_dev_id *id, const char *op,
+			  struct xbq_msg *msg)
+{
+	xbq_msg(msg, "d%u %s %u: adapter cannot %s", id->domid,
+		xbq_kind_name(id->kind), id->devid, op);
+	return -EOPNOTSUPP;
+}
+
+int xbq_quiesce(const struct xbq_dev_id *id, unsigned int timeout_ms,
+		u64 *drain_ns, struct xbq_msg *msg)
+{
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	int err;
+
+	xdev = xbq_get(id, &ops, msg);
+	if (!xdev)
+		return -ENODEV;
+	*drain_ns = 0;
+	if (ops->quiesce)
+		err = ops->quiesce(xdev, timeout_ms, drain_ns, msg);
+	else
+		err = xbq_missing_op(id, "quiesce", msg);
+	xbq_put(id, xdev);
+	return err;
+}
+EXPORT_SYMBOL_GPL(xbq_quiesce);
+
+int xbq_resume(const struct xbq_dev_id *id, struct xbq_msg *msg)
+{
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	int err;
+
+	xdev = xbq_get(id, &ops, msg);
+	if (!xdev)
+		return -ENODEV;
+	if (ops->resume)
+		err = ops->resume(xdev, msg);
+	else
+		err = xbq_missing_op(id, "resume", msg);
+	xbq_put(id, xdev);
+	return err;
+}
+EXPORT_SYMBOL_GPL(xbq_resume);
+
+/* Refuse to hand out a record that restore would refuse. */
+static int xbq_check_record(const struct xbq_dev_id *id, const void *rec,
+			    size_t len, struct xbq_msg *msg)
+{
+#ifdef XBQ_HAVE_SNAP
+	struct ncmig_snap_err serr = {};
+	struct ncmig_snap *snap;
+	int err;
+
+	snap = kvzalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
+	err = ncmig_snap_decode(rec, len, snap, &serr);
+	if (!err && (snap->kind != id->kind || snap->domid != id->domid ||
+		     snap->devid != id->devid)) {
+		serr.what = "record names another device";
+		err = -EINVAL;
+	}
+	kvfree(snap);
+	if (err)
+		xbq_msg(msg, "d%u %s %u: adapter made a bad record: %s (item %#x at %u)",
+			id->domid, xbq_kind_name(id->kind), id->devid,
+			serr.what ? serr.what : "?", serr.item, serr.offset);
+	return err;
+#else
+	xbq_msg(msg, "d%u %s %u: built without the snapshot codec", id->domid,
+		xbq_kind_name(id->kind), id->devid);
+	return -EOPNOTSUPP;
+#endif
+}
+
+int xbq_snapshot(const struct xbq_dev_id *id, void **rec, size_t *len,
+		 struct xbq_msg *msg)
+{
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	int err;
+
+	*rec = NULL;
+	*len = 0;
+	xdev = xbq_get(id, &ops, msg);
+	if (!xdev)
+		return -ENODEV;
+	if (ops->snapshot)
+		err = ops->snapshot(xdev, rec, len, msg);
+	else
+		err = xbq_missing_op(id, "snapshot", msg);
+	xbq_put(id, xdev);
+	if (!err && (!*rec || *len > XEN_NCMIG_RECORD_MAX)) {
+		xbq_msg(msg, "d%u %s %u: adapter made a record of %zu octets",
+			id->domid, xbq_kind_name(id->kind), id->devid, *len);
+		err = -EMSGSIZE;
+	}
+	if (!err)
+		err = xbq_check_record(id, *rec, *len, msg);
+	if (err) {
+		kvfree(*rec);
+		*rec = NULL;
+		*len = 0;
+	}
+	return err;
+}
+EXPORT_SYMBOL_GPL(xbq_snapshot);
+
+int xbq_release(const struct xbq_dev_id *id, struct xbq_msg *msg)
+{
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	int err;
+
+	xdev = xbq_get(id, &ops, msg);
+	if (!xdev)
+		return -ENODEV;
+	if (ops->release)
+		err = ops->release(xdev, msg);
+	else
+		err = xbq_missing_op(id, "release", msg);
+	xbq_put(id, xdev);
+	return err;
+}
+EXPORT_SYMBOL_GPL(xbq_release);
+
+int xbq_snap_load(u16 domid, const void *rec, size_t len,
+		  struct ncmig_snap **snap, struct xbq_dev_id *id,
+		  struct xbq_msg *msg)
+{
+#ifdef XBQ_HAVE_SNAP
+	struct ncmig_snap_err serr = {};
+	u16 kind = 0, rdomid = 0;
+	u32 devid = 0, rlen = 0;
+	struct ncmig_snap *s;
+	int err;
+
+	*snap = NULL;
+	/* Name the device in the error if the header is readable at all. */
+	ncmig_snap_peek(rec, len, &kind, &rdomid, &devid, &rlen);
+	s = kvzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	err = ncmig_snap_decode(rec, len, s, &serr);
+	if (err) {
+		xbq_msg(msg, "d%u %s %u: bad record: %s (item %#x at octet %u)",
+			domid, xbq_kind_name(kind), devid,
+			serr.what ? serr.what : "?", serr.item, serr.offset);
+		goto fail;
+	}
+	if (s->domid != domid) {
+		xbq_msg(msg, "d%u %s %u: record is for domain %u", domid,
+			xbq_kind_name(s->kind), s->devid, s->domid);
+		err = -EINVAL;
+		goto fail;
+	}
+	if (!xbq_ops_by_kind(s->kind)) {
+		xbq_msg(msg, "d%u %s %u: no adapter for this kind", domid,
+			xbq_kind_name(s->kind), s->devid);
+		err = -EOPNOTSUPP;
+		goto fail;
+	}
+	id->kind = s->kind;
+	id->domid = s->domid;
+	id->devid = s->devid;
+	*snap = s;
+	return 0;
+fail:
+	kvfree(s);
+	return err;
+#else
+	xbq_msg(msg, "d%u: built without the snapshot codec", domid);
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_GPL(xbq_snap_load);
+
+void xbq_snap_free(struct ncmig_snap *snap)
+{
+	kvfree(snap);
+}
+EXPORT_SYMBOL_GPL(xbq_snap_free);
+
+int xbq_attach(const struct ncmig_snap *snap, struct xbq_msg *msg)
+{
+	struct xbq_dev_id id = {
+		.kind = snap->kind, .domid = snap->domid, .devid = snap->devid,
+	};
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	int err;
+
+	xdev = xbq_get(&id, &ops, msg);
+	if (!xdev)
+		return -ENODEV;
+	if (ops->attach)
+		err = ops->attach(xdev, snap, msg);
+	else
+		err = xbq_missing_op(&id, "attach", msg);
+	xbq_put(&id, xdev);
+	return err;
+}
+EXPORT_SYMBOL_GPL(xbq_attach);
+
+int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
+	     char *nodename, size_t cap)
+{
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	struct xbq_msg msg;
+
+	memset(info, 0, sizeof(*info));
+	xdev = xbq_get(id, &ops, &msg);
+	if (!xdev)
+		return -ENODEV;
+	if (cap)
+		strscpy(nodename, xdev->nodename, cap);
+	info->state = xdev->state;
+	info->bound = !!READ_ONCE(xdev->dev.driver);
+	if (ops->info)
+		ops->info(xdev, info);
+	xbq_put(id, xdev);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(xbq_info);
