@@ -1,0 +1,26 @@
+#!/bin/sh
+# Run cmocka test binaries, show their output, and close with one line
+# "unit: N passed, N failed".  Exits non-zero if any test failed or any
+# binary died (a sanitizer report counts as one failure).
+set -u
+passed=0 failed=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for t in "$@"; do
+	echo "unit: $(basename "$t")"
+	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" -ne 0 ]; then
+		status=1
+		# Died before cmocka could count the failure (sanitizer, signal).
+		[ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+	fi
+done
+echo "unit: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && exit "$status"
+exit 1
