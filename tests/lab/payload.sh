@@ -1,0 +1,33 @@
+#!/bin/sh
+# Assemble $BUILD/payload/, the tree the lab mounts at /ncmig in dom0: our
+# modules, the patched backends, ncmigd, the guest tools and initramfs, the
+# scenarios and the dom0 side of the lab. Takes whatever exists; the
+# scenarios check for what they need.
+set -eu
+lab=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$lab/../.." && pwd)
+. "$repo/mk/kabi.sh"
+: "${BUILD:=$repo/build}" "${NCMIG_CACHE:=/var/cache/ncmig}"
+export KABI BUILD NCMIG_CACHE
+out=$BUILD/payload
+images=$("$lab/image/ensure.sh")
+
+make -s -C "$repo/tests/guest" BUILD="$BUILD" all
+"$repo/tests/guest/initramfs/build.sh" "$BUILD/guest/initramfs.cpio.gz" \
+	"$images/guest-mod" "$BUILD/guest"
+
+rm -rf "$out"
+mkdir -p "$out/modules" "$out/backends" "$out/bin" "$out/scenarios" "$out/guest"
+for ko in "$repo"/kernel/xen-ncmig/*.ko "$repo"/kernel/xen-backend-quiesce/*.ko; do
+	[ -f "$ko" ] && cp "$ko" "$out/modules/"
+done
+for ko in "$BUILD"/backends/*.ko; do
+	[ -f "$ko" ] && cp "$ko" "$out/backends/"
+done
+[ -x "$BUILD/user/ncmigd" ] && cp "$BUILD/user/ncmigd" "$out/bin/"
+cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$out/bin/"
+cp "$BUILD/guest/initramfs.cpio.gz" "$out/guest/"
+cp -R "$lab/dom0" "$out/dom0"
+cp "$lab"/scenarios/*.sh "$out/scenarios/" 2>/dev/null || true
+cd "$out" && find . -type f | sort >MANIFEST
+echo "payload: $out ($(wc -l <MANIFEST) files; modules: $(ls modules | tr '\n' ' ')backends: $(ls backends | tr '\n' ' ')ncmigd: $([ -x bin/ncmigd ] && echo yes || echo no))" >&2
