@@ -54,6 +54,7 @@ enum {
 	XEN_NCMIG_A_OWNER_PORTID,	/* u32: netlink port of the owner */
 	XEN_NCMIG_A_TIMESTAMP_NS,	/* u64: ktime_get_ns() of the step */
 	XEN_NCMIG_A_PAD,
+	XEN_NCMIG_A_MESSAGE,		/* string: why, in events */
 
 	__XEN_NCMIG_A_MAX,
 	XEN_NCMIG_A_MAX = __XEN_NCMIG_A_MAX - 1
@@ -73,6 +74,10 @@ enum {
 	XEN_NCMIG_DEV_A_DRAIN_NS,	/* u64: last quiesce's drain time */
 	XEN_NCMIG_DEV_A_DROPPED,	/* u32: packets dropped by quiesce */
 	XEN_NCMIG_DEV_A_PAD,
+	XEN_NCMIG_DEV_A_RELEASED,	/* u8: unbound by RELEASE */
+	XEN_NCMIG_DEV_A_START_NS,	/* u64: this device's step began */
+	XEN_NCMIG_DEV_A_DONE_NS,	/* u64: this device's step ended */
+	XEN_NCMIG_DEV_A_BLACKOUT_NS,	/* u64: quiesce start to attach done */
 
 	__XEN_NCMIG_DEV_A_MAX,
 	XEN_NCMIG_DEV_A_MAX = __XEN_NCMIG_DEV_A_MAX - 1
@@ -80,25 +85,42 @@ enum {
 
 enum {
 	XEN_NCMIG_CMD_UNSPEC,
-	/* dump; DOMID: one message per backend device of the domain */
+	/*
+	 * dump; [DOMID]: one message (DOMID, DEVICE) per backend device with
+	 * an adapter, of the domain or of every domain.
+	 */
 	XEN_NCMIG_CMD_DEV_GET,
 	/*
 	 * do; DOMID, TIMEOUT_MS, DEADLINE_MS: open the domain's session
 	 * (EBUSY if another socket holds it), stop and drain every device.
-	 * Replies with one DEVICE nest per device (DRAIN_NS set).
+	 * Replies with one DEVICE nest per device (DRAIN_NS, START_NS and
+	 * DONE_NS set). Without RELEASE or RESUME before DEADLINE_MS, or if
+	 * the socket closes first, the kernel resumes the devices itself.
 	 */
 	XEN_NCMIG_CMD_QUIESCE,
-	/* dump; DOMID: one RECORD per device of a quiesced session */
+	/* dump; DOMID: one message (DOMID, DEVICE, RECORD) per device */
 	XEN_NCMIG_CMD_SNAPSHOT,
 	/* do; DOMID: unbind the quiesced backends, write no xenstore node */
 	XEN_NCMIG_CMD_RELEASE,
-	/* do; DOMID, RECORD (one or more): attach backends from records */
+	/*
+	 * do; DOMID, RECORD (one or more): attach backends from records, all
+	 * validated before any is applied. Also accepted without a session
+	 * (a fresh restore); a device of the session still quiesced is
+	 * resumed in place. Replies with DEVICE nests (DONE_NS, BLACKOUT_NS).
+	 */
 	XEN_NCMIG_CMD_RESTORE,
 	/* do; DOMID: abort, resume the quiesced backends in place */
 	XEN_NCMIG_CMD_RESUME,
-	/* dump or do; [DOMID]: sessions and their state */
+	/*
+	 * dump or do (DOMID): DOMID, SESSION_STATE, OWNER_PORTID (0 once the
+	 * owner's socket closed), TIMESTAMP_NS (last step), DEADLINE_MS
+	 * (left, while quiesced) and a DEVICE nest per device.
+	 */
 	XEN_NCMIG_CMD_SESSION_GET,
-	/* notification on the "events" group: DOMID, EVENT, [ERRNO] */
+	/*
+	 * notification on the "events" group: DOMID, EVENT, SESSION_STATE,
+	 * TIMESTAMP_NS, [ERRNO], [MESSAGE]
+	 */
 	XEN_NCMIG_CMD_EVENT,
 
 	__XEN_NCMIG_CMD_MAX,

@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handover sessions, one per domain, owned by the netlink socket (port)
+ * that opened it with QUIESCE or RESTORE.
+ *
+ * Each device of a session is RUNNING, QUIESCED or RELEASED; the session's
+ * state follows from its devices: RELEASED if any is released, else
+ * QUIESCED if any is quiesced, else the session ends (NONE). RESTORING is
+ * the state while a RESTORE attaches.
+ *
+ * state     request or event           next      what happens
+ * --------  -------------------------  --------  ---------------------------
+ * NONE      QUIESCE                    QUIESCED  every device stopped and
+ *                                                drained; deadline armed
+ * NONE      QUIESCE fails on device k  NONE      devices before k resumed
+ * NONE      RESTORE                    NONE      fresh restore: every device
+ *                                                attached (RELEASED with the
+ *                                                failed ones, to retry)
+ * QUIESCED  SNAPSHOT                   QUIESCED  records out, nothing changes
+ * QUIESCED  RESUME                     NONE      resumed in place
+ * QUIESCED  RELEASE                    RELEASED  unbound, no xenstore write;
+ *                                                deadline disarmed. A device
+ *                                                that fails stays QUIESCED
+ * QUIESCED  owner closes, or deadline  NONE      the kernel resumes every
+ *                                                device: AUTO_RESUMED event
+ * RELEASED  RESTORE                    NONE      released devices attached,
+ *                                                quiesced ones resumed;
+ *                                                failed ones stay (retry)
+ * RELEASED  owner closes               RELEASED  devices still quiesced are
+ *                                                resumed; the session waits,
+ *                                                ownerless, for a RESTORE
+ *
+ * Every failure leaves each device running, quiesced (resumable) or
+ * released (restorable from its record): never half done. Any request
+ * from another port gets -EBUSY; an ownerless session is adopted by the
+ * next port that sends a request for it.
+ *
+ * One mutex serialises all sessions. A QUIESCE holds it while devices
+ * drain, bounded by NCMIG_TIMEOUT_MS_MAX per device; handovers of
+ * different domains therefore run one after the other.
+ */
+#include <linux/atomic.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "include/uapi/linux/xen_ncmig.h"
+#include "netlink.h"
+#include "session.h"
+#include "watchdog.h"
+
+#define CREATE_TRACE_POINTS
+#include "ncmig_trace.h"
+
+enum ncmig_dev_step {
+	NCMIG_DEV_RUNNING,
+	NCMIG_DEV_QUIESCED,
+	NCMIG_DEV_RELEASED,
+};
+
+struct ncmig_sess_dev {
+	struct xbq_dev_id id;
+	enum ncmig_dev_step step;
+	u64 drain_ns;
+	u64 quiesce_start_ns;	/* 0 in a fresh restore */
+	u64 start_ns;		/* last step */
+	u64 done_ns;
+};
+
+struct ncmig_session {
+	u16 domid;
+	u32 owner;		/* netlink portid; 0 once its socket closed */
+	u32 state;		/* enum xen_ncmig_session_state */
+	u64 step_ns;
+	u64 deadline_ns;	/* auto-resume after this; 0: none */
+	unsigned int resume_tries;
+	unsigned int nr;
+	struct ncmig_sess_dev devs[];
+};
+
+/* Auto-resume retries when a device refuses to resume. */
+#define NCMIG_RESUME_TRIES	5
+#define NCMIG_RESUME_RETRY_NS	NSEC_PER_SEC
+
+static DEFINE_MUTEX(ncmig_lock);
+static DEFINE_XARRAY(ncmig_sessions);	/* domid -> struct ncmig_session */
+static atomic_t ncmig_nr_sessions = ATOMIC_INIT(0);
+
+unsigned int ncmig_session_count(void)
+{
+	return atomic_read(&ncmig_nr_sessions);
+}
+
+static const char *const ncmig_step_names[] = {
+	[NCMIG_DEV_RUNNING] = "running",
+	[NCMIG_DEV_QUIESCED] = "quiesced",
+	[NCMIG_DEV_RELEASED] = "released",
+};
+
+static void ncmig_trace_dev(const struct ncmig_sess_dev *d, const char *step,
+			    int err)
+{
+	trace_ncmig_device(d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
+			   step, err, d->start_ns, d->done_ns);
+	pr_debug("d%u %s %u: %s err=%d took %llu ns, now %s\n", d->id.domid,
+		 xbq_kind_name(d->id.kind), d->id.devid, step, err,
+		 d->done_ns - d->start_ns, ncmig_step_names[d->step]);
+}
+
+static void ncmig_trace_session(const struct ncmig_session *s,
+				const char *step, int err)
+{
+	trace_ncmig_session(s->domid, step, s->state, err);
+	pr_debug("d%u: %s err=%d state=%u owner=%u\n", s->domid, step, err,
+		 s->state, s->owner);
+}
+
+static struct ncmig_session *ncmig_session_alloc(u16 domid, unsigned int nr)
+{
+	struct ncmig_session *s;
+
+	s = kzalloc(struct_size(s, devs, nr), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->domid = domid;
+	s->nr = nr;
+	return s;
+}
+
+static struct ncmig_report *ncmig_report_alloc(u16 domid, unsigned int nr)
+{
+	struct ncmig_report *rep;
+
+	rep = kzalloc(struct_size(rep, devs, nr), GFP_KERNEL);
+	if (rep)
+		rep->domid = domid;
+	return rep;
+}
+
+void ncmig_report_free(struct ncmig_report *rep)
+{
+	kfree(rep);
+}
+
+static void ncmig_report_dev(struct ncmig_report *rep,
+			     const struct ncmig_sess_dev *d)
+{
+	struct ncmig_report_dev *r = &rep->devs[rep->nr++];
+
+	r->id = d->id;
+	r->quiesced = d->step == NCMIG_DEV_QUIESCED;
+	r->released = d->step == NCMIG_DEV_RELEASED;
+	r->drain_ns = d->drain_ns;
+	r->start_ns = d->start_ns;
+	r->done_ns = d->done_ns;
+	if (d->step == NCMIG_DEV_RUNNING && d->quiesce_start_ns &&
+	    d->done_ns > d->quiesce_start_ns)
+		r->blackout_ns = d->done_ns - d->quiesce_start_ns;
+}
+
+static u32 ncmig_deadline_left_ms(const struct ncmig_session *s, u64 now)
+{
+	if (!s->deadline_ns || s->state != XEN_NCMIG_SESSION_QUIESCED)
+		return 0;
+	if (now >= s->deadline_ns)
+		return 0;
+	return div_u64(s->deadline_ns - now, NSEC_PER_MSEC);
+}
+
+static void ncmig_report_head(struct ncmig_report *rep,
+			      const struct ncmig_session *s)
+{
+	rep->state = s->state;
+	rep->owner = s->owner;
+	rep->step_ns = s->step_ns;
+	rep->deadline_left_ms = ncmig_deadline_left_ms(s, ktime_get_ns());
+}
+
+/*
+ * Recompute the state from the devices. Returns false once every device
+ * runs: the session is over.
+ */
+static bool ncmig_session_settle(struct ncmig_session *s)
+{
+	bool quiesced = false, released = false;
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		quiesced |= s->devs[i].step == NCMIG_DEV_QUIESCED;
+		released |= s->devs[i].step == NCMIG_DEV_RELEASED;
+	}
+	s->step_ns = ktime_get_ns();
+	if (released)
+		s->state = XEN_NCMIG_SESSION_RELEASED;
+	else if (quiesced)
+		s->state = XEN_NCMIG_SESSION_QUIESCED;
+	else
+		s->state = XEN_NCMIG_SESSION_NONE;
+	if (s->state != XEN_NCMIG_SESSION_QUIESCED)
+		s->deadline_ns = 0;
+	return s->state != XEN_NCMIG_SESSION_NONE;
+}
+
+static int ncmig_session_insert(struct ncmig_session *s)
+{
+	int err = xa_insert(&ncmig_sessions, s->domid, s, GFP_KERNEL);
+
+	if (!err)
+		atomic_inc(&ncmig_nr_sessions);
+	return err;
+}
+
+static void ncmig_session_end(struct ncmig_session *s)
+{
+	xa_erase(&ncmig_sessions, s->domid);
+	atomic_dec(&ncmig_nr_sessions);
+	kfree(s);
+}
+
+/* Check @portid may act on @s; adopt an ownerless session. */
+static int ncmig_session_claim(struct ncmig_session *s, u32 portid,
+			       struct xbq_msg *msg)
+{
+	if (s->owner == portid)
+		return 0;
+	if (!s->owner) {
+		pr_info("d%u: netlink port %u adopts the ownerless session\n",
+			s->domid, portid);
+		s->owner = portid;
+		return 0;
+	}
+	xbq_msg(msg, "d%u: handover session held by netlink port %u",
+		s->domid, s->owner);
+	return -EBUSY;
+}
+
+/* Look up @domid's session and claim it for @portid. */
+static struct ncmig_session *ncmig_session_lookup(u16 domid, u32 portid,
+						  int *err,
+						  struct xbq_msg *msg)
+{
+	struct ncmig_session *s = xa_load(&ncmig_sessions, domid);
+
+	if (!s) {
+		xbq_msg(msg, "d%u: no handover session", domid);
+		*err = -ENOENT;
+		return NULL;
+	}
+	*err = ncmig_session_claim(s, portid, msg);
+	return *err ? NULL : s;
+}
+
+static int ncmig_dev_resume(struct ncmig_sess_dev *d, struct xbq_msg *msg)
+{
+	int err;
+
+	d->start_ns = ktime_get_ns();
+	err = xbq_resume(&d->id, msg);
+	d->done_ns = ktime_get_ns();
+	if (!err)
+		d->step = NCMIG_DEV_RUNNING;
+	ncmig_trace_dev(d, "resume", err);
+	return err;
+}
+
+/*
+ * Resume every quiesced device of @s. Returns the first error, with
+ * @msg set from it; the other failures only go to the log.
+ */
+static int ncmig_resume_quiesced(struct ncmig_session *s, struct xbq_msg *msg)
+{
+	struct xbq_msg other;
+	unsigned int i;
+	int err = 0;
+
+	for (i = s->nr; i-- > 0;) {
+		struct ncmig_sess_dev *d = &s->devs[i];
+
+		if (d->step != NCMIG_DEV_QUIESCED)
+			continue;
+		if (ncmig_dev_resume(d, err ? &other : msg) && !err)
+			err = -EIO;
+	}
+	return err;
+}
+
+int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
+			  unsigned int deadline_ms, struct ncmig_report **rep,
+			  struct xbq_msg *msg)
+{
+	struct xbq_dev_id *ids = NULL;
+	struct ncmig_session *s;
+	struct ncmig_report *r;
+	struct xbq_msg undo;
+	int err, nr, i;
+
+	mutex_lock(&ncmig_lock);
+	s = xa_load(&ncmig_sessions, domid);
+	if (s) {
+		err = ncmig_session_claim(s, portid, msg);
+		if (!err) {
+			xbq_msg(msg, "d%u: already in a handover (state %u)",
+				domid, s->state);
+			err = -EALREADY;
+		}
+		goto out;
+	}
+
+	ids = kcalloc(NCMIG_SESSION_DEVS_MAX, sizeof(*ids), GFP_KERNEL);
+	if (!ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nr = xbq_list(domid, ids, NCMIG_SESSION_DEVS_MAX);
+	if (nr < 0) {
+		xbq_msg(msg, "d%u: cannot list backend devices", domid);
+		err = nr;
+		goto out;
+	}
+	if (nr > NCMIG_SESSION_DEVS_MAX) {
+		xbq_msg(msg, "d%u: %d backend devices, more than %u", domid, nr,
+			NCMIG_SESSION_DEVS_MAX);
+		err = -E2BIG;
+		goto out;
+	}
+
+	s = ncmig_session_alloc(domid, nr);
+	r = ncmig_report_alloc(domid, nr);
+	if (!s || !r)
+		goto nomem;
+	s->owner = portid;
+	if (ncmig_session_insert(s))
+		goto nomem;
+
+	for (i = 0; i < nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[i];
+
+		d->id = ids[i];
+		d->start_ns = ktime_get_ns();
+		d->quiesce_start_ns = d->start_ns;
+		err = xbq_quiesce(&d->id, timeout_ms, &d->drain_ns, msg);
+		d->done_ns = ktime_get_ns();
+		if (!err)
+			d->step = NCMIG_DEV_QUIESCED;
+		ncmig_trace_dev(d, "quiesce", err);
+		if (err)
+			break;
+	}
+	if (err) {
+		/* All or nothing: resume what this request quiesced. */
+		s->nr = i;
+		ncmig_resume_quiesced(s, &undo);
+		if (ncmig_session_settle(s)) {
+			/* A device refused to resume: leave it to RESUME. */
+			s->deadline_ns = ktime_get_ns();
+			ncmig_watchdog_kick();
+		} else {
+			ncmig_session_end(s);
+		}
+		ncmig_report_free(r);
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED,
+			       XEN_NCMIG_SESSION_NONE, err, msg->text);
+		goto out;
+	}
+
+	ncmig_session_settle(s);
+	if (!nr)
+		s->state = XEN_NCMIG_SESSION_QUIESCED;
+	s->deadline_ns = s->step_ns + (u64)deadline_ms * NSEC_PER_MSEC;
+	for (i = 0; i < nr; i++)
+		ncmig_report_dev(r, &s->devs[i]);
+	ncmig_report_head(r, s);
+	*rep = r;
+	ncmig_trace_session(s, "quiesce", 0);
+	ncmig_nl_event(domid, XEN_NCMIG_EVENT_QUIESCED, s->state, 0, NULL);
+	ncmig_watchdog_kick();
+	err = 0;
+	goto out;
+
+nomem:
+	kfree(s);
+	ncmig_report_free(r);
+	err = -ENOMEM;
+out:
+	mutex_unlock(&ncmig_lock);
+	kfree(ids);
+	return err;
+}
+
+int ncmig_session_snapshot(u16 domid, u32 portid, unsigned int idx,
+			   struct xbq_dev_id *id, void **rec, size_t *len,
+			   struct xbq_msg *msg)
+{
+	struct ncmig_session *s;
+	int err;
+
+	mutex_lock(&ncmig_lock);
+	s = ncmig_session_lookup(domid, portid, &err, msg);
+	if (!s)
+		goto out;
+	if (s->state != XEN_NCMIG_SESSION_QUIESCED) {
+		xbq_msg(msg, "d%u: SNAPSHOT needs a quiesced session (state %u)",
+			domid, s->state);
+		err = -EINVAL;
+		goto out;
+	}
+	if (idx >= s->nr) {
+		err = 1;
+		goto out;
+	}
+	*id = s->devs[idx].id;
+	err = xbq_snapshot(id, rec, len, msg);
+	ncmig_trace_session(s, "snapshot", err);
+out:
+	mutex_unlock(&ncmig_lock);
+	return err;
+}
+
+int ncmig_session_release(u16 domid, u32 portid, struct ncmig_report **rep,
+			  struct xbq_msg *msg)
+{
+	struct ncmig_session *s;
+	struct ncmig_report *r;
+	unsigned int i;
+	int err;
+
+	mutex_lock(&ncmig_lock);
+	s = ncmig_session_lookup(domid, portid, &err, msg);
+	if (!s)
+		goto out;
+	r = ncmig_report_alloc(domid, s->nr);
+	if (!r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[i];
+
+		if (d->step != NCMIG_DEV_QUIESCED)
+			continue;
+		d->start_ns = ktime_get_ns();
+		err = xbq_release(&d->id, msg);
+		d->done_ns = ktime_get_ns();
+		if (!err)
+			d->step = NCMIG_DEV_RELEASED;
+		ncmig_trace_dev(d, "release", err);
+		if (err)
+			break;
+		ncmig_report_dev(r, d);
+	}
+	if (!ncmig_session_settle(s)) {
+		/* Nothing was left to release: a session of no device. */
+		s->state = XEN_NCMIG_SESSION_RELEASED;
+	}
+	ncmig_trace_session(s, "release", err);
+	if (err) {
+		ncmig_report_free(r);
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
+			       msg->text);
+		goto out;
+	}
+	ncmig_report_head(r, s);
+	*rep = r;
+	ncmig_nl_event(domid, XEN_NCMIG_EVENT_RELEASED, s->state, 0, NULL);
+out:
+	mutex_unlock(&ncmig_lock);
+	return err;
+}
+
+static int ncmig_find_dev(const struct ncmig_session *s,
+			  const struct xbq_dev_id *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		if (s->devs[i].id.kind == id->kind &&
+		    s->devs[i].id.devid == id->devid)
+			return i;
+	return -1;
+}
+
+/* Validate every record before anything is applied. */
+static int ncmig_load_records(u16 domid, const struct ncmig_record *recs,
+			      unsigned int nr, struct ncmig_snap **snaps,
+			      struct xbq_dev_id *ids, struct xbq_msg *msg)
+{
+	unsigned int i, j;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		err = xbq_snap_load(domid, recs[i].data, recs[i].len,
+				    &snaps[i], &ids[i], msg);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++) {
+			if (ids[j].kind == ids[i].kind &&
+			    ids[j].devid == ids[i].devid) {
+				xbq_msg(msg, "d%u %s %u: two records for the device",
+					domid, xbq_kind_name(ids[i].kind),
+					ids[i].devid);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A session for a fresh restore: every device to attach is released. */
+static struct ncmig_session *ncmig_fresh_session(u16 domid, u32 portid,
+						 const struct xbq_dev_id *ids,
+						 unsigned int nr)
+{
+	struct ncmig_session *s = ncmig_session_alloc(domid, nr);
+	unsigned int i;
+
+	if (!s)
+		return NULL;
+	s->owner = portid;
+	s->state = XEN_NCMIG_SESSION_RELEASED;
+	for (i = 0; i < nr; i++) {
+		s->devs[i].id = ids[i];
+		s->devs[i].step = NCMIG_DEV_RELEASED;
+	}
+	if (ncmig_session_insert(s)) {
+		kfree(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Attach, or resume in place, the session's device @d from @snap. */
+static int ncmig_dev_restore(struct ncmig_sess_dev *d,
+			     const struct ncmig_snap *snap,
+			     struct xbq_msg *msg)
+{
+	int err;
+
+	if (d->step == NCMIG_DEV_QUIESCED)
+		return ncmig_dev_resume(d, msg);
+	d->start_ns = ktime_get_ns();
+	err = xbq_attach(snap, msg);
+	d->done_ns = ktime_get_ns();
+	if (!err)
+		d->step = NCMIG_DEV_RUNNING;
+	ncmig_trace_dev(d, "attach", err);
+	return err;
+}
+
+int ncmig_session_restore(u16 domid, u32 portid,
+			  const struct ncmig_record *recs, unsigned int nr,
+			  struct ncmig_report **rep, struct xbq_msg *msg)
+{
+	struct ncmig_snap **snaps = NULL;
+	struct xbq_dev_id *ids = NULL;
+	struct ncmig_report *r = NULL;
+	struct ncmig_session *s;
+	unsigned int i;
+	struct xbq_msg other;
+	int err, first = 0;
+
+	if (nr > NCMIG_RESTORE_RECORDS_MAX) {
+		xbq_msg(msg, "d%u: RESTORE takes at most %u records, not %u",
+			domid, NCMIG_RESTORE_RECORDS_MAX, nr);
+		return -E2BIG;
+	}
+	/* Zero-sized allocations are fine: a session may have no device. */
+	snaps = kcalloc(max(nr, 1U), sizeof(*snaps), GFP_KERNEL);
+	ids = kcalloc(max(nr, 1U), sizeof(*ids), GFP_KERNEL);
+	r = ncmig_report_alloc(domid, nr);
+	if (!snaps || !ids || !r) {
+		err = -ENOMEM;
+		goto free;
+	}
+	err = ncmig_load_records(domid, recs, nr, snaps, ids, msg);
+	if (err)
+		goto free;
+
+	mutex_lock(&ncmig_lock);
+	s = xa_load(&ncmig_sessions, domid);
+	if (!s && !nr) {
+		xbq_msg(msg, "d%u: RESTORE without a session needs records",
+			domid);
+		err = -EINVAL;
+		goto unlock;
+	}
+	if (!s) {
+		s = ncmig_fresh_session(domid, portid, ids, nr);
+		if (!s) {
+			err = -ENOMEM;
+			goto unlock;
+		}
+	} else {
+		err = ncmig_session_claim(s, portid, msg);
+		if (err)
+			goto unlock;
+		for (i = 0; i < nr; i++) {
+			if (ncmig_find_dev(s, &ids[i]) < 0) {
+				xbq_msg(msg, "d%u %s %u: not part of the session",
+					domid, xbq_kind_name(ids[i].kind),
+					ids[i].devid);
+				err = -EINVAL;
+				goto unlock;
+			}
+		}
+	}
+
+	s->state = XEN_NCMIG_SESSION_RESTORING;
+	ncmig_trace_session(s, "restore", 0);
+	for (i = 0; i < nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[ncmig_find_dev(s, &ids[i])];
+
+		/* A retry skips what an earlier RESTORE already attached. */
+		if (d->step != NCMIG_DEV_RUNNING) {
+			err = ncmig_dev_restore(d, snaps[i],
+						first ? &other : msg);
+			if (err && !first)
+				first = err;
+		}
+		ncmig_report_dev(r, d);
+	}
+	/* Without records: resume in place whatever is still quiesced. */
+	if (!nr && ncmig_resume_quiesced(s, msg))
+		first = -EIO;
+	err = first;
+
+	if (ncmig_session_settle(s)) {
+		if (!err) {
+			xbq_msg(msg, "d%u: released devices left without a record",
+				domid);
+			err = -EINVAL;
+		}
+		ncmig_trace_session(s, "restore", err);
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
+			       msg->text);
+	} else {
+		ncmig_trace_session(s, "restore", err);
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESTORED, s->state, 0,
+			       NULL);
+		ncmig_session_end(s);
+		s = NULL;
+	}
+	if (!err) {
+		if (s)
+			ncmig_report_head(r, s);
+		else
+			r->step_ns = ktime_get_ns();
+		*rep = r;
+		r = NULL;
+	}
+unlock:
+	mutex_unlock(&ncmig_lock);
+free:
+	if (snaps)
+		for (i = 0; i < nr; i++)
+			xbq_snap_free(snaps[i]);
+	kfree(snaps);
+	kfree(ids);
+	ncmig_report_free(r);
+	return err;
+}
+
+int ncmig_session_resume(u16 domid, u32 portid, struct ncmig_report **rep,
+			 struct xbq_msg *msg)
+{
+	struct ncmig_session *s;
+	struct ncmig_report *r;
+	unsigned int i;
+	int err;
+
+	mutex_lock(&ncmig_lock);
+	s = ncmig_session_lookup(domid, portid, &err, msg);
+	if (!s)
+		goto out;
+	if (s->state == XEN_NCMIG_SESSION_RELEASED) {
+		xbq_msg(msg, "d%u: devices already released: RESTORE them",
+			domid);
+		err = -EINVAL;
+		goto out;
+	}
+	r = ncmig_report_alloc(domid, s->nr);
+	if (!r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = ncmig_resume_quiesced(s, msg);
+	for (i = 0; i < s->nr; i++)
+		ncmig_report_dev(r, &s->devs[i]);
+	if (ncmig_session_settle(s)) {
+		ncmig_trace_session(s, "resume", err);
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
+			       msg->text);
+		ncmig_report_free(r);
+		goto out;
+	}
+	ncmig_trace_session(s, "resume", 0);
+	ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESUMED, s->state, 0, NULL);
+	ncmig_session_end(s);
+	r->step_ns = ktime_get_ns();
+	*rep = r;
+out:
+	mutex_unlock(&ncmig_lock);
+	return err;
+}
+
+int ncmig_session_get(unsigned int domid, struct ncmig_report **rep)
+{
+	unsigned long index = domid;
+	struct ncmig_session *s;
+	struct ncmig_report *r;
+	unsigned int i;
+	int err = 0;
+
+	mutex_lock(&ncmig_lock);
+	s = xa_find(&ncmig_sessions, &index, U16_MAX, XA_PRESENT);
+	if (!s) {
+		err = -ENOENT;
+		goto out;
+	}
+	r = ncmig_report_alloc(s->domid, s->nr);
+	if (!r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->nr; i++)
+		ncmig_report_dev(r, &s->devs[i]);
+	ncmig_report_head(r, s);
+	*rep = r;
+out:
+	mutex_unlock(&ncmig_lock);
+	return err;
+}
+
+static bool ncmig_has_quiesced(const struct ncmig_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		if (s->devs[i].step == NCMIG_DEV_QUIESCED)
+			return true;
+	return false;
+}
+
+/*
+ * The kernel resumes the quiesced devices of @s itself: its owner is gone
+ * or its time is up. Returns false if that ended the session.
+ */
+static bool ncmig_auto_resume(struct ncmig_session *s, const char *why)
+{
+	struct xbq_msg msg;
+	int err;
+
+	if (!ncmig_has_quiesced(s))
+		return true;
+	pr_warn("d%u: %s: resuming the quiesced backends\n", s->domid, why);
+	err = ncmig_resume_quiesced(s, &msg);
+	if (!ncmig_session_settle(s)) {
+		ncmig_trace_session(s, "auto-resume", 0);
+		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_AUTO_RESUMED, s->state,
+			       0, why);
+		ncmig_session_end(s);
+		return false;
+	}
+	ncmig_trace_session(s, "auto-resume", err);
+	if (err)
+		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
+			       msg.text);
+	if (s->state != XEN_NCMIG_SESSION_QUIESCED)
+		return true;
+	/* A device refused to resume: try again a few times, then give up. */
+	if (++s->resume_tries < NCMIG_RESUME_TRIES) {
+		s->deadline_ns = ktime_get_ns() + NCMIG_RESUME_RETRY_NS;
+	} else {
+		pr_err("d%u: backends still quiesced after %u tries\n",
+		       s->domid, s->resume_tries);
+		s->deadline_ns = 0;
+	}
+	return true;
+}
+
+static bool ncmig_port_in(u32 portid, const u32 *ports, unsigned int nr)
+{
+	while (nr--)
+		if (ports[nr] == portid)
+			return true;
+	return false;
+}
+
+/* Apply the watchdog's rules to @s. Returns false if @s ended. */
+static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
+			unsigned int nr_dead, u64 now)
+{
+	if (s->owner && ncmig_port_in(s->owner, dead, nr_dead)) {
+		pr_warn("d%u: netlink port %u, the session's owner, closed\n",
+			s->domid, s->owner);
+		s->owner = 0;
+		/* Released devices wait, ownerless, for a RESTORE. */
+		if (s->state == XEN_NCMIG_SESSION_RELEASED)
+			return ncmig_auto_resume(s, "owner closed its socket");
+	}
+	if (s->state != XEN_NCMIG_SESSION_QUIESCED || !s->deadline_ns)
+		return true;
+	if (!s->owner)
+		return ncmig_auto_resume(s, "owner closed its socket");
+	if (now >= s->deadline_ns)
+		return ncmig_auto_resume(s, "deadline passed");
+	return true;
+}
+
+u64 ncmig_session_watchdog(const u32 *dead, unsigned int nr_dead)
+{
+	struct ncmig_session *s;
+	unsigned long domid;
+	u64 now, left, next = 0;
+
+	mutex_lock(&ncmig_lock);
+	now = ktime_get_ns();
+	xa_for_each(&ncmig_sessions, domid, s) {
+		if (!ncmig_watch(s, dead, nr_dead, now))
+			continue;
+		if (s->state != XEN_NCMIG_SESSION_QUIESCED || !s->deadline_ns)
+			continue;
+		left = s->deadline_ns > now ? s->deadline_ns - now : 1;
+		if (!next || left < next)
+			next = left;
+	}
+	mutex_unlock(&ncmig_lock);
+	return next;
+}
+
+void ncmig_session_exit(void)
+{
+	struct ncmig_session *s;
+	struct xbq_msg msg;
+	unsigned long domid;
+
+	mutex_lock(&ncmig_lock);
+	xa_for_each(&ncmig_sessions, domid, s) {
+		ncmig_resume_quiesced(s, &msg);
+		if (ncmig_session_settle(s))
+			pr_err("d%u: unloading with backends still released or quiesced\n",
+			       s->domid);
+		ncmig_session_end(s);
+	}
+	mutex_unlock(&ncmig_lock);
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The watchdog: one delayed work that applies the session rules of
+ * session.c when a deadline comes due or an owner's socket closes.
+ *
+ * A closing socket is seen by the netlink notifier (NETLINK_URELEASE),
+ * which runs in the closing task and must not wait for the session lock,
+ * held for as long as a drain takes: it only queues the port and kicks the
+ * work. Every generic netlink socket of the initial namespace that closes
+ * passes through here, so ports are only queued while a session exists.
+ */
+#include <linux/list.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+
+#include "session.h"
+#include "watchdog.h"
+
+struct ncmig_dead_port {
+	struct list_head node;
+	u32 portid;
+};
+
+/* Dead ports handed to the session rules in one pass. */
+#define NCMIG_DEAD_BATCH	64
+
+static DEFINE_SPINLOCK(ncmig_wd_lock);
+static LIST_HEAD(ncmig_dead_ports);	/* under ncmig_wd_lock */
+static bool ncmig_wd_stopping;		/* under ncmig_wd_lock */
+
+static void ncmig_watchdog_run(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ncmig_wd_work, ncmig_watchdog_run);
+
+static void ncmig_watchdog_arm(unsigned long delay)
+{
+	spin_lock_bh(&ncmig_wd_lock);
+	if (!ncmig_wd_stopping)
+		mod_delayed_work(system_wq, &ncmig_wd_work, delay);
+	spin_unlock_bh(&ncmig_wd_lock);
+}
+
+void ncmig_watchdog_kick(void)
+{
+	ncmig_watchdog_arm(0);
+}
+
+static unsigned int ncmig_take_dead(u32 *ports, unsigned int max)
+{
+	struct ncmig_dead_port *dp, *tmp;
+	unsigned int nr = 0;
+
+	spin_lock_bh(&ncmig_wd_lock);
+	list_for_each_entry_safe(dp, tmp, &ncmig_dead_ports, node) {
+		if (nr == max)
+			break;
+		ports[nr++] = dp->portid;
+		list_del(&dp->node);
+		kfree(dp);
+	}
+	spin_unlock_bh(&ncmig_wd_lock);
+	return nr;
+}
+
+static void ncmig_watchdog_run(struct work_struct *work)
+{
+	u32 dead[NCMIG_DEAD_BATCH];
+	unsigned int nr;
+	u64 next;
+
+	do {
+		nr = ncmig_take_dead(dead, ARRAY_SIZE(dead));
+		next = ncmig_session_watchdog(dead, nr);
+	} while (nr == ARRAY_SIZE(dead));
+	if (next)
+		ncmig_watchdog_arm(nsecs_to_jiffies(next) + 1);
+}
+
+static int ncmig_netlink_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct ncmig_dead_port *dp;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net) || !ncmig_session_count())
+		return NOTIFY_DONE;
+	dp = kmalloc(sizeof(*dp), GFP_KERNEL);
+	if (!dp) {
+		/* The deadline still resumes the domain. */
+		pr_warn("lost the close of netlink port %u\n", n->portid);
+		return NOTIFY_DONE;
+	}
+	dp->portid = n->portid;
+	spin_lock_bh(&ncmig_wd_lock);
+	list_add_tail(&dp->node, &ncmig_dead_ports);
+	spin_unlock_bh(&ncmig_wd_lock);
+	ncmig_watchdog_kick();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ncmig_netlink_nb = {
+	.notifier_call = ncmig_netlink_event,
+};
+
+int ncmig_watchdog_init(void)
+{
+	return netlink_register_notifier(&ncmig_netlink_nb);
+}
+
+void ncmig_watchdog_exit(void)
+{
+	u32 dead[NCMIG_DEAD_BATCH];
+
+	netlink_unregister_notifier(&ncmig_netlink_nb);
+	spin_lock_bh(&ncmig_wd_lock);
+	ncmig_wd_stopping = true;
+	spin_unlock_bh(&ncmig_wd_lock);
+	cancel_delayed_work_sync(&ncmig_wd_work);
+	while (ncmig_take_dead(dead, ARRAY_SIZE(dead)))
+		;
+}

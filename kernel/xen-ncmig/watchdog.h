@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The watchdog that resumes a quiesced domain by itself when the session's
+ * owner closes its netlink socket or the session's deadline passes.
+ */
+#ifndef NCMIG_WATCHDOG_H
+#define NCMIG_WATCHDOG_H
+
+int ncmig_watchdog_init(void);
+void ncmig_watchdog_exit(void);
+
+/* Re-evaluate the sessions now (a deadline was armed or a socket closed). */
+void ncmig_watchdog_kick(void);
+
+#endif /* NCMIG_WATCHDOG_H */
