@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* ncmigd restore: put a stream's xenstore area (and backends) onto D. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backends.h"
+#include "commands.h"
+#include "json.h"
+#include "stream.h"
+#include "util.h"
+#include "xs_domain.h"
+
+static void restore_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
+		"                      [--no-backends] [--json]\n"
+		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
+		"  xenstore nodes under /local/domain/D with owner and ACL entries\n"
+		"  that named the saved domain rewritten to D.  Nodes that exist\n"
+		"  are left alone unless --overwrite.  Backend records go to the\n"
+		"  kernel unless --no-backends.\n");
+}
+
+static void report(bool json, const struct ncmig_stream *s,
+		   const struct ncmig_xs_restore *r, int backends)
+{
+	struct json j;
+
+	if (!json) {
+		printf("d%u: restored %zu xenstore nodes from d%u, %zu "
+		       "permission entries rewritten\n", r->to, r->nr_nodes,
+		       r->from, r->perms_rewritten);
+		if (r->nr_existing)
+			printf("d%u: left %zu existing nodes alone (first: %s; "
+			       "--overwrite replaces them)\n", r->to,
+			       r->nr_existing, r->existing);
+		printf("d%u: watches: %s\n", r->to,
+		       ncmig_watch_status_text(r->watches, false));
+		if (backends >= 0)
+			printf("d%u: backends: %d devices attached\n", r->to,
+			       backends);
+		else
+			printf("d%u: backends: skipped (%zu records in the "
+			       "stream)\n", r->to, s->nr_backends);
+		return;
+	}
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_kv_u64(&j, "domid", r->to);
+	json_kv_u64(&j, "saved_domid", r->from);
+	json_kv_u64(&j, "nodes", r->nr_nodes);
+	json_kv_u64(&j, "existing_left", r->nr_existing);
+	json_kv_u64(&j, "perms_rewritten", r->perms_rewritten);
+	json_kv_u64(&j, "tx_retries", r->tx_retries);
+	json_key(&j, "watches");
+	json_obj_begin(&j);
+	json_kv_bool(&j, "carried", r->watches == NCMIG_WATCHES_CARRIED);
+	json_kv_u64(&j, "count", r->nr_watches);
+	json_kv_str(&j, "detail", ncmig_watch_status_text(r->watches, false));
+	json_obj_end(&j);
+	json_key(&j, "backends");
+	if (backends >= 0)
+		json_u64(&j, (uint64_t)backends);
+	else
+		json_null(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "domid", required_argument, NULL, 'd' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ "overwrite", no_argument, NULL, 'O' },
+		{ "no-backends", no_argument, NULL, 'B' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *in = NULL;
+	bool json = false, overwrite = false, backends_wanted = true;
+	bool have_domid = false;
+	struct ncmig_stream_err err;
+	struct ncmig_xs_restore r;
+	struct ncmig_stream s;
+	struct ncmig_xs *x;
+	uint16_t domid = 0;
+	int c, fd = -1, ifd, rc, backends = -1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!ncmigd_parse_domid(optarg, &domid)) {
+				ncmigd_err("restore: bad domid \"%s\"", optarg);
+				return 2;
+			}
+			have_domid = true;
+			break;
+		case 'i':
+			in = optarg;
+			break;
+		case 'f':
+			if (!ncmigd_parse_fd(optarg, &fd)) {
+				ncmigd_err("restore: --fd %s is not an open fd",
+					   optarg);
+				return 2;
+			}
+			break;
+		case 'O':
+			overwrite = true;
+			break;
+		case 'B':
+			backends_wanted = false;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			restore_usage(stdout);
+			return 0;
+		default:
+			restore_usage(stderr);
+			return 2;
+		}
+	}
+	if (!have_domid || optind != argc || (in && fd >= 0)) {
+		restore_usage(stderr);
+		return 2;
+	}
+	ifd = ncmigd_open_stream(in, fd, false);
+	if (ifd < 0)
+		return 1;
+	/* Everything is validated before anything is applied. */
+	rc = ncmig_stream_read_fd(ifd, &s, &err);
+	ncmigd_close_stream(ifd, in);
+	if (rc) {
+		ncmigd_dom_err(domid, "rejected stream %s: %s",
+			       in ? in : "(fd)", err.msg[0] ? err.msg :
+			       strerror(-rc));
+		return 1;
+	}
+	if (s.nr_backends && backends_wanted) {
+		/* Refuse early rather than restore xenstore half-way. */
+		rc = ncmigd_backends_probe(domid);
+		if (rc < 0) {
+			ncmigd_dom_err(domid, "kernel backends: %s",
+				       strerror(-rc));
+			ncmig_stream_free(&s);
+			return 1;
+		}
+	}
+	x = ncmig_xs_open();
+	if (!x) {
+		ncmigd_err("cannot open xenstore: %s", strerror(errno));
+		ncmig_stream_free(&s);
+		return 1;
+	}
+	rc = ncmig_xs_restore(x, &s, domid, overwrite, &r);
+	ncmig_xs_close(x);
+	if (rc) {
+		ncmigd_dom_err(domid, "xenstore restore failed: %s",
+			       strerror(-rc));
+		ncmig_stream_free(&s);
+		return 1;
+	}
+	if (backends_wanted) {
+		backends = ncmigd_backends_restore(domid, &s);
+		if (backends < 0) {
+			ncmigd_dom_err(domid, "%zu backend records not attached: %s",
+				       s.nr_backends, strerror(-backends));
+			report(json, &s, &r, -1);
+			ncmig_stream_free(&s);
+			return 1;
+		}
+	}
+	report(json, &s, &r, backends);
+	ncmig_stream_free(&s);
+	return 0;
+}

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Reading an ncmig record stream (stream.h).  The whole stream is checked
+ * before the caller sees any of it: framing, checksums, every body, and
+ * the rules across records (DOMAIN first, END last, no duplicate nodes or
+ * devices, parents before children).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "le.h"
+#include "ncmig_snap.h"
+#include "stream.h"
+#include "xs_record.h"
+
+const char *ncmig_rec_type_name(uint32_t type)
+{
+	switch (type) {
+	case NCMIG_REC_END:
+		return "END";
+	case NCMIG_REC_XS_WATCH:
+		return "WATCH_DATA";
+	case NCMIG_REC_XS_NODE:
+		return "NODE_DATA";
+	case NCMIG_REC_DOMAIN:
+		return "DOMAIN";
+	case NCMIG_REC_BACKEND:
+		return "BACKEND";
+	}
+	return "unknown";
+}
+
+struct ncmig_xs_perm ncmig_xs_node_perm(const struct ncmig_xs_node *n,
+					uint16_t i)
+{
+	struct ncmig_xs_perm p = {
+		.perm = (char)n->perms[4 * i],
+		.domid = le16_ld(n->perms + 4 * i + 2),
+	};
+	return p;
+}
+
+void ncmig_stream_free(struct ncmig_stream *s)
+{
+	free(s->buf);
+	free(s->recs);
+	free(s->nodes);
+	free(s->watches);
+	free(s->backends);
+	memset(s, 0, sizeof(*s));
+}
+
+__attribute__((format(printf, 5, 6)))
+static int rec_fail(struct ncmig_stream_err *err, int rc, size_t idx,
+		    const struct ncmig_rec *r, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	if (!err)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	err->offset = r ? r->offset : 0;
+	err->type = r ? r->type : 0;
+	if (r)
+		snprintf(err->msg, sizeof(err->msg),
+			 "record %zu (%s, type %#x) at offset %llu: %s", idx,
+			 ncmig_rec_type_name(r->type), r->type,
+			 (unsigned long long)r->offset, what);
+	else
+		snprintf(err->msg, sizeof(err->msg), "stream header: %s",
+			 what);
+	return rc;
+}
+
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 16;
+	na = realloc(arr, *cap * size);
+	if (!na)
+		free(arr);
+	return na;
+}
+
+static bool all_zero(const unsigned char *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* Frame one record at @pos: bounds, reserved, padding, checksum. */
+static int frame(const unsigned char *buf, size_t len, size_t pos,
+		 size_t idx, struct ncmig_rec *r, size_t *next,
+		 struct ncmig_stream_err *err)
+{
+	uint32_t crc, want, reserved;
+	size_t padded;
+
+	r->offset = pos;
+	r->type = 0;
+	if (len - pos < NCMIG_REC_HDR_LEN)
+		return rec_fail(err, -EINVAL, idx, r,
+				"truncated: %zu octets left, record header needs %u",
+				len - pos, NCMIG_REC_HDR_LEN);
+	r->type = le32_ld(buf + pos);
+	r->len = le32_ld(buf + pos + 4);
+	want = le32_ld(buf + pos + 8);
+	reserved = le32_ld(buf + pos + 12);
+	if (r->len > NCMIG_REC_BODY_MAX)
+		return rec_fail(err, -E2BIG, idx, r,
+				"length %u over the limit of %u", r->len,
+				NCMIG_REC_BODY_MAX);
+	padded = ((size_t)r->len + NCMIG_REC_ALIGN - 1) &
+		 ~(size_t)(NCMIG_REC_ALIGN - 1);
+	if (len - pos - NCMIG_REC_HDR_LEN < padded)
+		return rec_fail(err, -EINVAL, idx, r,
+				"truncated: body of %u octets (padded %zu), %zu left",
+				r->len, padded, len - pos - NCMIG_REC_HDR_LEN);
+	if (reserved)
+		return rec_fail(err, -EINVAL, idx, r, "reserved field not zero");
+	r->body = buf + pos + NCMIG_REC_HDR_LEN;
+	{
+		unsigned char h[NCMIG_REC_HDR_LEN];
+
+		memcpy(h, buf + pos, sizeof(h));
+		le32_st(h + 8, 0);
+		crc = ncmig_crc32c(0, h, sizeof(h));
+		crc = ncmig_crc32c(crc, r->body, padded);
+	}
+	if (crc != want)
+		return rec_fail(err, -EBADMSG, idx, r,
+				"bad checksum (stored %#x, computed %#x)", want,
+				crc);
+	if (!all_zero(r->body + r->len, padded - r->len))
+		return rec_fail(err, -EINVAL, idx, r, "nonzero padding");
+	*next = pos + NCMIG_REC_HDR_LEN + padded;
+	return 0;
+}
+
+static int cmp_node_path(const void *a, const void *b)
+{
+	const struct ncmig_xs_node *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+/* No node twice; every node's parent (inside the home) came earlier. */
+static int check_tree(struct ncmig_stream *s, struct ncmig_stream_err *err)
+{
+	struct ncmig_xs_node *sorted;
+	size_t i;
+	int rc = 0;
+
+	if (!s->nr_nodes)
+		return 0;
+	sorted = malloc(s->nr_nodes * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, s->nodes, s->nr_nodes * sizeof(*sorted));
+	qsort(sorted, s->nr_nodes, sizeof(*sorted), cmp_node_path);
+	for (i = 0; i + 1 < s->nr_nodes && !rc; i++)
+		if (!strcmp(sorted[i].path, sorted[i + 1].path)) {
+			struct ncmig_rec r = {
+				.type = NCMIG_REC_XS_NODE,
+				.offset = sorted[i].offset > sorted[i + 1].offset ?
+					  sorted[i].offset : sorted[i + 1].offset,
+			};
+			rc = rec_fail(err, -EINVAL, 0, &r,
+				      "node \"%s\" appears twice",
+				      sorted[i].path);
+		}
+	for (i = 0; i < s->nr_nodes && !rc; i++) {
+		const struct ncmig_xs_node *n = &s->nodes[i], *found;
+		struct ncmig_xs_node key;
+		char parent[NCMIG_XS_PATH_MAX + 1];
+		const char *slash;
+
+		if (!n->path_len)
+			continue;
+		slash = strrchr(n->path, '/');
+		if (slash) {
+			memcpy(parent, n->path, (size_t)(slash - n->path));
+			parent[slash - n->path] = 0;
+		} else {
+			parent[0] = 0;
+		}
+		key.path = parent;
+		found = bsearch(&key, sorted, s->nr_nodes, sizeof(*sorted),
+				cmp_node_path);
+		/* A missing parent is fine (xenstored creates it); a late
+		 * one would have its permissions applied after the child's.
+		 */
+		if (found && found->offset > n->offset) {
+			struct ncmig_rec r = {
+				.type = NCMIG_REC_XS_NODE,
+				.offset = n->offset,
+			};
+			rc = rec_fail(err, -EINVAL, 0, &r,
+				      "node \"%s\" comes before its parent",
+				      n->path);
+		}
+	}
+	free(sorted);
+	return rc;
+}
+
+/* Record-specific checks; fills the stream's views. */
+static int take(struct ncmig_stream *s, size_t idx, const struct ncmig_rec *r,
+		struct ncmig_snap *snap, size_t *caps,
+		struct ncmig_stream_err *err)
+{
+	const char *why = NULL;
+	struct ncmig_snap_err serr = { 0 };
+	size_t i;
+	int rc;
+
+	if (idx == 0 && r->type != NCMIG_REC_DOMAIN)
+		return rec_fail(err, -EINVAL, idx, r,
+				"the first record must be DOMAIN");
+	switch (r->type) {
+	case NCMIG_REC_DOMAIN:
+		if (idx != 0)
+			return rec_fail(err, -EINVAL, idx, r,
+					"DOMAIN after the first record");
+		if (r->len != 8)
+			return rec_fail(err, -EINVAL, idx, r,
+					"length %u, DOMAIN is 8", r->len);
+		s->domid = le16_ld(r->body);
+		s->dom_flags = le32_ld(r->body + 4);
+		if (le16_ld(r->body + 2))
+			return rec_fail(err, -EINVAL, idx, r,
+					"padding not zero");
+		if (s->dom_flags & ~NCMIG_DOM_F_ALL)
+			return rec_fail(err, -EINVAL, idx, r,
+					"unknown flags %#x", s->dom_flags);
+		return 0;
+	case NCMIG_REC_XS_NODE:
+		if (!(s->dom_flags & NCMIG_DOM_F_XS_NODES))
+			return rec_fail(err, -EINVAL, idx, r,
+					"NODE_DATA but DOMAIN says no nodes were captured");
+		s->nodes = grow(s->nodes, s->nr_nodes, &caps[0],
+				sizeof(*s->nodes));
+		if (!s->nodes)
+			return -ENOMEM;
+		if (ncmig_xs_node_decode(r->body, r->len, &s->nodes[s->nr_nodes],
+					 &why))
+			return rec_fail(err, -EINVAL, idx, r, "%s", why);
+		s->nodes[s->nr_nodes++].offset = r->offset;
+		return 0;
+	case NCMIG_REC_XS_WATCH:
+		if (!(s->dom_flags & NCMIG_DOM_F_XS_WATCHES))
+			return rec_fail(err, -EINVAL, idx, r,
+					"WATCH_DATA but DOMAIN says no watches were captured");
+		s->watches = grow(s->watches, s->nr_watches, &caps[1],
+				  sizeof(*s->watches));
+		if (!s->watches)
+			return -ENOMEM;
+		if (ncmig_xs_watch_decode(r->body, r->len,
+					  &s->watches[s->nr_watches], &why))
+			return rec_fail(err, -EINVAL, idx, r, "%s", why);
+		s->watches[s->nr_watches++].offset = r->offset;
+		return 0;
+	case NCMIG_REC_BACKEND:
+		if (!(s->dom_flags & NCMIG_DOM_F_BACKENDS))
+			return rec_fail(err, -EINVAL, idx, r,
+					"BACKEND but DOMAIN says no backends were taken");
+		rc = ncmig_snap_decode(r->body, r->len, snap, &serr);
+		if (rc)
+			return rec_fail(err, rc, idx, r,
+					"snapshot record: %s (item %#x at record offset %u)",
+					serr.what, serr.item, serr.offset);
+		if (snap->domid != s->domid)
+			return rec_fail(err, -EINVAL, idx, r,
+					"snapshot of d%u in a stream of d%u",
+					snap->domid, s->domid);
+		for (i = 0; i < s->nr_backends; i++)
+			if (s->backends[i].kind == snap->kind &&
+			    s->backends[i].devid == snap->devid)
+				return rec_fail(err, -EINVAL, idx, r,
+						"second snapshot of device %u",
+						snap->devid);
+		s->backends = grow(s->backends, s->nr_backends, &caps[2],
+				   sizeof(*s->backends));
+		if (!s->backends)
+			return -ENOMEM;
+		s->backends[s->nr_backends++] = (struct ncmig_backend){
+			.rec = r->body, .len = r->len, .kind = snap->kind,
+			.domid = snap->domid, .devid = snap->devid,
+			.offset = r->offset,
+		};
+		return 0;
+	case NCMIG_REC_END:
+		if (r->len)
+			return rec_fail(err, -EINVAL, idx, r,
+					"END with a body of %u octets", r->len);
+		return 0;
+	}
+	if (!(r->type & NCMIG_REC_OPTIONAL))
+		return rec_fail(err, -EPROTO, idx, r,
+				"unknown mandatory record type");
+	s->nr_skipped++;
+	return 0;
+}
+
+static int parse_owned(struct ncmig_stream *s, struct ncmig_stream_err *err)
+{
+	struct ncmig_rec hdr = { 0 };
+	struct ncmig_snap *snap;
+	size_t pos, idx, caps[3] = { 0 }, rcap = 0;
+	bool ended = false;
+	int rc = 0;
+
+	if (s->len < NCMIG_STREAM_HDR_LEN)
+		return rec_fail(err, -EINVAL, 0, NULL,
+				"truncated: %zu octets, the header is %u",
+				s->len, NCMIG_STREAM_HDR_LEN);
+	if (memcmp(s->buf, NCMIG_STREAM_IDENT, 8))
+		return rec_fail(err, -EINVAL, 0, NULL,
+				"not an ncmig stream (bad ident)");
+	s->version = le32_ld(s->buf + 8);
+	s->flags = le32_ld(s->buf + 12);
+	if (s->version != NCMIG_STREAM_VERSION)
+		return rec_fail(err, -EPROTO, 0, NULL,
+				"unsupported version %u", s->version);
+	if (s->flags)
+		return rec_fail(err, -EINVAL, 0, NULL, "unknown flags %#x",
+				s->flags);
+	snap = malloc(sizeof(*snap));
+	if (!snap)
+		return -ENOMEM;
+	pos = NCMIG_STREAM_HDR_LEN;
+	for (idx = 0; !ended; idx++) {
+		struct ncmig_rec r = { 0 };
+		size_t next = pos;
+
+		if (pos == s->len) {
+			hdr.offset = pos;
+			rc = rec_fail(err, -EINVAL, idx, &hdr,
+				      "truncated: the stream ends without END");
+			break;
+		}
+		rc = frame(s->buf, s->len, pos, idx, &r, &next, err);
+		if (!rc)
+			rc = take(s, idx, &r, snap, caps, err);
+		if (rc)
+			break;
+		s->recs = grow(s->recs, s->nr_recs, &rcap, sizeof(*s->recs));
+		if (!s->recs) {
+			rc = -ENOMEM;
+			break;
+		}
+		s->recs[s->nr_recs++] = r;
+		ended = r.type == NCMIG_REC_END;
+		pos = next;
+	}
+	free(snap);
+	if (!rc && pos != s->len) {
+		hdr.offset = pos;
+		rc = rec_fail(err, -EINVAL, idx, &hdr,
+			      "%zu octets after END", s->len - pos);
+	}
+	if (!rc)
+		rc = check_tree(s, err);
+	return rc;
+}
+
+int ncmig_stream_parse(const void *buf, size_t len, struct ncmig_stream *s,
+		       struct ncmig_stream_err *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (len > NCMIG_STREAM_MAX)
+		return rec_fail(err, -E2BIG, 0, NULL,
+				"%zu octets, over the limit of %u", len,
+				NCMIG_STREAM_MAX);
+	s->buf = malloc(len ? len : 1);
+	if (!s->buf)
+		return -ENOMEM;
+	if (len)
+		memcpy(s->buf, buf, len);
+	s->len = len;
+	rc = parse_owned(s, err);
+	if (rc)
+		ncmig_stream_free(s);
+	return rc;
+}
+
+/* Read exactly @len octets; -ENODATA on a clean or early end of file. */
+static int read_all(int fd, unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Append @n octets read from @fd to the growing buffer. */
+static int fetch(int fd, unsigned char **buf, size_t *len, size_t *cap,
+		 size_t n)
+{
+	unsigned char *nb;
+	int rc;
+
+	if (*len + n > NCMIG_STREAM_MAX)
+		return -E2BIG;
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 4096;
+
+		while (c < *len + n)
+			c *= 2;
+		nb = realloc(*buf, c);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = c;
+	}
+	rc = read_all(fd, *buf + *len, n);
+	if (!rc)
+		*len += n;
+	return rc;
+}
+
+int ncmig_stream_read_fd(int fd, struct ncmig_stream *s,
+			 struct ncmig_stream_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0, idx = 0, padded;
+	struct ncmig_rec r = { 0 };
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (err)
+		memset(err, 0, sizeof(*err));
+	rc = fetch(fd, &buf, &len, &cap, NCMIG_STREAM_HDR_LEN);
+	if (!rc && memcmp(buf, NCMIG_STREAM_IDENT, 8))
+		rc = rec_fail(err, -EINVAL, 0, NULL,
+			      "not an ncmig stream (bad ident)");
+	for (; !rc; idx++) {
+		r.offset = len;
+		r.type = 0;
+		rc = fetch(fd, &buf, &len, &cap, NCMIG_REC_HDR_LEN);
+		if (rc)
+			break;
+		r.type = le32_ld(buf + r.offset);
+		r.len = le32_ld(buf + r.offset + 4);
+		if (r.len > NCMIG_REC_BODY_MAX) {
+			rc = rec_fail(err, -E2BIG, idx, &r,
+				      "length %u over the limit of %u", r.len,
+				      NCMIG_REC_BODY_MAX);
+			break;
+		}
+		padded = ((size_t)r.len + NCMIG_REC_ALIGN - 1) &
+			 ~(size_t)(NCMIG_REC_ALIGN - 1);
+		rc = fetch(fd, &buf, &len, &cap, padded);
+		if (!rc && r.type == NCMIG_REC_END)
+			break;
+	}
+	if (rc == -ENODATA)
+		rc = rec_fail(err, -EINVAL, idx, len > NCMIG_STREAM_HDR_LEN ? &r : NULL,
+			      "truncated: end of file after %zu octets", len);
+	else if (rc == -E2BIG && err && !err->msg[0])
+		rc = rec_fail(err, -E2BIG, idx, &r,
+			      "stream over the limit of %u octets",
+			      NCMIG_STREAM_MAX);
+	if (!rc)
+		rc = ncmig_stream_parse(buf, len, s, err);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void verr(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "ncmigd: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ncmigd_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr("", fmt, ap);
+	va_end(ap);
+}
+
+void ncmigd_dom_err(unsigned int domid, const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "d%u: ", domid);
+	va_start(ap, fmt);
+	verr(prefix, fmt, ap);
+	va_end(ap);
+}
+
+void ncmigd_dev_err(unsigned int domid, const char *kind, uint32_t devid,
+		    const char *fmt, ...)
+{
+	char prefix[64];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "d%u %s %u: ", domid, kind, devid);
+	va_start(ap, fmt);
+	verr(prefix, fmt, ap);
+	va_end(ap);
+}
+
+const char *ncmigd_kind_name(unsigned int kind)
+{
+	static char buf[24];
+
+	if (kind == 1)
+		return "vbd";
+	if (kind == 2)
+		return "vif";
+	snprintf(buf, sizeof(buf), "kind%u", kind);
+	return buf;
+}
+
+bool ncmigd_parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+bool ncmigd_parse_domid(const char *s, uint16_t *out)
+{
+	uint32_t v;
+
+	if (!ncmigd_parse_u32(s, &v) || v < 1 || v > NCMIGD_DOMID_MAX)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+bool ncmigd_parse_fd(const char *s, int *out)
+{
+	uint32_t v;
+
+	if (!ncmigd_parse_u32(s, &v) || v > INT32_MAX ||
+	    fcntl((int)v, F_GETFD) < 0)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+int ncmigd_open_stream(const char *path, int fd, bool for_write)
+{
+	int f;
+
+	if (fd >= 0)
+		return fd;
+	if (!path || !strcmp(path, "-"))
+		return for_write ? STDOUT_FILENO : STDIN_FILENO;
+	f = for_write ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0600) :
+			open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		ncmigd_err("%s: %s", path, strerror(errno));
+	return f;
+}
+
+void ncmigd_close_stream(int fd, const char *path)
+{
+	if (path && strcmp(path, "-") && fd > STDERR_FILENO)
+		close(fd);
+}

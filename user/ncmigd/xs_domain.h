@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * One domain's xenstore area as stream records: capture the whole
+ * /local/domain/<domid> subtree (values binary-safe, complete permission
+ * lists, paths relative to the home), and restore it onto a target
+ * domid, rewriting owner and ACL entries that named the old domid.
+ */
+#ifndef NCMIGD_XS_DOMAIN_H
+#define NCMIGD_XS_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+#include "xs_iface.h"
+
+/* What happened to the watches, for the report. */
+enum ncmig_watch_status {
+	NCMIG_WATCHES_CARRIED,		/* listed (save) / registered (restore) */
+	NCMIG_WATCHES_UNSUPPORTED,	/* this xenstored cannot do it */
+	NCMIG_WATCHES_NOT_IN_STREAM,	/* restore: the source could not list */
+};
+
+struct ncmig_xs_capture {
+	uint16_t domid;
+	size_t nr_nodes;
+	size_t value_bytes;
+	enum ncmig_watch_status watches;
+	size_t nr_watches;
+	unsigned int tx_retries;
+	/* NODE_DATA and WATCH_DATA bodies, in stream order. */
+	struct ncmig_xs_body {
+		uint32_t type;
+		unsigned char *body;
+		size_t len;
+	} *bodies;
+	size_t nr_bodies;
+};
+
+/*
+ * Read the domain's area in one transaction (retried on a race) into
+ * @c.  Watches are listed only when the xenstored offers it.
+ */
+int ncmig_xs_capture(struct ncmig_xs *x, uint16_t domid,
+		     struct ncmig_xs_capture *c);
+/* NCMIG_DOM_F_XS_* flags that describe @c for the DOMAIN record. */
+uint32_t ncmig_xs_capture_flags(const struct ncmig_xs_capture *c);
+/* Append @c's records to @w (after the DOMAIN record). */
+int ncmig_xs_capture_write(const struct ncmig_xs_capture *c,
+			   struct ncmig_writer *w);
+void ncmig_xs_capture_free(struct ncmig_xs_capture *c);
+
+struct ncmig_xs_restore {
+	uint16_t from, to;
+	size_t nr_nodes;
+	size_t nr_existing;	/* target nodes that already existed */
+	size_t perms_rewritten;	/* entries that named @from */
+	enum ncmig_watch_status watches;
+	size_t nr_watches;
+	unsigned int tx_retries;
+	char existing[128];	/* first node left alone */
+};
+
+/*
+ * Write @s's nodes under /local/domain/@to in one transaction, parents
+ * first, with permissions rewritten.  A node that already exists there
+ * is left alone (counted in nr_existing, the first named in r->existing)
+ * unless @overwrite.
+ */
+int ncmig_xs_restore(struct ncmig_xs *x, const struct ncmig_stream *s,
+		     uint16_t to, bool overwrite, struct ncmig_xs_restore *r);
+
+/* One line for people: why watches were or were not carried. */
+const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save);
+
+#endif /* NCMIGD_XS_DOMAIN_H */
