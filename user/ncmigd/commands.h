@@ -21,6 +21,17 @@
 	  "put a stream's xenstore area onto domain D")			\
 	X(inspect, cmd_inspect,						\
 	  "inspect FILE [--json]: validate a stream and list its records") \
+	X(handover, cmd_handover,					\
+	  "handover --domid D [--reload-modules] [--module-dir DIR] [--json]: "\
+	  "hand D's backends over without the frontends noticing")	\
+	X(status, cmd_status,						\
+	  "status [--domid D] [--json]: handover sessions and devices")	\
+	X(quiesce, cmd_quiesce,						\
+	  "quiesce --domid D [--deadline-ms N] [--hold-s S]: stop D's backends") \
+	X(resume, cmd_resume,						\
+	  "resume --domid D: abort a handover, resume in place")	\
+	X(monitor, cmd_monitor,						\
+	  "monitor [--count N] [--timeout-ms N] [--json]: print handover events") \
 	/* kernel-core verbs (handover, status) go here */
 
 #define NCMIGD_DECLARE(name, fn, help) int fn(int argc, char **argv);

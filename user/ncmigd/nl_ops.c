@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* One call per operation of the xen_ncmig family. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+
+#include "include/uapi/linux/xen_ncmig.h"
+#include "nl.h"
+
+/* Attributes laid out in a growing buffer, for nl_request(). */
+struct attrs {
+	unsigned char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put(struct attrs *a, uint16_t type, const void *data, size_t len)
+{
+	size_t need = MNL_ATTR_HDRLEN + MNL_ALIGN(len);
+	struct nlattr hdr;
+	unsigned char *p;
+
+	if (a->err)
+		return;
+	if (MNL_ATTR_HDRLEN + len > UINT16_MAX) {
+		a->err = -E2BIG;
+		return;
+	}
+	if (a->len + need > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+
+		while (cap < a->len + need)
+			cap *= 2;
+		p = realloc(a->p, cap);
+		if (!p) {
+			a->err = -ENOMEM;
+			return;
+		}
+		a->p = p;
+		a->cap = cap;
+	}
+	hdr.nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+	hdr.nla_type = type;
+	memcpy(a->p + a->len, &hdr, sizeof(hdr));
+	memcpy(a->p + a->len + MNL_ATTR_HDRLEN, data, len);
+	memset(a->p + a->len + MNL_ATTR_HDRLEN + len, 0,
+	       MNL_ALIGN(len) - len);
+	a->len += need;
+}
+
+static void put_u32(struct attrs *a, uint16_t type, uint32_t v)
+{
+	put(a, type, &v, sizeof(v));
+}
+
+static int send_attrs(struct nl_sock *nl, uint8_t cmd, bool dump,
+		      struct attrs *a, nl_msg_cb cb, void *arg,
+		      struct nl_status *st)
+{
+	int err = a->err;
+
+	if (err) {
+		st->err = err;
+		snprintf(st->msg, sizeof(st->msg), "cannot build the request");
+	} else {
+		err = nl_request(nl, cmd, dump, a->p, a->len, cb, arg, st);
+	}
+	free(a->p);
+	return err;
+}
+
+/* A do's single reply, parsed into the caller's struct. */
+static int reply_cb(const void *payload, size_t len, void *arg,
+		    struct nl_status *st)
+{
+	return nl_parse_reply(payload, len, arg, st->msg, sizeof(st->msg));
+}
+
+static int domid_do(struct nl_sock *nl, uint8_t cmd, uint16_t domid,
+		    struct nl_reply *r, struct nl_status *st)
+{
+	struct attrs a = { 0 };
+
+	put_u32(&a, XEN_NCMIG_A_DOMID, domid);
+	return send_attrs(nl, cmd, false, &a, reply_cb, r, st);
+}
+
+int nl_quiesce(struct nl_sock *nl, uint16_t domid, uint32_t timeout_ms,
+	       uint32_t deadline_ms, struct nl_reply *r, struct nl_status *st)
+{
+	struct attrs a = { 0 };
+
+	put_u32(&a, XEN_NCMIG_A_DOMID, domid);
+	if (timeout_ms)
+		put_u32(&a, XEN_NCMIG_A_TIMEOUT_MS, timeout_ms);
+	if (deadline_ms)
+		put_u32(&a, XEN_NCMIG_A_DEADLINE_MS, deadline_ms);
+	return send_attrs(nl, XEN_NCMIG_CMD_QUIESCE, false, &a, reply_cb, r,
+			  st);
+}
+
+int nl_release(struct nl_sock *nl, uint16_t domid, struct nl_reply *r,
+	       struct nl_status *st)
+{
+	return domid_do(nl, XEN_NCMIG_CMD_RELEASE, domid, r, st);
+}
+
+int nl_resume(struct nl_sock *nl, uint16_t domid, struct nl_reply *r,
+	      struct nl_status *st)
+{
+	return domid_do(nl, XEN_NCMIG_CMD_RESUME, domid, r, st);
+}
+
+int nl_restore(struct nl_sock *nl, uint16_t domid, const void *const *recs,
+	       const size_t *lens, unsigned int nr, struct nl_reply *r,
+	       struct nl_status *st)
+{
+	struct attrs a = { 0 };
+	unsigned int i;
+
+	put_u32(&a, XEN_NCMIG_A_DOMID, domid);
+	for (i = 0; i < nr; i++)
+		put(&a, XEN_NCMIG_A_RECORD, recs[i], lens[i]);
+	return send_attrs(nl, XEN_NCMIG_CMD_RESTORE, false, &a, reply_cb, r,
+			  st);
+}
+
+struct dump_ctx {
+	struct nl_reply *r;
+	nl_reply_cb reply_cb;
+	nl_record_cb record_cb;
+	void *arg;
+};
+
+static struct nl_reply *reply_alloc(struct nl_status *st)
+{
+	struct nl_reply *r = malloc(sizeof(*r));
+
+	if (!r) {
+		st->err = -ENOMEM;
+		snprintf(st->msg, sizeof(st->msg), "out of memory");
+	}
+	return r;
+}
+
+static int record_msg_cb(const void *payload, size_t len, void *arg,
+			 struct nl_status *st)
+{
+	struct dump_ctx *ctx = arg;
+	struct nl_reply *r = ctx->r;
+	int err;
+
+	err = nl_parse_reply(payload, len, r, st->msg, sizeof(st->msg));
+	if (err)
+		return err;
+	if (r->cmd != XEN_NCMIG_CMD_SNAPSHOT || !r->record ||
+	    r->nr_devs != 1) {
+		snprintf(st->msg, sizeof(st->msg),
+			 "SNAPSHOT message without one device and record");
+		return -EBADMSG;
+	}
+	return ctx->record_cb(r->devs[0].kind, r->devs[0].devid, r->record,
+			      r->record_len, ctx->arg);
+}
+
+int nl_snapshot(struct nl_sock *nl, uint16_t domid, nl_record_cb cb,
+		void *arg, struct nl_status *st)
+{
+	struct dump_ctx ctx = { .record_cb = cb, .arg = arg };
+	struct attrs a = { 0 };
+	int err;
+
+	ctx.r = reply_alloc(st);
+	if (!ctx.r)
+		return -ENOMEM;
+	put_u32(&a, XEN_NCMIG_A_DOMID, domid);
+	err = send_attrs(nl, XEN_NCMIG_CMD_SNAPSHOT, true, &a, record_msg_cb,
+			 &ctx, st);
+	free(ctx.r);
+	return err;
+}
+
+static int each_msg_cb(const void *payload, size_t len, void *arg,
+		       struct nl_status *st)
+{
+	struct dump_ctx *ctx = arg;
+	int err;
+
+	err = nl_parse_reply(payload, len, ctx->r, st->msg, sizeof(st->msg));
+	return err ? err : ctx->reply_cb(ctx->r, ctx->arg);
+}
+
+static int dump(struct nl_sock *nl, uint8_t cmd, int domid, nl_reply_cb cb,
+		void *arg, struct nl_status *st)
+{
+	struct dump_ctx ctx = { .reply_cb = cb, .arg = arg };
+	struct attrs a = { 0 };
+	int err;
+
+	ctx.r = reply_alloc(st);
+	if (!ctx.r)
+		return -ENOMEM;
+	if (domid >= 0)
+		put_u32(&a, XEN_NCMIG_A_DOMID, (uint32_t)domid);
+	err = send_attrs(nl, cmd, true, &a, each_msg_cb, &ctx, st);
+	free(ctx.r);
+	return err;
+}
+
+int nl_sessions(struct nl_sock *nl, nl_reply_cb cb, void *arg,
+		struct nl_status *st)
+{
+	return dump(nl, XEN_NCMIG_CMD_SESSION_GET, -1, cb, arg, st);
+}
+
+int nl_devices(struct nl_sock *nl, int domid, nl_reply_cb cb, void *arg,
+	       struct nl_status *st)
+{
+	return dump(nl, XEN_NCMIG_CMD_DEV_GET, domid, cb, arg, st);
+}
