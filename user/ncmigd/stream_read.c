@@ -54,6 +54,9 @@ void ncmig_stream_free(struct ncmig_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Type of a record whose header could not be read. */
+#define REC_TYPE_UNREAD 0xffffffffU
+
 __attribute__((format(printf, 5, 6)))
 static int rec_fail(struct ncmig_stream_err *err, int rc, size_t idx,
 		    const struct ncmig_rec *r, const char *fmt, ...)
@@ -68,7 +71,11 @@ static int rec_fail(struct ncmig_stream_err *err, int rc, size_t idx,
 	va_end(ap);
 	err->offset = r ? r->offset : 0;
 	err->type = r ? r->type : 0;
-	if (r)
+	if (r && r->type == REC_TYPE_UNREAD)
+		snprintf(err->msg, sizeof(err->msg),
+			 "record %zu at offset %llu: %s", idx,
+			 (unsigned long long)r->offset, what);
+	else if (r)
 		snprintf(err->msg, sizeof(err->msg),
 			 "record %zu (%s, type %#x) at offset %llu: %s", idx,
 			 ncmig_rec_type_name(r->type), r->type,
@@ -109,7 +116,7 @@ static int frame(const unsigned char *buf, size_t len, size_t pos,
 	size_t padded;
 
 	r->offset = pos;
-	r->type = 0;
+	r->type = REC_TYPE_UNREAD;
 	if (len - pos < NCMIG_REC_HDR_LEN)
 		return rec_fail(err, -EINVAL, idx, r,
 				"truncated: %zu octets left, record header needs %u",
@@ -347,6 +354,7 @@ static int parse_owned(struct ncmig_stream *s, struct ncmig_stream_err *err)
 
 		if (pos == s->len) {
 			hdr.offset = pos;
+			hdr.type = REC_TYPE_UNREAD;
 			rc = rec_fail(err, -EINVAL, idx, &hdr,
 				      "truncated: the stream ends without END");
 			break;
@@ -368,6 +376,7 @@ static int parse_owned(struct ncmig_stream *s, struct ncmig_stream_err *err)
 	free(snap);
 	if (!rc && pos != s->len) {
 		hdr.offset = pos;
+		hdr.type = REC_TYPE_UNREAD;
 		rc = rec_fail(err, -EINVAL, idx, &hdr,
 			      "%zu octets after END", s->len - pos);
 	}
@@ -461,7 +470,7 @@ int ncmig_stream_read_fd(int fd, struct ncmig_stream *s,
 			      "not an ncmig stream (bad ident)");
 	for (; !rc; idx++) {
 		r.offset = len;
-		r.type = 0;
+		r.type = REC_TYPE_UNREAD;
 		rc = fetch(fd, &buf, &len, &cap, NCMIG_REC_HDR_LEN);
 		if (rc)
 			break;

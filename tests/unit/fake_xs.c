@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_xs.h"
+
+#define MAX_NODES 4096
+#define MAX_WATCHES 64
+
+struct fnode {
+	char *path;
+	unsigned char *val;
+	unsigned int len;
+	struct ncmig_xs_perm perms[8];
+	unsigned int nperms;
+};
+
+struct store {
+	struct fnode n[MAX_NODES];
+	unsigned int nr;
+};
+
+struct fake {
+	struct ncmig_xs x;
+	struct store main, tx;
+	bool in_tx;
+	unsigned int fail_commits;
+	bool watches_on;
+	unsigned int writes, tx_writes;
+	struct {
+		unsigned int domid;
+		char text[256];
+	} w[MAX_WATCHES];
+	unsigned int nr_w;
+};
+
+static struct fake *F(struct ncmig_xs *x)
+{
+	return (struct fake *)x;
+}
+
+static struct store *cur(struct ncmig_xs *x)
+{
+	return F(x)->in_tx ? &F(x)->tx : &F(x)->main;
+}
+
+static struct fnode *find(struct store *s, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		if (!strcmp(s->n[i].path, path))
+			return &s->n[i];
+	return NULL;
+}
+
+static void clear(struct store *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		free(s->n[i].path);
+		free(s->n[i].val);
+	}
+	s->nr = 0;
+}
+
+static void copy(struct store *d, const struct store *s)
+{
+	unsigned int i;
+
+	clear(d);
+	for (i = 0; i < s->nr; i++) {
+		d->n[i] = s->n[i];
+		d->n[i].path = strdup(s->n[i].path);
+		d->n[i].val = malloc(s->n[i].len + 1);
+		memcpy(d->n[i].val, s->n[i].val, s->n[i].len + 1);
+	}
+	d->nr = s->nr;
+}
+
+/* Create @path (and missing parents, inheriting perms) if absent. */
+static struct fnode *make(struct store *s, const char *path)
+{
+	struct fnode *n = find(s, path), *parent = NULL;
+	char *up;
+
+	if (n)
+		return n;
+	up = strdup(path);
+	if (strrchr(up, '/') && strrchr(up, '/') != up) {
+		*strrchr(up, '/') = 0;
+		parent = make(s, up);
+	}
+	free(up);
+	if (s->nr == MAX_NODES)
+		abort();
+	n = &s->n[s->nr++];
+	memset(n, 0, sizeof(*n));
+	n->path = strdup(path);
+	n->val = calloc(1, 1);
+	if (parent) {
+		memcpy(n->perms, parent->perms, sizeof(n->perms));
+		n->nperms = parent->nperms;
+	} else {
+		n->perms[0].perm = 'n';
+		n->nperms = 1;
+	}
+	return n;
+}
+
+static int f_directory(struct ncmig_xs *x, const char *path, char ***names,
+		       unsigned int *num)
+{
+	struct store *s = cur(x);
+	size_t pl = strlen(path), total = 0;
+	unsigned int i, k = 0;
+	char **arr, *p;
+
+	if (!find(s, path))
+		return -ENOENT;
+	for (i = 0; i < s->nr; i++) {
+		const char *q = s->n[i].path;
+
+		if (!strncmp(q, path, pl) && q[pl] == '/' &&
+		    !strchr(q + pl + 1, '/')) {
+			k++;
+			total += strlen(q + pl + 1) + 1;
+		}
+	}
+	arr = malloc(k * sizeof(char *) + total + 1);
+	p = (char *)(arr + k);
+	k = 0;
+	for (i = 0; i < s->nr; i++) {
+		const char *q = s->n[i].path;
+
+		if (!strncmp(q, path, pl) && q[pl] == '/' &&
+		    !strchr(q + pl + 1, '/')) {
+			arr[k++] = p;
+			strcpy(p, q + pl + 1);
+			p += strlen(p) + 1;
+		}
+	}
+	*names = arr;
+	*num = k;
+	return 0;
+}
+
+static int f_read(struct ncmig_xs *x, const char *path, void **val,
+		  unsigned int *len)
+{
+	struct fnode *n = find(cur(x), path);
+
+	if (!n)
+		return -ENOENT;
+	*val = malloc(n->len + 1);
+	memcpy(*val, n->val, n->len + 1);
+	*len = n->len;
+	return 0;
+}
+
+static int f_write(struct ncmig_xs *x, const char *path, const void *val,
+		   unsigned int len)
+{
+	struct fnode *n = make(cur(x), path);
+
+	free(n->val);
+	n->val = malloc(len + 1);
+	memcpy(n->val, val, len);
+	n->val[len] = 0;
+	n->len = len;
+	if (F(x)->in_tx)
+		F(x)->tx_writes++;
+	else
+		F(x)->writes++;
+	return 0;
+}
+
+static int f_get_perms(struct ncmig_xs *x, const char *path,
+		       struct ncmig_xs_perm **perms, unsigned int *num)
+{
+	struct fnode *n = find(cur(x), path);
+
+	if (!n)
+		return -ENOENT;
+	*perms = malloc(sizeof(n->perms));
+	memcpy(*perms, n->perms, sizeof(n->perms));
+	*num = n->nperms;
+	return 0;
+}
+
+static int f_set_perms(struct ncmig_xs *x, const char *path,
+		       const struct ncmig_xs_perm *perms, unsigned int num)
+{
+	struct fnode *n = find(cur(x), path);
+
+	if (!n)
+		return -ENOENT;
+	if (num > 8 || num < 1)
+		return -EINVAL;
+	memcpy(n->perms, perms, num * sizeof(*perms));
+	n->nperms = num;
+	return 0;
+}
+
+static int f_tx_start(struct ncmig_xs *x)
+{
+	if (F(x)->in_tx)
+		return -EBUSY;
+	copy(&F(x)->tx, &F(x)->main);
+	F(x)->in_tx = true;
+	F(x)->tx_writes = 0;
+	return 0;
+}
+
+static int f_tx_end(struct ncmig_xs *x, bool abort_)
+{
+	struct fake *f = F(x);
+
+	if (!f->in_tx)
+		return -EINVAL;
+	f->in_tx = false;
+	if (abort_)
+		return 0;
+	if (f->fail_commits) {
+		f->fail_commits--;
+		return -EAGAIN;
+	}
+	copy(&f->main, &f->tx);
+	f->writes += f->tx_writes;
+	return 0;
+}
+
+static int f_supported(struct ncmig_xs *x)
+{
+	return F(x)->watches_on ? 0 : -EOPNOTSUPP;
+}
+
+static int f_get_watches(struct ncmig_xs *x, uint16_t domid,
+			 struct ncmig_xs_watch_pair **w, unsigned int *num)
+{
+	struct fake *f = F(x);
+	unsigned int i, k = 0;
+
+	if (!f->watches_on)
+		return -EOPNOTSUPP;
+	*w = calloc(f->nr_w + 1, sizeof(**w));
+	for (i = 0; i < f->nr_w; i++) {
+		char *bar;
+
+		if (f->w[i].domid != domid)
+			continue;
+		bar = strchr(f->w[i].text, '|');
+		(*w)[k].path = strndup(f->w[i].text, (size_t)(bar - f->w[i].text));
+		(*w)[k].token = strdup(bar + 1);
+		k++;
+	}
+	*num = k;
+	return 0;
+}
+
+static int f_add_watches(struct ncmig_xs *x, uint16_t domid,
+			 const struct ncmig_xs_watch_pair *w, unsigned int num)
+{
+	unsigned int i;
+
+	if (!F(x)->watches_on)
+		return -EOPNOTSUPP;
+	for (i = 0; i < num; i++)
+		fake_xs_add_watch(x, domid, w[i].path, w[i].token);
+	return 0;
+}
+
+static const struct ncmig_xs_ops fake_ops = {
+	.directory = f_directory,
+	.read = f_read,
+	.write = f_write,
+	.get_perms = f_get_perms,
+	.set_perms = f_set_perms,
+	.tx_start = f_tx_start,
+	.tx_end = f_tx_end,
+	.domain_watches_supported = f_supported,
+	.get_domain_watches = f_get_watches,
+	.add_domain_watches = f_add_watches,
+};
+
+struct ncmig_xs *fake_xs_new(void)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	f->x.ops = &fake_ops;
+	f->x.priv = f;
+	return &f->x;
+}
+
+void fake_xs_free(struct ncmig_xs *x)
+{
+	clear(&F(x)->main);
+	clear(&F(x)->tx);
+	free(F(x));
+}
+
+void fake_xs_set(struct ncmig_xs *x, const char *path, const void *val,
+		 unsigned int len, const char *perms)
+{
+	struct fnode *n;
+	const char *p = perms;
+	unsigned int k = 0;
+
+	f_write(x, path, val, len);
+	n = find(cur(x), path);
+	while (p && *p && k < 8) {
+		n->perms[k].perm = *p;
+		n->perms[k].domid = (uint16_t)strtoul(p + 1, (char **)&p, 10);
+		k++;
+		while (*p == ' ')
+			p++;
+	}
+	if (k)
+		n->nperms = k;
+}
+
+const void *fake_xs_get(struct ncmig_xs *x, const char *path,
+			unsigned int *len, char *perms, size_t cap)
+{
+	struct fnode *n = find(&F(x)->main, path);
+	size_t off = 0;
+	unsigned int i;
+
+	if (!n)
+		return NULL;
+	*len = n->len;
+	if (perms) {
+		perms[0] = 0;
+		for (i = 0; i < n->nperms; i++)
+			off += (size_t)snprintf(perms + off, cap - off, "%s%c%u",
+						i ? " " : "", n->perms[i].perm,
+						n->perms[i].domid);
+	}
+	return n->val;
+}
+
+unsigned int fake_xs_count(struct ncmig_xs *x, const char *prefix)
+{
+	unsigned int i, k = 0;
+	size_t pl = strlen(prefix);
+
+	for (i = 0; i < F(x)->main.nr; i++)
+		if (!strncmp(F(x)->main.n[i].path, prefix, pl) &&
+		    (F(x)->main.n[i].path[pl] == 0 ||
+		     F(x)->main.n[i].path[pl] == '/'))
+			k++;
+	return k;
+}
+
+void fake_xs_fail_commits(struct ncmig_xs *x, unsigned int n)
+{
+	F(x)->fail_commits = n;
+}
+
+void fake_xs_support_watches(struct ncmig_xs *x, bool on)
+{
+	F(x)->watches_on = on;
+}
+
+void fake_xs_add_watch(struct ncmig_xs *x, unsigned int domid,
+		       const char *path, const char *token)
+{
+	struct fake *f = F(x);
+
+	f->w[f->nr_w].domid = domid;
+	snprintf(f->w[f->nr_w].text, sizeof(f->w[0].text), "%s|%s", path,
+		 token);
+	f->nr_w++;
+}
+
+const char *fake_xs_watch(struct ncmig_xs *x, unsigned int domid,
+			  unsigned int i)
+{
+	struct fake *f = F(x);
+	unsigned int k;
+
+	for (k = 0; k < f->nr_w; k++)
+		if (f->w[k].domid == domid && i-- == 0)
+			return f->w[k].text;
+	return NULL;
+}
+
+unsigned int fake_xs_writes(struct ncmig_xs *x)
+{
+	return F(x)->writes;
+}

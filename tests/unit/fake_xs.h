@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * An in-memory xenstore behind the ncmigd xenstore interface
+ * (xs_iface.h): nodes with binary values and permission lists, parents
+ * created on write like xenstored does, transactions that can be made
+ * to lose races, and optional domain-watch support.
+ */
+#ifndef FAKE_XS_H
+#define FAKE_XS_H
+
+#include <stdbool.h>
+
+#include "xs_iface.h"
+
+struct ncmig_xs *fake_xs_new(void);
+void fake_xs_free(struct ncmig_xs *x);
+
+/* Set a node (outside any transaction). perms like "n0 r5 b7". */
+void fake_xs_set(struct ncmig_xs *x, const char *path, const void *val,
+		 unsigned int len, const char *perms);
+/* A node's value (NULL if absent) and its perms as "n0 r5" text. */
+const void *fake_xs_get(struct ncmig_xs *x, const char *path,
+			unsigned int *len, char *perms, size_t cap);
+unsigned int fake_xs_count(struct ncmig_xs *x, const char *prefix);
+/* The next @n transaction commits fail with -EAGAIN. */
+void fake_xs_fail_commits(struct ncmig_xs *x, unsigned int n);
+/* Offer GET/ADD_DOMAIN_WATCHES, and the watches a domain has. */
+void fake_xs_support_watches(struct ncmig_xs *x, bool on);
+void fake_xs_add_watch(struct ncmig_xs *x, unsigned int domid,
+		       const char *path, const char *token);
+/* "path|token" of the i-th watch registered for @domid, or NULL. */
+const char *fake_xs_watch(struct ncmig_xs *x, unsigned int domid,
+			  unsigned int i);
+/* Writes made (outside and inside committed transactions). */
+unsigned int fake_xs_writes(struct ncmig_xs *x);
+
+#endif

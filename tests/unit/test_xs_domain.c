@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* Capture and restore of one domain's xenstore area, against fake_xs. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_xs.h"
+#include "stream.h"
+#include "xs_domain.h"
+
+/* A guest area as libxl and the guest leave it: d5, dom0 backends. */
+static void populate(struct ncmig_xs *x)
+{
+	fake_xs_set(x, "/local/domain/5", "", 0, "n0 r5");
+	fake_xs_set(x, "/local/domain/5/name", "guest", 5, "n0 r5");
+	fake_xs_set(x, "/local/domain/5/domid", "5", 1, "n0 r5");
+	fake_xs_set(x, "/local/domain/5/device", "", 0, "n0 r5");
+	fake_xs_set(x, "/local/domain/5/device/vbd", "", 0, "n0 r5");
+	fake_xs_set(x, "/local/domain/5/device/vbd/51712", "", 0, "n5 r0");
+	fake_xs_set(x, "/local/domain/5/device/vbd/51712/state", "4", 1,
+		    "n5 r0");
+	fake_xs_set(x, "/local/domain/5/device/vbd/51712/ring-ref", "8", 1,
+		    "n5 r0");
+	fake_xs_set(x, "/local/domain/5/data", "", 0, "b5");
+	/* Binary value with NULs and high octets. */
+	fake_xs_set(x, "/local/domain/5/data/blob", "a\0b\xff\x01", 5,
+		    "b5 r0 w7");
+	/* Another domain's area must not leak in. */
+	fake_xs_set(x, "/local/domain/6/name", "other", 5, "n0 r6");
+	fake_xs_set(x, "/local/domain/50/name", "prefix-trap", 11, "n0");
+}
+
+static int save(struct ncmig_xs *x, uint16_t domid, struct ncmig_writer *w,
+		struct ncmig_xs_capture *c)
+{
+	int rc = ncmig_xs_capture(x, domid, c);
+
+	if (rc)
+		return rc;
+	ncmig_writer_init_mem(w);
+	ncmig_write_header(w);
+	ncmig_write_domain(w, domid, ncmig_xs_capture_flags(c));
+	ncmig_xs_capture_write(c, w);
+	return ncmig_write_end(w);
+}
+
+static void expect(struct ncmig_xs *x, const char *path, const void *val,
+		   unsigned int len, const char *perms)
+{
+	char got[128];
+	unsigned int glen;
+	const void *v = fake_xs_get(x, path, &glen, got, sizeof(got));
+
+	if (!v)
+		fail_msg("%s missing", path);
+	assert_int_equal(glen, len);
+	assert_memory_equal(v, val, len);
+	if (strcmp(got, perms))
+		fail_msg("%s: perms \"%s\", want \"%s\"", path, got, perms);
+}
+
+static void test_capture_restore_roundtrip(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_stream_err err;
+	struct ncmig_xs_capture c;
+	struct ncmig_xs_restore r;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+
+	(void)st;
+	populate(x);
+	assert_int_equal(save(x, 5, &w, &c), 0);
+	assert_int_equal(c.nr_nodes, 10);
+	assert_int_equal(c.value_bytes, 5 + 1 + 1 + 1 + 5);
+	assert_int_equal(c.watches, NCMIG_WATCHES_UNSUPPORTED);
+	assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &err), 0);
+	assert_int_equal(s.domid, 5);
+	assert_int_equal(s.nr_nodes, 10);
+	assert_int_equal(s.nr_watches, 0);
+	assert_false(s.dom_flags & NCMIG_DOM_F_XS_WATCHES);
+	/* Paths are relative, the home is "". */
+	assert_string_equal(s.nodes[0].path, "");
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), 0);
+	assert_int_equal(r.nr_nodes, 10);
+	assert_int_equal(r.nr_existing, 0);
+	/* n0 r5 -> n0 r9 ... every entry naming 5 rewritten. */
+	assert_int_equal(r.perms_rewritten, 4 * 1 + 4 * 1 + 1 + 1);
+	assert_int_equal(r.watches, NCMIG_WATCHES_NOT_IN_STREAM);
+	expect(x, "/local/domain/9", "", 0, "n0 r9");
+	expect(x, "/local/domain/9/name", "guest", 5, "n0 r9");
+	expect(x, "/local/domain/9/domid", "5", 1, "n0 r9");
+	expect(x, "/local/domain/9/device/vbd/51712", "", 0, "n9 r0");
+	expect(x, "/local/domain/9/device/vbd/51712/state", "4", 1, "n9 r0");
+	expect(x, "/local/domain/9/data", "", 0, "b9");
+	expect(x, "/local/domain/9/data/blob", "a\0b\xff\x01", 5, "b9 r0 w7");
+	assert_int_equal(fake_xs_count(x, "/local/domain/9"), 10);
+	/* The source is untouched. */
+	expect(x, "/local/domain/5/data/blob", "a\0b\xff\x01", 5, "b5 r0 w7");
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+	ncmig_xs_capture_free(&c);
+	fake_xs_free(x);
+}
+
+static void test_restore_keeps_existing(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_stream_err err;
+	struct ncmig_xs_capture c;
+	struct ncmig_xs_restore r;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+
+	(void)st;
+	populate(x);
+	fake_xs_set(x, "/local/domain/9", "", 0, "n0 r9");
+	fake_xs_set(x, "/local/domain/9/name", "newname", 7, "n0 r9");
+	assert_int_equal(save(x, 5, &w, &c), 0);
+	assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &err), 0);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), 0);
+	assert_int_equal(r.nr_existing, 2);
+	assert_int_equal(r.nr_nodes, 8);
+	assert_string_equal(r.existing, "/local/domain/9");
+	expect(x, "/local/domain/9/name", "newname", 7, "n0 r9");
+	expect(x, "/local/domain/9/data/blob", "a\0b\xff\x01", 5, "b9 r0 w7");
+
+	/* --overwrite replaces them. */
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, true, &r), 0);
+	assert_int_equal(r.nr_existing, 0);
+	assert_int_equal(r.nr_nodes, 10);
+	expect(x, "/local/domain/9/name", "guest", 5, "n0 r9");
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+	ncmig_xs_capture_free(&c);
+	fake_xs_free(x);
+}
+
+static void test_transaction_retries(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_stream_err err;
+	struct ncmig_xs_capture c;
+	struct ncmig_xs_restore r;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+
+	(void)st;
+	populate(x);
+	fake_xs_fail_commits(x, 2);
+	assert_int_equal(save(x, 5, &w, &c), 0);
+	assert_int_equal(c.tx_retries, 2);
+	assert_int_equal(c.nr_nodes, 10);
+	assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &err), 0);
+	assert_int_equal(s.nr_nodes, 10);
+	fake_xs_fail_commits(x, 3);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), 0);
+	assert_int_equal(r.tx_retries, 3);
+	assert_int_equal(r.nr_nodes, 10);
+	assert_int_equal(fake_xs_count(x, "/local/domain/9"), 10);
+	/* Losing every race gives up with -EAGAIN, writing nothing. */
+	fake_xs_fail_commits(x, 100);
+	assert_int_equal(ncmig_xs_restore(x, &s, 11, false, &r), -EAGAIN);
+	assert_int_equal(fake_xs_count(x, "/local/domain/11"), 0);
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+	ncmig_xs_capture_free(&c);
+	fake_xs_free(x);
+}
+
+static void test_missing_domain(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_xs_capture c;
+
+	(void)st;
+	populate(x);
+	assert_int_equal(ncmig_xs_capture(x, 77, &c), -ENOENT);
+	assert_int_equal(c.nr_bodies, 0);
+	fake_xs_free(x);
+}
+
+static void test_watches_carried_when_offered(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_stream_err err;
+	struct ncmig_xs_capture c;
+	struct ncmig_xs_restore r;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+
+	(void)st;
+	populate(x);
+	fake_xs_support_watches(x, true);
+	fake_xs_add_watch(x, 5, "/local/domain/0/backend/vbd/5/51712/state",
+			  "tok1");
+	fake_xs_add_watch(x, 5, "device/vbd/51712", "relative token");
+	fake_xs_add_watch(x, 5, "/local/domain/5/control/shutdown", "ctl");
+	fake_xs_add_watch(x, 6, "/local/domain/6", "not-ours");
+	assert_int_equal(save(x, 5, &w, &c), 0);
+	assert_int_equal(c.watches, NCMIG_WATCHES_CARRIED);
+	assert_int_equal(c.nr_watches, 3);
+	assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &err), 0);
+	assert_true(s.dom_flags & NCMIG_DOM_F_XS_WATCHES);
+	assert_int_equal(s.nr_watches, 3);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), 0);
+	assert_int_equal(r.watches, NCMIG_WATCHES_CARRIED);
+	assert_string_equal(fake_xs_watch(x, 9, 0),
+			    "/local/domain/0/backend/vbd/5/51712/state|tok1");
+	assert_string_equal(fake_xs_watch(x, 9, 1),
+			    "device/vbd/51712|relative token");
+	/* A watch inside the old home follows the domain. */
+	assert_string_equal(fake_xs_watch(x, 9, 2),
+			    "/local/domain/9/control/shutdown|ctl");
+	assert_null(fake_xs_watch(x, 9, 3));
+
+	/* Same stream, but the target xenstored cannot add watches. */
+	fake_xs_support_watches(x, false);
+	assert_int_equal(ncmig_xs_restore(x, &s, 10, false, &r), 0);
+	assert_int_equal(r.watches, NCMIG_WATCHES_UNSUPPORTED);
+	assert_non_null(strstr(ncmig_watch_status_text(r.watches, false),
+			       "ADD_DOMAIN_WATCHES"));
+	assert_non_null(strstr(ncmig_watch_status_text(
+				NCMIG_WATCHES_UNSUPPORTED, true), "4.17"));
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+	ncmig_xs_capture_free(&c);
+	fake_xs_free(x);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_capture_restore_roundtrip),
+		cmocka_unit_test(test_restore_keeps_existing),
+		cmocka_unit_test(test_transaction_retries),
+		cmocka_unit_test(test_missing_domain),
+		cmocka_unit_test(test_watches_carried_when_offered),
+	};
+
+	return cmocka_run_group_tests_name("xenstore capture/restore", t,
+					   NULL, NULL);
+}
