@@ -7,6 +7,7 @@
 wl_disks() { for d in /sys/block/xvd*; do [ -e "$d" ] && echo "/dev/${d##*/}"; done; }
 
 # wl_blk SECONDS [blkverify options]: verified I/O at QD 16 on every disk.
+# shellcheck disable=SC2046 # one device per word
 wl_blk() { _s=$1; shift; blkverify --seconds "$_s" "$@" $(wl_disks); }
 
 # wl_tcp SECONDS [netstream options]: a paced TCP stream both ways with dom0.

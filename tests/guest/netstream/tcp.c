@@ -25,9 +25,11 @@ struct stream {
 	const struct ns_opts *o;
 	uint64_t deadline_ns;	/* sender stops here (0: when told) */
 	atomic_int stop_tx;
+	atomic_int tx_done;	/* our direction is complete (FIN sent) */
 	/* results */
 	uint64_t tx_bytes, rx_bytes, rx_chunks, seq_errors, max_gap_ns;
 	int reset, clean_eof, tx_error;
+	int early_eof;		/* the peer ended before we had finished */
 };
 
 static int is_reset(int err)
@@ -82,6 +84,7 @@ static void *sender(void *arg)
 		seq++;
 	}
 out:
+	atomic_store(&s->tx_done, 1);	/* before the FIN, which the peer answers */
 	shutdown(s->fd, SHUT_WR);	/* tells the peer the stream is complete */
 	free(buf);
 	return NULL;
@@ -103,6 +106,7 @@ static void receiver(struct stream *s, uint64_t rx_deadline_ns)
 		n = recv(s->fd, buf + have, len - have, 0);
 		if (n == 0) {
 			s->clean_eof = 1;
+			s->early_eof = !atomic_load(&s->tx_done);
 			break;
 		}
 		if (n < 0) {
@@ -198,11 +202,12 @@ int tcp_client(const struct ns_opts *o)
 		if (s.max_gap_ns > gap)
 			gap = s.max_gap_ns;
 		resets += (unsigned)s.reset;
-		clean = s.clean_eof && !s.tx_error;
+		/* The server answers our FIN with its own; an earlier FIN means it went away. */
+		clean = s.clean_eof && !s.early_eof && !s.tx_error;
 		if (!clean) {
 			lost++;
 			fprintf(stderr, "netstream: connection lost (%s) at t=%llus\n",
-				s.reset ? "reset" : "error",
+				s.reset ? "reset" : s.early_eof ? "early EOF" : "error",
 				(unsigned long long)((now_ns() - t0) / 1000000000ull));
 		}
 		if (clean)

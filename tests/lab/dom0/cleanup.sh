@@ -4,7 +4,11 @@
 for d in $(xenstore-list /local/domain 2>/dev/null); do
 	[ "$d" = 0 ] || timeout 60 xl destroy "$d"
 done
-pkill -x netstream 2>/dev/null
+for p in /run/ncmig-lab/*.pid /run/ncmig-lab/followers; do
+	# shellcheck disable=SC2046 # one pid per word
+	[ -f "$p" ] && kill $(cat "$p") 2>/dev/null
+done
+rm -rf /run/ncmig-lab
 losetup -D 2>/dev/null
 rm -rf /var/lib/ncmig-lab/*
 exit 0

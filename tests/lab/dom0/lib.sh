@@ -11,6 +11,8 @@ LAB_NET_PORT=5001
 LAB_HOTPLUG=/ncmig/dom0/hotplug
 LAB_GUEST_KERNEL=/lab/vmlinux
 LAB_GUEST_INITRD=/ncmig/guest/initramfs.cpio.gz
+# tests/lab/run --pvh makes PVH the default guest type.
+LAB_PVH=${NCMIG_PVH:-0}
 mkdir -p "$LAB_STATE" /run/ncmig-lab
 # fd 9: the scenario's own stdout (the serial console), for background
 # helpers started from inside $(...).
@@ -39,7 +41,7 @@ tap_is() {
 }
 # tap_cmp GOT OP WANT DESC, OP one of test(1)'s -eq -ne -lt -le -gt -ge
 tap_cmp() {
-	if [ -n "$1" ] && [ "$1" "$2" "$3" ] 2>/dev/null; then tap_ok "$4 ($1 $2 $3)"; else
+	if [ -n "$1" ] && test "$1" "$2" "$3" 2>/dev/null; then tap_ok "$4 ($1 $2 $3)"; else
 		tap_not_ok "$4"; tap_diag "  got: '$1', expected $2 $3"
 	fi
 }
@@ -86,19 +88,21 @@ _lab_guest_ip_next() {
 	echo "169.254.99.$_n"
 }
 
-# lab_guest_start NAME [--pvh] [--disks N] [--disk-mib M] [--vcpus N]
+# lab_guest_start NAME [--pv|--pvh] [--disks N] [--disk-mib M] [--vcpus N]
 #   [--memory MB] [--workload "SHELL"] [--ip A.B.C.D] [--no-vif]
 #   [--xl "extra xl.cfg line"]...
-# Creates a PV (default) or PVH guest with N (default 1) blkback disks over
+# Creates a PV (default; PVH under run --pvh) or PVH guest with N (default 1) blkback disks over
 # loop devices (xvda, xvdb, ...) and one vif on xenbr0, prints its domid.
 # The workload is guest shell code (see README: wl_* helpers), run once the
 # guest's devices are up.
 lab_guest_start() {
 	_name=$1; shift
-	_type=pv _disks=1 _mib=128 _vcpus=2 _mem=320 _wl= _ip= _vif=1 _xl=
+	_type=pv _disks=1 _mib=128 _vcpus=2 _mem=320 _wl='' _ip='' _vif=1 _xl=''
+	if [ "$LAB_PVH" = 1 ]; then _type=pvh; fi
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--pvh) _type=pvh ;;
+		--pv) _type=pv ;;
 		--disks) _disks=$2; shift ;;
 		--disk-mib) _mib=$2; shift ;;
 		--vcpus) _vcpus=$2; shift ;;
@@ -116,7 +120,7 @@ $2"; shift ;;
 	rm -rf "$_dir"; mkdir -p "$_dir"
 	[ -n "$_ip" ] || _ip=$(_lab_guest_ip_next)
 	echo "$_ip" >"$_dir/ip"
-	_disk_cfg= _i=0
+	_disk_cfg='' _i=0
 	for _l in a b c d e f g h; do
 		[ $_i -lt "$_disks" ] || break
 		truncate -s "${_mib}M" "$_dir/disk$_i.img"
