@@ -9,25 +9,34 @@ tarball=$1 patchdir=$2 src=$3
 
 [ -r "$tarball" ] || { echo "prepare-src: no $tarball (apt-get install linux-source-6.1)" >&2; exit 1; }
 
-series_patches() {
-	[ -f "$patchdir/$1/series" ] || return 0
-	sed -e 's/#.*//' "$patchdir/$1/series" | while read -r p; do
-		[ -n "$p" ] || continue
-		[ -f "$patchdir/$1/$p" ] || { echo "prepare-src: $1/series names missing $p" >&2; exit 1; }
-		echo "$patchdir/$1/$p"
-	done
-}
-patches="$(series_patches blkback) $(series_patches netback)"
-
-# The directories we build, plus the existing files the patches modify.
-members="drivers/block/xen-blkback drivers/net/xen-netback"
-for p in $patches; do
-	for f in $(sed -n 's|^--- a/\([^ 	]*\).*|\1|p' "$p"); do
-		case $f in drivers/block/xen-blkback/*|drivers/net/xen-netback/*) ;;
-		*) members="$members $f" ;;
-		esac
+patches=
+for d in blkback netback; do
+	[ -f "$patchdir/$d/series" ] || continue
+	for p in $(sed -e 's/#.*//' "$patchdir/$d/series"); do
+		if [ ! -f "$patchdir/$d/$p" ]; then
+			echo "prepare-src: $d/series names missing $p" >&2
+			exit 1
+		fi
+		patches="$patches $patchdir/$d/$p"
 	done
 done
+
+# The directories we build, plus the files outside them that the patches
+# modify and that no patch creates (those come from the tarball).
+members="drivers/block/xen-blkback drivers/net/xen-netback"
+# shellcheck disable=SC2086
+[ -z "${patches# }" ] || members="$members $(awk '
+	/^--- / { old = $2; next }
+	/^\+\+\+ b\// {
+		f = substr($2, 3)
+		if (old == "/dev/null") created[f] = 1
+		else if (old ~ /^a\//) touched[f] = 1
+	}
+	END {
+		for (f in touched)
+			if (!(f in created) && f !~ /^drivers\/(block\/xen-blkback|net\/xen-netback)\//)
+				print f
+	}' $patches | sort)"
 
 rm -rf "$src"
 mkdir -p "$src"
@@ -45,7 +54,9 @@ for p in $patches; do
 done
 find "$src" -name '*.orig' -delete
 
-cat > "$src/Kbuild" <<'KBUILD'
-obj-m += drivers/block/xen-blkback/
-obj-m += drivers/net/xen-netback/
-KBUILD
+{
+	# Headers a patch adds under include/ are found in the tree.
+	[ ! -d "$src/include" ] || echo "subdir-ccflags-y += -I$src/include"
+	echo "obj-m += drivers/block/xen-blkback/"
+	echo "obj-m += drivers/net/xen-netback/"
+} > "$src/Kbuild"
