@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The record stream reader, from memory and from an fd.  The format is
+ * canonical, so a stream that parses, written again record by record,
+ * must come out octet for octet the same; and the fd reader must agree
+ * with the memory reader.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "stream.h"
+
+static int fd = -1;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_stream s, t;
+	struct ncmig_writer w;
+	int rc, rc2;
+	size_t i;
+
+	rc = ncmig_stream_parse(data, size, &s, &err);
+	if (rc && !err.msg[0] && rc != -12)
+		abort();
+
+	if (fd < 0)
+		fd = memfd_create("fuzz_stream", 0);
+	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size ||
+	    lseek(fd, 0, SEEK_SET))
+		abort();
+	rc2 = ncmig_stream_read_fd(fd, &t, &err);
+	/* The fd reader stops at END: it may accept a stream with trailing
+	 * octets that the memory reader refuses, never the other way round.
+	 */
+	if (!rc && rc2)
+		abort();
+	if (!rc2)
+		ncmig_stream_free(&t);
+	if (rc)
+		return 0;
+
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	for (i = 0; i < s.nr_recs; i++)
+		ncmig_write_record(&w, s.recs[i].type, s.recs[i].body,
+				   s.recs[i].len);
+	if (w.err || w.len != size || memcmp(w.buf, data, size))
+		abort();
+	ncmig_writer_free(&w);
+	ncmig_stream_free(&s);
+	return 0;
+}

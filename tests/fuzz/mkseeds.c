@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Writes the valid seed inputs of every fuzz corpus
+ * (tests/fuzz/corpus/<target>/seed-*).  `make -C user fuzz-seeds` runs
+ * it; the seeds are committed so that fuzz-check needs no generator.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ncmig_snap.h"
+#include "../unit/snap_util.h"
+#include "stream.h"
+#include "xs_record.h"
+
+static const char *dir;
+
+static void put(const char *target, const char *name, const void *p,
+		size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/seed-%s", dir, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static unsigned char rec[XEN_NCMIG_RECORD_MAX];
+static struct ncmig_snap s;
+
+static size_t snap_vbd(void)
+{
+	snap_util_vbd(&s, 2, 1);
+	return ncmig_snap_encode(&s, rec, sizeof(rec));
+}
+
+static void snaps(void)
+{
+	size_t len;
+
+	put("fuzz_snap", "vbd", rec, snap_vbd());
+	snap_util_vif(&s, 2);
+	len = ncmig_snap_encode(&s, rec, sizeof(rec));
+	put("fuzz_snap", "vif", rec, len);
+	memset(&s, 0, sizeof(s));
+	s.kind = XEN_NCMIG_KIND_VIF;
+	s.vif.nr_queues = 1;
+	len = ncmig_snap_encode(&s, rec, sizeof(rec));
+	put("fuzz_snap", "vif-minimal", rec, len);
+}
+
+static const struct ncmig_xs_perm perms[3] = {
+	{ 'n', 0 }, { 'r', 5 }, { 'b', 7 },
+};
+
+static void node(struct ncmig_writer *w, const char *name, const char *path,
+		 const void *val, size_t vlen, size_t np)
+{
+	unsigned char *b;
+	size_t len;
+
+	if (ncmig_xs_node_encode(path, val, vlen, perms, np, &b, &len))
+		exit(1);
+	if (name)
+		put("fuzz_xs_node", name, b, len);
+	if (w)
+		ncmig_write_record(w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+}
+
+static void watch(struct ncmig_writer *w, const char *name, const char *path,
+		  const char *token)
+{
+	unsigned char *b;
+	size_t len;
+
+	if (ncmig_xs_watch_encode(path, token, &b, &len))
+		exit(1);
+	if (name)
+		put("fuzz_xs_watch", name, b, len);
+	if (w)
+		ncmig_write_record(w, NCMIG_REC_XS_WATCH, b, len);
+	free(b);
+}
+
+static void streams(void)
+{
+	struct ncmig_writer w;
+
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_ALL);
+	node(&w, "home", "", "", 0, 2);
+	node(&w, "device", "device", "", 0, 2);
+	node(&w, "state", "device/vbd", "4", 1, 3);
+	node(&w, "binary", "device/vbd/51712", "a\0b\xff", 4, 1);
+	watch(&w, "abs", "/local/domain/0/backend/vbd/5", "tok");
+	watch(&w, "special", "@releaseDomain", "rel");
+	ncmig_write_record(&w, NCMIG_REC_OPTIONAL | 0x42, "opt", 3);
+	ncmig_write_backend(&w, rec, snap_vbd());
+	ncmig_write_end(&w);
+	put("fuzz_stream", "full", w.buf, w.len);
+	ncmig_writer_free(&w);
+
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, 1, 0);
+	ncmig_write_end(&w);
+	put("fuzz_stream", "minimal", w.buf, w.len);
+	ncmig_writer_free(&w);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkseeds CORPUS_DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	snaps();
+	streams();
+	return 0;
+}
