@@ -445,6 +445,16 @@ static int parse_done(const struct nlmsghdr *nlh, struct nl_status *st)
 	return -1;
 }
 
+/*
+ * A whole message fits in the @rem octets left. Not mnl_nlmsg_ok(): it
+ * compares (int)nlmsg_len, which a length above 2^31 turns negative.
+ */
+static bool msg_ok(const struct nlmsghdr *nlh, int rem)
+{
+	return rem >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)rem;
+}
+
 int nl_process(const void *buf, size_t len, uint32_t seq, uint16_t type,
 	       nl_msg_cb cb, void *arg, struct nl_status *st)
 {
@@ -459,7 +469,7 @@ int nl_process(const void *buf, size_t len, uint32_t seq, uint16_t type,
 		snprintf(st->msg, sizeof(st->msg), "empty datagram");
 		return -1;
 	}
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+	for (; msg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
 		if (nlh->nlmsg_seq != seq) {
 			st->err = -EPROTO;
 			snprintf(st->msg, sizeof(st->msg),

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libFuzzer target for what ncmigd parses from the kernel on the
+ * xen_ncmig family (user/ncmigd/nl_parse.c): whole datagrams of replies
+ * (family messages, NLMSG_ERROR with extack, NLMSG_DONE), and the
+ * controller's family description.
+ *
+ * The first octet picks the parser; the rest is the input, copied to an
+ * aligned buffer as recvmsg() would give it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nl.h"
+
+#define FUZZ_FAMILY	0x1d	/* any id: the seeds use it */
+#define FUZZ_SEQ	7
+
+static struct nl_reply reply;
+
+static int parse_cb(const void *payload, size_t len, void *arg,
+		    struct nl_status *st)
+{
+	(void)arg;
+	return nl_parse_reply(payload, len, &reply, st->msg, sizeof(st->msg));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nl_family fam;
+	struct nl_status st;
+	char why[NL_TEXT_MAX];
+	void *buf;
+
+	if (size < 1)
+		return 0;
+	buf = malloc(size - 1 ? size - 1 : 1);
+	if (!buf)
+		return 0;
+	memcpy(buf, data + 1, size - 1);
+	switch (data[0] % 3) {
+	case 0:
+		nl_process(buf, size - 1, FUZZ_SEQ, FUZZ_FAMILY, parse_cb, NULL,
+			   &st);
+		break;
+	case 1:
+		nl_parse_reply(buf, size - 1, &reply, why, sizeof(why));
+		break;
+	case 2:
+		nl_parse_family(buf, size - 1, "events", &fam, why,
+				sizeof(why));
+		break;
+	}
+	free(buf);
+	return 0;
+}
