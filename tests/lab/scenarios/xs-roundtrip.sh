@@ -1,0 +1,116 @@
+#!/bin/sh
+# xs-roundtrip: capture a running guest's xenstore area with `ncmigd save`,
+# restore it onto another domain's area with `ncmigd restore`, and compare
+# the two node by node, values (binary ones included) and permissions
+# (owner and ACL entries naming the source rewritten to the target).
+# Also checks that restore leaves existing nodes alone unless --overwrite,
+# that a damaged stream is refused before anything is written, and that
+# the report says plainly that Xen 4.17 cannot carry watches.
+. /ncmig/dom0/lib.sh
+
+tap_plan 19
+W=/run/ncmig-lab/xs-roundtrip
+rm -rf "$W"; mkdir -p "$W"
+
+src=$(lab_guest_start xsrc --disks 1 --workload "true")
+dst=$(lab_guest_start xdst --disks 0 --no-vif --memory 128 --workload "true")
+if [ -z "$src" ] || [ -z "$dst" ]; then
+	tap_not_ok "guests created (src '$src', dst '$dst')"; tap_done; exit 1
+fi
+tap_ok "guests created: source d$src, target d$dst"
+# Both guests booted and wrote what they write at boot.
+lab_guest_result xsrc guest.ready 180 >/dev/null
+lab_guest_result xdst guest.ready 180 >/dev/null
+lab_xs_wait 60 "$(lab_be_path xsrc vbd 51712)/state" 4
+# Keep the target's kernel from reacting to the device nodes we restore.
+timeout 30 xl pause "$dst"
+
+S=/local/domain/$src
+T=/local/domain/$dst
+# A binary value (NUL and 0xff inside) and an ACL naming the source.
+xenstore-write "$S/data/ncmig-bin" 'a\x00b\xff' &&
+	xenstore-chmod "$S/data/ncmig-bin" "b$src" r0
+tap_is "$(xenstore-read -R "$S/data/ncmig-bin" | od -An -tx1 | tr -d ' \n')" \
+	"610062ff" "source holds a 4-octet binary value"
+
+# ---- save ----
+if ncmigd save --domid "$src" -o "$W/s.ncmig" --json >"$W/save.json" 2>"$W/save.err"; then
+	tap_ok "ncmigd save --domid $src"; else
+	tap_not_ok "ncmigd save --domid $src"; sed 's/^/# /' "$W/save.err"; fi
+tap_diag "save: $(cat "$W/save.json")"
+nodes=$(sed -n 's/.*"nodes":\([0-9]*\).*/\1/p' "$W/save.json")
+tap_cmp "${nodes:-0}" -gt 10 "save captured the area ($nodes nodes)"
+tap_run "save reports watches not carried (Xen 4.17)" \
+	grep -q '"carried":false.*cannot list a domain' "$W/save.json"
+tap_run "ncmigd inspect accepts the stream" ncmigd inspect "$W/s.ncmig"
+ncmigd inspect "$W/s.ncmig" | head -20 | sed 's/^/# inspect: /'
+ncmigd inspect "$W/s.ncmig" >"$W/inspect.txt" 2>&1
+tap_run "inspect shows the binary value and its ACL" \
+	grep -qF "data/ncmig-bin [b$src r0] = \"a\\x00b\\xff\"" "$W/inspect.txt"
+
+# ---- a damaged stream is refused before anything is written ----
+cp "$W/s.ncmig" "$W/bad.ncmig"
+size=$(stat -c %s "$W/bad.ncmig")
+printf 'X' | dd of="$W/bad.ncmig" bs=1 seek=$((size - 40)) conv=notrunc 2>/dev/null
+before=$(xenstore-ls -f "$T" | wc -l)
+if ncmigd restore --domid "$dst" -i "$W/bad.ncmig" --overwrite >"$W/bad.out" 2>&1; then
+	tap_not_ok "restore refuses a damaged stream"; else
+	tap_ok "restore refuses a damaged stream"; fi
+tap_diag "$(cat "$W/bad.out")"
+tap_run "the refusal names the record and its offset" \
+	grep -q 'record [0-9]* (.*) at offset [0-9]*: bad checksum' "$W/bad.out"
+tap_is "$(xenstore-ls -f "$T" | wc -l)" "$before" "nothing was written to d$dst"
+
+# ---- restore without --overwrite keeps what exists ----
+if ncmigd restore --domid "$dst" -i "$W/s.ncmig" --json >"$W/r1.json" 2>"$W/r1.err"; then
+	tap_ok "ncmigd restore --domid $dst"; else
+	tap_not_ok "ncmigd restore --domid $dst"; sed 's/^/# /' "$W/r1.err"; fi
+tap_diag "restore: $(cat "$W/r1.json")"
+tap_is "$(xenstore-read "$T/name")" xdst "existing node $T/name left alone"
+tap_is "$(xenstore-read -R "$T/data/ncmig-bin" | od -An -tx1 | tr -d ' \n')" \
+	"610062ff" "missing node data/ncmig-bin created, binary-exact"
+
+# ---- restore with --overwrite, then compare node by node ----
+if ncmigd restore --domid "$dst" -i "$W/s.ncmig" --overwrite --json >"$W/r2.json" 2>"$W/r2.err"; then
+	tap_ok "ncmigd restore --domid $dst --overwrite"; else
+	tap_not_ok "ncmigd restore --domid $dst --overwrite"; sed 's/^/# /' "$W/r2.err"; fi
+tap_diag "restore --overwrite: $(cat "$W/r2.json")"
+tap_run "restore reports watches not carried" \
+	grep -q '"carried":false' "$W/r2.json"
+
+# xenstore-ls -f -p: '/path = "value"  . . . (n0,r5)'; drop the padding.
+norm() { sed -E 's/"[ .]*\(([nrwb0-9,]+)\)$/" (\1)/'; }
+xenstore-ls -f -p "$S" | norm | sort >"$W/src.ls"
+xenstore-ls -f -p "$T" | norm | sort >"$W/dst.ls"
+# The source as it must look under the target: path prefix and every
+# permission entry naming the source rewritten, values untouched.
+awk -v s="$src" -v d="$dst" '{
+	i = match($0, /\([nrwb0-9,]+\)$/)
+	if (i) {
+		n = split(substr($0, i + 1, RLENGTH - 2), a, ",")
+		out = ""
+		for (k = 1; k <= n; k++) {
+			if (substr(a[k], 2) == s) a[k] = substr(a[k], 1, 1) d
+			out = out (k > 1 ? "," : "") a[k]
+		}
+		$0 = substr($0, 1, i - 1) "(" out ")"
+	}
+	p = "/local/domain/" s "/"
+	if (substr($0, 1, length(p)) == p)
+		$0 = "/local/domain/" d "/" substr($0, length(p) + 1)
+	print
+}' "$W/src.ls" | sort >"$W/want.ls"
+# xenstore-ls lists the nodes under the home, not the home itself.
+tap_is "$(($(wc -l <"$W/src.ls") + 1))" "$nodes" "save counted every node of the source ($nodes)"
+missing=$(comm -23 "$W/want.ls" "$W/dst.ls" | wc -l)
+tap_is "$missing" 0 "every source node is in the target with the same value and rewritten permissions"
+comm -23 "$W/want.ls" "$W/dst.ls" | head -10 | sed 's/^/# want: /'
+tap_run "the binary node kept its rewritten ACL" \
+	grep -q "^$T/data/ncmig-bin = \"a.*\" (b$dst,r0)\$" "$W/dst.ls"
+tap_is "$(xenstore-read "$T/name")" xsrc "--overwrite replaced $T/name"
+
+# The target now claims the source's name: destroy it by domid first.
+timeout 60 xl destroy "$dst" >/dev/null 2>&1
+lab_guest_destroy xdst
+lab_guest_destroy xsrc
+tap_done
