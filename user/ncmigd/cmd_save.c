@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends.h"
 #include "commands.h"
 #include "json.h"
 #include "stream.h"
 #include "util.h"
+#include "save_stream.h"
 #include "xs_domain.h"
 
 static void save_usage(FILE *f)
@@ -72,42 +72,6 @@ static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 	json_finish(&j);
 }
 
-static int save_to(int fd, uint16_t domid, const struct ncmig_xs_capture *c,
-		   bool want_backends, int *backends, struct ncmig_writer *w)
-{
-	uint32_t flags = ncmig_xs_capture_flags(c);
-	int rc = 0;
-
-	*backends = -1;
-	if (want_backends) {
-		rc = ncmigd_backends_probe(domid);
-		if (rc < 0) {
-			ncmigd_dom_err(domid, "kernel backends: %s",
-				       strerror(-rc));
-			return rc;
-		}
-		if (rc > 0)
-			flags |= NCMIG_DOM_F_BACKENDS;
-	}
-	ncmig_writer_init_fd(w, fd);
-	ncmig_write_header(w);
-	ncmig_write_domain(w, domid, flags);
-	ncmig_xs_capture_write(c, w);
-	if (flags & NCMIG_DOM_F_BACKENDS) {
-		rc = ncmigd_backends_write(domid, w);
-		if (rc < 0) {
-			ncmigd_dom_err(domid, "kernel backends: %s",
-				       strerror(-rc));
-			return rc;
-		}
-		*backends = rc;
-	}
-	rc = ncmig_write_end(w);
-	if (rc)
-		ncmigd_dom_err(domid, "writing the stream: %s", strerror(-rc));
-	return rc;
-}
-
 int cmd_save(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -122,11 +86,11 @@ int cmd_save(int argc, char **argv)
 	const char *out = NULL;
 	char *tmp = NULL;
 	bool json = false, backends_wanted = true, have_domid = false;
-	struct ncmig_xs_capture cap;
+	struct ncmigd_save_report rep;
 	struct ncmig_writer w;
 	struct ncmig_xs *x;
 	uint16_t domid = 0;
-	int c, fd = -1, ofd, rc, backends;
+	int c, fd = -1, ofd, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:h", opts, NULL)) != -1) {
@@ -170,29 +134,27 @@ int cmd_save(int argc, char **argv)
 		ncmigd_err("cannot open xenstore: %s", strerror(errno));
 		return 1;
 	}
-	rc = ncmig_xs_capture(x, domid, &cap);
+	/* Captured into memory first: a failed capture leaves no file. */
+	ncmig_writer_init_mem(&w);
+	rc = ncmigd_save_stream(x, domid, backends_wanted, &w, &rep);
 	ncmig_xs_close(x);
-	if (rc) {
-		ncmigd_dom_err(domid, "capturing /local/domain/%u: %s", domid,
-			       strerror(-rc));
-		return 1;
-	}
+	if (rc)
+		goto out;
 	/* A file appears whole or not at all. */
 	if (out && strcmp(out, "-")) {
 		if (asprintf(&tmp, "%s.tmp", out) < 0) {
-			ncmig_xs_capture_free(&cap);
-			return 1;
+			rc = -ENOMEM;
+			goto out;
 		}
 		ofd = ncmigd_open_stream(tmp, -1, true);
 	} else {
 		ofd = ncmigd_open_stream(NULL, fd, true);
 	}
 	if (ofd < 0) {
-		ncmig_xs_capture_free(&cap);
-		free(tmp);
-		return 1;
+		rc = -EIO;
+		goto out;
 	}
-	rc = save_to(ofd, domid, &cap, backends_wanted, &backends, &w);
+	rc = ncmigd_write_all(ofd, w.buf, w.len);
 	if (tmp) {
 		if (!rc && fsync(ofd))
 			rc = -errno;
@@ -201,13 +163,16 @@ int cmd_save(int argc, char **argv)
 			rc = -errno;
 		if (rc)
 			unlink(tmp);
-		free(tmp);
 	}
 	if (!rc)
-		report(ofd == STDOUT_FILENO ? stderr : stdout, json, &cap,
-		       backends, &w);
+		report(ofd == STDOUT_FILENO ? stderr : stdout, json, &rep.cap,
+		       rep.backends, &w);
 	else
-		ncmigd_dom_err(domid, "save failed: %s", strerror(-rc));
-	ncmig_xs_capture_free(&cap);
+		ncmigd_dom_err(domid, "writing %s: %s", out ? out : "the stream",
+			       strerror(-rc));
+out:
+	free(tmp);
+	ncmig_writer_free(&w);
+	ncmigd_save_report_free(&rep);
 	return rc ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include "le.h"
 #include "ncmig_snap.h"
 #include "stream.h"
+#include "util.h"
 #include "xs_record.h"
 
 const char *ncmig_rec_type_name(uint32_t type)
@@ -409,24 +410,6 @@ int ncmig_stream_parse(const void *buf, size_t len, struct ncmig_stream *s,
 	return rc;
 }
 
-/* Read exactly @len octets; -ENODATA on a clean or early end of file. */
-static int read_all(int fd, unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Append @n octets read from @fd to the growing buffer. */
 static int fetch(int fd, unsigned char **buf, size_t *len, size_t *cap,
 		 size_t n)
@@ -447,7 +430,7 @@ static int fetch(int fd, unsigned char **buf, size_t *len, size_t *cap,
 		*buf = nb;
 		*cap = c;
 	}
-	rc = read_all(fd, *buf + *len, n);
+	rc = ncmigd_read_all(fd, *buf + *len, n);
 	if (!rc)
 		*len += n;
 	return rc;

@@ -8,6 +8,7 @@
 #include "le.h"
 #include "ncmig_snap.h"
 #include "stream.h"
+#include "util.h"
 
 void ncmig_writer_init_mem(struct ncmig_writer *w)
 {
@@ -28,25 +29,6 @@ void ncmig_writer_free(struct ncmig_writer *w)
 	w->len = w->cap = 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int emit(struct ncmig_writer *w, const void *buf, size_t len)
 {
 	if (w->err)
@@ -54,7 +36,7 @@ static int emit(struct ncmig_writer *w, const void *buf, size_t len)
 	if (w->offset + len > NCMIG_STREAM_MAX)
 		return w->err = -EFBIG;
 	if (w->fd >= 0) {
-		int rc = write_all(w->fd, buf, len);
+		int rc = ncmigd_write_all(w->fd, buf, len);
 
 		if (rc)
 			return w->err = rc;

@@ -8,6 +8,7 @@
 #define NCMIGD_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Highest domid a guest can have (DOMID_FIRST_RESERVED - 1). */
@@ -38,5 +39,11 @@ bool ncmigd_parse_fd(const char *s, int *out);
  */
 int ncmigd_open_stream(const char *path, int fd, bool for_write);
 void ncmigd_close_stream(int fd, const char *path);
+
+/* Whole-buffer I/O, restarted on EINTR and short counts; 0 or -errno.
+ * ncmigd_read_all returns -ENODATA at end of file.
+ */
+int ncmigd_write_all(int fd, const void *buf, size_t len);
+int ncmigd_read_all(int fd, void *buf, size_t len);
 
 #endif /* NCMIGD_UTIL_H */

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <errno.h>
+#include <string.h>
+
+#include "backends.h"
+#include "save_stream.h"
+#include "util.h"
+
+int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
+		       struct ncmig_writer *w, struct ncmigd_save_report *r)
+{
+	uint32_t flags;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->backends = -1;
+	rc = ncmig_xs_capture(x, domid, &r->cap);
+	if (rc) {
+		ncmigd_dom_err(domid, "capturing /local/domain/%u: %s", domid,
+			       strerror(-rc));
+		return rc;
+	}
+	flags = ncmig_xs_capture_flags(&r->cap);
+	if (backends) {
+		rc = ncmigd_backends_probe(domid);
+		if (rc < 0) {
+			ncmigd_dom_err(domid, "kernel backends: %s",
+				       strerror(-rc));
+			return rc;
+		}
+		if (rc > 0)
+			flags |= NCMIG_DOM_F_BACKENDS;
+	}
+	ncmig_write_header(w);
+	ncmig_write_domain(w, domid, flags);
+	ncmig_xs_capture_write(&r->cap, w);
+	if (flags & NCMIG_DOM_F_BACKENDS) {
+		rc = ncmigd_backends_write(domid, w);
+		if (rc < 0) {
+			ncmigd_dom_err(domid, "kernel backends: %s",
+				       strerror(-rc));
+			return rc;
+		}
+		r->backends = rc;
+	}
+	rc = ncmig_write_end(w);
+	if (rc)
+		ncmigd_dom_err(domid, "writing the stream: %s", strerror(-rc));
+	return rc;
+}
+
+void ncmigd_save_report_free(struct ncmigd_save_report *r)
+{
+	ncmig_xs_capture_free(&r->cap);
+}
