@@ -1,0 +1,144 @@
+#!/bin/sh
+# blk-handover: a PV guest (2 vCPUs) runs verified I/O at QD 16 on two
+# disks, each with 2 queues, while dom0 hands its vbds from one xen-blkback
+# instance to the next with `ncmigd handover`, some of the times across a
+# reload of the module. Nothing in the guest may notice: no I/O or verify
+# error, the frontend's and backend's state nodes never written (xenstore
+# watches), no blkfront line in the guest's kernel log, and every attach
+# re-maps as many persistent grants as the snapshot carried.
+. /ncmig/dom0/lib.sh
+
+HANDOVERS=${BLK_HANDOVERS:-20}
+RELOAD_EVERY=${BLK_RELOAD_EVERY:-4}	# every 4th handover reloads: 5 of 20
+WL_SECONDS=${BLK_WL_SECONDS:-300}
+NAME=bh
+W=/run/ncmig-lab/blk-handover
+rm -rf "$W"; mkdir -p "$W"
+
+# The median and the maximum of the numbers in file $1, "- -" if empty.
+med_max() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "- -"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.1f %.1f\n", m, v[NR] }'
+}
+
+summary() {
+	echo "blk-handover: handovers=${done_n:-0} reloads=${reloads:-0} reconnects=${reconnects:-0} io_errors=${io_errors:-0} verify_errors=${verify_errors:-0}"
+}
+
+if lab_use_patched_backends; then tap_ok "patched xen-blkback loaded"; else
+	tap_not_ok "patched xen-blkback loaded"; tap_done; summary; exit 1; fi
+tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
+tap_run "ncmigd present" test -x /ncmig/bin/ncmigd
+
+# Count the guest's blkfront kernel lines before and after the load.
+wl="b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
+wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
+domid=$(lab_guest_start $NAME --disks 2 --vcpus 2 --no-vif --workload "$wl")
+if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
+	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi
+lab_guest_result $NAME guest.ready 180 >/dev/null
+
+devs="51712 51728"
+for v in $devs; do
+	fe=$(lab_fe_path $NAME vbd $v)
+	be=$(lab_be_path $NAME vbd $v)
+	echo "$be" >"$W/be.$v"
+	lab_xs_wait 60 "$be/state" 4
+	tap_is "$(lab_xs_read "$be/state")" 4 "vbd $v: blkback Connected"
+	tap_is "$(lab_xs_read "$fe/state")" 4 "vbd $v: blkfront Connected"
+	tap_is "$(lab_xs_read "$fe/multi-queue-num-queues")" 2 "vbd $v: 2 queues"
+	tap_diag "vbd $v: ring-page-order=$(lab_xs_read "$fe/ring-page-order") feature-persistent=$(lab_xs_read "$be/feature-persistent")/$(lab_xs_read "$fe/feature-persistent")"
+	# Every write to a state node fires its watch; only the first
+	# (registration) firing may appear.
+	for side in fe be; do
+		eval "p=\$$side"
+		xenstore-watch "$p/state" >"$W/watch.$side.$v" 2>&1 &
+		echo $! >>"$W/watch.pids"
+	done
+done
+# Wait for the guest to be doing I/O before the first handover.
+lab_wait 60 sh -c "[ \$(cat /sys/bus/xen-backend/devices/vbd-$domid-51712/statistics/wr_req) -gt 0 ]"
+
+dmesg -c >/dev/null	# only this run's attach lines below
+done_n=0 reloads=0 failed=0 i=0
+while [ $i -lt "$HANDOVERS" ]; do
+	i=$((i + 1))
+	set -- --domid "$domid"
+	what=handover
+	if [ $((i % RELOAD_EVERY)) = 0 ]; then
+		set -- "$@" --reload-modules --module-dir /ncmig/backends
+		what="handover with reload"
+	fi
+	if timeout 120 ncmigd handover "$@" >"$W/out.$i" 2>&1; then
+		done_n=$((done_n + 1))
+		[ "$what" = handover ] || reloads=$((reloads + 1))
+		sed -n 's/.*drain_ms=\([0-9.]*\).*/\1/p' "$W/out.$i" >>"$W/drain"
+		sed -n 's/.*blackout_ms=\([0-9.]*\).*/\1/p' "$W/out.$i" >>"$W/blackout"
+		# The new instance serves I/O on both disks.
+		ok=1
+		for v in $devs; do
+			lab_wait 30 sh -c "s=/sys/bus/xen-backend/devices/vbd-$domid-$v/statistics; [ \$((\$(cat \$s/rd_req) + \$(cat \$s/wr_req))) -gt 0 ]" || ok=0
+		done
+		if [ $ok = 1 ]; then tap_ok "$what $i: I/O flows on both disks after it"; else
+			tap_not_ok "$what $i: I/O flows on both disks after it"; failed=1; fi
+	else
+		tap_not_ok "$what $i: ncmigd handover exit 0"
+		sed 's/^/# /' "$W/out.$i"
+		failed=1
+		break
+	fi
+	if grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$NAME.log"; then
+		tap_diag "the guest's I/O ended after $i handovers"
+		break
+	fi
+done
+tap_cmp "$done_n" -ge 20 "at least 20 handovers"
+tap_cmp "$reloads" -ge 5 "at least 5 with a module reload"
+if grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$NAME.log"; then
+	tap_not_ok "every handover ran while the guest did I/O"; else
+	tap_ok "every handover ran while the guest did I/O"; fi
+
+if lab_guest_wait_done $NAME $((WL_SECONDS + 300)); then
+	tap_ok "guest workload finished"; else tap_not_ok "guest workload finished"; fi
+while read -r p; do kill "$p" 2>/dev/null; done <"$W/watch.pids"
+
+io_errors=$(lab_guest_result $NAME blk.io_errors 5)
+verify_errors=$(lab_guest_result $NAME blk.verify_errors 5)
+tap_is "$io_errors" 0 "0 guest I/O errors"
+tap_is "$verify_errors" 0 "0 verify errors"
+tap_cmp "$(lab_guest_result $NAME blk.final_units 5)" -gt 0 "final verify pass read back written blocks"
+tap_cmp "$(lab_guest_result $NAME blk.qd 5)" -ge 16 "queue depth >= 16 per disk"
+tap_diag "blk: ops=$(lab_guest_result $NAME blk.ops 5) bytes=$(lab_guest_result $NAME blk.bytes 5) max_lat_ms=$(lab_guest_result $NAME blk.max_lat_ms 5)"
+
+# Reconnects: any write to a state node, any blkfront kernel line.
+writes=0
+for v in $devs; do
+	for side in fe be; do
+		n=$(grep -c state "$W/watch.$side.$v")
+		tap_is "$n" 1 "vbd $v: $side state node never written (watch fired $n times)"
+		[ "$n" -le 1 ] || writes=$((writes + n - 1))
+	done
+	tap_is "$(lab_xs_read "$(lab_fe_path $NAME vbd $v)/state")" 4 "vbd $v: blkfront still Connected"
+done
+fe_lines=$(lab_guest_result $NAME fe.blkfront_lines 5)
+tap_is "$fe_lines" 0 "no blkfront lines in the guest's kernel log"
+reconnects=$((writes + ${fe_lines:-1}))
+
+# Persistent grants: every attach re-mapped what its snapshot carried.
+dmesg | grep "attached from snapshot" >"$W/attach"
+n=$(wc -l <"$W/attach")
+tap_is "$n" $((done_n * 2)) "one attach line per device and handover"
+bad=$(awk '{ for (i = 1; i <= NF; i++) { if ($i ~ /^before=/) b = substr($i, 8); if ($i ~ /^after=/) a = substr($i, 7) } if (a != b) n++ } END { print n + 0 }' "$W/attach")
+tap_is "$bad" 0 "persistent grant count after attach equals before"
+tap_diag "persistent grants carried per attach: $(sed -n 's/.*before=\([0-9]*\).*/\1/p' "$W/attach" | sort -n | uniq -c | tr -s ' \n' ' ')"
+
+set -- $(med_max "$W/drain"); tap_diag "drain_ms: median=$1 max=$2 (n=$(wc -l <"$W/drain"))"
+set -- $(med_max "$W/blackout"); tap_diag "blackout_ms: median=$1 max=$2 (n=$(wc -l <"$W/blackout"))"
+
+lab_guest_destroy $NAME
+tap_done
+rc=$?
+summary
+exit $rc
