@@ -21,6 +21,8 @@
 	  "put a stream's xenstore area onto domain D")			\
 	X(inspect, cmd_inspect,						\
 	  "inspect FILE [--json]: validate a stream and list its records") \
+	X(splice, cmd_splice,						\
+	  "splice send|recv ...: carry the stream inside xl migrate -s")	\
 	X(handover, cmd_handover,					\
 	  "handover --domid D [--reload-modules] [--module-dir DIR] [--json]: "\
 	  "hand D's backends over without the frontends noticing")	\

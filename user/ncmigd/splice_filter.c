@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* Walk xl's migration stream, inserting or removing our record. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "le.h"
+#include "splice.h"
+#include "stream.h"
+#include "util.h"
+
+/* tools/xl/xl.h */
+#define XL_HDR_LEN		48
+#define XL_MAGIC		"Xen saved domain, xl format\n \0 \r"
+#define XL_BYTEORDER		0x01020304U
+#define XL_MANDATORY_JSON	(1U << 0)
+#define XL_MANDATORY_STREAMV2	(1U << 1)
+/* docs/specs/libxl-migration-stream.pandoc */
+#define LIBXL_HDR_LEN		16
+#define LIBXL_IDENT		0x4c6962786c466d74ULL	/* "LibxlFmt" */
+#define LIBXL_VERSION		2
+#define LIBXL_OPT_BIG_ENDIAN	(1U << 0)
+#define LIBXL_OPT_LEGACY	(1U << 1)
+#define LIBXL_REC_END		0
+#define LIBXL_REC_LIBXC_CONTEXT	1
+#define LIBXL_REC_CHECKPOINT_END	4
+#define LIBXL_REC_CHECKPOINT_STATE	5
+/* docs/specs/libxc-migration-stream.pandoc */
+#define LIBXC_IHDR_LEN		24
+#define LIBXC_DHDR_LEN		16
+#define LIBXC_ID		0x58454e46U		/* "XENF" */
+#define LIBXC_REC_END		0
+#define LIBXC_REC_CHECKPOINT	0x0e
+#define LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST 0x0f
+#define REC_HDR_LEN		8
+
+struct splice {
+	int in, out;
+	const struct ncmig_splice_hooks *h;
+	struct ncmig_splice_stats *st;
+	char *msg;
+	size_t cap;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct splice *sp, int rc, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (sp->msg && !sp->msg[0])
+		snprintf(sp->msg, sp->cap, "%s (input offset %llu)", what,
+			 (unsigned long long)sp->st->in_octets);
+	return rc;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static int rd(struct splice *sp, void *buf, size_t n, const char *what)
+{
+	int rc = ncmigd_read_all(sp->in, buf, n);
+
+	if (rc == -ENODATA)
+		return fail(sp, -EPIPE, "stream ends inside %s", what);
+	if (rc)
+		return fail(sp, rc, "reading %s: %s", what, strerror(-rc));
+	sp->st->in_octets += n;
+	return 0;
+}
+
+static int wr(struct splice *sp, const void *buf, size_t n)
+{
+	int rc = ncmigd_write_all(sp->out, buf, n);
+
+	if (rc)
+		return fail(sp, rc, "writing on: %s", strerror(-rc));
+	sp->st->out_octets += n;
+	return 0;
+}
+
+static int fwd(struct splice *sp, void *buf, size_t n, const char *what)
+{
+	int rc = rd(sp, buf, n, what);
+
+	return rc ? rc : wr(sp, buf, n);
+}
+
+/* Pass @n octets through, in bounded chunks. */
+static int copy(struct splice *sp, uint64_t n, const char *what)
+{
+	static unsigned char chunk[64 * 1024];
+	int rc;
+
+	while (n) {
+		size_t k = n > sizeof(chunk) ? sizeof(chunk) : (size_t)n;
+
+		rc = fwd(sp, chunk, k, what);
+		if (rc)
+			return rc;
+		n -= k;
+	}
+	return 0;
+}
+
+static int copy_rest(struct splice *sp)
+{
+	static unsigned char chunk[64 * 1024];
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		n = read(sp->in, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(sp, -errno, "reading: %s", strerror(errno));
+		if (n == 0)
+			return 0;
+		sp->st->in_octets += (uint64_t)n;
+		rc = wr(sp, chunk, (size_t)n);
+		if (rc)
+			return rc;
+	}
+}
+
+static uint64_t padded(uint32_t len)
+{
+	return ((uint64_t)len + 7) & ~(uint64_t)7;
+}
+
+static int xl_header(struct splice *sp)
+{
+	unsigned char h[XL_HDR_LEN];
+	uint32_t mandatory;
+	int rc;
+
+	rc = fwd(sp, h, sizeof(h), "xl's save-file header");
+	if (rc)
+		return rc;
+	if (memcmp(h, XL_MAGIC, 32))
+		return fail(sp, -EPROTO, "not an xl migration stream");
+	if (le32_ld(h + 32) != XL_BYTEORDER)
+		return fail(sp, -EPROTO, "xl stream of another byte order");
+	mandatory = le32_ld(h + 36);
+	if (!(mandatory & XL_MANDATORY_STREAMV2) ||
+	    mandatory & ~(XL_MANDATORY_JSON | XL_MANDATORY_STREAMV2))
+		return fail(sp, -EPROTO, "xl stream with mandatory flags %#x "
+			    "(need a v2 stream)", mandatory);
+	return copy(sp, le32_ld(h + 44), "xl's optional data");
+}
+
+static int libxl_header(struct splice *sp)
+{
+	unsigned char h[LIBXL_HDR_LEN];
+	uint32_t opts;
+	int rc;
+
+	rc = fwd(sp, h, sizeof(h), "the libxl stream header");
+	if (rc)
+		return rc;
+	if (be64(h) != LIBXL_IDENT || be32(h + 8) != LIBXL_VERSION)
+		return fail(sp, -EPROTO, "not a libxl v2 stream");
+	opts = be32(h + 12);
+	if (opts & (LIBXL_OPT_BIG_ENDIAN | LIBXL_OPT_LEGACY))
+		return fail(sp, -EPROTO, "libxl stream options %#x not supported",
+			    opts);
+	return 0;
+}
+
+/* The libxc stream that follows LIBXC_CONTEXT, up to its END. */
+static int libxc_stream(struct splice *sp)
+{
+	unsigned char h[LIBXC_IHDR_LEN];
+	uint32_t type, len, version;
+	int rc;
+
+	rc = fwd(sp, h, LIBXC_IHDR_LEN, "the libxc image header");
+	if (rc)
+		return rc;
+	version = be32(h + 12);
+	if (be64(h) != ~0ULL || be32(h + 8) != LIBXC_ID ||
+	    version < 2 || version > 3)
+		return fail(sp, -EPROTO, "not a libxc v2/v3 stream");
+	if (h[16] | h[17])	/* options: big-endian, reserved */
+		return fail(sp, -EPROTO, "libxc stream options not supported");
+	rc = fwd(sp, h, LIBXC_DHDR_LEN, "the libxc domain header");
+	if (rc)
+		return rc;
+	for (;;) {
+		rc = fwd(sp, h, REC_HDR_LEN, "a libxc record header");
+		if (rc)
+			return rc;
+		type = le32_ld(h);
+		len = le32_ld(h + 4);
+		if (type == LIBXC_REC_CHECKPOINT ||
+		    type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
+			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
+				    "streams are not supported");
+		rc = copy(sp, padded(len), "a libxc record");
+		if (rc)
+			return rc;
+		sp->st->libxc_records++;
+		if (type == LIBXC_REC_END)
+			return len ? fail(sp, -EPROTO, "libxc END with a body") : 0;
+	}
+}
+
+static int insert(struct splice *sp)
+{
+	static const unsigned char zero[8];
+	unsigned char h[REC_HDR_LEN], *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = sp->h->at_end(sp->h->arg, &buf, &len);
+	if (rc)
+		return fail(sp, rc, "taking the ncmig stream: %s", strerror(-rc));
+	if (len > NCMIG_STREAM_MAX) {
+		free(buf);
+		return fail(sp, -E2BIG, "ncmig stream of %zu octets", len);
+	}
+	le32_st(h, NCMIG_SPLICE_REC_TYPE);
+	le32_st(h + 4, (uint32_t)len);
+	rc = wr(sp, h, sizeof(h));
+	if (!rc)
+		rc = wr(sp, buf, len);
+	if (!rc)
+		rc = wr(sp, zero, padded((uint32_t)len) - len);
+	free(buf);
+	if (!rc)
+		sp->st->inserted++;
+	return rc;
+}
+
+static int take(struct splice *sp, uint32_t len)
+{
+	unsigned char *buf;
+	uint64_t plen = padded(len);
+	size_t i;
+	int rc;
+
+	if (!sp->h || !sp->h->found)
+		return fail(sp, -EEXIST, "the stream already carries an ncmig "
+			    "record");
+	if (len > NCMIG_STREAM_MAX)
+		return fail(sp, -E2BIG, "ncmig record of %u octets, over %u",
+			    len, NCMIG_STREAM_MAX);
+	buf = malloc(plen ? plen : 1);
+	if (!buf)
+		return fail(sp, -ENOMEM, "out of memory");
+	rc = rd(sp, buf, plen, "the ncmig record");
+	for (i = len; !rc && i < plen; i++)
+		if (buf[i])
+			rc = fail(sp, -EINVAL, "ncmig record padding not zero");
+	if (!rc) {
+		rc = sp->h->found(sp->h->arg, buf, len);
+		if (rc)
+			fail(sp, rc, "the ncmig record was refused");
+	}
+	free(buf);
+	if (!rc)
+		sp->st->removed++;
+	return rc;
+}
+
+static int libxl_records(struct splice *sp)
+{
+	unsigned char h[REC_HDR_LEN];
+	uint32_t type, len;
+	int rc;
+
+	for (;;) {
+		rc = rd(sp, h, sizeof(h), "a libxl record header");
+		if (rc)
+			return rc;
+		type = le32_ld(h);
+		len = le32_ld(h + 4);
+		sp->st->libxl_records++;
+		switch (type) {
+		case LIBXL_REC_END:
+			if (len)
+				return fail(sp, -EPROTO, "libxl END with a body");
+			if (sp->h && sp->h->at_end) {
+				rc = insert(sp);
+				if (rc)
+					return rc;
+			}
+			return wr(sp, h, sizeof(h));
+		case LIBXL_REC_LIBXC_CONTEXT:
+			if (len)
+				return fail(sp, -EPROTO, "LIBXC_CONTEXT with a body");
+			rc = wr(sp, h, sizeof(h));
+			if (!rc)
+				rc = libxc_stream(sp);
+			break;
+		case LIBXL_REC_CHECKPOINT_END:
+		case LIBXL_REC_CHECKPOINT_STATE:
+			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
+				    "streams are not supported");
+		case NCMIG_SPLICE_REC_TYPE:
+			rc = take(sp, len);
+			break;
+		default:
+			rc = wr(sp, h, sizeof(h));
+			if (!rc)
+				rc = copy(sp, padded(len), "a libxl record");
+		}
+		if (rc)
+			return rc;
+	}
+}
+
+int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
+			struct ncmig_splice_stats *st, char *msg, size_t cap)
+{
+	struct splice sp = {
+		.in = in, .out = out, .h = h, .st = st, .msg = msg, .cap = cap,
+	};
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (msg && cap)
+		msg[0] = 0;
+	rc = xl_header(&sp);
+	if (!rc)
+		rc = libxl_header(&sp);
+	if (!rc)
+		rc = libxl_records(&sp);
+	/* xl's handshake ("domain is yours...") and anything else. */
+	if (!rc)
+		rc = copy_rest(&sp);
+	return rc;
+}
