@@ -35,6 +35,8 @@ static struct xenbus_driver xbq_bus_anchor = {
 	.name = "xen-backend-quiesce",
 	.ids = xbq_no_ids,
 	.probe = xbq_never_probe,
+	/* Nothing to bind by hand through sysfs either. */
+	.driver.suppress_bind_attrs = true,
 };
 
 int xbq_bus_init(void)

@@ -335,6 +335,7 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 	if (ncmig_session_insert(s))
 		goto nomem;
 
+	err = 0;
 	for (i = 0; i < nr; i++) {
 		struct ncmig_sess_dev *d = &s->devs[i];
 
@@ -752,10 +753,13 @@ static bool ncmig_auto_resume(struct ncmig_session *s, const char *why)
 	struct xbq_msg msg;
 	int err;
 
-	if (!ncmig_has_quiesced(s))
-		return true;
-	pr_warn("d%u: %s: resuming the quiesced backends\n", s->domid, why);
-	err = ncmig_resume_quiesced(s, &msg);
+	err = 0;
+	if (ncmig_has_quiesced(s)) {
+		pr_warn("d%u: %s: resuming the quiesced backends\n", s->domid,
+			why);
+		err = ncmig_resume_quiesced(s, &msg);
+	}
+	/* A session of no device ends here too. */
 	if (!ncmig_session_settle(s)) {
 		ncmig_trace_session(s, "auto-resume", 0);
 		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_AUTO_RESUMED, s->state,
