@@ -4,6 +4,8 @@
  * (tests/fuzz/corpus/<target>/seed-*).  `make -C user fuzz-seeds` runs
  * it; the seeds are committed so that fuzz-check needs no generator.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,103 @@ static void streams(void)
 	ncmig_writer_free(&w);
 }
 
+/* A synthetic xl migration stream (tools/xl/xl.h, libxl v2, libxc v3). */
+static unsigned char xl[8192];
+static size_t xl_len;
+
+static void xput(const void *p, size_t n)
+{
+	if (n)
+		memcpy(xl + xl_len, p, n);
+	xl_len += n;
+}
+
+static void xput32(uint32_t v, bool be)
+{
+	unsigned char b[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		b[i] = (unsigned char)(be ? v >> (24 - 8 * i) : v >> (8 * i));
+	xput(b, 4);
+}
+
+static void xrec(uint32_t type, const void *body, uint32_t len)
+{
+	static const unsigned char zero[8];
+
+	xput32(type, false);
+	xput32(len, false);
+	xput(body, len);
+	xput(zero, (8 - len % 8) % 8);
+}
+
+static void splices(void)
+{
+	static const char cfg[] = "{}";
+	unsigned char ihdr[24] = { 0 }, dhdr[16] = { 1, 0, 0, 0, 12 };
+	struct ncmig_writer w;
+	size_t end;
+	unsigned char mode;
+
+	xput("Xen saved domain, xl format\n \0 \r", 32);
+	xput32(0x01020304, false);
+	xput32(3, false);
+	xput32(0, false);
+	xput32(4 + sizeof(cfg), false);
+	xput32(sizeof(cfg), false);
+	xput(cfg, sizeof(cfg));
+	xput("LibxlFmt", 8);
+	xput32(2, true);
+	xput32(0, true);
+	xrec(1, NULL, 0);
+	memset(ihdr, 0xff, 8);
+	memcpy(ihdr + 8, "XENF", 4);
+	ihdr[15] = 3;
+	xput(ihdr, 24);
+	xput(dhdr, 16);
+	xrec(5, "page", 4);
+	xrec(0, NULL, 0);
+	xrec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);
+	end = xl_len;
+	xrec(0, NULL, 0);
+	xput("domain is yours, you are cleared to unpause", 44);
+
+	/* fuzz_splice's first octet picks the side: 1 send, 0 recv. */
+	memmove(xl + 1, xl, xl_len);
+	xl[0] = 1;
+	put("fuzz_splice", "send", xl, xl_len + 1);
+	xl[0] = 0;
+	put("fuzz_splice", "recv-plain", xl, xl_len + 1);
+
+	/* The same with our record before libxl's END, as send makes it. */
+	mode = 0;
+	memmove(xl, xl + 1, xl_len);
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_XS_NODES);
+	node(&w, NULL, "", "", 0, 2);
+	node(&w, NULL, "name", "guest", 5, 2);
+	ncmig_write_end(&w);
+	memmove(xl + end + 8 + ((w.len + 7) & ~(size_t)7), xl + end,
+		xl_len - end);
+	memset(xl + end, 0, 8 + ((w.len + 7) & ~(size_t)7));
+	xl_len += 8 + ((w.len + 7) & ~(size_t)7);
+	{
+		size_t save = xl_len;
+
+		xl_len = end;
+		xput32(0xce434d47, false);
+		xput32((uint32_t)w.len, false);
+		xput(w.buf, w.len);
+		xl_len = save;
+	}
+	memmove(xl + 1, xl, xl_len);
+	xl[0] = mode;
+	put("fuzz_splice", "recv-record", xl, xl_len + 1);
+	ncmig_writer_free(&w);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -123,5 +222,6 @@ int main(int argc, char **argv)
 	dir = argv[1];
 	snaps();
 	streams();
+	splices();
 	return 0;
 }

@@ -134,8 +134,11 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	struct ncmig_xs *x = ncmig_xs_open();
 	int rc;
 
-	if (!x)
-		return -errno ? -errno : -EIO;
+	if (!x) {
+		rc = errno ? -errno : -EIO;
+		ncmigd_err("splice send: cannot open xenstore: %s", strerror(-rc));
+		return rc;
+	}
 	ncmig_writer_init_mem(&w);
 	rc = ncmigd_save_stream(x, c->domid, true, &w, &rep);
 	ncmig_xs_close(x);
