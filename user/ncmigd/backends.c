@@ -1,28 +1,151 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Until the netlink client (nl*.c) provides them: no kernel family is
- * reachable, so save carries no backend records and restore refuses to
- * drop the ones a stream carries.
+ * The stream commands' way to the kernel's backends (backends.h), through
+ * the xen_ncmig family (nl.h).
+ *
+ * save takes a checkpoint: it quiesces the domain's backends, snapshots
+ * them and resumes them in place, all on one socket, so the records are
+ * consistent (no request in flight) and the guest goes on. restore hands
+ * the records to RESTORE: a fresh restore of backends that were released
+ * (or never bound) on this host.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "backends.h"
+#include "nl.h"
+#include "util.h"
+
+static struct nl_sock *open_family(struct nl_status *st)
+{
+	struct nl_sock *nl = nl_open(st);
+
+	if (!nl && st->err != -ENOENT)
+		ncmigd_err("%s", st->msg);
+	return nl;
+}
+
+static void kernel_err(uint16_t domid, const char *step,
+		       const struct nl_status *st)
+{
+	ncmigd_dom_err(domid, "%s: %s (%s)", step,
+		       st->msg[0] ? st->msg : "failed", strerror(-st->err));
+}
+
+static int count_cb(const struct nl_reply *r, void *arg)
+{
+	(*(unsigned int *)arg) += r->nr_devs ? 1 : 0;
+	return 0;
+}
 
 int ncmigd_backends_probe(uint16_t domid)
 {
-	(void)domid;
+	unsigned int nr = 0;
+	struct nl_status st;
+	struct nl_sock *nl;
+	int err;
+
+	nl = open_family(&st);
+	if (!nl)
+		return st.err == -ENOENT ? 0 : st.err;
+	err = nl_devices(nl, domid, count_cb, &nr, &st);
+	if (err)
+		kernel_err(domid, "DEV_GET", &st);
+	nl_close(nl);
+	return err ? err : nr > 0;
+}
+
+struct write_ctx {
+	uint16_t domid;
+	struct ncmig_writer *w;
+	int nr;
+};
+
+static int write_cb(uint32_t kind, uint32_t devid, const void *rec,
+		    size_t len, void *arg)
+{
+	struct write_ctx *c = arg;
+	int err = ncmig_write_backend(c->w, rec, len);
+
+	if (err) {
+		ncmigd_dev_err(c->domid, ncmigd_kind_name(kind), devid,
+			       "record refused: %s", strerror(-err));
+		return err;
+	}
+	c->nr++;
 	return 0;
 }
 
 int ncmigd_backends_write(uint16_t domid, struct ncmig_writer *w)
 {
-	(void)domid;
-	(void)w;
-	return 0;
+	struct write_ctx c = { .domid = domid, .w = w };
+	struct nl_reply *r = malloc(sizeof(*r));
+	struct nl_status st;
+	struct nl_sock *nl;
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	nl = open_family(&st);
+	if (!nl) {
+		free(r);
+		return st.err;
+	}
+	err = nl_quiesce(nl, domid, 0, 0, r, &st);
+	if (err) {
+		kernel_err(domid, "QUIESCE", &st);
+		goto out;
+	}
+	err = nl_snapshot(nl, domid, write_cb, &c, &st);
+	if (err)
+		kernel_err(domid, "SNAPSHOT", &st);
+	/* A checkpoint: the guest goes on whatever the snapshot did. */
+	if (nl_resume(nl, domid, r, &st)) {
+		kernel_err(domid, "RESUME", &st);
+		err = err ? err : st.err;
+	}
+out:
+	nl_close(nl);
+	free(r);
+	return err ? err : c.nr;
 }
 
 int ncmigd_backends_restore(uint16_t domid, const struct ncmig_stream *s)
 {
-	(void)domid;
-	return s->nr_backends ? -EOPNOTSUPP : 0;
+	const void **recs = NULL;
+	struct nl_reply *r = NULL;
+	size_t *lens = NULL;
+	struct nl_status st;
+	struct nl_sock *nl;
+	size_t i;
+	int err;
+
+	if (!s->nr_backends)
+		return 0;
+	nl = open_family(&st);
+	if (!nl)
+		return st.err == -ENOENT ? -EOPNOTSUPP : st.err;
+	recs = calloc(s->nr_backends, sizeof(*recs));
+	lens = calloc(s->nr_backends, sizeof(*lens));
+	r = malloc(sizeof(*r));
+	if (!recs || !lens || !r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->nr_backends; i++) {
+		recs[i] = s->backends[i].rec;
+		lens[i] = s->backends[i].len;
+	}
+	err = nl_restore(nl, domid, recs, lens, (unsigned int)s->nr_backends, r,
+			 &st);
+	if (err)
+		kernel_err(domid, "RESTORE", &st);
+out:
+	nl_close(nl);
+	free(recs);
+	free(lens);
+	free(r);
+	return err ? err : (int)s->nr_backends;
 }
