@@ -114,7 +114,11 @@ struct ncmig_snap {
 	};
 };
 
-/* CRC-32C (Castagnoli), as used for the record and stream checksums. */
+/*
+ * CRC-32C (Castagnoli, reflected 0x82f63b78), as used for the record and
+ * stream checksums.  Start with @crc 0; calls chain: crc32c(crc32c(0, a),
+ * b) is the CRC of a followed by b.  "123456789" gives 0xe3069283.
+ */
 u32 ncmig_crc32c(u32 crc, const void *buf, size_t len);
 
 /*
