@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The verbs that need no xenstore: inspect (text and --json, valid and
+ * damaged streams) and the usage errors of save, restore and splice.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "commands.h"
+#include "ncmig_snap.h"
+#include "snap_util.h"
+#include "stream.h"
+#include "xs_record.h"
+
+static char path[] = "/tmp/ncmig-test-cli-XXXXXX";
+static char out[65536];
+
+/* Run @fn with stdout and stderr captured into out[]. */
+static int capture(int (*fn)(int, char **), int argc, char **argv)
+{
+	FILE *f = tmpfile();
+	int saved_out = dup(1), saved_err = dup(2), rc;
+	size_t n;
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(f), 1);
+	dup2(fileno(f), 2);
+	rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	fclose(f);
+	return rc;
+}
+
+static void write_stream(bool damage)
+{
+	static const struct ncmig_xs_perm perms[2] = { { 'n', 0 }, { 'b', 5 } };
+	static unsigned char rec[XEN_NCMIG_RECORD_MAX];
+	static struct ncmig_snap s;
+	struct ncmig_writer w;
+	unsigned char *b;
+	size_t len;
+	int fd;
+
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_XS_NODES | NCMIG_DOM_F_BACKENDS);
+	assert_int_equal(ncmig_xs_node_encode("", "", 0, perms, 1, &b, &len), 0);
+	ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+	assert_int_equal(ncmig_xs_node_encode("data/q", "say \"hi\"\n\x01", 10,
+					      perms, 2, &b, &len), 0);
+	ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+	snap_util_vif(&s, 2);
+	s.domid = 5;
+	len = ncmig_snap_encode(&s, rec, sizeof(rec));
+	assert_int_equal(ncmig_write_backend(&w, rec, len), 0);
+	ncmig_write_end(&w);
+	if (damage)
+		w.buf[w.len - 24 - 3] ^= 0x20;	/* inside the backend record */
+	strcpy(path, "/tmp/ncmig-test-cli-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, w.buf, w.len), (ssize_t)w.len);
+	close(fd);
+	ncmig_writer_free(&w);
+}
+
+static void test_inspect_text(void **st)
+{
+	char *argv[] = { "inspect", path, NULL };
+
+	(void)st;
+	write_stream(false);
+	assert_int_equal(capture(cmd_inspect, 2, argv), 0);
+	unlink(path);
+	assert_non_null(strstr(out, "saved from d5"));
+	assert_non_null(strstr(out, "watches: NOT carried"));
+	assert_non_null(strstr(out, "data/q [n0 b5] = \"say \\\"hi\\\"\\x0a\\x01\""));
+	assert_non_null(strstr(out, "vif 0: mac 00:16:3e:01:02:03 mtu 1500"));
+}
+
+static void test_inspect_json(void **st)
+{
+	char *argv[] = { "inspect", path, "--json", NULL };
+
+	(void)st;
+	write_stream(false);
+	assert_int_equal(capture(cmd_inspect, 3, argv), 0);
+	unlink(path);
+	assert_non_null(strstr(out, "{\"valid\":true,\"version\":1,"));
+	assert_non_null(strstr(out, "\"path\":\"data/q\",\"value_hex\":\"7361792022686922"
+				    "0a01\",\"value\":\"say \\\"hi\\\"\\n\\u0001\""));
+	assert_non_null(strstr(out, "\"perms\":[{\"perm\":\"n\",\"domid\":0},"
+				    "{\"perm\":\"b\",\"domid\":5}]"));
+	assert_non_null(strstr(out, "\"kind\":\"vif\",\"devid\":0,\"mac\":\"00163e010203\""));
+}
+
+static void test_inspect_damaged(void **st)
+{
+	char *argv[] = { "inspect", path, "--json", NULL };
+
+	(void)st;
+	write_stream(true);
+	assert_int_equal(capture(cmd_inspect, 3, argv), 1);
+	unlink(path);
+	assert_non_null(strstr(out, "{\"valid\":false,\"error\":\"record 3 (BACKEND, type 0x101) at offset"));
+	assert_non_null(strstr(out, "bad checksum"));
+	assert_non_null(strstr(out, "ncmigd: /tmp/ncmig-test-cli-"));
+}
+
+static void test_usage_errors(void **st)
+{
+	char *save1[] = { "save", NULL };
+	char *save2[] = { "save", "--domid", "0", NULL };
+	char *save3[] = { "save", "--domid", "5", "-o", "x", "--fd", "1", NULL };
+	char *rest1[] = { "restore", "--domid", "32752", NULL };
+	char *spl1[] = { "splice", "sideways", NULL };
+	char *spl2[] = { "splice", "send", "localhost", "xl", NULL };
+	char *insp[] = { "inspect", NULL };
+
+	(void)st;
+	assert_int_equal(capture(cmd_save, 1, save1), 2);
+	assert_non_null(strstr(out, "usage: ncmigd save"));
+	assert_int_equal(capture(cmd_save, 3, save2), 2);
+	assert_non_null(strstr(out, "bad domid \"0\""));
+	assert_int_equal(capture(cmd_save, 7, save3), 2);
+	assert_int_equal(capture(cmd_restore, 3, rest1), 2);
+	assert_non_null(strstr(out, "bad domid \"32752\""));
+	assert_int_equal(capture(cmd_splice, 2, spl1), 2);
+	assert_int_equal(capture(cmd_splice, 4, spl2), 2);	/* no --domid */
+	assert_int_equal(capture(cmd_inspect, 1, insp), 2);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_inspect_text),
+		cmocka_unit_test(test_inspect_json),
+		cmocka_unit_test(test_inspect_damaged),
+		cmocka_unit_test(test_usage_errors),
+	};
+
+	return cmocka_run_group_tests_name("cli", t, NULL, NULL);
+}
