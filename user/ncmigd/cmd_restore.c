@@ -20,8 +20,8 @@ static void restore_usage(FILE *f)
 		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
 		"  xenstore nodes under /local/domain/D with owner and ACL entries\n"
 		"  that named the saved domain rewritten to D.  Nodes that exist\n"
-		"  are left alone unless --overwrite.  Backend records go to the\n"
-		"  kernel unless --no-backends.\n");
+		"  are left alone unless --overwrite; nodes only D has are kept.\n"
+		"  Backend records go to the kernel unless --no-backends.\n");
 }
 
 static void report(bool json, const struct ncmig_stream *s,
