@@ -21,13 +21,19 @@
  * QUIESCED  RELEASE                    RELEASED  unbound, no xenstore write;
  *                                                deadline disarmed. A device
  *                                                that fails stays QUIESCED
- * QUIESCED  owner closes, or deadline  NONE      the kernel resumes every
+ * QUIESCED  owner closes, or deadline  NONE      the kernel takes the session
+ *                                                over and resumes every
  *                                                device: AUTO_RESUMED event
  * RELEASED  RESTORE                    NONE      released devices attached,
  *                                                quiesced ones resumed;
  *                                                failed ones stay (retry)
- * RELEASED  owner closes               RELEASED  devices still quiesced are
- *                                                resumed; the session waits,
+ * RELEASED  owner closes               NONE      taken over: quiesced devices
+ *                                                resume, released ones attach
+ *                                                from the kernel's copy of
+ *                                                their SNAPSHOT record, retried
+ *                                                each second for a minute (a
+ *                                                backend module may be being
+ *                                                reloaded); then it waits,
  *                                                ownerless, for a RESTORE
  *
  * Every failure leaves each device running, quiesced (resumable) or
@@ -68,6 +74,12 @@ struct ncmig_sess_dev {
 	u64 quiesce_start_ns;	/* 0 in a fresh restore */
 	u64 start_ns;		/* last step */
 	u64 done_ns;
+	/*
+	 * The kernel's copy of the record SNAPSHOT handed out, so that the
+	 * watchdog can attach a released device if its owner dies.
+	 */
+	void *rec;
+	size_t rec_len;
 };
 
 struct ncmig_session {
@@ -75,15 +87,22 @@ struct ncmig_session {
 	u32 owner;		/* netlink portid; 0 once its socket closed */
 	u32 state;		/* enum xen_ncmig_session_state */
 	u64 step_ns;
-	u64 deadline_ns;	/* auto-resume after this; 0: none */
-	unsigned int resume_tries;
+	u64 deadline_ns;	/* while owned and quiesced; 0: none */
+	/* Ownerless: the watchdog's next attempt to bring it back; 0: none. */
+	u64 retry_ns;
+	unsigned int tries;
+	const char *why;	/* why the watchdog took it over */
 	unsigned int nr;
 	struct ncmig_sess_dev devs[];
 };
 
-/* Auto-resume retries when a device refuses to resume. */
-#define NCMIG_RESUME_TRIES	5
-#define NCMIG_RESUME_RETRY_NS	NSEC_PER_SEC
+/*
+ * How long the watchdog keeps trying to bring an ownerless session back:
+ * a released device can only attach once its backend module is loaded
+ * again, which a dead daemon may have left half done.
+ */
+#define NCMIG_RECOVER_TRIES	60
+#define NCMIG_RECOVER_RETRY_NS	NSEC_PER_SEC
 
 static DEFINE_MUTEX(ncmig_lock);
 static DEFINE_XARRAY(ncmig_sessions);	/* domid -> struct ncmig_session */
@@ -213,8 +232,19 @@ static int ncmig_session_insert(struct ncmig_session *s)
 	return err;
 }
 
+static void ncmig_dev_forget_rec(struct ncmig_sess_dev *d)
+{
+	kvfree(d->rec);
+	d->rec = NULL;
+	d->rec_len = 0;
+}
+
 static void ncmig_session_end(struct ncmig_session *s)
 {
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		ncmig_dev_forget_rec(&s->devs[i]);
 	xa_erase(&ncmig_sessions, s->domid);
 	atomic_dec(&ncmig_nr_sessions);
 	kfree(s);
@@ -391,6 +421,18 @@ out:
 	return err;
 }
 
+/* Without memory for the copy, only the watchdog's fallback is lost. */
+static void ncmig_dev_keep_rec(struct ncmig_sess_dev *d, const void *rec,
+			       size_t len)
+{
+	ncmig_dev_forget_rec(d);
+	d->rec = kvmalloc(len, GFP_KERNEL);
+	if (!d->rec)
+		return;
+	memcpy(d->rec, rec, len);
+	d->rec_len = len;
+}
+
 int ncmig_session_snapshot(u16 domid, u32 portid, unsigned int idx,
 			   struct xbq_dev_id *id, void **rec, size_t *len,
 			   struct xbq_msg *msg)
@@ -414,6 +456,8 @@ int ncmig_session_snapshot(u16 domid, u32 portid, unsigned int idx,
 	}
 	*id = s->devs[idx].id;
 	err = xbq_snapshot(id, rec, len, msg);
+	if (!err)
+		ncmig_dev_keep_rec(&s->devs[idx], *rec, *len);
 	ncmig_trace_session(s, "snapshot", err);
 out:
 	mutex_unlock(&ncmig_lock);
@@ -734,52 +778,77 @@ out:
 	return err;
 }
 
-static bool ncmig_has_quiesced(const struct ncmig_session *s)
+/* Attach the released device @d from the kernel's copy of its record. */
+static int ncmig_dev_attach_kept(struct ncmig_sess_dev *d, struct xbq_msg *msg)
 {
-	unsigned int i;
+	struct ncmig_snap *snap;
+	struct xbq_dev_id id;
+	int err;
 
-	for (i = 0; i < s->nr; i++)
-		if (s->devs[i].step == NCMIG_DEV_QUIESCED)
-			return true;
-	return false;
+	if (!d->rec) {
+		xbq_msg(msg, "d%u %s %u: released, and no record kept to attach from",
+			d->id.domid, xbq_kind_name(d->id.kind), d->id.devid);
+		return -ENOENT;
+	}
+	err = xbq_snap_load(d->id.domid, d->rec, d->rec_len, &snap, &id, msg);
+	if (err)
+		return err;
+	err = ncmig_dev_restore(d, snap, msg);
+	xbq_snap_free(snap);
+	return err;
 }
 
 /*
- * The kernel resumes the quiesced devices of @s itself: its owner is gone
- * or its time is up. Returns false if that ended the session.
+ * Bring every device of @s back: the quiesced ones resume, the released
+ * ones attach from the kernel's copy of their record. Returns the first
+ * error, with @msg set from it.
  */
-static bool ncmig_auto_resume(struct ncmig_session *s, const char *why)
+static int ncmig_bring_back(struct ncmig_session *s, struct xbq_msg *msg)
+{
+	struct xbq_msg other;
+	unsigned int i;
+	int err, first;
+
+	first = ncmig_resume_quiesced(s, msg);
+	for (i = 0; i < s->nr; i++) {
+		if (s->devs[i].step != NCMIG_DEV_RELEASED)
+			continue;
+		err = ncmig_dev_attach_kept(&s->devs[i], first ? &other : msg);
+		if (err && !first)
+			first = err;
+	}
+	return first;
+}
+
+/*
+ * The watchdog's attempt at an ownerless session. Returns false if the
+ * session ended (everything runs again).
+ */
+static bool ncmig_recover(struct ncmig_session *s)
 {
 	struct xbq_msg msg;
 	int err;
 
-	err = 0;
-	if (ncmig_has_quiesced(s)) {
-		pr_warn("d%u: %s: resuming the quiesced backends\n", s->domid,
-			why);
-		err = ncmig_resume_quiesced(s, &msg);
-	}
-	/* A session of no device ends here too. */
+	msg.text[0] = '\0';
+	err = ncmig_bring_back(s, &msg);
 	if (!ncmig_session_settle(s)) {
+		pr_info("d%u: %s: backends running again\n", s->domid, s->why);
 		ncmig_trace_session(s, "auto-resume", 0);
 		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_AUTO_RESUMED, s->state,
-			       0, why);
+			       0, s->why);
 		ncmig_session_end(s);
 		return false;
 	}
 	ncmig_trace_session(s, "auto-resume", err);
-	if (err)
-		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
-			       msg.text);
-	if (s->state != XEN_NCMIG_SESSION_QUIESCED)
-		return true;
-	/* A device refused to resume: try again a few times, then give up. */
-	if (++s->resume_tries < NCMIG_RESUME_TRIES) {
-		s->deadline_ns = ktime_get_ns() + NCMIG_RESUME_RETRY_NS;
+	if (++s->tries < NCMIG_RECOVER_TRIES) {
+		s->retry_ns = ktime_get_ns() + NCMIG_RECOVER_RETRY_NS;
+		if (s->tries == 1)
+			ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_FAILED, s->state,
+				       err, msg.text);
 	} else {
-		pr_err("d%u: backends still quiesced after %u tries\n",
-		       s->domid, s->resume_tries);
-		s->deadline_ns = 0;
+		pr_err("d%u: backends still down after %u tries; waiting for a RESTORE\n",
+		       s->domid, s->tries);
+		s->retry_ns = 0;
 	}
 	return true;
 }
@@ -792,25 +861,43 @@ static bool ncmig_port_in(u32 portid, const u32 *ports, unsigned int nr)
 	return false;
 }
 
+/* The kernel takes @s over from its owner. */
+static void ncmig_take_over(struct ncmig_session *s, const char *why, u64 now)
+{
+	pr_warn("d%u: %s (netlink port %u): bringing the backends back\n",
+		s->domid, why, s->owner);
+	s->owner = 0;
+	s->why = why;
+	s->tries = 0;
+	s->retry_ns = now;
+}
+
 /* Apply the watchdog's rules to @s. Returns false if @s ended. */
 static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 			unsigned int nr_dead, u64 now)
 {
-	if (s->owner && ncmig_port_in(s->owner, dead, nr_dead)) {
-		pr_warn("d%u: netlink port %u, the session's owner, closed\n",
-			s->domid, s->owner);
-		s->owner = 0;
-		/* Released devices wait, ownerless, for a RESTORE. */
-		if (s->state == XEN_NCMIG_SESSION_RELEASED)
-			return ncmig_auto_resume(s, "owner closed its socket");
-	}
-	if (s->state != XEN_NCMIG_SESSION_QUIESCED || !s->deadline_ns)
+	if (s->owner && ncmig_port_in(s->owner, dead, nr_dead))
+		ncmig_take_over(s, "owner closed its socket", now);
+	else if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED &&
+		 s->deadline_ns && now >= s->deadline_ns)
+		ncmig_take_over(s, "deadline passed", now);
+	if (s->owner || !s->retry_ns || now < s->retry_ns)
 		return true;
-	if (!s->owner)
-		return ncmig_auto_resume(s, "owner closed its socket");
-	if (now >= s->deadline_ns)
-		return ncmig_auto_resume(s, "deadline passed");
-	return true;
+	return ncmig_recover(s);
+}
+
+/* Nanoseconds until the watchdog must look at @s again; 0: never. */
+static u64 ncmig_next_look(const struct ncmig_session *s, u64 now)
+{
+	u64 at = 0;
+
+	if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED)
+		at = s->deadline_ns;
+	else if (!s->owner)
+		at = s->retry_ns;
+	if (!at)
+		return 0;
+	return at > now ? at - now : 1;
 }
 
 u64 ncmig_session_watchdog(const u32 *dead, unsigned int nr_dead)
@@ -824,10 +911,8 @@ u64 ncmig_session_watchdog(const u32 *dead, unsigned int nr_dead)
 	xa_for_each(&ncmig_sessions, domid, s) {
 		if (!ncmig_watch(s, dead, nr_dead, now))
 			continue;
-		if (s->state != XEN_NCMIG_SESSION_QUIESCED || !s->deadline_ns)
-			continue;
-		left = s->deadline_ns > now ? s->deadline_ns - now : 1;
-		if (!next || left < next)
+		left = ncmig_next_look(s, now);
+		if (left && (!next || left < next))
 			next = left;
 	}
 	mutex_unlock(&ncmig_lock);
@@ -842,7 +927,7 @@ void ncmig_session_exit(void)
 
 	mutex_lock(&ncmig_lock);
 	xa_for_each(&ncmig_sessions, domid, s) {
-		ncmig_resume_quiesced(s, &msg);
+		ncmig_bring_back(s, &msg);
 		if (ncmig_session_settle(s))
 			pr_err("d%u: unloading with backends still released or quiesced\n",
 			       s->domid);
