@@ -41,6 +41,7 @@ struct handover {
 	struct ncmig_writer w;
 	unsigned int nr_records;
 	bool released;			/* RELEASE was sent */
+	const char *pause_after;	/* tests: stop here until killed */
 	uint64_t t_start, t_end;
 };
 
@@ -282,6 +283,20 @@ static void print_result(const struct handover *h)
 	}
 }
 
+/*
+ * For the tests of the kernel's watchdog: after @step, wait to be killed
+ * while holding the session.
+ */
+static void maybe_pause(const struct handover *h, const char *step)
+{
+	if (!h->pause_after || strcmp(h->pause_after, step))
+		return;
+	printf("d%u: paused after %s\n", h->domid, step);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static int handover(struct handover *h)
 {
 	int err;
@@ -294,6 +309,7 @@ static int handover(struct handover *h)
 		report(h, "QUIESCE");
 		return err;
 	}
+	maybe_pause(h, "quiesce");
 
 	ncmig_writer_init_mem(&h->w);
 	ncmig_write_header(&h->w);
@@ -310,6 +326,7 @@ static int handover(struct handover *h)
 		ncmigd_dom_err(h->domid, "stream: %s", strerror(-err));
 		goto fail;
 	}
+	maybe_pause(h, "snapshot");
 
 	h->released = true;
 	err = nl_release(h->nl, h->domid, h->restore, &h->st);
@@ -317,6 +334,7 @@ static int handover(struct handover *h)
 		report(h, "RELEASE");
 		goto fail;
 	}
+	maybe_pause(h, "release");
 
 	if (h->reload && reload_modules(h))
 		err = -EIO;	/* still restore, then fail */
@@ -343,7 +361,9 @@ static void usage(FILE *f)
 		"  --reload-modules  rmmod and load again the backends D uses\n"
 		"  --module-dir DIR  insmod DIR/xen-blkback.ko... (else modprobe)\n"
 		"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
-		"  --deadline-ms N   resume by itself if not released by then\n");
+		"  --deadline-ms N   resume by itself if not released by then\n"
+		"  --pause-after quiesce|snapshot|release\n"
+		"                    (tests) stop there, holding the session, until killed\n");
 }
 
 int cmd_handover(int argc, char **argv)
@@ -355,6 +375,7 @@ int cmd_handover(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "deadline-ms", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pause-after", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -386,6 +407,12 @@ int cmd_handover(int argc, char **argv)
 			break;
 		case 'j':
 			h.json = true;
+			break;
+		case 'p':
+			if (strcmp(optarg, "quiesce") && strcmp(optarg, "snapshot") &&
+			    strcmp(optarg, "release"))
+				goto bad;
+			h.pause_after = optarg;
 			break;
 		case 'h':
 			usage(stdout);

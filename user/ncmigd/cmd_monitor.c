@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * ncmigd monitor: print the kernel's handover events (the "events"
- * multicast group), one line each:
+ * multicast group), one line each, until --count events or the first
+ * --until EVENT:
  *
  *   d5 event=auto-resumed state=none ts_ns=123 errno=0 message="deadline passed"
  */
@@ -45,6 +46,7 @@ int cmd_monitor(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -53,6 +55,7 @@ int cmd_monitor(int argc, char **argv)
 	struct nl_reply *r = NULL;
 	struct nl_status st;
 	struct nl_sock *nl;
+	const char *until = NULL;
 	bool as_json = false;
 	int opt, ret = 0;
 
@@ -68,11 +71,14 @@ int cmd_monitor(int argc, char **argv)
 			    timeout > 0x7fffffff)
 				goto bad;
 			break;
+		case 'u':
+			until = optarg;
+			break;
 		case 'j':
 			as_json = true;
 			break;
 		case 'h':
-			printf("usage: ncmigd monitor [--count N] [--timeout-ms N] [--json]\n");
+			printf("usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n");
 			return 0;
 		default:
 			goto bad;
@@ -88,7 +94,10 @@ int cmd_monitor(int argc, char **argv)
 		free(r);
 		return 1;
 	}
-	/* Exit 0 after --count events; 1 on --timeout-ms or an error. */
+	/*
+	 * Exit 0 after --count events or the first --until event (e.g.
+	 * "auto-resumed"); 1 on --timeout-ms or an error.
+	 */
 	while (!count || seen < count) {
 		ret = nl_recv_event(nl, timeout ? (int)timeout : -1, r, &st);
 		if (ret < 0) {
@@ -102,11 +111,13 @@ int cmd_monitor(int argc, char **argv)
 		print_event(r, as_json);
 		seen++;
 		ret = 0;
+		if (until && !strcmp(until, nl_event_name(r->event)))
+			break;
 	}
 	nl_close(nl);
 	free(r);
 	return ret ? 1 : 0;
 bad:
-	fprintf(stderr, "usage: ncmigd monitor [--count N] [--timeout-ms N] [--json]\n");
+	fprintf(stderr, "usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n");
 	return 2;
 }

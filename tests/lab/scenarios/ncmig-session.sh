@@ -6,6 +6,8 @@
 #   - killing the owner while quiesced makes the kernel resume the domain
 #     (AUTO_RESUMED event, session gone);
 #   - a passed deadline does the same while the owner still lives;
+#   - killing the owner after RELEASE makes the kernel attach the vbd from
+#     its own copy of the SNAPSHOT record;
 #   - a full `ncmigd handover` (QUIESCE, SNAPSHOT, RELEASE, RESTORE);
 #   - through all of it the guest sees no I/O error, no verify error and
 #     its frontend stays Connected.
@@ -15,7 +17,7 @@ W=/tmp/ncmig-session
 rm -rf "$W"
 mkdir -p "$W"
 
-tap_plan 23
+tap_plan 26
 
 lab_use_patched_backends || tap_diag "no patched backends: stock ones (quiesce will fail)"
 tap_run "ncmig modules load" lab_load_ncmig_modules
@@ -64,7 +66,7 @@ rc=$?
 tap_cmp "$rc" -ne 0 "second client's RESUME fails too"
 
 # --- the owner dies while quiesced: the kernel resumes by itself ---
-ncmigd monitor --count 1 --timeout-ms 20000 >"$W/ev1" 2>&1 &
+ncmigd monitor --until auto-resumed --timeout-ms 20000 >"$W/ev1" 2>&1 &
 mon=$!
 sleep 1
 kill -9 "$ownerA"
@@ -81,7 +83,7 @@ else
 fi
 
 # --- the deadline passes while the owner lives ---
-ncmigd monitor --count 2 --timeout-ms 20000 >"$W/ev2" 2>&1 &
+ncmigd monitor --until auto-resumed --timeout-ms 20000 >"$W/ev2" 2>&1 &
 mon=$!
 sleep 1
 ncmigd quiesce --domid "$domid" --deadline-ms 2000 --hold-s 30 >"$W/ownerC" 2>&1 &
@@ -92,6 +94,26 @@ tap_run "AUTO_RESUMED event when the deadline passed" \
 tap_run "the owner was still alive then" kill -0 "$ownerC"
 kill "$ownerC" 2>/dev/null
 wait "$ownerC" 2>/dev/null
+
+# --- the owner dies after RELEASE: the kernel attaches from its copy ---
+ncmigd monitor --until auto-resumed --timeout-ms 90000 >"$W/ev4" 2>&1 &
+mon=$!
+sleep 1
+ncmigd handover --domid "$domid" --pause-after release >"$W/ownerD" 2>&1 &
+ownerD=$!
+if lab_wait 60 grep -q "paused after release" "$W/ownerD"; then
+	tap_ok "owner D released d$domid and stopped"
+else
+	tap_not_ok "owner D released d$domid and stopped"
+	tap_diag "$(cat "$W/ownerD")"
+fi
+kill -9 "$ownerD"
+wait "$ownerD" 2>/dev/null
+wait "$mon"
+tap_run "AUTO_RESUMED after the owner died released" \
+	grep -q "^d$domid event=auto-resumed .*owner closed" "$W/ev4"
+tap_is "$(lab_xs_read "$be/state")" 4 "backend state still Connected"
+sleep 2
 
 # --- a whole handover ---
 ncmigd monitor --count 3 --timeout-ms 60000 >"$W/ev3" 2>&1 &
