@@ -11,6 +11,8 @@ mkdir -p "$root/bin" "$root/lib" "$root/mod" "$root/proc" "$root/sys" "$root/dev
 cp /bin/busybox "$root/bin/busybox"
 cp "$tools/blkverify" "$tools/netstream" "$root/bin/"
 cp "$mods"/*.ko "$mods/order" "$root/mod/"
+# Test modules the workloads insmod themselves (not in order).
+[ ! -f "$tools/xen-netctl.ko" ] || cp "$tools/xen-netctl.ko" "$root/mod/"
 cp "$here/init" "$root/init"
 cp "$here/wl.sh" "$root/lib/wl.sh"
 chmod 755 "$root/init"

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netctl: a test frontend for one vif that programs the state only netback
+ * holds, the way the Windows PV drivers do and Linux's netfront never
+ * does: the Toeplitz hash configuration over the control ring, and a
+ * multicast filter through Tx extra-info slots. It does nothing else: no
+ * packet is sent or received, the rings are polled.
+ *
+ * Load it, unbind netfront from the vif and bind this driver instead:
+ *   insmod xen-netctl.ko
+ *   echo vif-1 > /sys/bus/xen/drivers/vif/unbind
+ *   echo vif-1 > /sys/bus/xen/drivers/netctl/bind
+ * It reports on the kernel log ("netctl: NCMIG-RESULT ..."); dom0 then
+ * reads netback's view of the same state.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/etherdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <xen/events.h>
+#include <xen/grant_table.h>
+#include <xen/interface/io/netif.h>
+#include <xen/page.h>
+#include <xen/xenbus.h>
+
+#define NETCTL_MAPPING_SIZE	16
+#define NETCTL_HASH_FLAGS	(XEN_NETIF_CTRL_HASH_TYPE_IPV4 | \
+				 XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP | \
+				 XEN_NETIF_CTRL_HASH_TYPE_IPV6 | \
+				 XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP)
+
+/* The groups it asks netback to let through. */
+static const u8 netctl_mcast[][ETH_ALEN] = {
+	{ 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb },
+	{ 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 },
+};
+
+struct netctl {
+	struct xenbus_device *dev;
+	struct xen_netif_tx_front_ring tx;
+	struct xen_netif_rx_front_ring rx;
+	struct xen_netif_ctrl_front_ring ctrl;
+	grant_ref_t tx_ref, rx_ref, ctrl_ref;
+	evtchn_port_t evtchn, ctrl_evtchn;
+	struct work_struct work;
+	bool programmed;
+};
+
+/* A page of key or mapping the backend copies from: granted read-only. */
+static int netctl_grant_page(struct netctl *nc, const void *data, size_t len,
+			     void **page, grant_ref_t *ref)
+{
+	int r;
+
+	*page = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!*page)
+		return -ENOMEM;
+	memcpy(*page, data, len);
+	r = gnttab_grant_foreign_access(nc->dev->otherend_id,
+					virt_to_gfn(*page), 1);
+	if (r < 0) {
+		free_page((unsigned long)*page);
+		return r;
+	}
+	*ref = r;
+	return 0;
+}
+
+static void netctl_ungrant_page(void *page, grant_ref_t ref)
+{
+	gnttab_end_foreign_access(ref, virt_to_page(page));
+}
+
+/* One control request; the backend's status, or -ETIMEDOUT. */
+static int netctl_ctrl(struct netctl *nc, u16 type, u32 d0, u32 d1, u32 d2)
+{
+	struct xen_netif_ctrl_request *req;
+	struct xen_netif_ctrl_response rsp;
+	static u16 id;
+	int i;
+
+	req = RING_GET_REQUEST(&nc->ctrl, nc->ctrl.req_prod_pvt);
+	req->id = ++id;
+	req->type = type;
+	req->data[0] = d0;
+	req->data[1] = d1;
+	req->data[2] = d2;
+	nc->ctrl.req_prod_pvt++;
+	RING_PUSH_REQUESTS(&nc->ctrl);
+	notify_remote_via_evtchn(nc->ctrl_evtchn);
+
+	for (i = 0; i < 250; i++) {
+		if (RING_HAS_UNCONSUMED_RESPONSES(&nc->ctrl)) {
+			RING_COPY_RESPONSE(&nc->ctrl, nc->ctrl.rsp_cons, &rsp);
+			nc->ctrl.rsp_cons++;
+			if (rsp.id != id || rsp.type != type)
+				return -EPROTO;
+			return rsp.status;
+		}
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Ask for @addr through a Tx request that carries only an extra slot. */
+static int netctl_mcast_add(struct netctl *nc, const u8 *addr)
+{
+	struct xen_netif_extra_info *extra;
+	struct xen_netif_tx_request *req;
+	struct xen_netif_tx_response rsp;
+	RING_IDX prod = nc->tx.req_prod_pvt;
+	int i, status;
+
+	req = RING_GET_REQUEST(&nc->tx, prod);
+	memset(req, 0, sizeof(*req));
+	req->id = prod & 0xffff;
+	req->flags = XEN_NETTXF_extra_info;
+	extra = (struct xen_netif_extra_info *)RING_GET_REQUEST(&nc->tx,
+								 prod + 1);
+	memset(extra, 0, sizeof(*extra));
+	extra->type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD;
+	ether_addr_copy(extra->u.mcast.addr, addr);
+	nc->tx.req_prod_pvt = prod + 2;
+	RING_PUSH_REQUESTS(&nc->tx);
+	notify_remote_via_evtchn(nc->evtchn);
+
+	/* A response for the request, then a NULL one for the extra slot. */
+	for (i = 0; i < 250; i++) {
+		if (nc->tx.sring->rsp_prod - nc->tx.rsp_cons >= 2) {
+			RING_COPY_RESPONSE(&nc->tx, nc->tx.rsp_cons, &rsp);
+			status = rsp.status;
+			nc->tx.rsp_cons += 2;
+			return status == XEN_NETIF_RSP_OKAY ? 0 : -EIO;
+		}
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+
+static void netctl_program(struct work_struct *work)
+{
+	struct netctl *nc = container_of(work, struct netctl, work);
+	u32 mapping[NETCTL_MAPPING_SIZE] = {};
+	void *kpage = NULL, *mpage = NULL;
+	grant_ref_t kref, mref;
+	u8 key[40];
+	int st[5] = { -1, -1, -1, -1, -1 }, mc[2] = { -1, -1 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = 0x6d + 7 * i;
+	if (netctl_grant_page(nc, key, sizeof(key), &kpage, &kref) ||
+	    netctl_grant_page(nc, mapping, sizeof(mapping), &mpage, &mref)) {
+		pr_err("NCMIG-RESULT netctl.ok=0 netctl.error=grant\n");
+		goto out;
+	}
+
+	st[0] = netctl_ctrl(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+			    XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0);
+	st[1] = netctl_ctrl(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+			    NETCTL_HASH_FLAGS, 0, 0);
+	st[2] = netctl_ctrl(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, kref,
+			    sizeof(key), 0);
+	st[3] = netctl_ctrl(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE,
+			    NETCTL_MAPPING_SIZE, 0, 0);
+	st[4] = netctl_ctrl(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, mref,
+			    NETCTL_MAPPING_SIZE, 0);
+	for (i = 0; i < ARRAY_SIZE(netctl_mcast); i++)
+		mc[i] = netctl_mcast_add(nc, netctl_mcast[i]);
+
+	nc->programmed = !st[0] && !st[1] && !st[2] && !st[3] && !st[4] &&
+			 !mc[0] && !mc[1];
+	pr_err("NCMIG-RESULT netctl.ok=%d netctl.hash=%d,%d,%d,%d,%d netctl.mcast=%d,%d\n",
+	       nc->programmed, st[0], st[1], st[2], st[3], st[4], mc[0], mc[1]);
+out:
+	if (kpage)
+		netctl_ungrant_page(kpage, kref);
+	if (mpage)
+		netctl_ungrant_page(mpage, mref);
+}
+
+static int netctl_publish(struct netctl *nc)
+{
+	struct xenbus_device *dev = nc->dev;
+	struct xenbus_transaction xbt;
+	const char *what;
+	int err;
+
+again:
+	err = xenbus_transaction_start(&xbt);
+	if (err)
+		return err;
+	what = "keys";
+	err = xenbus_printf(xbt, dev->nodename, "tx-ring-ref", "%u", nc->tx_ref) ?:
+	      xenbus_printf(xbt, dev->nodename, "rx-ring-ref", "%u", nc->rx_ref) ?:
+	      xenbus_printf(xbt, dev->nodename, "event-channel", "%u",
+			    nc->evtchn) ?:
+	      xenbus_printf(xbt, dev->nodename, "request-rx-copy", "1") ?:
+	      xenbus_printf(xbt, dev->nodename, "request-multicast-control",
+			    "1") ?:
+	      xenbus_printf(xbt, dev->nodename, "ctrl-ring-ref", "%u",
+			    nc->ctrl_ref) ?:
+	      xenbus_printf(xbt, dev->nodename, "event-channel-ctrl", "%u",
+			    nc->ctrl_evtchn);
+	if (err) {
+		xenbus_transaction_end(xbt, 1);
+		xenbus_dev_fatal(dev, err, "writing %s", what);
+		return err;
+	}
+	err = xenbus_transaction_end(xbt, 0);
+	if (err == -EAGAIN)
+		goto again;
+	return err;
+}
+
+static int netctl_setup(struct netctl *nc)
+{
+	struct xenbus_device *dev = nc->dev;
+	void *p;
+	int err;
+
+	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &nc->tx_ref);
+	if (err)
+		return err;
+	XEN_FRONT_RING_INIT(&nc->tx, (struct xen_netif_tx_sring *)p,
+			    XEN_PAGE_SIZE);
+	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &nc->rx_ref);
+	if (err)
+		return err;
+	XEN_FRONT_RING_INIT(&nc->rx, (struct xen_netif_rx_sring *)p,
+			    XEN_PAGE_SIZE);
+	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &nc->ctrl_ref);
+	if (err)
+		return err;
+	XEN_FRONT_RING_INIT(&nc->ctrl, (struct xen_netif_ctrl_sring *)p,
+			    XEN_PAGE_SIZE);
+	/* Polled: the ports are never bound to an interrupt here. */
+	err = xenbus_alloc_evtchn(dev, &nc->evtchn);
+	if (!err)
+		err = xenbus_alloc_evtchn(dev, &nc->ctrl_evtchn);
+	if (!err)
+		err = netctl_publish(nc);
+	return err;
+}
+
+static void netctl_backend_changed(struct xenbus_device *dev,
+				   enum xenbus_state state)
+{
+	struct netctl *nc = dev_get_drvdata(&dev->dev);
+
+	switch (state) {
+	case XenbusStateInitWait:
+		if (dev->state != XenbusStateInitialising)
+			break;
+		if (netctl_setup(nc)) {
+			xenbus_dev_fatal(dev, -EIO, "setting up netctl");
+			break;
+		}
+		xenbus_switch_state(dev, XenbusStateConnected);
+		break;
+	case XenbusStateConnected:
+		if (dev->state == XenbusStateConnected && !nc->programmed)
+			schedule_work(&nc->work);
+		break;
+	default:
+		break;
+	}
+}
+
+static int netctl_probe(struct xenbus_device *dev,
+			const struct xenbus_device_id *id)
+{
+	struct netctl *nc;
+
+	nc = kzalloc(sizeof(*nc), GFP_KERNEL);
+	if (!nc)
+		return -ENOMEM;
+	nc->dev = dev;
+	INIT_WORK(&nc->work, netctl_program);
+	dev_set_drvdata(&dev->dev, nc);
+	/* netback reconnects from Closed on seeing Initialising. */
+	return xenbus_switch_state(dev, XenbusStateInitialising);
+}
+
+/* Test-only: the rings and grants stay until the domain goes. */
+static void netctl_remove(struct xenbus_device *dev)
+{
+	struct netctl *nc = dev_get_drvdata(&dev->dev);
+
+	cancel_work_sync(&nc->work);
+	xenbus_switch_state(dev, XenbusStateClosed);
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(nc);
+}
+
+static const struct xenbus_device_id netctl_ids[] = {
+	{ "vif" },
+	{ "" }
+};
+
+static struct xenbus_driver netctl_driver = {
+	.name = "netctl",
+	.ids = netctl_ids,
+	.probe = netctl_probe,
+	.remove = netctl_remove,
+	.otherend_changed = netctl_backend_changed,
+};
+
+static int __init netctl_init(void)
+{
+	if (!xen_domain())
+		return -ENODEV;
+	return xenbus_register_frontend(&netctl_driver);
+}
+module_init(netctl_init);
+
+static void __exit netctl_exit(void)
+{
+	xenbus_unregister_driver(&netctl_driver);
+}
+module_exit(netctl_exit);
+
+MODULE_DESCRIPTION("ncmig test frontend: programs netback's hash and multicast state");
+MODULE_LICENSE("GPL");
