@@ -9,6 +9,7 @@
 CYCLES=${BLK_BASELINE_CYCLES:-10}
 PAUSE=${BLK_BASELINE_PAUSE:-0.5}	# between unbind and bind, as in LAB.md
 WL_SECONDS=${BLK_BASELINE_WL_SECONDS:-150}
+DISK_MIB=${BLK_DISK_MIB:-48}	# the lab root has ~160 MiB free
 NAME=bb
 W=/run/ncmig-lab/blk-baseline
 DRV=/sys/bus/xen-backend/drivers/vbd
@@ -25,7 +26,7 @@ med_max() {
 tap_run "stock xen-blkback loaded" lab_use_stock_backends
 wl="b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
-domid=$(lab_guest_start $NAME --disks 2 --vcpus 2 --no-vif --workload "$wl")
+domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl")
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null

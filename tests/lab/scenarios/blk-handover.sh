@@ -10,7 +10,9 @@
 
 HANDOVERS=${BLK_HANDOVERS:-20}
 RELOAD_EVERY=${BLK_RELOAD_EVERY:-4}	# every 4th handover reloads: 5 of 20
-WL_SECONDS=${BLK_WL_SECONDS:-300}
+WL_SECONDS=${BLK_WL_SECONDS:-240}
+# The lab root has ~160 MiB free for disk images and logs.
+DISK_MIB=${BLK_DISK_MIB:-48}
 NAME=bh
 W=/run/ncmig-lab/blk-handover
 rm -rf "$W"; mkdir -p "$W"
@@ -35,7 +37,7 @@ tap_run "ncmigd present" test -x /ncmig/bin/ncmigd
 # Count the guest's blkfront kernel lines before and after the load.
 wl="b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
-domid=$(lab_guest_start $NAME --disks 2 --vcpus 2 --no-vif --workload "$wl")
+domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl")
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
