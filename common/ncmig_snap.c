@@ -303,9 +303,12 @@ static int vbd_item(struct ncmig_vbd_state *d, const struct snap_item *it,
 
 /* ---- vif ---- */
 
-#define VIF_CTRL_ONLY_FIELDS(v) \
-	((v)->ctrl_ref | (v)->ctrl_evtchn | (v)->ctrl_req_cons | \
-	 (v)->ctrl_rsp_prod)
+/* Nonzero if any field that only a ctrl ring may set is set. */
+static u32 vif_ctrl_fields(const struct ncmig_vif_state *f)
+{
+	return f->ctrl_ref | f->ctrl_evtchn | f->ctrl_req_cons |
+	       f->ctrl_rsp_prod;
+}
 
 static int vif_vif(struct ncmig_vif_state *f, const struct snap_item *it,
 		   struct ncmig_snap_err *err)
@@ -331,7 +334,7 @@ static int vif_vif(struct ncmig_vif_state *f, const struct snap_item *it,
 	if (f->nr_queues < 1 || f->nr_queues > XEN_NCMIG_MAX_RINGS)
 		return bad_value(err, it, "nr_queues out of range");
 	if (!(f->features & XEN_NCMIG_VIF_F_CTRL_RING) &&
-	    VIF_CTRL_ONLY_FIELDS(f))
+	    vif_ctrl_fields(f))
 		return bad_value(err, it, "ctrl ring fields without ctrl ring");
 	return 0;
 }
@@ -641,7 +644,7 @@ static bool vif_valid(const struct ncmig_vif_state *f)
 	    f->nr_queues < 1 || f->nr_queues > XEN_NCMIG_MAX_RINGS)
 		return false;
 	if (!(f->features & XEN_NCMIG_VIF_F_CTRL_RING) &&
-	    VIF_CTRL_ONLY_FIELDS(f))
+	    vif_ctrl_fields(f))
 		return false;
 	for (i = 0; i < f->nr_queues; i++)
 		if (!(f->features & XEN_NCMIG_VIF_F_SPLIT_EVTCHN) &&
