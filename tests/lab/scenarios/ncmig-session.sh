@@ -17,7 +17,7 @@ W=/tmp/ncmig-session
 rm -rf "$W"
 mkdir -p "$W"
 
-tap_plan 26
+tap_plan 27
 
 lab_use_patched_backends || tap_diag "no patched backends: stock ones (quiesce will fail)"
 tap_run "ncmig modules load" lab_load_ncmig_modules
