@@ -8,6 +8,8 @@
  * a genl_split_ops, NL_SET_ERR_MSG_FMT() instead of the message slots
  * below, and genl_info_dump() instead of genl_dumpit_info().
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>

@@ -45,6 +45,8 @@
  * drain, bounded by NCMIG_TIMEOUT_MS_MAX per device; handovers of
  * different domains therefore run one after the other.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>

@@ -9,6 +9,8 @@
  * work. Every generic netlink socket of the initial namespace that closes
  * passes through here, so ports are only queued while a session exists.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/list.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
