@@ -193,8 +193,18 @@ again:
 	err = xenbus_transaction_start(&xbt);
 	if (err)
 		return err;
+	/* What netfront left from before: its queues and split channels. */
+	xenbus_rm(xbt, dev->nodename, "queue-0");
+	xenbus_rm(xbt, dev->nodename, "queue-1");
+	xenbus_rm(xbt, dev->nodename, "event-channel-tx");
+	xenbus_rm(xbt, dev->nodename, "event-channel-rx");
 	what = "keys";
-	err = xenbus_printf(xbt, dev->nodename, "tx-ring-ref", "%u", nc->tx_ref) ?:
+	err = xenbus_printf(xbt, dev->nodename, "multi-queue-num-queues", "1") ?:
+	      xenbus_printf(xbt, dev->nodename, "feature-sg", "0") ?:
+	      xenbus_printf(xbt, dev->nodename, "feature-gso-tcpv4", "0") ?:
+	      xenbus_printf(xbt, dev->nodename, "feature-gso-tcpv6", "0") ?:
+	      xenbus_printf(xbt, dev->nodename, "feature-rx-notify", "0") ?:
+	      xenbus_printf(xbt, dev->nodename, "tx-ring-ref", "%u", nc->tx_ref) ?:
 	      xenbus_printf(xbt, dev->nodename, "rx-ring-ref", "%u", nc->rx_ref) ?:
 	      xenbus_printf(xbt, dev->nodename, "event-channel", "%u",
 			    nc->evtchn) ?:
