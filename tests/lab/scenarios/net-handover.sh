@@ -87,7 +87,7 @@ timeout $((LOAD + 120)) xenstore-watch "$be1/state" >"$OUT/be1-state.watch" 2>&1
 w4=$!
 ifindex0=$(cat /sys/class/net/$vif/ifindex)
 
-ok=0 reloads=0 bridge_bad=0 ifindex_bad=0 nb_bad=0 i=1
+ok=0 reloads=0 bridge_bad=0 ifindex_bad=0 nb_bad=0 failed_row=0 i=1
 while [ $i -le "$HANDOVERS" ]; do
 	reload=
 	if [ $((i % RELOAD_EVERY)) -eq 0 ]; then
@@ -100,10 +100,11 @@ while [ $i -le "$HANDOVERS" ]; do
 	sleep 0.5
 	# shellcheck disable=SC2086 # $reload is a list of options
 	if timeout 60 ncmigd handover --domid "$domid" $reload >"$OUT/ho.$i" 2>&1; then
-		ok=$((ok + 1))
+		ok=$((ok + 1)) failed_row=0
 		[ -z "$reload" ] || reloads=$((reloads + 1))
 	else
 		tap_diag "handover $i failed:"; sed 's/^/#   /' "$OUT/ho.$i"
+		failed_row=$((failed_row + 1))
 	fi
 	wait $pp
 	kind=plain; [ -z "$reload" ] || kind=reload
@@ -132,6 +133,10 @@ while [ $i -le "$HANDOVERS" ]; do
 	lab_log "handover $i${reload:+ (reload)}: $(grep 'vif 0' "$OUT/ho.$i" | head -1)" \
 		"$(grep -o 'total_ms=[0-9.]*' "$OUT/ho.$i")" \
 		"dom0 ping lost $(tail -1 "$OUT/loss")/$((${tx:-0}))"
+	if [ "$failed_row" -ge 3 ]; then
+		tap_diag "3 handovers in a row failed: stopping"
+		break
+	fi
 	sleep "$PAUSE"
 	i=$((i + 1))
 done
