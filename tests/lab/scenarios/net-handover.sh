@@ -148,7 +148,9 @@ tap_is "$ifindex_bad" 0 "$vif kept its netdev across every handover without relo
 tap_diag "$vif ifindex: $ifindex0 at start, $(cat /sys/class/net/$vif/ifindex) at end"
 tap_is "$nb_bad" 0 "netback reports vif 1's hash configuration and multicast filter unchanged after every handover"
 
-if lab_guest_wait_done nh $((LOAD + 240)); then
+wait_s=$((LOAD + 240))
+[ "$failed_row" -lt 3 ] || wait_s=5	# gave up: do not wait for the load
+if lab_guest_wait_done nh "$wait_s"; then
 	tap_ok "guest workload finished"
 else
 	tap_not_ok "guest workload finished"
