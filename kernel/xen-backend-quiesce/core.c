@@ -382,6 +382,21 @@ int xbq_attach(const struct ncmig_snap *snap, struct xbq_msg *msg)
 }
 EXPORT_SYMBOL_GPL(xbq_attach);
 
+bool xbq_exists(const struct xbq_dev_id *id)
+{
+	const struct xbq_kind_ops *ops = xbq_ops_by_kind(id->kind);
+	struct xenbus_device *xdev;
+
+	if (!ops)
+		return false;
+	xdev = xbq_bus_find(ops->type, id->domid, id->devid);
+	if (!xdev)
+		return false;
+	put_device(&xdev->dev);
+	return true;
+}
+EXPORT_SYMBOL_GPL(xbq_exists);
+
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap)
 {

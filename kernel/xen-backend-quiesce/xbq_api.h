@@ -66,6 +66,9 @@ void xbq_snap_free(struct ncmig_snap *snap);
 /* Bind a backend to the device named by @snap, from @snap. */
 int xbq_attach(const struct ncmig_snap *snap, struct xbq_msg *msg);
 
+/* Whether the device is still on the bus (its domain may be gone). */
+bool xbq_exists(const struct xbq_dev_id *id);
+
 /* Fill @info and the device's xenstore @nodename (@cap octets). */
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap);

@@ -67,6 +67,7 @@ enum ncmig_dev_step {
 	NCMIG_DEV_RUNNING,
 	NCMIG_DEV_QUIESCED,
 	NCMIG_DEV_RELEASED,
+	NCMIG_DEV_GONE,		/* its xenbus device went away */
 };
 
 struct ncmig_sess_dev {
@@ -105,6 +106,8 @@ struct ncmig_session {
  */
 #define NCMIG_RECOVER_TRIES	60
 #define NCMIG_RECOVER_RETRY_NS	NSEC_PER_SEC
+/* After that, a slow retry: a domain destroyed meanwhile ends the session. */
+#define NCMIG_RECOVER_SLOW_NS	(60 * NSEC_PER_SEC)
 
 static DEFINE_MUTEX(ncmig_lock);
 static DEFINE_XARRAY(ncmig_sessions);	/* domid -> struct ncmig_session */
@@ -119,6 +122,7 @@ static const char *const ncmig_step_names[] = {
 	[NCMIG_DEV_RUNNING] = "running",
 	[NCMIG_DEV_QUIESCED] = "quiesced",
 	[NCMIG_DEV_RELEASED] = "released",
+	[NCMIG_DEV_GONE] = "gone",
 };
 
 static void ncmig_trace_dev(const struct ncmig_sess_dev *d, const char *step,
@@ -660,7 +664,8 @@ int ncmig_session_restore(u16 domid, u32 portid,
 		struct ncmig_sess_dev *d = &s->devs[ncmig_find_dev(s, &ids[i])];
 
 		/* A retry skips what an earlier RESTORE already attached. */
-		if (d->step != NCMIG_DEV_RUNNING) {
+		if (d->step == NCMIG_DEV_QUIESCED ||
+		    d->step == NCMIG_DEV_RELEASED) {
 			err = ncmig_dev_restore(d, snaps[i],
 						first ? &other : msg);
 			if (err && !first)
@@ -811,6 +816,18 @@ static int ncmig_bring_back(struct ncmig_session *s, struct xbq_msg *msg)
 	unsigned int i;
 	int err, first;
 
+	/* A destroyed domain's devices left the bus: nothing to bring back. */
+	for (i = 0; i < s->nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[i];
+
+		if (d->step == NCMIG_DEV_RUNNING || d->step == NCMIG_DEV_GONE ||
+		    xbq_exists(&d->id))
+			continue;
+		pr_warn("d%u %s %u: backend device gone, forgetting it\n",
+			d->id.domid, xbq_kind_name(d->id.kind), d->id.devid);
+		d->step = NCMIG_DEV_GONE;
+		ncmig_dev_forget_rec(d);
+	}
 	first = ncmig_resume_quiesced(s, msg);
 	for (i = 0; i < s->nr; i++) {
 		if (s->devs[i].step != NCMIG_DEV_RELEASED)
@@ -848,9 +865,10 @@ static bool ncmig_recover(struct ncmig_session *s)
 			ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_FAILED, s->state,
 				       err, msg.text);
 	} else {
-		pr_err("d%u: backends still down after %u tries; waiting for a RESTORE\n",
-		       s->domid, s->tries);
-		s->retry_ns = 0;
+		if (s->tries == NCMIG_RECOVER_TRIES)
+			pr_err("d%u: backends still down after %u tries; retrying each minute, or RESTORE\n",
+			       s->domid, s->tries);
+		s->retry_ns = ktime_get_ns() + NCMIG_RECOVER_SLOW_NS;
 	}
 	return true;
 }
