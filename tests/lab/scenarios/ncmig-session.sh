@@ -10,14 +10,16 @@
 #     its own copy of the SNAPSHOT record;
 #   - a full `ncmigd handover` (QUIESCE, SNAPSHOT, RELEASE, RESTORE);
 #   - through all of it the guest sees no I/O error, no verify error and
-#     its frontend stays Connected.
+#     its frontend stays Connected;
+#   - a guest destroyed while quiesced: the session ends once its owner
+#     goes, the dead domain's devices forgotten.
 . /ncmig/dom0/lib.sh
 
 W=/tmp/ncmig-session
 rm -rf "$W"
 mkdir -p "$W"
 
-tap_plan 27
+tap_plan 30
 
 lab_use_patched_backends || tap_diag "no patched backends: stock ones (quiesce will fail)"
 tap_run "ncmig modules load" lab_load_ncmig_modules
@@ -149,6 +151,29 @@ tap_is "$(grep -c "^$fe/state$" "$W/fe-watch")" 1 \
 	"frontend state node never written (watch fired only when armed)"
 tap_cmp "$(lab_guest_log s1 | grep -ci 'blkfront.*\(reconnect\|closing\|closed\)')" -eq 0 \
 	"no blkfront reconnect in the guest log"
+
+# --- the guest dies while quiesced ---
+ncmigd quiesce --domid "$domid" --hold-s 0 >"$W/ownerE" 2>&1 &
+ownerE=$!
+if lab_wait 30 grep -q "quiesce state=quiesced" "$W/ownerE"; then
+	tap_ok "owner E quiesced d$domid"
+else
+	tap_not_ok "owner E quiesced d$domid"
+fi
+if timeout 90 xl destroy s1 >"$W/destroy" 2>&1; then
+	tap_ok "xl destroy of the quiesced guest completes"
+else
+	tap_not_ok "xl destroy of the quiesced guest completes"
+	tap_diag "$(cat "$W/destroy")"
+fi
+kill "$ownerE" 2>/dev/null
+wait "$ownerE" 2>/dev/null
+if lab_wait 30 sh -c "! ncmigd status --domid $domid | grep -q '^d$domid session:'"; then
+	tap_ok "the dead domain's session ended"
+else
+	tap_not_ok "the dead domain's session ended"
+	tap_diag "$(ncmigd status --domid "$domid" 2>&1)"
+fi
 
 lab_guest_destroy s1
 tap_done
