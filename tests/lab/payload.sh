@@ -10,6 +10,11 @@ repo=$(cd "$lab/../.." && pwd)
 : "${BUILD:=$repo/build}" "${NCMIG_CACHE:=/var/cache/ncmig}"
 export KABI BUILD NCMIG_CACHE
 out=$BUILD/payload
+# Never rebuild the payload under a running lab (run holds the lock itself).
+if [ -z "${NCMIG_LAB_LOCKED:-}" ]; then
+	exec 7>/tmp/ncmig-lab.lock
+	flock -n 7 || { echo "payload: waiting for the lab lock /tmp/ncmig-lab.lock" >&2; flock 7; }
+fi
 images=$("$lab/image/ensure.sh")
 
 make -s -C "$repo/tests/guest" BUILD="$BUILD" all
