@@ -4,9 +4,13 @@
 for d in $(xenstore-list /local/domain 2>/dev/null); do
 	[ "$d" = 0 ] || timeout 60 xl destroy "$d"
 done
-for p in /run/ncmig-lab/*.pid /run/ncmig-lab/followers; do
+for p in /run/ncmig-lab/*.pid; do
 	# shellcheck disable=SC2046 # one pid per word
 	[ -f "$p" ] && kill $(cat "$p") 2>/dev/null
+done
+# Demo followers run in their own process groups.
+for g in $(cat /run/ncmig-lab/followers 2>/dev/null); do
+	kill -TERM "-$g" 2>/dev/null
 done
 rm -rf /run/ncmig-lab
 losetup -D 2>/dev/null

@@ -158,9 +158,11 @@ $2"; shift ;;
 }
 
 # In demo mode, echo the guest's console to the serial log as it runs.
+# setsid: its own process group, so lab_guest_destroy stops tail and sed.
 _lab_demo_follow() {
-	( tail -n +1 -F "$LAB_CONSOLE_DIR/guest-$1.log" 2>/dev/null |
-		sed -u "s/^/guest $1| /" ) >&9 2>&1 &
+	setsid sh -c 'tail -n +1 -F "$1" 2>/dev/null | sed -u "s/^/guest $2| /"' \
+		follow "$LAB_CONSOLE_DIR/guest-$1.log" "$1" >&9 2>&1 &
+	echo $! >"$LAB_STATE/$1/follower"
 	echo $! >>/run/ncmig-lab/followers
 }
 
@@ -170,6 +172,10 @@ lab_guest_ip() { cat "$LAB_STATE/$1/ip" 2>/dev/null; }
 # lab_guest_destroy NAME: destroy the domain, free its loop devices and files.
 lab_guest_destroy() {
 	timeout 60 xl destroy "$1" >/dev/null 2>&1
+	if [ -f "$LAB_STATE/$1/follower" ]; then
+		sleep 1	# the console's last lines
+		kill -TERM "-$(cat "$LAB_STATE/$1/follower")" 2>/dev/null
+	fi
 	if [ -f "$LAB_STATE/$1/loops" ]; then
 		while read -r _l; do losetup -d "$_l" 2>/dev/null; done <"$LAB_STATE/$1/loops"
 	fi
