@@ -9,7 +9,7 @@
 CYCLES=${BLK_BASELINE_CYCLES:-10}
 PAUSE=${BLK_BASELINE_PAUSE:-0.5}	# between unbind and bind, as in LAB.md
 WL_SECONDS=${BLK_BASELINE_WL_SECONDS:-150}
-DISK_MIB=${BLK_DISK_MIB:-48}	# the lab root has ~160 MiB free
+DISK_MIB=${BLK_DISK_MIB:-128}
 NAME=bb
 W=/run/ncmig-lab/blk-baseline
 DRV=/sys/bus/xen-backend/drivers/vbd

@@ -11,8 +11,7 @@
 HANDOVERS=${BLK_HANDOVERS:-20}
 RELOAD_EVERY=${BLK_RELOAD_EVERY:-4}	# every 4th handover reloads: 5 of 20
 WL_SECONDS=${BLK_WL_SECONDS:-240}
-# The lab root has ~160 MiB free for disk images and logs.
-DISK_MIB=${BLK_DISK_MIB:-48}
+DISK_MIB=${BLK_DISK_MIB:-128}
 NAME=bh
 W=/run/ncmig-lab/blk-handover
 rm -rf "$W"; mkdir -p "$W"
