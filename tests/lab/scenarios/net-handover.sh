@@ -23,9 +23,9 @@
 HANDOVERS=${NET_HANDOVERS:-20}
 RELOAD_EVERY=${NET_RELOAD_EVERY:-4}
 PAUSE=${NET_PAUSE:-1.5}
-# Long enough for every handover under TCG (about 10 s each, 30 s with a
+# Long enough for every handover under TCG (about 10 s each, 20 s with a
 # reload), so that traffic runs across all of them.
-LOAD=${NET_LOAD_SECONDS:-$((HANDOVERS * 20 + 60))}
+LOAD=${NET_LOAD_SECONDS:-$((HANDOVERS * 15 + 60))}
 OUT=/run/ncmig-lab/net-handover
 rm -rf "$OUT"; mkdir -p "$OUT"
 
