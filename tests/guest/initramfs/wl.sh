@@ -21,7 +21,11 @@ wl_all() {
 	wl_blk "$1" & _b=$!
 	wl_tcp "$1" & _t=$!
 	wl_ping "$1" & _p=$!
-	wait $_b; wait $_t; wait $_p
+	_rc=0
+	wait $_b || _rc=$?
+	wait $_t || _rc=$?
+	wait $_p || _rc=$?
+	return $_rc
 }
 
 # wl_result KEY=VALUE...: report extra values to dom0.
