@@ -29,7 +29,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 say "debootstrap bookworm (minbase + toolstack), a few minutes"
 debootstrap --variant=minbase --include="$include" bookworm "$tmp/root" "$mirror" \
-	>"$tmp/debootstrap.log" 2>&1 || { tail -30 "$tmp/debootstrap.log" >&2; exit 1; }
+	>"$tmp/debootstrap.log" 2>&1 &
+pid=$! n=0
+while kill -0 "$pid" 2>/dev/null; do	# progress, not minutes of silence
+	sleep 1; n=$((n + 1))
+	[ $((n % 10)) != 0 ] || say "debootstrap ${n}s: $(tail -1 "$tmp/debootstrap.log")"
+done
+wait "$pid" || { tail -30 "$tmp/debootstrap.log" >&2; exit 1; }
 rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*
 
 # The hypervisor must match the toolstack debootstrap installed.
