@@ -45,7 +45,7 @@ mac=$(printf '00:16:3e:99:%02x' "${ip##*.}")
 hp=$LAB_HOTPLUG/vif
 domid=$(lab_guest_start nh --disks 0 --vcpus 2 --ip "$ip" --no-vif \
 	--xl "vif = [ 'mac=$mac:00,bridge=$LAB_BRIDGE,script=$hp', 'mac=$mac:01,bridge=$LAB_BRIDGE,script=$hp' ]" \
-	--workload "insmod /mod/xen-netctl.ko && echo vif-1 >/sys/bus/xen/drivers/vif/unbind && echo vif-1 >/sys/bus/xen/drivers/netctl/bind; wl_tcp $LOAD & wl_ping $LOAD --pps 100 & wait")
+	--workload "sleep 5; insmod /mod/xen-netctl.ko && echo vif-1 >/sys/bus/xen/drivers/vif/unbind && echo vif-1 >/sys/bus/xen/drivers/netctl/bind; wl_tcp $LOAD & wl_ping $LOAD --pps 100 & wait")
 if [ -z "$domid" ]; then
 	tap_not_ok "guest nh created"; tap_done; exit 1
 fi
@@ -61,6 +61,7 @@ tap_is "$(lab_xs_read "$fe/multi-queue-num-queues")" 2 "netfront uses 2 queues"
 
 # vif 1: what xen-netctl programmed, as netback reports it.
 tap_is "$(lab_guest_result nh netctl.ok 180)" 1 "xen-netctl programmed vif 1's hash and multicast filter"
+tr -d '\r' <"$LAB_CONSOLE_DIR/guest-nh.log" | grep -a 'netctl\|vif-1' | tail -5 | sed 's/^/#   guest: /'
 lab_xs_wait 30 "$be1/state" 4
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 nbdir=/sys/kernel/debug/xen-netback/vif$domid.1
