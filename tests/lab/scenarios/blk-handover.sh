@@ -67,16 +67,18 @@ done_n=0 reloads=0 failed=0 i=0
 while [ $i -lt "$HANDOVERS" ]; do
 	i=$((i + 1))
 	set -- --domid "$domid"
-	what=handover
+	what=handover kind=plain
 	if [ $((i % RELOAD_EVERY)) = 0 ]; then
 		set -- "$@" --reload-modules --module-dir /ncmig/backends
-		what="handover with reload"
+		what="handover with reload" kind=reload
 	fi
 	if timeout 120 ncmigd handover "$@" >"$W/out.$i" 2>&1; then
 		done_n=$((done_n + 1))
 		[ "$what" = handover ] || reloads=$((reloads + 1))
+		sed "s/^/# $i: /" "$W/out.$i"
 		sed -n 's/.*drain_ms=\([0-9.]*\).*/\1/p' "$W/out.$i" >>"$W/drain"
-		sed -n 's/.*blackout_ms=\([0-9.]*\).*/\1/p' "$W/out.$i" >>"$W/blackout"
+		sed -n 's/.*blackout_ms=\([0-9.]*\).*/\1/p' "$W/out.$i" |
+			tee -a "$W/blackout.$kind" >>"$W/blackout"
 		# The new instance serves I/O on both disks.
 		ok=1
 		for v in $devs; do
@@ -133,10 +135,15 @@ n=$(wc -l <"$W/attach")
 tap_is "$n" $((done_n * 2)) "one attach line per device and handover"
 bad=$(awk '{ for (i = 1; i <= NF; i++) { if ($i ~ /^before=/) b = substr($i, 8); if ($i ~ /^after=/) a = substr($i, 7) } if (a != b) n++ } END { print n + 0 }' "$W/attach")
 tap_is "$bad" 0 "persistent grant count after attach equals before"
-tap_diag "persistent grants carried per attach: $(sed -n 's/.*before=\([0-9]*\).*/\1/p' "$W/attach" | sort -n | uniq -c | tr -s ' \n' ' ')"
+tap_diag "persistent grants re-mapped per attach (count x attaches): $(sed -n 's/.*before=\([0-9]*\).*/\1/p' "$W/attach" | sort -n | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')"
 
 set -- $(med_max "$W/drain"); tap_diag "drain_ms: median=$1 max=$2 (n=$(wc -l <"$W/drain"))"
 set -- $(med_max "$W/blackout"); tap_diag "blackout_ms: median=$1 max=$2 (n=$(wc -l <"$W/blackout"))"
+for kind in plain reload; do
+	[ -f "$W/blackout.$kind" ] || continue
+	set -- $(med_max "$W/blackout.$kind")
+	tap_diag "blackout_ms $kind: median=$1 max=$2 (n=$(wc -l <"$W/blackout.$kind"))"
+done
 
 lab_guest_destroy $NAME
 tap_done
