@@ -12,6 +12,9 @@ HANDOVERS=${BLK_HANDOVERS:-20}
 RELOAD_EVERY=${BLK_RELOAD_EVERY:-4}	# every 4th handover reloads: 5 of 20
 WL_SECONDS=${BLK_WL_SECONDS:-240}
 DISK_MIB=${BLK_DISK_MIB:-128}
+# Multi-page rings: the guest reloads blkfront with this max_ring_page_order
+# before the load (0 keeps Linux's default single-page rings).
+RING_ORDER=${BLK_RING_ORDER:-2}
 NAME=bh
 W=/run/ncmig-lab/blk-handover
 rm -rf "$W"; mkdir -p "$W"
@@ -33,13 +36,22 @@ if lab_use_patched_backends; then tap_ok "patched xen-blkback loaded"; else
 tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
 tap_run "ncmigd present" test -x /ncmig/bin/ncmigd
 
+wl=
+if [ "$RING_ORDER" != 0 ]; then
+	wl="rmmod xen_blkfront && insmod /mod/xen-blkfront.ko max_ring_page_order=$RING_ORDER;"
+	wl="$wl n=0; while [ ! -e /sys/block/xvdb ] && [ \$n -lt 600 ]; do sleep 0.1; n=\$((n + 1)); done; sleep 2;"
+	wl="$wl wl_result fe.ring_order=\$(cat /sys/module/xen_blkfront/parameters/max_ring_page_order);"
+fi
 # Count the guest's blkfront kernel lines before and after the load.
-wl="b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
+wl="$wl b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
 domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl")
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
+if [ "$RING_ORDER" != 0 ]; then
+	tap_is "$(lab_guest_result $NAME fe.ring_order 180)" "$RING_ORDER" "guest blkfront reloaded with max_ring_page_order=$RING_ORDER"
+fi
 
 devs="51712 51728"
 for v in $devs; do
@@ -47,9 +59,13 @@ for v in $devs; do
 	be=$(lab_be_path $NAME vbd $v)
 	echo "$be" >"$W/be.$v"
 	lab_xs_wait 60 "$be/state" 4
+	lab_xs_wait 60 "$fe/state" 4
 	tap_is "$(lab_xs_read "$be/state")" 4 "vbd $v: blkback Connected"
 	tap_is "$(lab_xs_read "$fe/state")" 4 "vbd $v: blkfront Connected"
 	tap_is "$(lab_xs_read "$fe/multi-queue-num-queues")" 2 "vbd $v: 2 queues"
+	if [ "$RING_ORDER" != 0 ]; then
+		tap_is "$(lab_xs_read "$fe/ring-page-order")" "$RING_ORDER" "vbd $v: rings of $((1 << RING_ORDER)) pages"
+	fi
 	tap_diag "vbd $v: ring-page-order=$(lab_xs_read "$fe/ring-page-order") feature-persistent=$(lab_xs_read "$be/feature-persistent")/$(lab_xs_read "$fe/feature-persistent")"
 	# Every write to a state node fires its watch; only the first
 	# (registration) firing may appear.
