@@ -39,13 +39,12 @@ tap_run "patched xen-netback with the handover API is loaded" \
 	sh -c "grep -q xenvif_ho_attach /proc/kallsyms"
 
 lab_netserver_start || tap_diag "netstream server did not start"
-# vif 1 goes from netfront to xen-netctl before the load starts.
+# vif 1 is hot-plugged once xen-netctl is loaded and the guest's xenbus no
+# longer binds new devices by itself, so that netfront never touches it.
 ip=${NET_GUEST_IP:-169.254.99.20}
 mac=$(printf '00:16:3e:99:%02x' "${ip##*.}")
-hp=$LAB_HOTPLUG/vif
-domid=$(lab_guest_start nh --disks 0 --vcpus 2 --ip "$ip" --no-vif \
-	--xl "vif = [ 'mac=$mac:00,bridge=$LAB_BRIDGE,script=$hp', 'mac=$mac:01,bridge=$LAB_BRIDGE,script=$hp' ]" \
-	--workload "sleep 5; insmod /mod/xen-netctl.ko && echo vif-1 >/sys/bus/xen/drivers/vif/unbind && echo vif-1 >/sys/bus/xen/drivers/netctl/bind; wl_tcp $LOAD & wl_ping $LOAD --pps 100 & wait")
+domid=$(lab_guest_start nh --disks 0 --vcpus 2 --ip "$ip" \
+	--workload "insmod /mod/xen-netctl.ko && echo 0 >/sys/bus/xen/drivers_autoprobe && wl_result netctl.armed=1; n=0; while [ ! -e /sys/bus/xen/devices/vif-1 ] && [ \$n -lt 600 ]; do sleep 0.1; n=\$((n+1)); done; echo vif-1 >/sys/bus/xen/drivers/netctl/bind; wl_tcp $LOAD & wl_ping $LOAD --pps 100 & wait")
 if [ -z "$domid" ]; then
 	tap_not_ok "guest nh created"; tap_done; exit 1
 fi
@@ -60,6 +59,9 @@ lab_xs_wait 60 "$fe/state" 4
 tap_is "$(lab_xs_read "$fe/multi-queue-num-queues")" 2 "netfront uses 2 queues"
 
 # vif 1: what xen-netctl programmed, as netback reports it.
+lab_guest_result nh netctl.armed 120 >/dev/null || tap_diag "guest never armed xen-netctl"
+timeout 120 xl network-attach nh "mac=$mac:01,bridge=$LAB_BRIDGE,script=$LAB_HOTPLUG/vif" 2>&1 |
+	sed 's/^/# xl: /'
 tap_is "$(lab_guest_result nh netctl.ok 180)" 1 "xen-netctl programmed vif 1's hash and multicast filter"
 tr -d '\r' <"$LAB_CONSOLE_DIR/guest-nh.log" | grep -a 'netctl\|vif-1' | tail -5 | sed 's/^/#   guest: /'
 lab_xs_wait 30 "$be1/state" 4
