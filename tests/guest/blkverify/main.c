@@ -254,7 +254,8 @@ int main(int argc, char **argv)
 	struct worker *ws;
 	unsigned nw;
 	uint64_t t0 = now_ns(), next_progress;
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a signal must not turn an in-flight I/O into an error. */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
 	parse_args(argc, argv, &first);
 	ndev = argc - first;
