@@ -666,6 +666,9 @@ int ncmig_session_restore(u16 domid, u32 portid,
 		/* A retry skips what an earlier RESTORE already attached. */
 		if (d->step == NCMIG_DEV_QUIESCED ||
 		    d->step == NCMIG_DEV_RELEASED) {
+			/* If the attach fails, the watchdog may retry it. */
+			if (!d->rec)
+				ncmig_dev_keep_rec(d, recs[i].data, recs[i].len);
 			err = ncmig_dev_restore(d, snaps[i],
 						first ? &other : msg);
 			if (err && !first)
