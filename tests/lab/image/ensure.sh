@@ -14,7 +14,7 @@ if [ ! -f "$dir/VERSIONS" ]; then
 	flock 8
 	if [ ! -f "$dir/VERSIONS" ]; then
 		echo "lab-image: building $dir (cold cache)" >&2
-		"$here/build.sh" "$dir"
+		"$here/build.sh" "$dir" >&2	# stdout is for the directory only
 		# Older recipes' images are dead weight.
 		for old in "$NCMIG_CACHE"/images/*; do
 			[ "$old" = "$dir" ] || rm -rf "$old"
