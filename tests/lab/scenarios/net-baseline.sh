@@ -91,6 +91,9 @@ lab_netserver_stop | sed 's/^/# dom0 /'
 lab_guest_destroy nb
 lab_use_patched_backends 2>/dev/null || true
 
-echo "net-baseline: cycles=$CYCLES reconnects=$writes tcp_resets=${resets:-0}" \
-	"lost_pings=${lost:-0} max_gap_ms=${gap:-0}"
+summary="net-baseline: cycles=$CYCLES reconnects=$writes tcp_resets=${resets:-0} lost_pings=${lost:-0} max_gap_ms=${gap:-0}"
 tap_done
+rc=$?
+# The last line, after the TAP plan.
+echo "$summary"
+exit $rc

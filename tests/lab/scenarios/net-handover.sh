@@ -202,6 +202,9 @@ tap_diag "blackout_ms per handover: $(tr '\n' ' ' <"$OUT/blackout")"
 # A reconnect shows as writes to the state nodes, or as a new connection.
 reconnects=$((fe_writes + be_writes + ${conns:-1} - 1))
 lab_guest_destroy nh
-echo "net-handover: handovers=$ok reloads=$reloads reconnects=$reconnects" \
-	"tcp_resets=${resets:-0} lost_pings=${lost:-0} max_gap_ms=${gap:-0}"
+summary="net-handover: handovers=$ok reloads=$reloads reconnects=$reconnects tcp_resets=${resets:-0} lost_pings=${lost:-0} max_gap_ms=${gap:-0}"
 tap_done
+rc=$?
+# The last line, after the TAP plan.
+echo "$summary"
+exit $rc
