@@ -412,8 +412,8 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		return blk_fail(dev, err, "attach", msg);
 
 	/* The lab checks that the persistent grants survived. */
-	dev_info(&dev->dev, "attached from snapshot: pgrants before=%u after=%u\n",
-		 blk_snap_pgrants(v), hi.pgrants_attached);
+	dev_info(&dev->dev, "attached from snapshot: pgrants before=%u after=%u revoked=%u\n",
+		 blk_snap_pgrants(v), hi.pgrants_attached, hi.pgrants_failed);
 	return 0;
 }
 
