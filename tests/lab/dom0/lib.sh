@@ -153,7 +153,7 @@ $2"; shift ;;
 	fi
 	_domid=$(timeout 30 xl domid "$_name") || return 1
 	echo "$_domid" >"$_dir/domid"
-	[ "$NCMIG_DEMO" != 1 ] || _lab_demo_follow "$_name"
+	[ "${NCMIG_DEMO:-}" != 1 ] || _lab_demo_follow "$_name"
 	echo "$_domid"
 }
 
