@@ -30,3 +30,7 @@ wl_all() {
 
 # wl_result KEY=VALUE...: report extra values to dom0.
 wl_result() { echo "NCMIG-RESULT $*"; }
+
+# wl_serve [netstream opts]: a netstream server in the guest, in the
+# background, so dom0 can be the client (netstream tcp-client GUEST_IP).
+wl_serve() { netstream serve "$@" & }
