@@ -1,7 +1,8 @@
 #!/bin/sh
 # ncmig-session: the kernel's handover sessions, on real Xen with the real
 # (patched) blkback, while a guest does verified I/O on its disk:
-#   - the xen_ncmig family is there and sees the guest's vbd;
+#   - the xen_ncmig family is there and sees the guest's vbd; it refuses
+#     another network namespace and a caller without CAP_NET_ADMIN;
 #   - a second client on a quiesced domain gets EBUSY, naming the owner;
 #   - killing the owner while quiesced makes the kernel resume the domain
 #     (AUTO_RESUMED event, session gone);
@@ -19,13 +20,28 @@ W=/tmp/ncmig-session
 rm -rf "$W"
 mkdir -p "$W"
 
-tap_plan 30
+tap_plan 32
 
 lab_use_patched_backends || tap_diag "no patched backends: stock ones (quiesce will fail)"
 tap_run "ncmig modules load" lab_load_ncmig_modules
 tap_run "anchor driver on the xen-backend bus" \
 	test -d /sys/bus/xen-backend/drivers/xen-backend-quiesce
 tap_run "xen_ncmig family answers (ncmigd status)" ncmigd status
+unshare -n ncmigd status >"$W/netns" 2>&1
+if grep -q "only in the initial network namespace" "$W/netns"; then
+	tap_ok "refused in another netns, with the extack message"
+else
+	tap_not_ok "refused in another netns, with the extack message"
+	tap_diag "$(cat "$W/netns")"
+fi
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	--bounding-set=-all ncmigd status >"$W/noadmin" 2>&1
+if grep -q "Operation not permitted" "$W/noadmin"; then
+	tap_ok "refused without CAP_NET_ADMIN (EPERM)"
+else
+	tap_not_ok "refused without CAP_NET_ADMIN (EPERM)"
+	tap_diag "$(cat "$W/noadmin")"
+fi
 
 domid=$(lab_guest_start s1 --disks 1 --no-vif --workload "wl_blk 150")
 if [ -z "$domid" ]; then
