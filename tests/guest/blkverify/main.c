@@ -44,6 +44,7 @@ struct worker {
 	uint64_t rng;
 	unsigned char *buf;
 	uint64_t ops, bytes, io_errors, verify_errors, final_units, max_lat_ns;
+	uint64_t by_verdict[STAMP_WRONG_GEN + 1];	/* verify errors by kind */
 };
 
 static struct {
@@ -147,6 +148,7 @@ static void do_verify(struct worker *w, uint64_t unit, unsigned n, int final)
 			 (unsigned long long)found);
 		report_error(w, "verify-error", w->first + unit + i, detail);
 		w->verify_errors++;
+		w->by_verdict[v]++;
 		atomic_fetch_add(&live_errors, 1);
 	}
 }
@@ -308,6 +310,11 @@ int main(int argc, char **argv)
 	}
 
 	uint64_t tot[6] = { 0 };	/* ops bytes io verify final maxlat */
+	uint64_t kinds[STAMP_WRONG_GEN + 1] = { 0 };
+
+	for (unsigned i = 0; i < nw; i++)
+		for (int k = 0; k <= STAMP_WRONG_GEN; k++)
+			kinds[k] += ws[i].by_verdict[k];
 	for (int d = 0; d < ndev; d++) {
 		uint64_t s[6] = { 0 };
 
@@ -344,6 +351,12 @@ int main(int argc, char **argv)
 		    opt.tag, (unsigned long long)tot[2], opt.tag, (unsigned long long)tot[3],
 		    opt.tag, (unsigned long long)tot[4], opt.tag, (unsigned long long)(tot[5] / 1000000),
 		    opt.tag, (unsigned long long)((now_ns() - t0) / 1000000000ull));
+	/* stale: an older write of the right block; misplaced: another block's
+	 * data; corrupt: no valid stamp (torn, zeroed or foreign data). */
+	result_line("%s.stale=%llu %s.misplaced=%llu %s.corrupt=%llu", opt.tag,
+		    (unsigned long long)kinds[STAMP_WRONG_GEN], opt.tag,
+		    (unsigned long long)(kinds[STAMP_WRONG_LBA] + kinds[STAMP_WRONG_DEVICE]),
+		    opt.tag, (unsigned long long)(kinds[STAMP_BAD_MAGIC] + kinds[STAMP_BAD_CRC]));
 	result_line("%s.done=1", opt.tag);
 	return tot[2] || tot[3] ? 1 : 0;
 }
