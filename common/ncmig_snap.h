@@ -14,13 +14,14 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
+/* Userspace: the kernel's short names over the uapi fixed-width types. */
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
 #endif
 
 #include "../include/uapi/linux/xen_ncmig.h"
