@@ -5,7 +5,7 @@ export KABI KVER KDIR KSRC_TARBALL BUILD NCMIG_CACHE
 
 # Scenarios `make check` runs in the lab: each group is one dom0 boot
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).
-LAB_BOOT1 ?= smoke ncmig-session blk-handover
+LAB_BOOT1 ?= smoke lab-selftest ncmig-session blk-handover
 LAB_BOOT2 ?= net-handover xs-roundtrip splice
 # What `make demo` shows: live handovers of a guest's disks and vifs.
 DEMO_SCENARIOS ?= blk-handover net-handover
@@ -30,8 +30,10 @@ backends:
 user:
 	$(MAKE) -C user
 
+# Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
 unit:
 	$(MAKE) -C user check
+	$(MAKE) -C tests/guest check BUILD=$(BUILD)
 
 fuzz:
 	$(MAKE) -C user fuzz-check
