@@ -62,7 +62,10 @@ tap_run "the refusal names the record and its offset" \
 tap_is "$(xenstore-ls -f "$T" | wc -l)" "$before" "nothing was written to d$dst"
 
 # ---- restore without --overwrite keeps what exists ----
-if ncmigd restore --domid "$dst" -i "$W/s.ncmig" --json >"$W/r1.json" 2>"$W/r1.err"; then
+# The stream also holds the source's backend records when xen-ncmig is
+# loaded; they describe the source's rings, and the kernel rightly refuses
+# them for another domain, so this xenstore round trip leaves them out.
+if ncmigd restore --domid "$dst" -i "$W/s.ncmig" --no-backends --json >"$W/r1.json" 2>"$W/r1.err"; then
 	tap_ok "ncmigd restore --domid $dst"; else
 	tap_not_ok "ncmigd restore --domid $dst"; sed 's/^/# /' "$W/r1.err"; fi
 tap_diag "restore: $(cat "$W/r1.json")"
@@ -71,7 +74,7 @@ tap_is "$(xenstore-read -R "$T/data/ncmig-bin" | od -An -tx1 | tr -d ' \n')" \
 	"610062ff" "missing node data/ncmig-bin created, binary-exact"
 
 # ---- restore with --overwrite, then compare node by node ----
-if ncmigd restore --domid "$dst" -i "$W/s.ncmig" --overwrite --json >"$W/r2.json" 2>"$W/r2.err"; then
+if ncmigd restore --domid "$dst" -i "$W/s.ncmig" --overwrite --no-backends --json >"$W/r2.json" 2>"$W/r2.err"; then
 	tap_ok "ncmigd restore --domid $dst --overwrite"; else
 	tap_not_ok "ncmigd restore --domid $dst --overwrite"; sed 's/^/# /' "$W/r2.err"; fi
 tap_diag "restore --overwrite: $(cat "$W/r2.json")"
