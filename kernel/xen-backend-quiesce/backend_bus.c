@@ -51,6 +51,16 @@ void xbq_bus_exit(void)
 	xenbus_unregister_driver(&xbq_bus_anchor);
 }
 
+int xbq_bus_register_notifier(struct notifier_block *nb)
+{
+	return bus_register_notifier(xbq_bus_anchor.driver.bus, nb);
+}
+
+void xbq_bus_unregister_notifier(struct notifier_block *nb)
+{
+	bus_unregister_notifier(xbq_bus_anchor.driver.bus, nb);
+}
+
 bool xbq_bus_parse_name(const char *name, char *type, size_t type_cap,
 			u16 *domid, u32 *devid)
 {

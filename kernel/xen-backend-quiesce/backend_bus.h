@@ -6,9 +6,14 @@
 #include <xen/xenbus.h>
 
 struct xbq_dev_id;
+struct notifier_block;
 
 int xbq_bus_init(void);
 void xbq_bus_exit(void);
+
+/* Be told of devices added to and removed from the bus. */
+int xbq_bus_register_notifier(struct notifier_block *nb);
+void xbq_bus_unregister_notifier(struct notifier_block *nb);
 
 /* Parse a bus device name "TYPE-DOMID-DEVID"; false if it is not one. */
 bool xbq_bus_parse_name(const char *name, char *type, size_t type_cap,

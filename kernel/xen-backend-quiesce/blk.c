@@ -6,15 +6,18 @@
  * device is released the driver can be unloaded, and the one loaded next
  * serves the attach.
  */
+#include <linux/bsearch.h>
 #include <linux/build_bug.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "blk.h"
+#include "blk_keep.h"
 
 /* The handover API of xen-blkback, held only for the length of one call. */
 struct blk_api {
@@ -174,8 +177,13 @@ static void blk_free_ho(struct xen_blkbk_handover *ho)
 	if (!ho)
 		return;
 	if (ho->rings)
-		for (r = 0; r < ho->max_rings; r++)
+		for (r = 0; r < ho->max_rings; r++) {
 			kvfree(ho->rings[r].pgrants);
+			/* Kept mappings no attach adopted. */
+			if (ho->rings[r].kept.gnts)
+				blk_keep_unmap_ring(&ho->rings[r].kept);
+			kvfree(ho->rings[r].kept.gnts);
+		}
 	kfree(ho->rings);
 	kfree(ho);
 }
@@ -307,24 +315,87 @@ out:
 	return err;
 }
 
+/*
+ * Release the device, keeping its persistent grants mapped for the attach
+ * that follows (blk_keep.h) when there is room; else they are unmapped
+ * and the attach maps them again, as far as the frontend still grants
+ * them.
+ */
 static int blk_release(struct xenbus_device *dev, struct xbq_msg *msg)
 {
+	struct xen_blkbk_ho_info hi;
+	struct blk_keep *k = NULL;
 	struct blk_api api;
 	int err = blk_api_get(&api);
 
 	if (!err) {
-		err = api.release(dev);
+		api.info(dev, &hi);
+		if (hi.bound && hi.pgrants)
+			k = blk_keep_alloc(hi.nr_rings);
+		err = api.release(dev, k ? k->rings : NULL,
+				  k ? k->nr_rings : 0);
 		blk_api_put(&api);
 	}
-
-	return err ? blk_fail(dev, err, "release", msg) : 0;
+	if (err) {
+		blk_keep_drop(k);
+		return blk_fail(dev, err, "release", msg);
+	}
+	if (k)
+		blk_keep_store(dev, k);
+	return 0;
 }
 
-/* The decoded (validated) record as the handover API takes it. */
-static struct xen_blkbk_handover *blk_snap_to_ho(const struct ncmig_vbd_state *v)
+static int blk_gnt_cmp(const void *a, const void *b)
+{
+	const struct xen_blkbk_ho_gnt *x = a, *y = b;
+
+	return x->gref < y->gref ? -1 : x->gref > y->gref;
+}
+
+/*
+ * Split ring @r's persistent grants in the record between the ones @k
+ * still has mapped, which the attach adopts, and the others, which it
+ * maps again. Kept mappings the record does not list stay in @k.
+ */
+static int blk_split_pgrants(const struct ncmig_vbd_ring *sr,
+			     struct xen_blkbk_ho_kept *kept,
+			     struct xen_blkbk_ho_ring *hr)
+{
+	struct xen_blkbk_ho_gnt key = {}, *g;
+	unsigned int i;
+
+	hr->nr_pgrants = 0;
+	if (kept && kept->nr) {
+		hr->kept.gnts = kvcalloc(sr->nr_pgrants, sizeof(*g),
+					 GFP_KERNEL);
+		if (!hr->kept.gnts)
+			return -ENOMEM;
+		hr->kept.max = sr->nr_pgrants;
+		sort(kept->gnts, kept->nr, sizeof(*g), blk_gnt_cmp, NULL);
+	}
+	for (i = 0; i < sr->nr_pgrants; i++) {
+		key.gref = ncmig_snap_pgrant(sr, i);
+		g = hr->kept.gnts ? bsearch(&key, kept->gnts, kept->nr,
+					    sizeof(*g), blk_gnt_cmp) : NULL;
+		if (g && g->page) {
+			hr->kept.gnts[hr->kept.nr++] = *g;
+			g->page = NULL;	/* moved */
+		} else {
+			hr->pgrants[hr->nr_pgrants++] = key.gref;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The decoded (validated) record as the handover API takes it, with the
+ * grants of @k (may be NULL) that it lists.
+ */
+static struct xen_blkbk_handover *blk_snap_to_ho(const struct ncmig_vbd_state *v,
+						 struct blk_keep *k)
 {
 	struct xen_blkbk_handover *ho;
-	unsigned int r, i, max = 0;
+	unsigned int r, max = 0;
 
 	for (r = 0; r < v->nr_rings; r++)
 		max = max(max, v->rings[r].nr_pgrants);
@@ -351,9 +422,11 @@ static struct xen_blkbk_handover *blk_snap_to_ho(const struct ncmig_vbd_state *v
 		hr->rsp_prod = sr->rsp_prod;
 		hr->req_prod = sr->req_prod;
 		memcpy(hr->ring_ref, sr->refs, sr->nr_refs * sizeof(u32));
-		hr->nr_pgrants = sr->nr_pgrants;
-		for (i = 0; i < sr->nr_pgrants; i++)
-			hr->pgrants[i] = ncmig_snap_pgrant(sr, i);
+		if (blk_split_pgrants(sr, k && r < k->nr_rings ?
+				      &k->rings[r] : NULL, hr)) {
+			blk_free_ho(ho);
+			return NULL;
+		}
 	}
 	return ho;
 }
@@ -373,6 +446,7 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 	const struct ncmig_vbd_state *v = &snap->vbd;
 	struct xen_blkbk_handover *ho;
 	struct xen_blkbk_ho_info hi;
+	struct blk_keep *k;
 	struct blk_api api;
 	char why[96] = "";
 	int err;
@@ -391,7 +465,10 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		}
 	}
 
-	ho = blk_snap_to_ho(v);
+	/* Mappings the release kept: listed ones move into @ho, the rest go. */
+	k = blk_keep_take(dev);
+	ho = blk_snap_to_ho(v, k);
+	blk_keep_drop(k);
 	if (!ho) {
 		blk_msg(msg, dev, "attach: out of memory");
 		return -ENOMEM;
@@ -403,7 +480,7 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 			api.info(dev, &hi);
 		blk_api_put(&api);
 	}
-	blk_free_ho(ho);
+	blk_free_ho(ho);	/* unmaps kept grants not adopted */
 	if (err && why[0]) {
 		blk_msg(msg, dev, "attach refused: %s", why);
 		return err;
@@ -412,8 +489,9 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		return blk_fail(dev, err, "attach", msg);
 
 	/* The lab checks that the persistent grants survived. */
-	dev_info(&dev->dev, "attached from snapshot: pgrants before=%u after=%u revoked=%u\n",
-		 blk_snap_pgrants(v), hi.pgrants_attached, hi.pgrants_failed);
+	dev_info(&dev->dev, "attached from snapshot: pgrants before=%u after=%u revoked=%u kept=%u\n",
+		 blk_snap_pgrants(v), hi.pgrants_kept + hi.pgrants_attached,
+		 hi.pgrants_failed, hi.pgrants_kept);
 	return 0;
 }
 

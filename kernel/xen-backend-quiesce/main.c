@@ -7,15 +7,31 @@
 
 #include "backend_bus.h"
 #include "core.h"
+#ifdef XBQ_HAVE_BLK
+#include "blk_keep.h"
+#endif
 
 static int __init xbq_init(void)
 {
+	int err;
+
 	xbq_core_init();
-	return xbq_bus_init();
+	err = xbq_bus_init();
+	if (err)
+		return err;
+#ifdef XBQ_HAVE_BLK
+	err = blk_keep_init();
+	if (err)
+		xbq_bus_exit();
+#endif
+	return err;
 }
 
 static void __exit xbq_exit(void)
 {
+#ifdef XBQ_HAVE_BLK
+	blk_keep_exit();
+#endif
 	xbq_bus_exit();
 }
 
