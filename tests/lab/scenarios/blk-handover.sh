@@ -169,7 +169,7 @@ set -- $(awk '{ for (i = 1; i <= NF; i++) {
 tap_is "$1" 0 "persistent grant count after attach = before, in every attach"
 tap_is "$3" 0 "no persistent grant revoked during a blackout"
 tap_diag "attaches that adopted every grant still mapped: $2 of $n; revoked: $4 grants in $3 attaches"
-tap_diag "persistent grants re-mapped per attach (count x attaches): $(sed -n 's/.*before=\([0-9]*\).*/\1/p' "$W/attach" | sort -n | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')"
+tap_diag "persistent grants per attach (count x attaches): $(sed -n 's/.*before=\([0-9]*\).*/\1/p' "$W/attach" | sort -n | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')"
 
 set -- $(med_max "$W/drain"); tap_diag "drain_ms: median=$1 max=$2 (n=$(wc -l <"$W/drain"))"
 set -- $(med_max "$W/blackout"); tap_diag "blackout_ms: median=$1 max=$2 (n=$(wc -l <"$W/blackout"))"
