@@ -187,8 +187,17 @@ void blk_keep_store(struct xenbus_device *dev, struct blk_keep *k)
 static int blk_keep_bus_event(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
-	if (action == BUS_NOTIFY_DEL_DEVICE)
-		blk_keep_drop(blk_keep_take(to_xenbus_device(data)));
+	struct xenbus_device *dev = to_xenbus_device(data);
+	struct blk_keep *k;
+
+	if (action != BUS_NOTIFY_DEL_DEVICE)
+		return NOTIFY_DONE;
+	k = blk_keep_take(dev);
+	if (k) {
+		dev_info(&dev->dev, "removed: unmapping %u kept persistent grants\n",
+			 blk_keep_count(k));
+		blk_keep_drop(k);
+	}
 	return NOTIFY_DONE;
 }
 

@@ -42,6 +42,7 @@ struct handover {
 	unsigned int nr_records;
 	bool released;			/* RELEASE was sent */
 	const char *pause_after;	/* tests: stop here until killed */
+	uint32_t hold_ms;		/* tests: wait between release and restore */
 	uint64_t t_start, t_end;
 };
 
@@ -338,6 +339,8 @@ static int handover(struct handover *h)
 
 	if (h->reload && reload_modules(h))
 		err = -EIO;	/* still restore, then fail */
+	if (h->hold_ms)
+		usleep(h->hold_ms * 1000ULL);
 
 	if (restore_from_stream(h)) {
 		/* Once more: a freshly loaded backend may need a moment. */
@@ -363,7 +366,9 @@ static void usage(FILE *f)
 		"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
 		"  --deadline-ms N   resume by itself if not released by then\n"
 		"  --pause-after quiesce|snapshot|release\n"
-		"                    (tests) stop there, holding the session, until killed\n");
+		"                    (tests) stop there, holding the session, until killed\n"
+		"  --hold-ms N       (tests) wait N ms between release and restore,\n"
+		"                    as a slow module load would\n");
 }
 
 int cmd_handover(int argc, char **argv)
@@ -376,6 +381,7 @@ int cmd_handover(int argc, char **argv)
 		{ "deadline-ms", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pause-after", required_argument, NULL, 'p' },
+		{ "hold-ms", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -413,6 +419,11 @@ int cmd_handover(int argc, char **argv)
 			    strcmp(optarg, "release"))
 				goto bad;
 			h.pause_after = optarg;
+			break;
+		case 'H':
+			if (!ncmigd_parse_u32(optarg, &h.hold_ms) ||
+			    h.hold_ms > 600000)
+				goto bad;
 			break;
 		case 'h':
 			usage(stdout);
