@@ -148,6 +148,40 @@ static void test_usage_errors(void **st)
 	assert_int_equal(capture(cmd_inspect, 1, insp), 2);
 }
 
+/*
+ * restore of a stream saved from d5 onto d7: its backend record is
+ * refused before anything is applied (no xenstore connection is even
+ * tried), unless --no-backends skips the backend records. No test here
+ * may reach a real xenstore: main() points libxenstore at a path that
+ * does not exist, so "cannot open xenstore" marks how far restore went.
+ */
+static void test_restore_backends_of_another_domain(void **st)
+{
+	char *other[] = { "restore", "--domid", "7", "-i", path, NULL };
+	char *skip[] = { "restore", "--domid", "7", "-i", path,
+			 "--no-backends", NULL };
+	char *same[] = { "restore", "--domid", "5", "-i", path, NULL };
+
+	(void)st;
+	write_stream(false);
+	assert_int_equal(capture(cmd_restore, 5, other), 1);
+	assert_non_null(strstr(out, "ncmigd: d7: refusing stream /tmp/ncmig-test-cli-"));
+	assert_non_null(strstr(out, ": record 3 (BACKEND, type 0x101) at offset "));
+	assert_non_null(strstr(out, ": vif 0 is a snapshot of d5, the restore "
+				    "target is d7; nothing restored (--no-backends"));
+	assert_null(strstr(out, "cannot open xenstore"));
+	assert_null(strstr(out, "restored 1"));
+
+	assert_int_equal(capture(cmd_restore, 6, skip), 1);
+	assert_null(strstr(out, "refusing"));
+	assert_non_null(strstr(out, "cannot open xenstore"));
+
+	/* Records of the target itself pass the check. */
+	capture(cmd_restore, 5, same);
+	assert_null(strstr(out, "refusing"));
+	unlink(path);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest t[] = {
@@ -155,7 +189,11 @@ int main(void)
 		cmocka_unit_test(test_inspect_json),
 		cmocka_unit_test(test_inspect_damaged),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_restore_backends_of_another_domain),
 	};
+
+	/* Never a real xenstore (libxenstore's socket and device path). */
+	setenv("XENSTORED_PATH", "/nonexistent/ncmig-test-xenstored", 1);
 
 	return cmocka_run_group_tests_name("cli", t, NULL, NULL);
 }

@@ -120,6 +120,46 @@ static void test_memory_roundtrip(void **st)
 	ncmig_writer_free(&w);
 }
 
+/* restore's check: every BACKEND record must be of the target domain. */
+static void test_backends_of_target(void **st)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+	char want[160];
+
+	(void)st;
+	build(&w);
+	if (ncmig_stream_parse(w.buf, w.len, &s, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ncmig_stream_check_backends(&s, 5, &err), 0);
+	assert_string_equal(err.msg, "");
+	assert_int_equal(ncmig_stream_check_backends(&s, 7, &err), -EXDEV);
+	/* The first backend record (5) is named, with both domains. */
+	snprintf(want, sizeof(want),
+		 "record 5 (BACKEND, type 0x101) at offset %llu: vbd 51712 is "
+		 "a snapshot of d5, the restore target is d7",
+		 (unsigned long long)s.recs[5].offset);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(err.offset, s.recs[5].offset);
+	assert_int_equal(err.type, NCMIG_REC_BACKEND);
+	assert_int_equal(ncmig_stream_check_backends(&s, 0, NULL), -EXDEV);
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+
+	/* A stream without backend records suits any domain. */
+	ncmig_writer_init_mem(&w);
+	assert_int_equal(ncmig_write_header(&w), 0);
+	assert_int_equal(ncmig_write_domain(&w, 5, NCMIG_DOM_F_XS_NODES), 0);
+	put_node(&w, "", "", 0);
+	assert_int_equal(ncmig_write_end(&w), 0);
+	if (ncmig_stream_parse(w.buf, w.len, &s, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ncmig_stream_check_backends(&s, 7, &err), 0);
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+}
+
 static void test_fd_roundtrip_stops_at_end(void **st)
 {
 	struct ncmig_stream_err err;
@@ -572,6 +612,7 @@ int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_memory_roundtrip),
+		cmocka_unit_test(test_backends_of_target),
 		cmocka_unit_test(test_fd_roundtrip_stops_at_end),
 		cmocka_unit_test(test_fd_truncated),
 		cmocka_unit_test(test_fd_oversize_not_allocated),

@@ -21,7 +21,8 @@ static void restore_usage(FILE *f)
 		"  xenstore nodes under /local/domain/D with owner and ACL entries\n"
 		"  that named the saved domain rewritten to D.  Nodes that exist\n"
 		"  are left alone unless --overwrite; nodes only D has are kept.\n"
-		"  Backend records go to the kernel unless --no-backends.\n");
+		"  Backend records go to the kernel unless --no-backends; unless\n"
+		"  every one is a snapshot of D, nothing is restored.\n");
 }
 
 static void report(bool json, const struct ncmig_stream *s,
@@ -143,6 +144,14 @@ int cmd_restore(int argc, char **argv)
 		ncmigd_dom_err(domid, "rejected stream %s: %s",
 			       in ? in : "(fd)", err.msg[0] ? err.msg :
 			       strerror(-rc));
+		return 1;
+	}
+	/* The kernel attaches a backend record only to its own domain. */
+	if (backends_wanted && ncmig_stream_check_backends(&s, domid, &err)) {
+		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+			       "(--no-backends restores it without the backend "
+			       "records)", in ? in : "(fd)", err.msg);
+		ncmig_stream_free(&s);
 		return 1;
 	}
 	if (s.nr_backends && backends_wanted) {

@@ -155,6 +155,14 @@ int ncmig_stream_parse(const void *buf, size_t len, struct ncmig_stream *s,
 int ncmig_stream_read_fd(int fd, struct ncmig_stream *s,
 			 struct ncmig_stream_err *err);
 void ncmig_stream_free(struct ncmig_stream *s);
+/*
+ * 0 if every BACKEND record of @s is a snapshot of @domid, else -EXDEV
+ * with @err naming the first that is not (the kernel attaches a record
+ * only to the domain it was taken from): restore checks this before it
+ * applies anything.
+ */
+int ncmig_stream_check_backends(const struct ncmig_stream *s, uint16_t domid,
+				struct ncmig_stream_err *err);
 
 /* The i-th permission of a node. */
 struct ncmig_xs_perm ncmig_xs_node_perm(const struct ncmig_xs_node *n,

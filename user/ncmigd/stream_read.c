@@ -410,6 +410,30 @@ int ncmig_stream_parse(const void *buf, size_t len, struct ncmig_stream *s,
 	return rc;
 }
 
+int ncmig_stream_check_backends(const struct ncmig_stream *s, uint16_t domid,
+				struct ncmig_stream_err *err)
+{
+	const struct ncmig_backend *b;
+	size_t i, idx;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	for (i = 0; i < s->nr_backends; i++) {
+		b = &s->backends[i];
+		if (b->domid == domid)
+			continue;
+		for (idx = 0; idx < s->nr_recs; idx++)
+			if (s->recs[idx].offset == b->offset)
+				break;
+		return rec_fail(err, -EXDEV, idx,
+				idx < s->nr_recs ? &s->recs[idx] : NULL,
+				"%s %u is a snapshot of d%u, the restore target is d%u",
+				ncmigd_kind_name(b->kind), b->devid, b->domid,
+				domid);
+	}
+	return 0;
+}
+
 /* Append @n octets read from @fd to the growing buffer. */
 static int fetch(int fd, unsigned char **buf, size_t *len, size_t *cap,
 		 size_t n)

@@ -90,14 +90,17 @@ _lab_guest_ip_next() {
 
 # lab_guest_start NAME [--pv|--pvh] [--disks N] [--disk-mib M] [--vcpus N]
 #   [--memory MB] [--workload "SHELL"] [--ip A.B.C.D] [--no-vif]
-#   [--xl "extra xl.cfg line"]...
+#   [--xl "extra xl.cfg line"]... [--cmdline "guest kernel args"]...
 # Creates a PV (default; PVH under run --pvh) or PVH guest with N (default 1) blkback disks over
 # loop devices (xvda, xvdb, ...) and one vif on xenbr0, prints its domid.
 # The workload is guest shell code (see README: wl_* helpers), run once the
-# guest's devices are up.
+# guest's devices are up. --cmdline appends to the guest's kernel command
+# line (xl.cfg extra=; no double quotes), e.g. options for the frontends
+# the guest's init loads: "ncmig.opt.xen-blkfront=max_ring_page_order=2"
+# (ncmig.opt.MODULE=P=V,P2=V2 becomes insmod MODULE.ko P=V P2=V2).
 lab_guest_start() {
 	_name=$1; shift
-	_type=pv _disks=1 _mib=128 _vcpus=2 _mem=320 _wl='' _ip='' _vif=1 _xl=''
+	_type=pv _disks=1 _mib=128 _vcpus=2 _mem=320 _wl='' _ip='' _vif=1 _xl='' _cmdline=''
 	if [ "$LAB_PVH" = 1 ]; then _type=pvh; fi
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -112,6 +115,12 @@ lab_guest_start() {
 		--no-vif) _vif= ;;
 		--xl) _xl="$_xl
 $2"; shift ;;
+		--cmdline)
+			case $2 in *'"'*)
+				echo "lab_guest_start: --cmdline cannot hold a double quote" >&2
+				return 2 ;;
+			esac
+			_cmdline="$_cmdline $2"; shift ;;
 		*) echo "lab_guest_start: unknown option $1" >&2; return 2 ;;
 		esac
 		shift
@@ -136,7 +145,7 @@ $2"; shift ;;
 		echo "type = \"$_type\""
 		echo "kernel = \"$LAB_GUEST_KERNEL\""
 		echo "ramdisk = \"$LAB_GUEST_INITRD\""
-		echo "extra = \"console=hvc0 loglevel=4 ncmig.ip=$_ip/24 ncmig.peer=$LAB_DOM0_IP ncmig.name=$_name ncmig.wl=$_wlb64\""
+		echo "extra = \"console=hvc0 loglevel=4 ncmig.ip=$_ip/24 ncmig.peer=$LAB_DOM0_IP ncmig.name=$_name ncmig.wl=$_wlb64$_cmdline\""
 		echo "memory = $_mem"
 		echo "vcpus = $_vcpus"
 		echo "disk = [ $_disk_cfg ]"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # blk-handover: a PV guest (2 vCPUs) runs verified I/O at QD 16 on two
-# disks, each with 2 queues, while dom0 hands its vbds from one xen-blkback
-# instance to the next with `ncmigd handover`, some of the times across a
-# reload of the module. Nothing in the guest may notice: no I/O or verify
+# disks, each with 2 queues of 4-page rings (BLK_RING_ORDER), while dom0
+# hands its vbds from one xen-blkback instance to the next with `ncmigd
+# handover`, some of the times across a reload of the module. Nothing in the guest may notice: no I/O or verify
 # error, the frontend's and backend's state nodes never written (xenstore
 # watches), no blkfront line in the guest's kernel log, and every attach
 # has exactly the persistent grants its snapshot carried (handed over
@@ -14,11 +14,11 @@ RELOAD_EVERY=${BLK_RELOAD_EVERY:-4}	# every 4th handover reloads: 5 of 20
 # Long enough for 20 handovers on a loaded 2-core machine (~14 s each).
 WL_SECONDS=${BLK_WL_SECONDS:-420}
 DISK_MIB=${BLK_DISK_MIB:-128}
-# Multi-page rings: the guest reloads blkfront with this max_ring_page_order
-# before the load. 0 (default) keeps Linux's single-page rings; with 2 the
-# guest's vbds have not come back Connected after the reload in the lab
-# (not diagnosed yet).
-RING_ORDER=${BLK_RING_ORDER:-0}
+# Multi-page rings: the guest's init loads blkfront with this
+# max_ring_page_order (ncmig.opt.xen-blkfront= on its command line), so each
+# ring has 1 << RING_ORDER pages (2: 4 pages, 128 requests); 0 is Linux's
+# default, single-page rings. blkback advertises max-ring-page-order 4.
+RING_ORDER=${BLK_RING_ORDER:-2}
 NAME=bh
 W=/run/ncmig-lab/blk-handover
 rm -rf "$W"; mkdir -p "$W"
@@ -40,24 +40,16 @@ if lab_use_patched_backends; then tap_ok "patched xen-blkback loaded"; else
 tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
 tap_run "ncmigd present" test -x /ncmig/bin/ncmigd
 
-wl=
-if [ "$RING_ORDER" != 0 ]; then
-	# Bound devices pin the module: unbind them first.
-	wl="for d in /sys/bus/xen/drivers/vbd/vbd-*; do echo \${d##*/} >/sys/bus/xen/drivers/vbd/unbind; done;"
-	wl="$wl rmmod xen_blkfront && insmod /mod/xen-blkfront.ko max_ring_page_order=$RING_ORDER;"
-	wl="$wl n=0; while [ ! -e /sys/block/xvdb ] && [ \$n -lt 600 ]; do sleep 0.1; n=\$((n + 1)); done; sleep 2;"
-	wl="$wl wl_result fe.ring_order=\$(cat /sys/module/xen_blkfront/parameters/max_ring_page_order);"
-fi
+wl="wl_result fe.ring_order=\$(cat /sys/module/xen_blkfront/parameters/max_ring_page_order);"
 # Count the guest's blkfront kernel lines before and after the load.
 wl="$wl b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
-domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl")
+domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl" \
+	--cmdline "ncmig.opt.xen-blkfront=max_ring_page_order=$RING_ORDER")
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
-if [ "$RING_ORDER" != 0 ]; then
-	tap_is "$(lab_guest_result $NAME fe.ring_order 180)" "$RING_ORDER" "guest blkfront reloaded with max_ring_page_order=$RING_ORDER"
-fi
+tap_is "$(lab_guest_result $NAME fe.ring_order 180)" "$RING_ORDER" "guest blkfront loaded with max_ring_page_order=$RING_ORDER"
 
 devs="51712 51728"
 for v in $devs; do
@@ -69,9 +61,10 @@ for v in $devs; do
 	tap_is "$(lab_xs_read "$be/state")" 4 "vbd $v: blkback Connected"
 	tap_is "$(lab_xs_read "$fe/state")" 4 "vbd $v: blkfront Connected"
 	tap_is "$(lab_xs_read "$fe/multi-queue-num-queues")" 2 "vbd $v: 2 queues"
-	if [ "$RING_ORDER" != 0 ]; then
-		tap_is "$(lab_xs_read "$fe/ring-page-order")" "$RING_ORDER" "vbd $v: rings of $((1 << RING_ORDER)) pages"
-	fi
+	tap_cmp "$(lab_xs_read "$be/max-ring-page-order")" -ge "$RING_ORDER" "vbd $v: blkback advertises max-ring-page-order"
+	# blkfront writes no ring-page-order node for single-page rings.
+	want=$RING_ORDER; [ "$RING_ORDER" != 0 ] || want=
+	tap_is "$(lab_xs_read "$fe/ring-page-order")" "$want" "vbd $v: rings of $((1 << RING_ORDER)) pages"
 	tap_diag "vbd $v: ring-page-order=$(lab_xs_read "$fe/ring-page-order") feature-persistent=$(lab_xs_read "$be/feature-persistent")/$(lab_xs_read "$fe/feature-persistent")"
 	# Every write to a state node fires its watch; only the first
 	# (registration) firing may appear.
