@@ -1,7 +1,8 @@
 #!/bin/sh
 # blk-baseline: what Linux's own sysfs unbind/rebind of xen-blkback (the
 # stock modules) does under the load blk-handover runs: a PV guest with
-# two 2-queue disks doing verified I/O at QD 16. Evidence, not a verdict:
+# two disks, 2 queues of 4-page rings each, doing verified I/O at QD 16.
+# Evidence, not a verdict:
 # the numbers (state node writes, errors, latency, time to reconnect) are
 # TAP diagnostics; the tests only assert that the experiment ran.
 . /ncmig/dom0/lib.sh
@@ -10,6 +11,7 @@ CYCLES=${BLK_BASELINE_CYCLES:-10}
 PAUSE=${BLK_BASELINE_PAUSE:-0.5}	# between unbind and bind, as in LAB.md
 WL_SECONDS=${BLK_BASELINE_WL_SECONDS:-150}
 DISK_MIB=${BLK_DISK_MIB:-128}
+RING_ORDER=${BLK_RING_ORDER:-2}	# as blk-handover
 NAME=bb
 W=/run/ncmig-lab/blk-baseline
 DRV=/sys/bus/xen-backend/drivers/vbd
@@ -26,7 +28,8 @@ med_max() {
 tap_run "stock xen-blkback loaded" lab_use_stock_backends
 wl="b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
-domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl")
+domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl" \
+	--cmdline "ncmig.opt.xen-blkfront=max_ring_page_order=$RING_ORDER")
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
