@@ -1,9 +1,10 @@
 #!/bin/sh
 # net-handover: a PV guest with two vifs. On vif 0 (2 queues, netfront) it
 # keeps a TCP stream both ways and a 100/s UDP ping with dom0; vif 1 is
-# driven by the guest's test module xen-netctl, which programs a Toeplitz
-# hash configuration over the control ring and a multicast filter through
-# Tx extra info, as the Windows PV drivers do and netfront never does.
+# driven by the guest's test module xen-netctl, which connects it with 2
+# queues and programs a Toeplitz hash configuration (a mapping table over
+# both queues) over the control ring and a multicast filter through Tx
+# extra info, as the Windows PV drivers do and netfront never does.
 # Meanwhile dom0 hands the guest's backends over NET_HANDOVERS times
 # (default 20), every NET_RELOAD_EVERY-th one (default 4th: 5 of 20) with
 # xen-netback unloaded and loaded again in between.
@@ -13,12 +14,12 @@
 # reconnect, no state change the frontend could see); the vif stays on the
 # bridge, up, and keeps its netdev (ifindex) across handovers without a
 # reload; netback reports vif 1's hash configuration and multicast filter
-# (debugfs) the same after every handover as before the first; after
-# every handover dom0 sees (anncount: an AF_PACKET capture on every
-# interface) at least one gratuitous ARP and one RARP from each vif's MAC,
-# netback's announcement. Reported: lost pings, the largest stream gap,
-# and per handover the kernel's blackout and dom0's own 100/s ping loss
-# (median, max).
+# (debugfs: 2 queues, a mapping with non-zero entries) the same after
+# every handover as before the first; after every handover dom0 sees
+# (anncount: an AF_PACKET capture on every interface) at least one
+# gratuitous ARP and one RARP from each vif's MAC, netback's announcement.
+# Reported: lost pings, the largest stream gap, and per handover the
+# kernel's blackout and dom0's own 100/s ping loss (median, max).
 #
 # Ends with: net-handover: handovers=N reloads=N reconnects=N tcp_resets=N
 #            lost_pings=N max_gap_ms=N
@@ -67,17 +68,27 @@ lab_guest_result nh netctl.armed 120 >/dev/null || tap_diag "guest never armed x
 timeout 120 xl network-attach nh "mac=$mac:01,bridge=$LAB_BRIDGE,script=$LAB_HOTPLUG/vif" 2>&1 |
 	sed 's/^/# xl: /'
 tap_is "$(lab_guest_result nh netctl.ok 180)" 1 "xen-netctl programmed vif 1's hash and multicast filter"
+tap_is "$(lab_guest_result nh netctl.queues 5)/$(lab_xs_read "$fe1/multi-queue-num-queues")" 2/2 \
+	"xen-netctl connected vif 1 with 2 queues"
 tr -d '\r' <"$LAB_CONSOLE_DIR/guest-nh.log" | grep -a 'netctl\|vif-1' | tail -5 | sed 's/^/#   guest: /'
 lab_xs_wait 30 "$be1/state" 4
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 nbdir=/sys/kernel/debug/xen-netback/vif$domid.1
-nb_state() { cat "$nbdir/ctrl" "$nbdir/mcast" 2>&1; }
+# Its queues (one io_ring_qN per queue), hash configuration and filter.
+nb_state() {
+	for f in "$nbdir"/io_ring_q*; do [ ! -e "$f" ] || echo "${f##*/}"; done
+	cat "$nbdir/ctrl" "$nbdir/mcast" 2>&1
+}
 nb_state >"$OUT/nb.before"
 sed 's/^/#   /' "$OUT/nb.before"
 tap_run "netback has vif 1's Toeplitz key and mapping and its 2 groups" sh -c \
 	"grep -q TOEPLITZ $OUT/nb.before && grep -q 'Hash Mapping' $OUT/nb.before &&
 	 grep -q 'Multicast control: on' $OUT/nb.before &&
 	 grep -q 01:00:5e:00:00:fb $OUT/nb.before && grep -q 33:33:00:00:00:01 $OUT/nb.before"
+tap_is "$(grep -c '^io_ring_q' "$OUT/nb.before")" 2 "netback's vif 1 has 2 queues"
+# Mapping rows read "[   0 -    7]:    0    1 ...": the queues after the ']:'.
+tap_cmp "$(sed -n '/Hash Mapping/,$s/^\[.*\]://p' "$OUT/nb.before" | tr -s ' ' '\n' | grep -c '^[1-9]')" \
+	-gt 0 "vif 1's hash mapping has non-zero entries"
 # Let the stream and the pings start before the first handover.
 lab_wait 60 sh -c "ping -c 1 -W 1 $ip >/dev/null"
 sleep 3
@@ -173,7 +184,7 @@ tap_cmp "$reloads" -ge $((HANDOVERS / RELOAD_EVERY)) "handovers with a module re
 tap_is "$bridge_bad" 0 "$vif on $LAB_BRIDGE and up after every handover"
 tap_is "$ifindex_bad" 0 "$vif kept its netdev across every handover without reload"
 tap_diag "$vif ifindex: $ifindex0 at start, $(cat /sys/class/net/$vif/ifindex) at end"
-tap_is "$nb_bad" 0 "netback reports vif 1's hash configuration and multicast filter unchanged after every handover"
+tap_is "$nb_bad" 0 "netback reports vif 1's queues, hash configuration and multicast filter unchanged after every handover"
 tap_is "$ann_bad0" 0 "gratuitous ARP and RARP from vif 0's MAC ($mac0) seen after every handover"
 tap_is "$ann_bad1" 0 "gratuitous ARP and RARP from vif 1's MAC ($mac1) seen after every handover"
 tap_diag "announcements seen per handover (garp rarp, all interfaces): vif 0: $(tr '\n' ',' <"$OUT/ann.count0")" \
