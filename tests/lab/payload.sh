@@ -30,7 +30,7 @@ for ko in "$BUILD"/backends/*.ko; do
 	[ -f "$ko" ] && cp "$ko" "$out/backends/"
 done
 [ -x "$BUILD/user/ncmigd" ] && cp "$BUILD/user/ncmigd" "$out/bin/"
-cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$out/bin/"
+cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$BUILD/guest/anncount" "$out/bin/"
 cp "$BUILD/guest/initramfs.cpio.gz" "$out/guest/"
 cp -R "$lab/dom0" "$out/dom0"
 cp "$lab"/scenarios/*.sh "$out/scenarios/" 2>/dev/null || true

@@ -3,8 +3,11 @@
  * netctl: a test frontend for one vif that programs the state only netback
  * holds, the way the Windows PV drivers do and Linux's netfront never
  * does: the Toeplitz hash configuration over the control ring, and a
- * multicast filter through Tx extra-info slots. It does nothing else: no
- * packet is sent or received, the rings are polled.
+ * multicast filter through Tx extra-info slots. It connects with two
+ * queues when the backend offers them (per-queue rings and event channels
+ * under queue-N/, as netfront does), so that the hash mapping table it
+ * programs spreads over both. It does nothing else: no packet is sent or
+ * received, the rings are polled.
  *
  * Load it, unbind netfront from the vif and bind this driver instead:
  *   insmod xen-netctl.ko
@@ -27,6 +30,7 @@
 #include <xen/xenbus.h>
 
 #define NETCTL_MAPPING_SIZE	16
+#define NETCTL_MAX_QUEUES	2
 #define NETCTL_HASH_FLAGS	(XEN_NETIF_CTRL_HASH_TYPE_IPV4 | \
 				 XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP | \
 				 XEN_NETIF_CTRL_HASH_TYPE_IPV6 | \
@@ -38,13 +42,20 @@ static const u8 netctl_mcast[][ETH_ALEN] = {
 	{ 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 },
 };
 
-struct netctl {
-	struct xenbus_device *dev;
+struct netctl_queue {
 	struct xen_netif_tx_front_ring tx;
 	struct xen_netif_rx_front_ring rx;
+	grant_ref_t tx_ref, rx_ref;
+	evtchn_port_t evtchn;
+};
+
+struct netctl {
+	struct xenbus_device *dev;
+	struct netctl_queue q[NETCTL_MAX_QUEUES];
+	unsigned int num_queues;
 	struct xen_netif_ctrl_front_ring ctrl;
-	grant_ref_t tx_ref, rx_ref, ctrl_ref;
-	evtchn_port_t evtchn, ctrl_evtchn;
+	grant_ref_t ctrl_ref;
+	evtchn_port_t ctrl_evtchn;
 	struct work_struct work;
 	bool programmed;
 };
@@ -105,34 +116,37 @@ static int netctl_ctrl(struct netctl *nc, u16 type, u32 d0, u32 d1, u32 d2)
 	return -ETIMEDOUT;
 }
 
-/* Ask for @addr through a Tx request that carries only an extra slot. */
+/* Ask for @addr through a Tx request on queue 0 that carries only an
+ * extra slot.
+ */
 static int netctl_mcast_add(struct netctl *nc, const u8 *addr)
 {
+	struct netctl_queue *q = &nc->q[0];
 	struct xen_netif_extra_info *extra;
 	struct xen_netif_tx_request *req;
 	struct xen_netif_tx_response rsp;
-	RING_IDX prod = nc->tx.req_prod_pvt;
+	RING_IDX prod = q->tx.req_prod_pvt;
 	int i, status;
 
-	req = RING_GET_REQUEST(&nc->tx, prod);
+	req = RING_GET_REQUEST(&q->tx, prod);
 	memset(req, 0, sizeof(*req));
 	req->id = prod & 0xffff;
 	req->flags = XEN_NETTXF_extra_info;
-	extra = (struct xen_netif_extra_info *)RING_GET_REQUEST(&nc->tx,
+	extra = (struct xen_netif_extra_info *)RING_GET_REQUEST(&q->tx,
 								 prod + 1);
 	memset(extra, 0, sizeof(*extra));
 	extra->type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD;
 	ether_addr_copy(extra->u.mcast.addr, addr);
-	nc->tx.req_prod_pvt = prod + 2;
-	RING_PUSH_REQUESTS(&nc->tx);
-	notify_remote_via_evtchn(nc->evtchn);
+	q->tx.req_prod_pvt = prod + 2;
+	RING_PUSH_REQUESTS(&q->tx);
+	notify_remote_via_evtchn(q->evtchn);
 
 	/* A response for the request, then a NULL one for the extra slot. */
 	for (i = 0; i < 250; i++) {
-		if (nc->tx.sring->rsp_prod - nc->tx.rsp_cons >= 2) {
-			RING_COPY_RESPONSE(&nc->tx, nc->tx.rsp_cons, &rsp);
+		if (q->tx.sring->rsp_prod - q->tx.rsp_cons >= 2) {
+			RING_COPY_RESPONSE(&q->tx, q->tx.rsp_cons, &rsp);
 			status = rsp.status;
-			nc->tx.rsp_cons += 2;
+			q->tx.rsp_cons += 2;
 			return status == XEN_NETIF_RSP_OKAY ? 0 : -EIO;
 		}
 		msleep(20);
@@ -152,6 +166,9 @@ static void netctl_program(struct work_struct *work)
 
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = 0x6d + 7 * i;
+	/* Every queue in turn, so that the table names each of them. */
+	for (i = 0; i < NETCTL_MAPPING_SIZE; i++)
+		mapping[i] = i % nc->num_queues;
 	if (netctl_grant_page(nc, key, sizeof(key), &kpage, &kref) ||
 	    netctl_grant_page(nc, mapping, sizeof(mapping), &mpage, &mref)) {
 		pr_err("NCMIG-RESULT netctl.ok=0 netctl.error=grant\n");
@@ -173,8 +190,9 @@ static void netctl_program(struct work_struct *work)
 
 	nc->programmed = !st[0] && !st[1] && !st[2] && !st[3] && !st[4] &&
 			 !mc[0] && !mc[1];
-	pr_err("NCMIG-RESULT netctl.ok=%d netctl.hash=%d,%d,%d,%d,%d netctl.mcast=%d,%d\n",
-	       nc->programmed, st[0], st[1], st[2], st[3], st[4], mc[0], mc[1]);
+	pr_err("NCMIG-RESULT netctl.ok=%d netctl.queues=%u netctl.hash=%d,%d,%d,%d,%d netctl.mcast=%d,%d\n",
+	       nc->programmed, nc->num_queues, st[0], st[1], st[2], st[3],
+	       st[4], mc[0], mc[1]);
 out:
 	if (kpage)
 		netctl_ungrant_page(kpage, kref);
@@ -182,11 +200,36 @@ out:
 		netctl_ungrant_page(mpage, mref);
 }
 
+/* One queue's rings and event channel: at the top level for a single
+ * queue, under queue-N/ otherwise, as netfront writes them.
+ */
+static int netctl_publish_queue(struct netctl *nc, struct xenbus_transaction xbt,
+				unsigned int id)
+{
+	struct netctl_queue *q = &nc->q[id];
+	struct xenbus_device *dev = nc->dev;
+	char *path;
+	int err;
+
+	if (nc->num_queues == 1)
+		path = kstrdup(dev->nodename, GFP_KERNEL);
+	else
+		path = kasprintf(GFP_KERNEL, "%s/queue-%u", dev->nodename, id);
+	if (!path)
+		return -ENOMEM;
+	err = xenbus_printf(xbt, path, "tx-ring-ref", "%u", q->tx_ref) ?:
+	      xenbus_printf(xbt, path, "rx-ring-ref", "%u", q->rx_ref) ?:
+	      xenbus_printf(xbt, path, "event-channel", "%u", q->evtchn);
+	kfree(path);
+	return err;
+}
+
 static int netctl_publish(struct netctl *nc)
 {
 	struct xenbus_device *dev = nc->dev;
 	struct xenbus_transaction xbt;
 	const char *what;
+	unsigned int i;
 	int err;
 
 again:
@@ -198,16 +241,18 @@ again:
 	xenbus_rm(xbt, dev->nodename, "queue-1");
 	xenbus_rm(xbt, dev->nodename, "event-channel-tx");
 	xenbus_rm(xbt, dev->nodename, "event-channel-rx");
+	what = "queues";
+	for (i = 0, err = 0; i < nc->num_queues && !err; i++)
+		err = netctl_publish_queue(nc, xbt, i);
+	if (err)
+		goto fail;
 	what = "keys";
-	err = xenbus_printf(xbt, dev->nodename, "multi-queue-num-queues", "1") ?:
+	err = xenbus_printf(xbt, dev->nodename, "multi-queue-num-queues", "%u",
+			    nc->num_queues) ?:
 	      xenbus_printf(xbt, dev->nodename, "feature-sg", "0") ?:
 	      xenbus_printf(xbt, dev->nodename, "feature-gso-tcpv4", "0") ?:
 	      xenbus_printf(xbt, dev->nodename, "feature-gso-tcpv6", "0") ?:
 	      xenbus_printf(xbt, dev->nodename, "feature-rx-notify", "0") ?:
-	      xenbus_printf(xbt, dev->nodename, "tx-ring-ref", "%u", nc->tx_ref) ?:
-	      xenbus_printf(xbt, dev->nodename, "rx-ring-ref", "%u", nc->rx_ref) ?:
-	      xenbus_printf(xbt, dev->nodename, "event-channel", "%u",
-			    nc->evtchn) ?:
 	      xenbus_printf(xbt, dev->nodename, "request-rx-copy", "1") ?:
 	      xenbus_printf(xbt, dev->nodename, "request-multicast-control",
 			    "1") ?:
@@ -215,42 +260,64 @@ again:
 			    nc->ctrl_ref) ?:
 	      xenbus_printf(xbt, dev->nodename, "event-channel-ctrl", "%u",
 			    nc->ctrl_evtchn);
-	if (err) {
-		xenbus_transaction_end(xbt, 1);
-		xenbus_dev_fatal(dev, err, "writing %s", what);
-		return err;
-	}
+	if (err)
+		goto fail;
 	err = xenbus_transaction_end(xbt, 0);
 	if (err == -EAGAIN)
 		goto again;
 	return err;
+
+fail:
+	xenbus_transaction_end(xbt, 1);
+	xenbus_dev_fatal(dev, err, "writing %s", what);
+	return err;
 }
 
-static int netctl_setup(struct netctl *nc)
+/* Polled: the ports are never bound to an interrupt here. */
+static int netctl_setup_queue(struct netctl *nc, struct netctl_queue *q)
 {
 	struct xenbus_device *dev = nc->dev;
 	void *p;
 	int err;
 
-	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &nc->tx_ref);
+	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &q->tx_ref);
 	if (err)
 		return err;
-	XEN_FRONT_RING_INIT(&nc->tx, (struct xen_netif_tx_sring *)p,
+	XEN_FRONT_RING_INIT(&q->tx, (struct xen_netif_tx_sring *)p,
 			    XEN_PAGE_SIZE);
-	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &nc->rx_ref);
+	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &q->rx_ref);
 	if (err)
 		return err;
-	XEN_FRONT_RING_INIT(&nc->rx, (struct xen_netif_rx_sring *)p,
+	XEN_FRONT_RING_INIT(&q->rx, (struct xen_netif_rx_sring *)p,
 			    XEN_PAGE_SIZE);
+	return xenbus_alloc_evtchn(dev, &q->evtchn);
+}
+
+static int netctl_setup(struct netctl *nc)
+{
+	struct xenbus_device *dev = nc->dev;
+	unsigned int i;
+	void *p;
+	int err;
+
+	/* As many queues as we want and the backend offers. */
+	nc->num_queues = min_t(unsigned int, NETCTL_MAX_QUEUES,
+			       xenbus_read_unsigned(dev->otherend,
+						    "multi-queue-max-queues",
+						    1));
+	if (!nc->num_queues)
+		nc->num_queues = 1;
+	for (i = 0; i < nc->num_queues; i++) {
+		err = netctl_setup_queue(nc, &nc->q[i]);
+		if (err)
+			return err;
+	}
 	err = xenbus_setup_ring(dev, GFP_KERNEL, &p, 1, &nc->ctrl_ref);
 	if (err)
 		return err;
 	XEN_FRONT_RING_INIT(&nc->ctrl, (struct xen_netif_ctrl_sring *)p,
 			    XEN_PAGE_SIZE);
-	/* Polled: the ports are never bound to an interrupt here. */
-	err = xenbus_alloc_evtchn(dev, &nc->evtchn);
-	if (!err)
-		err = xenbus_alloc_evtchn(dev, &nc->ctrl_evtchn);
+	err = xenbus_alloc_evtchn(dev, &nc->ctrl_evtchn);
 	if (!err)
 		err = netctl_publish(nc);
 	return err;

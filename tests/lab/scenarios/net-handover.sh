@@ -1,9 +1,10 @@
 #!/bin/sh
 # net-handover: a PV guest with two vifs. On vif 0 (2 queues, netfront) it
 # keeps a TCP stream both ways and a 100/s UDP ping with dom0; vif 1 is
-# driven by the guest's test module xen-netctl, which programs a Toeplitz
-# hash configuration over the control ring and a multicast filter through
-# Tx extra info, as the Windows PV drivers do and netfront never does.
+# driven by the guest's test module xen-netctl, which connects it with 2
+# queues and programs a Toeplitz hash configuration (a mapping table over
+# both queues) over the control ring and a multicast filter through Tx
+# extra info, as the Windows PV drivers do and netfront never does.
 # Meanwhile dom0 hands the guest's backends over NET_HANDOVERS times
 # (default 20), every NET_RELOAD_EVERY-th one (default 4th: 5 of 20) with
 # xen-netback unloaded and loaded again in between.
@@ -13,8 +14,12 @@
 # reconnect, no state change the frontend could see); the vif stays on the
 # bridge, up, and keeps its netdev (ifindex) across handovers without a
 # reload; netback reports vif 1's hash configuration and multicast filter
-# (debugfs) the same after every handover as before the first. Reported: lost pings, the largest stream gap, and per handover
-# the kernel's blackout and dom0's own 100/s ping loss (median, max).
+# (debugfs: 2 queues, a mapping with non-zero entries) the same after
+# every handover as before the first; after every handover dom0 sees
+# (anncount: an AF_PACKET capture on every interface) at least one
+# gratuitous ARP and one RARP from each vif's MAC, netback's announcement.
+# Reported: lost pings, the largest stream gap, and per handover the
+# kernel's blackout and dom0's own 100/s ping loss (median, max).
 #
 # Ends with: net-handover: handovers=N reloads=N reconnects=N tcp_resets=N
 #            lost_pings=N max_gap_ms=N
@@ -63,17 +68,27 @@ lab_guest_result nh netctl.armed 120 >/dev/null || tap_diag "guest never armed x
 timeout 120 xl network-attach nh "mac=$mac:01,bridge=$LAB_BRIDGE,script=$LAB_HOTPLUG/vif" 2>&1 |
 	sed 's/^/# xl: /'
 tap_is "$(lab_guest_result nh netctl.ok 180)" 1 "xen-netctl programmed vif 1's hash and multicast filter"
+tap_is "$(lab_guest_result nh netctl.queues 5)/$(lab_xs_read "$fe1/multi-queue-num-queues")" 2/2 \
+	"xen-netctl connected vif 1 with 2 queues"
 tr -d '\r' <"$LAB_CONSOLE_DIR/guest-nh.log" | grep -a 'netctl\|vif-1' | tail -5 | sed 's/^/#   guest: /'
 lab_xs_wait 30 "$be1/state" 4
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 nbdir=/sys/kernel/debug/xen-netback/vif$domid.1
-nb_state() { cat "$nbdir/ctrl" "$nbdir/mcast" 2>&1; }
+# Its queues (one io_ring_qN per queue), hash configuration and filter.
+nb_state() {
+	for f in "$nbdir"/io_ring_q*; do [ ! -e "$f" ] || echo "${f##*/}"; done
+	cat "$nbdir/ctrl" "$nbdir/mcast" 2>&1
+}
 nb_state >"$OUT/nb.before"
 sed 's/^/#   /' "$OUT/nb.before"
 tap_run "netback has vif 1's Toeplitz key and mapping and its 2 groups" sh -c \
 	"grep -q TOEPLITZ $OUT/nb.before && grep -q 'Hash Mapping' $OUT/nb.before &&
 	 grep -q 'Multicast control: on' $OUT/nb.before &&
 	 grep -q 01:00:5e:00:00:fb $OUT/nb.before && grep -q 33:33:00:00:00:01 $OUT/nb.before"
+tap_is "$(grep -c '^io_ring_q' "$OUT/nb.before")" 2 "netback's vif 1 has 2 queues"
+# Mapping rows read "[   0 -    7]:    0    1 ...": the queues after the ']:'.
+tap_cmp "$(sed -n '/Hash Mapping/,$s/^\[.*\]://p' "$OUT/nb.before" | tr -s ' ' '\n' | grep -c '^[1-9]')" \
+	-gt 0 "vif 1's hash mapping has non-zero entries"
 # Let the stream and the pings start before the first handover.
 lab_wait 60 sh -c "ping -c 1 -W 1 $ip >/dev/null"
 sleep 3
@@ -90,7 +105,11 @@ timeout $((LOAD + 120)) xenstore-watch "$be1/state" >"$OUT/be1-state.watch" 2>&1
 w4=$!
 ifindex0=$(cat /sys/class/net/$vif/ifindex)
 
+# The guest's MACs, which netback announces after every attach.
+mac0=$(printf '00:16:3e:99:%02x:00' "${ip##*.}")
+mac1=$mac:01
 ok=0 reloads=0 bridge_bad=0 ifindex_bad=0 nb_bad=0 failed_row=0 i=1
+ann_bad0=0 ann_bad1=0
 while [ $i -le "$HANDOVERS" ]; do
 	reload=
 	if [ $((i % RELOAD_EVERY)) -eq 0 ]; then
@@ -100,6 +119,10 @@ while [ $i -le "$HANDOVERS" ]; do
 	# dom0's own view of the blackout: a 100/s ping across the handover.
 	ping -q -i 0.01 -W 1 -w 6 "$ip" >"$OUT/ping.$i" 2>&1 &
 	pp=$!
+	# The announcements: captured on every interface (vif, bridge).
+	anncount "$mac0" "$mac1" >"$OUT/ann.$i" 2>&1 &
+	ap=$!
+	lab_wait 10 grep -q '^ready' "$OUT/ann.$i" || tap_diag "anncount $i not ready"
 	sleep 0.5
 	# shellcheck disable=SC2086 # $reload is a list of options
 	if timeout 60 ncmigd handover --domid "$domid" $reload >"$OUT/ho.$i" 2>&1; then
@@ -110,6 +133,18 @@ while [ $i -le "$HANDOVERS" ]; do
 		failed_row=$((failed_row + 1))
 	fi
 	wait $pp
+	# netback queued them on the netdev at the resume: long seen by now.
+	kill -TERM $ap 2>/dev/null; wait $ap
+	for v in 0 1; do
+		m=$mac0; [ "$v" = 0 ] || m=$mac1
+		g=$(grep -c "^garp $m " "$OUT/ann.$i")
+		r=$(grep -c "^rarp $m " "$OUT/ann.$i")
+		if [ "$g" -lt 1 ] || [ "$r" -lt 1 ]; then
+			eval "ann_bad$v=\$((ann_bad$v + 1))"
+			tap_diag "after handover $i vif $v ($m): $g gratuitous ARP, $r RARP seen"
+		fi
+		echo "$g $r" >>"$OUT/ann.count$v"
+	done
 	kind=plain; [ -z "$reload" ] || kind=reload
 	sed -n 's/.*vif 0: .*blackout_ms=\([0-9.]*\).*/\1/p' "$OUT/ho.$i" |
 		tee -a "$OUT/blackout" >>"$OUT/blackout.$kind"
@@ -149,7 +184,12 @@ tap_cmp "$reloads" -ge $((HANDOVERS / RELOAD_EVERY)) "handovers with a module re
 tap_is "$bridge_bad" 0 "$vif on $LAB_BRIDGE and up after every handover"
 tap_is "$ifindex_bad" 0 "$vif kept its netdev across every handover without reload"
 tap_diag "$vif ifindex: $ifindex0 at start, $(cat /sys/class/net/$vif/ifindex) at end"
-tap_is "$nb_bad" 0 "netback reports vif 1's hash configuration and multicast filter unchanged after every handover"
+tap_is "$nb_bad" 0 "netback reports vif 1's queues, hash configuration and multicast filter unchanged after every handover"
+tap_is "$ann_bad0" 0 "gratuitous ARP and RARP from vif 0's MAC ($mac0) seen after every handover"
+tap_is "$ann_bad1" 0 "gratuitous ARP and RARP from vif 1's MAC ($mac1) seen after every handover"
+tap_diag "announcements seen per handover (garp rarp, all interfaces): vif 0: $(tr '\n' ',' <"$OUT/ann.count0")" \
+	"vif 1: $(tr '\n' ',' <"$OUT/ann.count1")"
+tap_diag "handover 1's capture: $(grep -v '^ready' "$OUT/ann.1" 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 
 wait_s=$((LOAD + 240))
 [ "$failed_row" -lt 3 ] || wait_s=5	# gave up: do not wait for the load
