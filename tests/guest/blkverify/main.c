@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,10 @@
 
 #define GEN_UNKNOWN UINT64_MAX	/* a write failed: contents undefined */
 #define MAX_ERROR_REPORTS 20
+/* An I/O this slow is reported with its wall-clock end, which dom0 (same
+ * Xen wallclock) can set against its handover windows. */
+#define SLOW_NS (1000ull * 1000000ull)
+#define MAX_SLOW_REPORTS 50
 
 struct device {
 	const char *path;
@@ -58,6 +63,7 @@ static struct {
 
 static atomic_int stop;
 static atomic_int reports;
+static atomic_int slow_reports;
 static atomic_uint_fast64_t live_ops, live_errors;
 
 static void on_signal(int sig)
@@ -86,6 +92,15 @@ static uint64_t timed_io(struct worker *w, int write, uint64_t unit, unsigned n,
 	dt = now_ns() - t0;
 	if (dt > w->max_lat_ns)
 		w->max_lat_ns = dt;
+	if (dt >= SLOW_NS && atomic_fetch_add(&slow_reports, 1) < MAX_SLOW_REPORTS) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(stderr, "NCMIG-SLOW dev=%s op=%s end_ms=%lld lat_ms=%llu\n",
+			w->dev->name, write ? "write" : "read",
+			(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+			(unsigned long long)(dt / 1000000));
+	}
 	w->ops++;
 	atomic_fetch_add(&live_ops, 1);
 	if (*ret == (ssize_t)len)

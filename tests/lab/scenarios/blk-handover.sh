@@ -87,7 +87,9 @@ while [ $i -lt "$HANDOVERS" ]; do
 		set -- "$@" --reload-modules --module-dir /ncmig/backends
 		what="handover with reload" kind=reload
 	fi
+	t0=$(date +%s%3N)
 	if timeout 120 ncmigd handover "$@" >"$W/out.$i" 2>&1; then
+		echo "$t0 $(date +%s%3N)" >>"$W/windows"
 		done_n=$((done_n + 1))
 		[ "$what" = handover ] || reloads=$((reloads + 1))
 		sed "s/^/# $i: /" "$W/out.$i"
@@ -129,6 +131,17 @@ tap_is "$verify_errors" 0 "0 verify errors"
 tap_cmp "$(lab_guest_result $NAME blk.final_units 5)" -gt 0 "final verify pass read back written blocks"
 tap_cmp "$(lab_guest_result $NAME blk.qd 5)" -ge 16 "queue depth >= 16 per disk"
 tap_diag "blk: ops=$(lab_guest_result $NAME blk.ops 5) bytes=$(lab_guest_result $NAME blk.bytes 5) max_lat_ms=$(lab_guest_result $NAME blk.max_lat_ms 5)"
+# Slow guest I/O (blkverify reports each over 1 s with its wall-clock end,
+# the same Xen wallclock as dom0's): during a handover, or not?
+tr -d '\r' <"$LAB_CONSOLE_DIR/guest-$NAME.log" |
+	sed -n 's/.*NCMIG-SLOW .*end_ms=\([0-9]*\) lat_ms=\([0-9]*\).*/\1 \2/p' >"$W/slow"
+touch "$W/windows"
+set -- $(awk 'NR == FNR { s[NR] = $1; e[NR] = $2; n = NR; next }
+	{ during = 0
+	  for (i = 1; i <= n; i++) if ($1 - $2 <= e[i] + 500 && $1 >= s[i]) during = 1
+	  if (during) { d++; if ($2 > dm) dm = $2 } else { o++; if ($2 > om) om = $2 } }
+	END { print d + 0, dm + 0, o + 0, om + 0 }' "$W/windows" "$W/slow")
+tap_diag "guest I/O over 1 s: $1 overlapping a handover (max $2 ms), $3 outside any (max $4 ms)"
 
 # Reconnects: any write to a state node, any blkfront kernel line.
 writes=0
