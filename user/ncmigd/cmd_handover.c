@@ -12,41 +12,28 @@
  * kernel resumes it. Any failure here resumes the guest before exiting
  * non-zero: RESUME while only quiesced, RESTORE from the records once
  * released.
+ *
+ * This file parses the options and runs one domain; with several
+ * --domid, handover_multi.c runs them phase by phase with the steps here
+ * (handover.h).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
 #include "nl.h"
 #include "stream.h"
 #include "util.h"
 
-struct handover {
-	uint16_t domid;
-	bool reload, json;
-	const char *module_dir;
-	uint32_t timeout_ms, deadline_ms;
-	struct nl_sock *nl;
-	struct nl_status st;
-	struct nl_reply *quiesce;	/* reply: per device drain, start */
-	struct nl_reply *restore;	/* reply: per device done, blackout */
-	struct ncmig_writer w;
-	unsigned int nr_records;
-	bool released;			/* RELEASE was sent */
-	const char *pause_after;	/* tests: stop here until killed */
-	uint32_t hold_ms;		/* tests: wait between release and restore */
-	uint64_t t_start, t_end;
-};
-
-static uint64_t now_ns(void)
+uint64_t ho_now_ns(void)
 {
 	struct timespec ts;
 
@@ -67,85 +54,6 @@ static void report(const struct handover *h, const char *step)
 	else
 		ncmigd_dom_err(h->domid, "%s failed: %s (%s)", step, msg,
 			       strerror(-h->st.err));
-}
-
-static int run(char *const argv[])
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-static bool has_kind(const struct nl_reply *r, uint32_t kind)
-{
-	unsigned int i;
-
-	for (i = 0; i < r->nr_devs; i++)
-		if (r->devs[i].kind == kind)
-			return true;
-	return false;
-}
-
-/*
- * Unload and load again the backend modules the domain uses. rmmod fails
- * while any other domain's device is bound to the module: that is the
- * safety net, not an error to force through.
- */
-static int reload_modules(struct handover *h)
-{
-	static const struct { uint32_t kind; const char *mod, *file; } mods[] = {
-		{ XEN_NCMIG_KIND_VBD, "xen_blkback", "xen-blkback.ko" },
-		{ XEN_NCMIG_KIND_VIF, "xen_netback", "xen-netback.ko" },
-	};
-	char path[4096];
-	int rc = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-		char *rmmod[] = { "rmmod", (char *)mods[i].mod, NULL };
-
-		if (!has_kind(h->quiesce, mods[i].kind))
-			continue;
-		if (run(rmmod)) {
-			ncmigd_dom_err(h->domid, "rmmod %s failed",
-				       mods[i].mod);
-			rc = -EBUSY;
-		}
-	}
-	/* Load even after a failed rmmod: RESTORE needs the backends. */
-	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-		char *insmod[] = { "insmod", path, NULL };
-		char *modprobe[] = { "modprobe", (char *)mods[i].mod, NULL };
-		int err;
-
-		if (!has_kind(h->quiesce, mods[i].kind))
-			continue;
-		if (h->module_dir) {
-			snprintf(path, sizeof(path), "%s/%s", h->module_dir,
-				 mods[i].file);
-			err = run(insmod);
-			/* Still loaded (rmmod failed) is fine for insmod. */
-			if (err && rc == -EBUSY)
-				err = 0;
-		} else {
-			err = run(modprobe);
-		}
-		if (err) {
-			ncmigd_dom_err(h->domid, "loading %s failed",
-				       mods[i].mod);
-			rc = rc ? rc : -EIO;
-		}
-	}
-	return rc;
 }
 
 static int record_cb(uint32_t kind, uint32_t devid, const void *rec,
@@ -204,7 +112,7 @@ out:
 }
 
 /* Leave the guest running, whatever step failed. */
-static void recover(struct handover *h)
+void ho_recover(struct handover *h)
 {
 	struct nl_status st0 = h->st;
 	int err;
@@ -236,20 +144,21 @@ static const struct nl_dev *find_dev(const struct nl_reply *r, uint32_t kind,
 	return NULL;
 }
 
-static void print_result(const struct handover *h)
+void ho_print_result(const struct handover *h, struct json *jp)
 {
 	const struct nl_reply *q = h->quiesce;
-	struct json j;
+	struct json own, *j = jp ? jp : &own;
 	unsigned int i;
 
 	if (h->json) {
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_kv_u64(&j, "domid", h->domid);
-		json_kv_bool(&j, "reload", h->reload);
-		json_kv_u64(&j, "total_ns", h->t_end - h->t_start);
-		json_key(&j, "devices");
-		json_arr_begin(&j);
+		if (!jp)
+			json_init(j, stdout);
+		json_obj_begin(j);
+		json_kv_u64(j, "domid", h->domid);
+		json_kv_bool(j, "reload", h->reload);
+		json_kv_u64(j, "total_ns", h->t_end - h->t_start);
+		json_key(j, "devices");
+		json_arr_begin(j);
 	}
 	for (i = 0; i < q->nr_devs; i++) {
 		const struct nl_dev *d = &q->devs[i];
@@ -261,12 +170,12 @@ static void print_result(const struct handover *h)
 		else if (r && r->done_ns > d->start_ns)
 			blackout = r->done_ns - d->start_ns;
 		if (h->json) {
-			json_obj_begin(&j);
-			json_kv_str(&j, "kind", ncmigd_kind_name(d->kind));
-			json_kv_u64(&j, "devid", d->devid);
-			json_kv_u64(&j, "drain_ns", d->drain_ns);
-			json_kv_u64(&j, "blackout_ns", blackout);
-			json_obj_end(&j);
+			json_obj_begin(j);
+			json_kv_str(j, "kind", ncmigd_kind_name(d->kind));
+			json_kv_u64(j, "devid", d->devid);
+			json_kv_u64(j, "drain_ns", d->drain_ns);
+			json_kv_u64(j, "blackout_ns", blackout);
+			json_obj_end(j);
 		} else {
 			printf("d%u %s %u: drain_ms=%.3f blackout_ms=%.3f\n",
 			       h->domid, ncmigd_kind_name(d->kind), d->devid,
@@ -274,9 +183,10 @@ static void print_result(const struct handover *h)
 		}
 	}
 	if (h->json) {
-		json_arr_end(&j);
-		json_obj_end(&j);
-		json_finish(&j);
+		json_arr_end(j);
+		json_obj_end(j);
+		if (!jp)
+			json_finish(j);
 	} else {
 		printf("d%u: handover devices=%u reload=%d total_ms=%.3f\n",
 		       h->domid, q->nr_devs, h->reload,
@@ -298,19 +208,21 @@ static void maybe_pause(const struct handover *h, const char *step)
 		pause();
 }
 
-static int handover(struct handover *h)
+int ho_quiesce(struct handover *h)
 {
 	int err;
 
-	h->t_start = now_ns();
+	h->t_start = ho_now_ns();
 	err = nl_quiesce(h->nl, h->domid, h->timeout_ms, h->deadline_ms,
 			 h->quiesce, &h->st);
-	if (err) {
-		/* The kernel resumed whatever it had quiesced. */
+	if (err)
 		report(h, "QUIESCE");
-		return err;
-	}
-	maybe_pause(h, "quiesce");
+	return err;
+}
+
+int ho_snapshot(struct handover *h)
+{
+	int err;
 
 	ncmig_writer_init_mem(&h->w);
 	ncmig_write_header(&h->w);
@@ -318,60 +230,121 @@ static int handover(struct handover *h)
 	err = nl_snapshot(h->nl, h->domid, record_cb, h, &h->st);
 	if (err) {
 		report(h, "SNAPSHOT");
-		goto fail;
+		return err;
 	}
 	err = ncmig_write_end(&h->w);
 	if (!err)
 		err = h->w.err;
-	if (err) {
+	if (err)
 		ncmigd_dom_err(h->domid, "stream: %s", strerror(-err));
-		goto fail;
-	}
-	maybe_pause(h, "snapshot");
+	return err;
+}
+
+int ho_release(struct handover *h)
+{
+	int err;
 
 	h->released = true;
 	err = nl_release(h->nl, h->domid, h->restore, &h->st);
-	if (err) {
+	if (err)
 		report(h, "RELEASE");
-		goto fail;
-	}
-	maybe_pause(h, "release");
+	return err;
+}
 
-	if (h->reload && reload_modules(h))
-		err = -EIO;	/* still restore, then fail */
-	if (h->hold_ms)
-		usleep(h->hold_ms * 1000ULL);
-
+int ho_restore(struct handover *h)
+{
 	if (restore_from_stream(h)) {
 		/* Once more: a freshly loaded backend may need a moment. */
 		usleep(200 * 1000);
 		if (restore_from_stream(h))
 			return -EIO;
 	}
-	h->t_end = now_ns();
-	print_result(h);
+	h->t_end = ho_now_ns();
+	return 0;
+}
+
+static int handover(struct handover *h)
+{
+	int err;
+
+	err = ho_quiesce(h);
+	if (err)
+		return err;	/* the kernel resumed whatever it had quiesced */
+	maybe_pause(h, "quiesce");
+	err = ho_snapshot(h);
+	if (err)
+		goto fail;
+	maybe_pause(h, "snapshot");
+	err = ho_release(h);
+	if (err)
+		goto fail;
+	maybe_pause(h, "release");
+
+	if (h->reload && ho_reload_modules(h, 1))
+		err = -EIO;	/* still restore, then fail */
+	if (h->hold_ms)
+		usleep(h->hold_ms * 1000ULL);
+	if (ho_restore(h))
+		return -EIO;
+	ho_print_result(h, NULL);
 	return err;
 fail:
-	recover(h);
+	ho_recover(h);
 	return err;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ncmigd handover --domid D [--reload-modules] [--module-dir DIR]\n"
-		"                       [--timeout-ms N] [--deadline-ms N] [--json]\n"
-		"  --reload-modules  rmmod and load again the backends D uses\n"
+		"usage: ncmigd handover --domid D [--domid D2]... [--reload-modules]\n"
+		"                       [--module-dir DIR] [--timeout-ms N] [--deadline-ms N]\n"
+		"                       [--json]\n"
+		"  --domid D         a domain to hand over; up to 64, each distinct, all\n"
+		"                    on one netlink socket, phase by phase: QUIESCE all,\n"
+		"                    SNAPSHOT all, RELEASE all, one reload, RESTORE all\n"
+		"  --reload-modules  rmmod and load again (once) the backends they use\n"
 		"  --module-dir DIR  insmod DIR/xen-blkback.ko... (else modprobe)\n"
 		"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
 		"  --deadline-ms N   resume by itself if not released by then\n"
+		"  --json            one object (one domain) or an array of them\n"
 		"  --pause-after quiesce|snapshot|release\n"
-		"                    (tests) stop there, holding the session, until killed\n"
+		"                    (tests, one domain) stop there, holding the session,\n"
+		"                    until killed\n"
 		"  --hold-ms N       (tests) wait N ms between release and restore,\n"
 		"                    as a slow module load would\n");
 }
 
-int cmd_handover(int argc, char **argv)
+/* Options shared by every domain of the run, parsed into @o. */
+struct ho_args {
+	struct handover o;
+	uint16_t domids[HANDOVER_DOMS_MAX];
+	unsigned int nr;
+};
+
+/* 0, or 2 with the reason printed (the caller prints the usage). */
+static int add_domid(struct ho_args *a, const char *arg)
+{
+	uint16_t d;
+	unsigned int i;
+
+	if (!ncmigd_parse_domid(arg, &d))
+		return 2;
+	for (i = 0; i < a->nr; i++) {
+		if (a->domids[i] == d) {
+			ncmigd_err("handover: --domid %u given twice", d);
+			return 2;
+		}
+	}
+	if (a->nr == HANDOVER_DOMS_MAX) {
+		ncmigd_err("handover: at most %d --domid", HANDOVER_DOMS_MAX);
+		return 2;
+	}
+	a->domids[a->nr++] = d;
+	return 0;
+}
+
+/* 0 to run, 1 after --help, 2 on a usage error. */
+static int parse_args(int argc, char **argv, struct ho_args *a)
 {
 	static const struct option opts[] = {
 		{ "domid", required_argument, NULL, 'd' },
@@ -385,77 +358,141 @@ int cmd_handover(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct handover h = { 0 };
-	bool have_domid = false;
-	int c, err;
+	struct handover *o = &a->o;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (!ncmigd_parse_domid(optarg, &h.domid))
-				goto bad;
-			have_domid = true;
+			if (add_domid(a, optarg))
+				return 2;
 			break;
 		case 'r':
-			h.reload = true;
+			o->reload = true;
 			break;
 		case 'm':
-			h.module_dir = optarg;
+			o->module_dir = optarg;
 			break;
 		case 't':
-			if (!ncmigd_parse_u32(optarg, &h.timeout_ms))
-				goto bad;
+			if (!ncmigd_parse_u32(optarg, &o->timeout_ms))
+				return 2;
 			break;
 		case 'D':
-			if (!ncmigd_parse_u32(optarg, &h.deadline_ms))
-				goto bad;
+			if (!ncmigd_parse_u32(optarg, &o->deadline_ms))
+				return 2;
 			break;
 		case 'j':
-			h.json = true;
+			o->json = true;
 			break;
 		case 'p':
 			if (strcmp(optarg, "quiesce") && strcmp(optarg, "snapshot") &&
 			    strcmp(optarg, "release"))
-				goto bad;
-			h.pause_after = optarg;
+				return 2;
+			o->pause_after = optarg;
 			break;
 		case 'H':
-			if (!ncmigd_parse_u32(optarg, &h.hold_ms) ||
-			    h.hold_ms > 600000)
-				goto bad;
+			if (!ncmigd_parse_u32(optarg, &o->hold_ms) ||
+			    o->hold_ms > 600000)
+				return 2;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			return 1;
 		default:
-			goto bad;
+			return 2;
 		}
 	}
-	if (!have_domid || optind != argc)
-		goto bad;
+	if (!a->nr || optind != argc)
+		return 2;
+	if (a->nr > 1 && o->pause_after) {
+		ncmigd_err("handover: --pause-after takes one --domid");
+		return 2;
+	}
+	return 0;
+}
 
-	h.quiesce = calloc(1, sizeof(*h.quiesce));
-	h.restore = calloc(1, sizeof(*h.restore));
-	if (!h.quiesce || !h.restore) {
+/* One struct handover per domain, each a copy of the options. */
+static struct handover *alloc_handovers(const struct ho_args *a)
+{
+	struct handover *hs = calloc(a->nr, sizeof(*hs));
+	unsigned int i;
+
+	if (!hs)
+		return NULL;
+	for (i = 0; i < a->nr; i++) {
+		hs[i] = a->o;
+		hs[i].domid = a->domids[i];
+		hs[i].quiesce = calloc(1, sizeof(*hs[i].quiesce));
+		hs[i].restore = calloc(1, sizeof(*hs[i].restore));
+		if (!hs[i].quiesce || !hs[i].restore)
+			return hs;	/* the caller sees the NULL */
+	}
+	return hs;
+}
+
+static void free_handovers(struct handover *hs, unsigned int n)
+{
+	unsigned int i;
+
+	if (!hs)
+		return;
+	for (i = 0; i < n; i++) {
+		ncmig_writer_free(&hs[i].w);
+		free(hs[i].quiesce);
+		free(hs[i].restore);
+	}
+	free(hs);
+}
+
+static bool all_allocated(const struct handover *hs, unsigned int n)
+{
+	unsigned int i;
+
+	if (!hs)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!hs[i].quiesce || !hs[i].restore)
+			return false;
+	return true;
+}
+
+int cmd_handover(int argc, char **argv)
+{
+	static struct ho_args a;
+	struct handover *hs = NULL;
+	struct nl_sock *nl = NULL;
+	struct nl_status st = { 0 };
+	unsigned int i;
+	int err;
+
+	memset(&a, 0, sizeof(a));
+	switch (parse_args(argc, argv, &a)) {
+	case 0:
+		break;
+	case 1:
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return 2;
+	}
+	hs = alloc_handovers(&a);
+	if (!all_allocated(hs, a.nr)) {
 		ncmigd_err("out of memory");
 		err = -ENOMEM;
 		goto out;
 	}
-	h.nl = nl_open(&h.st);
-	if (!h.nl) {
-		ncmigd_err("%s", h.st.msg);
-		err = h.st.err;
+	nl = nl_open(&st);
+	if (!nl) {
+		ncmigd_err("%s", st.msg);
+		err = st.err;
 		goto out;
 	}
-	err = handover(&h);
+	for (i = 0; i < a.nr; i++)
+		hs[i].nl = nl;
+	err = a.nr == 1 ? handover(&hs[0]) : handover_multi(hs, a.nr);
 out:
-	nl_close(h.nl);
-	ncmig_writer_free(&h.w);
-	free(h.quiesce);
-	free(h.restore);
+	nl_close(nl);
+	free_handovers(hs, a.nr);
 	return err ? 1 : 0;
-bad:
-	usage(stderr);
-	return 2;
 }

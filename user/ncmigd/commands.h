@@ -24,8 +24,8 @@
 	X(splice, cmd_splice,						\
 	  "splice send|recv ...: carry the stream inside xl migrate -s")	\
 	X(handover, cmd_handover,					\
-	  "handover --domid D [--reload-modules] [--module-dir DIR] [--json]: "\
-	  "hand D's backends over without the frontends noticing")	\
+	  "handover --domid D [--domid D2]... [--reload-modules] [--module-dir DIR] "\
+	  "[--json]: hand D's backends over without the frontends noticing")	\
 	X(status, cmd_status,						\
 	  "status [--domid D] [--json]: handover sessions and devices")	\
 	X(quiesce, cmd_quiesce,						\
