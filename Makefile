@@ -6,7 +6,7 @@ export KABI KVER KDIR KSRC_TARBALL BUILD NCMIG_CACHE
 # Scenarios `make check` runs in the lab: each group is one dom0 boot
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).
 LAB_BOOT1 ?= smoke lab-selftest ncmig-session blk-handover blk-keep park-fallback
-LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice
+LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
 # What `make demo` shows: live handovers of a guest's disks and vifs.
 DEMO_SCENARIOS ?= blk-handover net-handover
 # Linux's plain unbind/rebind under the same load: evidence, not a test.
