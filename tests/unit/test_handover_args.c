@@ -4,7 +4,8 @@
  * times (up to 64, each distinct), and the usage text. A valid command
  * line gets as far as opening the netlink socket, which fails here (no
  * xen_ncmig family): exit 1 and no usage text, where a usage error
- * exits 2 with the usage on stderr.
+ * exits 2 with the usage on stderr. And the per-domain output, text
+ * and --json (an array of the per-domain objects with several domains).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,11 +18,40 @@
 #include <cmocka.h>
 
 #include "commands.h"
+#include "handover.h"
+#include "include/uapi/linux/xen_ncmig.h"
+#include "json.h"
 
 static char out[65536];
 
-/* Run cmd_handover with stdout and stderr captured into out[]. */
-static int capture(int argc, char **argv)
+static struct handover *print_hs;
+static struct json *print_j;
+
+static int print_one(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	ho_print_result(print_hs, print_j);
+	return 0;
+}
+
+/* print_hs[0] and [1] into one array. */
+static int print_array(int argc, char **argv)
+{
+	struct json j;
+
+	(void)argc;
+	(void)argv;
+	json_init(&j, stdout);
+	json_arr_begin(&j);
+	ho_print_result(&print_hs[0], &j);
+	ho_print_result(&print_hs[1], &j);
+	json_arr_end(&j);
+	return json_finish(&j);
+}
+
+/* Run @fn (cmd_handover) with stdout and stderr captured into out[]. */
+static int capture_fn(int (*fn)(int, char **), int argc, char **argv)
 {
 	FILE *f = tmpfile();
 	int saved_out = dup(1), saved_err = dup(2), rc;
@@ -31,7 +61,7 @@ static int capture(int argc, char **argv)
 	fflush(stderr);
 	dup2(fileno(f), 1);
 	dup2(fileno(f), 2);
-	rc = cmd_handover(argc, argv);
+	rc = fn(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);
@@ -43,6 +73,11 @@ static int capture(int argc, char **argv)
 	out[n] = 0;
 	fclose(f);
 	return rc;
+}
+
+static int capture(int argc, char **argv)
+{
+	return capture_fn(cmd_handover, argc, argv);
 }
 
 /* argv of "handover" and @n times "--domid first+i" (+ @extra). */
@@ -130,6 +165,64 @@ static void test_other_usage_errors(void **st)
 	assert_non_null(strstr(out, "usage: ncmigd handover"));
 }
 
+/* A domain with a vbd and a vif, quiesced at 1 ms and restored at 3 ms. */
+static void fake_domain(struct handover *h, uint16_t domid, bool json)
+{
+	static struct nl_reply q[2], r[2];
+	unsigned int k = domid & 1, i;
+
+	memset(h, 0, sizeof(*h));
+	memset(&q[k], 0, sizeof(q[k]));
+	memset(&r[k], 0, sizeof(r[k]));
+	h->domid = domid;
+	h->reload = true;
+	h->json = json;
+	h->quiesce = &q[k];
+	h->restore = &r[k];
+	h->t_start = 1000000;
+	h->t_end = 4000000;
+	q[k].nr_devs = r[k].nr_devs = 2;
+	for (i = 0; i < 2; i++) {
+		q[k].devs[i].kind = r[k].devs[i].kind =
+			i ? XEN_NCMIG_KIND_VIF : XEN_NCMIG_KIND_VBD;
+		q[k].devs[i].devid = r[k].devs[i].devid = i ? 0 : 51712;
+		q[k].devs[i].drain_ns = 500000;
+		q[k].devs[i].start_ns = 1000000;
+		r[k].devs[i].done_ns = 3000000;
+	}
+}
+
+static void test_print_result(void **st)
+{
+	struct handover h[2];
+
+	(void)st;
+	fake_domain(&h[0], 5, false);
+	print_hs = &h[0];
+	print_j = NULL;
+	capture_fn(print_one, 0, NULL);
+	assert_string_equal(out,
+		"d5 vbd 51712: drain_ms=0.500 blackout_ms=2.000\n"
+		"d5 vif 0: drain_ms=0.500 blackout_ms=2.000\n"
+		"d5: handover devices=2 reload=1 total_ms=3.000\n");
+
+	/* One domain: one object, as before. */
+	fake_domain(&h[0], 5, true);
+	capture_fn(print_one, 0, NULL);
+	assert_string_equal(out,
+		"{\"domid\":5,\"reload\":true,\"total_ns\":3000000,\"devices\":["
+		"{\"kind\":\"vbd\",\"devid\":51712,\"drain_ns\":500000,\"blackout_ns\":2000000},"
+		"{\"kind\":\"vif\",\"devid\":0,\"drain_ns\":500000,\"blackout_ns\":2000000}]}\n");
+
+	/* Several: an array of them, as handover_multi() writes it. */
+	fake_domain(&h[1], 6, true);
+	print_hs = h;
+	capture_fn(print_array, 0, NULL);
+	assert_non_null(strstr(out, "[{\"domid\":5,"));
+	assert_non_null(strstr(out, "\"blackout_ns\":2000000}]},{\"domid\":6,"));
+	assert_non_null(strstr(out, "\"blackout_ns\":2000000}]}]\n"));
+}
+
 int main(void)
 {
 	static const struct CMUnitTest t[] = {
@@ -138,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_domid),
 		cmocka_unit_test(test_too_many_domids),
 		cmocka_unit_test(test_other_usage_errors),
+		cmocka_unit_test(test_print_result),
 	};
 
 	return cmocka_run_group_tests_name("handover_args", t, NULL, NULL);
