@@ -18,6 +18,7 @@
 #include "snap_util.h"
 #include "stream.h"
 #include "xs_record.h"
+#include "capture.h"
 
 static char path[] = "/tmp/ncmig-test-cli-XXXXXX";
 static char out[65536];
@@ -25,26 +26,7 @@ static char out[65536];
 /* Run @fn with stdout and stderr captured into out[]. */
 static int capture(int (*fn)(int, char **), int argc, char **argv)
 {
-	FILE *f = tmpfile();
-	int saved_out = dup(1), saved_err = dup(2), rc;
-	size_t n;
-
-	fflush(stdout);
-	fflush(stderr);
-	dup2(fileno(f), 1);
-	dup2(fileno(f), 2);
-	rc = fn(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	close(saved_out);
-	close(saved_err);
-	rewind(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = 0;
-	fclose(f);
-	return rc;
+	return capture_run(fn, argc, argv, out, sizeof(out));
 }
 
 static void write_stream(bool damage)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "capture.h"
 #include "commands.h"
 #include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
@@ -50,29 +51,10 @@ static int print_array(int argc, char **argv)
 	return json_finish(&j);
 }
 
-/* Run @fn (cmd_handover) with stdout and stderr captured into out[]. */
+/* Run @fn with stdout and stderr captured into out[]. */
 static int capture_fn(int (*fn)(int, char **), int argc, char **argv)
 {
-	FILE *f = tmpfile();
-	int saved_out = dup(1), saved_err = dup(2), rc;
-	size_t n;
-
-	fflush(stdout);
-	fflush(stderr);
-	dup2(fileno(f), 1);
-	dup2(fileno(f), 2);
-	rc = fn(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	close(saved_out);
-	close(saved_err);
-	rewind(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = 0;
-	fclose(f);
-	return rc;
+	return capture_run(fn, argc, argv, out, sizeof(out));
 }
 
 static int capture(int argc, char **argv)
