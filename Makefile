@@ -1,7 +1,11 @@
 # ncmig: top-level build. `make demo` and `make check` do all set-up on a
 # fresh Debian bookworm machine (apt-get installs what is missing).
 include mk/versions.mk
-export KABI KVER KDIR KSRC_TARBALL BUILD NCMIG_CACHE
+# The in-tree build is the lab's: it carries the test-only hooks the race
+# scenarios use (debugfs delay knobs in our own modules, never in the
+# backend patches). A packaged build sets NCMIG_TEST_HOOKS=0.
+NCMIG_TEST_HOOKS ?= 1
+export KABI KVER KDIR KSRC_TARBALL BUILD NCMIG_CACHE NCMIG_TEST_HOOKS
 
 # Scenarios `make check` runs in the lab: each group is one dom0 boot
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).
