@@ -17,6 +17,7 @@
  * travel to another host.
  */
 #include <linux/build_bug.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -481,6 +482,39 @@ static void net_info(struct xenbus_device *dev, struct xbq_dev_info *info)
 	info->drain_ns = hs.drain_ns;
 	info->dropped = hs.rx_dropped;
 }
+
+#ifdef NCMIG_TEST_HOOKS
+/*
+ * Lab only (NCMIG_TEST_HOOKS): writing N to the test_net_rtnl_hold_ms
+ * parameter holds the RTNL for N ms (at most 10 s) in the writer's
+ * context, as any busy `ip` or bridge tool does on a real host. It makes
+ * the window in which netback's queue 0 thread disables a rogue vif (it
+ * waits for the RTNL in xenvif_carrier_off()) wide enough for a quiesce
+ * to land in it every time: the race-net-rogue scenario.
+ */
+static int net_test_rtnl_hold(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int err;
+
+	err = kstrtouint(val, 0, &ms);
+	if (err)
+		return err;
+	if (ms > 10000)
+		return -ERANGE;
+	rtnl_lock();
+	msleep(ms);
+	rtnl_unlock();
+	return 0;
+}
+
+static const struct kernel_param_ops net_test_rtnl_hold_ops = {
+	.set = net_test_rtnl_hold,
+};
+module_param_cb(test_net_rtnl_hold_ms, &net_test_rtnl_hold_ops, NULL, 0200);
+MODULE_PARM_DESC(test_net_rtnl_hold_ms,
+		 "(lab tests only) hold the RTNL this many ms");
+#endif /* NCMIG_TEST_HOOKS */
 
 const struct xbq_kind_ops xbq_net_ops = {
 	.type = "vif",

@@ -15,6 +15,20 @@
  *   echo vif-1 > /sys/bus/xen/drivers/netctl/bind
  * It reports on the kernel log ("netctl: NCMIG-RESULT ..."); dom0 then
  * reads netback's view of the same state.
+ *
+ * For the race scenarios, dom0 can also make it misbehave: it watches
+ * data/netctl in its domain's xenstore area (it creates the node itself,
+ * so dom0 may write it), and runs "COMMAND SEQ" once per SEQ, reporting
+ * "netctl.done=SEQ" with the outcome. Commands:
+ *   badtx      post one malformed Tx request on queue 0 (a slot running
+ *              past its page), which makes netback disable the vif
+ *   reconnect  close and connect again on fresh rings (a frontend's
+ *              recovery); programs the hash and filter again
+ *   ctrlpost   post SET_HASH_FLAGS and SET_HASH_MAPPING without waiting,
+ *              then report their answers when they come (up to 120 s):
+ *              for requests posted while the backend is away
+ *   scribble   rewind queue 0's shared Tx rsp_prod by 5, as a hostile
+ *              frontend can
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -58,6 +72,18 @@ struct netctl {
 	evtchn_port_t ctrl_evtchn;
 	struct work_struct work;
 	bool programmed;
+	unsigned int generation;	/* times programmed */
+};
+
+/* The instance commands apply to: the one bound last. */
+static struct netctl *netctl_cur;
+static DEFINE_MUTEX(netctl_lock);
+static struct workqueue_struct *netctl_wq;
+
+struct netctl_cmd {
+	struct work_struct work;
+	char name[16];
+	unsigned int seq;
 };
 
 /* A page of key or mapping the backend copies from: granted read-only. */
@@ -85,13 +111,12 @@ static void netctl_ungrant_page(void *page, grant_ref_t ref)
 	gnttab_end_foreign_access(ref, virt_to_page(page));
 }
 
-/* One control request; the backend's status, or -ETIMEDOUT. */
-static int netctl_ctrl(struct netctl *nc, u16 type, u32 d0, u32 d1, u32 d2)
+/* Post one control request without waiting; returns its id. */
+static u16 netctl_ctrl_post(struct netctl *nc, u16 type, u32 d0, u32 d1,
+			    u32 d2)
 {
 	struct xen_netif_ctrl_request *req;
-	struct xen_netif_ctrl_response rsp;
 	static u16 id;
-	int i;
 
 	req = RING_GET_REQUEST(&nc->ctrl, nc->ctrl.req_prod_pvt);
 	req->id = ++id;
@@ -102,8 +127,19 @@ static int netctl_ctrl(struct netctl *nc, u16 type, u32 d0, u32 d1, u32 d2)
 	nc->ctrl.req_prod_pvt++;
 	RING_PUSH_REQUESTS(&nc->ctrl);
 	notify_remote_via_evtchn(nc->ctrl_evtchn);
+	return id;
+}
 
-	for (i = 0; i < 250; i++) {
+/* The next response, which must answer request @id of @type: its
+ * status, or -ETIMEDOUT after @ms.
+ */
+static int netctl_ctrl_wait(struct netctl *nc, u16 id, u16 type,
+			    unsigned int ms)
+{
+	struct xen_netif_ctrl_response rsp;
+	unsigned int i;
+
+	for (i = 0; i < ms / 20; i++) {
 		if (RING_HAS_UNCONSUMED_RESPONSES(&nc->ctrl)) {
 			RING_COPY_RESPONSE(&nc->ctrl, nc->ctrl.rsp_cons, &rsp);
 			nc->ctrl.rsp_cons++;
@@ -114,6 +150,13 @@ static int netctl_ctrl(struct netctl *nc, u16 type, u32 d0, u32 d1, u32 d2)
 		msleep(20);
 	}
 	return -ETIMEDOUT;
+}
+
+/* One control request; the backend's status, or -ETIMEDOUT. */
+static int netctl_ctrl(struct netctl *nc, u16 type, u32 d0, u32 d1, u32 d2)
+{
+	return netctl_ctrl_wait(nc, netctl_ctrl_post(nc, type, d0, d1, d2),
+				type, 5000);
 }
 
 /* Ask for @addr through a Tx request on queue 0 that carries only an
@@ -190,9 +233,10 @@ static void netctl_program(struct work_struct *work)
 
 	nc->programmed = !st[0] && !st[1] && !st[2] && !st[3] && !st[4] &&
 			 !mc[0] && !mc[1];
-	pr_err("NCMIG-RESULT netctl.ok=%d netctl.queues=%u netctl.hash=%d,%d,%d,%d,%d netctl.mcast=%d,%d\n",
-	       nc->programmed, nc->num_queues, st[0], st[1], st[2], st[3],
-	       st[4], mc[0], mc[1]);
+	nc->generation++;
+	pr_err("NCMIG-RESULT netctl.ok=%d netctl.gen=%u netctl.queues=%u netctl.hash=%d,%d,%d,%d,%d netctl.mcast=%d,%d\n",
+	       nc->programmed, nc->generation, nc->num_queues, st[0], st[1],
+	       st[2], st[3], st[4], mc[0], mc[1]);
 out:
 	if (kpage)
 		netctl_ungrant_page(kpage, kref);
@@ -347,6 +391,170 @@ static void netctl_backend_changed(struct xenbus_device *dev,
 	}
 }
 
+/* ---- misbehaviour on dom0's command ---- */
+
+/* A Tx request whose data runs past the end of its page: netback calls
+ * that fatal (xenvif_fatal_tx_err()) and disables the vif.
+ */
+static int netctl_badtx(struct netctl *nc)
+{
+	struct netctl_queue *q = &nc->q[0];
+	struct xen_netif_tx_request *req;
+	RING_IDX prod = q->tx.req_prod_pvt;
+
+	req = RING_GET_REQUEST(&q->tx, prod);
+	memset(req, 0, sizeof(*req));
+	req->id = prod & 0xffff;
+	req->offset = XEN_PAGE_SIZE - 8;
+	req->size = 64;
+	q->tx.req_prod_pvt = prod + 1;
+	RING_PUSH_REQUESTS(&q->tx);
+	notify_remote_via_evtchn(q->evtchn);
+	return 0;
+}
+
+/* The other end's state, polled for up to @ms. */
+static bool netctl_wait_otherend(struct netctl *nc, enum xenbus_state want,
+				 unsigned int ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < ms / 20; i++) {
+		if (xenbus_read_driver_state(nc->dev->otherend) == want)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/* Closing, Closed, then Initialising: netback tears the vif down and
+ * connects it again on the rings netctl_setup() makes at InitWait. The
+ * old rings are leaked (a test module).
+ */
+static int netctl_reconnect(struct netctl *nc)
+{
+	struct xenbus_device *dev = nc->dev;
+
+	nc->programmed = false;
+	xenbus_switch_state(dev, XenbusStateClosing);
+	if (!netctl_wait_otherend(nc, XenbusStateClosing, 10000) &&
+	    xenbus_read_driver_state(dev->otherend) != XenbusStateClosed)
+		return -ETIMEDOUT;
+	xenbus_switch_state(dev, XenbusStateClosed);
+	if (!netctl_wait_otherend(nc, XenbusStateClosed, 10000))
+		return -ETIMEDOUT;
+	return xenbus_switch_state(dev, XenbusStateInitialising);
+}
+
+/* Two requests posted at once (possibly while no backend listens), the
+ * mapping spread over every queue; the answers as they come.
+ */
+static void netctl_ctrlpost(struct netctl *nc, unsigned int seq)
+{
+	u32 mapping[NETCTL_MAPPING_SIZE] = {};
+	void *mpage = NULL;
+	grant_ref_t mref;
+	int st[2] = { -1, -1 };
+	unsigned int i;
+	u16 id[2];
+
+	for (i = 0; i < NETCTL_MAPPING_SIZE; i++)
+		mapping[i] = (i + 1) % nc->num_queues;
+	if (netctl_grant_page(nc, mapping, sizeof(mapping), &mpage, &mref)) {
+		pr_err("NCMIG-RESULT netctl.done=%u netctl.ctrlpost=grant\n", seq);
+		return;
+	}
+	id[0] = netctl_ctrl_post(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+				 NETCTL_HASH_FLAGS, 0, 0);
+	id[1] = netctl_ctrl_post(nc, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING,
+				 mref, NETCTL_MAPPING_SIZE, 0);
+	pr_err("NCMIG-RESULT netctl.posted=%u\n", seq);
+	st[0] = netctl_ctrl_wait(nc, id[0], XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+				 120000);
+	if (st[0] != -ETIMEDOUT)
+		st[1] = netctl_ctrl_wait(nc, id[1],
+					 XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING,
+					 10000);
+	pr_err("NCMIG-RESULT netctl.done=%u netctl.ctrlpost=%d,%d\n", seq,
+	       st[0], st[1]);
+	netctl_ungrant_page(mpage, mref);
+}
+
+/* A hostile frontend moves the backend's index under it. */
+static void netctl_scribble(struct netctl *nc, unsigned int seq)
+{
+	struct xen_netif_tx_sring *sring = nc->q[0].tx.sring;
+	RING_IDX was = READ_ONCE(sring->rsp_prod);
+
+	WRITE_ONCE(sring->rsp_prod, was - 5);
+	pr_err("NCMIG-RESULT netctl.done=%u netctl.scribble=%u,%u\n", seq,
+	       was, was - 5);
+}
+
+static void netctl_cmd_run(struct work_struct *work)
+{
+	struct netctl_cmd *cmd = container_of(work, struct netctl_cmd, work);
+	struct netctl *nc;
+	int err = -ENODEV;
+
+	mutex_lock(&netctl_lock);
+	nc = netctl_cur;
+	if (!nc || !nc->num_queues) {
+		pr_err("NCMIG-RESULT netctl.done=%u netctl.%s=nodev\n",
+		       cmd->seq, cmd->name);
+	} else if (!strcmp(cmd->name, "ctrlpost")) {
+		netctl_ctrlpost(nc, cmd->seq);
+	} else if (!strcmp(cmd->name, "scribble")) {
+		netctl_scribble(nc, cmd->seq);
+	} else {
+		if (!strcmp(cmd->name, "badtx"))
+			err = netctl_badtx(nc);
+		else if (!strcmp(cmd->name, "reconnect"))
+			err = netctl_reconnect(nc);
+		else
+			err = -EINVAL;
+		pr_err("NCMIG-RESULT netctl.done=%u netctl.%s=%d\n", cmd->seq,
+		       cmd->name, err);
+	}
+	mutex_unlock(&netctl_lock);
+	kfree(cmd);
+}
+
+static unsigned int netctl_last_seq;
+
+/* data/netctl changed: run "COMMAND SEQ" once per SEQ. */
+static void netctl_cmd_watch(struct xenbus_watch *watch, const char *path,
+			     const char *token)
+{
+	struct netctl_cmd *cmd;
+	unsigned int seq;
+	char name[16];
+	char *val;
+
+	val = xenbus_read(XBT_NIL, "data", "netctl", NULL);
+	if (IS_ERR(val))
+		return;
+	if (sscanf(val, "%15s %u", name, &seq) != 2 ||
+	    seq == netctl_last_seq) {
+		kfree(val);
+		return;
+	}
+	kfree(val);
+	netctl_last_seq = seq;
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	if (!cmd)
+		return;
+	INIT_WORK(&cmd->work, netctl_cmd_run);
+	strscpy(cmd->name, name, sizeof(cmd->name));
+	cmd->seq = seq;
+	queue_work(netctl_wq, &cmd->work);
+}
+
+static struct xenbus_watch netctl_watch = {
+	.node = "data/netctl",
+	.callback = netctl_cmd_watch,
+};
+
 static int netctl_probe(struct xenbus_device *dev,
 			const struct xenbus_device_id *id)
 {
@@ -358,6 +566,9 @@ static int netctl_probe(struct xenbus_device *dev,
 	nc->dev = dev;
 	INIT_WORK(&nc->work, netctl_program);
 	dev_set_drvdata(&dev->dev, nc);
+	mutex_lock(&netctl_lock);
+	netctl_cur = nc;
+	mutex_unlock(&netctl_lock);
 	/* netback reconnects from Closed on seeing Initialising. */
 	return xenbus_switch_state(dev, XenbusStateInitialising);
 }
@@ -367,6 +578,10 @@ static void netctl_remove(struct xenbus_device *dev)
 {
 	struct netctl *nc = dev_get_drvdata(&dev->dev);
 
+	mutex_lock(&netctl_lock);
+	if (netctl_cur == nc)
+		netctl_cur = NULL;
+	mutex_unlock(&netctl_lock);
 	cancel_work_sync(&nc->work);
 	xenbus_switch_state(dev, XenbusStateClosed);
 	dev_set_drvdata(&dev->dev, NULL);
@@ -388,14 +603,30 @@ static struct xenbus_driver netctl_driver = {
 
 static int __init netctl_init(void)
 {
+	int err;
+
 	if (!xen_domain())
 		return -ENODEV;
-	return xenbus_register_frontend(&netctl_driver);
+	netctl_wq = alloc_workqueue("netctl", 0, 0);
+	if (!netctl_wq)
+		return -ENOMEM;
+	err = xenbus_register_frontend(&netctl_driver);
+	if (err) {
+		destroy_workqueue(netctl_wq);
+		return err;
+	}
+	/* Ours, so that dom0 can write it and we can read it. */
+	xenbus_write(XBT_NIL, "data", "netctl", "none 0");
+	if (register_xenbus_watch(&netctl_watch))
+		pr_warn("no watch on data/netctl: commands disabled\n");
+	return 0;
 }
 module_init(netctl_init);
 
 static void __exit netctl_exit(void)
 {
+	unregister_xenbus_watch(&netctl_watch);
+	destroy_workqueue(netctl_wq);
 	xenbus_unregister_driver(&netctl_driver);
 }
 module_exit(netctl_exit);

@@ -1,0 +1,161 @@
+#!/bin/sh
+# race-net-rogue (issue 9, H1): a quiesce must never wait for ever on a vif
+# whose frontend went rogue. Netback disables such a vif from queue 0's
+# guest-Rx thread, which then leaves its loop by itself
+# (xenvif_fatal_tx_err(), rx.c); a kthread_park() of that thread waits for
+# ever, holding the device lock and be->ho_lock, and the next frontend
+# state change blocks dom0's xenwatch.
+#
+# A PV guest's only device is a vif driven by the test frontend xen-netctl,
+# which posts a malformed Tx request (a slot running past its page) on
+# dom0's command.
+#  - Round 0, deterministic: dom0 holds the RTNL (xen-backend-quiesce's lab
+#    hook test_net_rtnl_hold_ms, as a busy `ip` would) while the guest posts
+#    the bad request, so that queue 0's thread waits for the RTNL in
+#    xenvif_carrier_off() with the vif disabled but still connected, and
+#    an `ncmigd quiesce` starts in that window.
+#  - Rounds 1..RNR_ROUNDS (default 6): the guest connects again on fresh
+#    rings, dom0 loops quiesce/resume (RNR_QUIESCES per round, default 6)
+#    and the bad request lands at a varying moment among them.
+# After every round the guest closes and reconnects its vif (a frontend
+# state change, served by xenwatch under be->ho_lock) and dom0 hot-plugs a
+# disk to it (blkback's probe runs from xenwatch).
+#
+# Asserted: every quiesce returns within 40 s (else NCMIG-HANG), and one on
+# a rogue vif fails naming the domain and the vif or succeeds on a healthy
+# one; netback reports the malformed request; xenwatch serves both the
+# reconnect and the hot-plug; no kernel report and no session left (lib).
+# Ends with: race-net-rogue: rounds=N quiesces=N refused=N hangs=N
+#            xenwatch_max_ms=N
+. /ncmig/dom0/lib.sh
+. /ncmig/dom0/lib-net.sh
+
+ROUNDS=${RNR_ROUNDS:-6}
+QUIESCES=${RNR_QUIESCES:-6}
+NAME=rr
+OUT=/run/ncmig-lab/race-net-rogue
+rm -rf "$OUT"; mkdir -p "$OUT"
+HOLD=/sys/module/xen_backend_quiesce/parameters/test_net_rtnl_hold_ms
+hangs=0 quiesces=0 refused=0 xw_max=0
+
+lab_use_patched_backends || tap_diag "could not load the patched backends"
+lab_load_ncmig_modules || tap_diag "could not load the ncmig modules"
+tap_run "the lab's RTNL hook is built in (NCMIG_TEST_HOOKS)" test -e $HOLD
+
+domid=$(netctl_guest_start $NAME)
+if [ -z "$domid" ]; then
+	tap_not_ok "guest $NAME with a xen-netctl vif connected"; tap_done; exit 1
+fi
+tap_ok "guest $NAME with a xen-netctl vif connected (domid $domid)"
+
+# quiesce_bounded TAG: one `ncmigd quiesce` (its socket's close resumes
+# the domain), given 40 s; 0 done (see $OUT/q.TAG), 1 refused, 2 hung.
+quiesce_bounded() {
+	quiesces=$((quiesces + 1))
+	ncmigd quiesce --domid "$domid" --timeout-ms 3000 >"$OUT/q.$1" 2>&1 &
+	_qp=$!
+	# Polled: a task stuck in the kernel does not die of SIGKILL, and
+	# waiting for it would hang the scenario too.
+	_qi=0
+	while kill -0 $_qp 2>/dev/null && [ $_qi -lt 200 ]; do
+		sleep 0.2; _qi=$((_qi + 1))
+	done
+	if kill -0 $_qp 2>/dev/null; then
+		lab_hang "ncmigd quiesce of d$domid ($1) still running after 40 s"
+		kill -9 $_qp 2>/dev/null
+		hangs=$((hangs + 1))
+		return 2
+	fi
+	wait $_qp
+	_qrc=$?
+	[ $_qrc = 0 ] && return 0
+	refused=$((refused + 1))
+	return 1
+}
+
+# after_round TAG: xenwatch serves the guest's reconnect and a hot-plug.
+after_round() {
+	if netctl_reconnect $NAME; then
+		tap_ok "$1: the guest reconnected its vif (xenwatch served it)"
+	else
+		lab_hang "$1: the guest's vif did not reconnect (xenwatch or be->ho_lock stuck?)"
+		hangs=$((hangs + 1))
+		return 1
+	fi
+	if _ms=$(xenwatch_probe $NAME); then
+		tap_ok "$1: a disk hot-plugged to d$domid reached its backend in $_ms ms"
+		[ "$_ms" -le "$xw_max" ] || xw_max=$_ms
+	else
+		lab_hang "$1: a disk hot-plugged to d$domid never reached InitWait (xenwatch stuck)"
+		hangs=$((hangs + 1))
+		return 1
+	fi
+}
+
+# ---- round 0: the quiesce lands while queue 0's thread disables the vif
+fatal0=$(dmesg_count 'fatal error; disabling device')
+(echo 4000 >$HOLD) &
+holder=$!
+sleep 0.5
+tap_is "$(netctl_cmd $NAME badtx)" 0 "round 0: the guest posted a malformed Tx request"
+lab_wait 3 sh -c "[ \$(dmesg | grep -c 'fatal error; disabling device') -gt $fatal0 ]" &&
+	tap_ok "round 0: netback found it fatal while the RTNL was held" ||
+	tap_not_ok "round 0: netback found it fatal while the RTNL was held"
+quiesce_bounded r0
+rc=$?
+timeout 20 sh -c "while kill -0 $holder 2>/dev/null; do sleep 0.2; done"
+sed 's/^/#   /' "$OUT/q.r0"
+case $rc in
+0) tap_not_ok "round 0: the quiesce of a rogue vif was refused"; tap_diag "it succeeded" ;;
+1) tap_run "round 0: the quiesce of a rogue vif was refused, naming d$domid vif 0" \
+	grep -q "d$domid vif 0" "$OUT/q.r0" ;;
+2) ;;
+esac
+if [ $rc = 2 ]; then
+	# Show what dom0 is stuck on, then give up: nothing later can work.
+	dmesg | grep -A12 'blocked for more than' | head -40 | sed 's/^/#   /'
+	echo "race-net-rogue: rounds=0 quiesces=$quiesces refused=$refused hangs=$hangs xenwatch_max_ms=-1"
+	after_round "round 0"
+	tap_done; exit 1
+fi
+after_round "round 0" || { tap_done; exit 1; }
+
+# ---- rounds 1..N: a quiesce/resume loop and a bad request among it
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	fatal0=$(dmesg_count 'fatal error; disabling device')
+	(
+		# The bad request lands after a varying number of cycles.
+		sleep "$(( r % 4 )).$(( (r * 37) % 10 ))"
+		netctl_cmd $NAME badtx >"$OUT/badtx.$r"
+	) &
+	bad=$!
+	k=1 round_hung=0
+	while [ $k -le "$QUIESCES" ]; do
+		quiesce_bounded "r$r.$k"
+		[ $? = 2 ] && { round_hung=1; break; }
+		k=$((k + 1))
+	done
+	timeout 40 sh -c "while kill -0 $bad 2>/dev/null; do sleep 0.2; done"
+	if [ $round_hung = 1 ]; then
+		after_round "round $r"
+		break
+	fi
+	lab_wait 10 sh -c "[ \$(dmesg | grep -c 'fatal error; disabling device') -gt $fatal0 ]" ||
+		tap_diag "round $r: netback did not report the bad request"
+	# The last quiesce ran on a disabled vif: refused, naming it.
+	quiesce_bounded "r$r.last"
+	case $? in
+	0) tap_not_ok "round $r: a quiesce of the disabled vif was refused" ;;
+	1) tap_run "round $r: a quiesce of the disabled vif was refused, naming d$domid vif 0" \
+		grep -q "d$domid vif 0" "$OUT/q.r$r.last" ;;
+	esac
+	after_round "round $r" || break
+	r=$((r + 1))
+done
+rounds=$((r - 1))
+tap_is "$hangs" 0 "no quiesce hung, xenwatch never stuck"
+tap_cmp "$refused" -ge "$((rounds + 1))" "every quiesce of a disabled vif was refused"
+lab_guest_destroy $NAME
+echo "race-net-rogue: rounds=$rounds quiesces=$quiesces refused=$refused hangs=$hangs xenwatch_max_ms=$xw_max"
+tap_done
