@@ -49,6 +49,7 @@ hashb >"$OUT/hash-b.before"
 # round TAG HOW: one two-domain handover with a reload while A is hostile.
 round() {
 	rounds=$((rounds + 1))
+	# shellcheck disable=SC2086 # $2: extra options or none
 	timeout -s KILL 180 ncmigd handover --domid "$da" --domid "$db" \
 		--reload-modules --module-dir /ncmig/backends $2 >"$OUT/ho.$1" 2>&1 &
 	_hp=$!
