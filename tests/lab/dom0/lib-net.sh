@@ -62,24 +62,29 @@ netctl_reconnect() {
 # xenwatch_probe NAME: time (ms) dom0's xenwatch takes to serve a new
 # backend: a disk hot-plugged to NAME must reach InitWait or Connected at
 # its backend (blkback's probe runs from xenwatch). Prints the time, or
-# returns 1 if it did not within 40 s. Detaches it again.
+# returns 1 if it did not within 40 s. Detaches it again (the guest may
+# not answer: each probe uses the next name, xvdh to xvdz).
 xenwatch_probe() {
 	_xd=$LAB_STATE/$1
-	truncate -s 16M "$_xd/probe.img"
-	_xl=$(losetup -f --show "$_xd/probe.img") || return 1
+	_xk=$(cat "$_xd/probe.n" 2>/dev/null || echo 0)
+	[ "$_xk" -lt 19 ] || _xk=0
+	echo $((_xk + 1)) >"$_xd/probe.n"
+	_xv=xvd$(echo hijklmnopqrstuvwxyz | cut -c$((_xk + 1)))
+	truncate -s 16M "$_xd/probe$_xk.img"
+	_xl=$(losetup -f --show "$_xd/probe$_xk.img") || return 1
 	echo "$_xl" >>"$_xd/loops"
 	_xt0=$(date +%s%N)
 	timeout 40 xl block-attach "$1" \
-		"format=raw,vdev=xvdh,access=rw,script=$LAB_HOTPLUG/block,target=$_xl" >/dev/null 2>&1 &
+		"format=raw,vdev=$_xv,access=rw,script=$LAB_HOTPLUG/block,target=$_xl" >/dev/null 2>&1 &
 	_xp=$!
-	_xbe=/local/domain/0/backend/vbd/$(lab_guest_domid "$1")/51824/state
+	_xbe=/local/domain/0/backend/vbd/$(lab_guest_domid "$1")/$((51824 + 16 * _xk))/state
 	if ! lab_wait 40 sh -c "s=\$(xenstore-read $_xbe 2>/dev/null); [ \"\$s\" = 2 ] || [ \"\$s\" = 4 ]"; then
 		kill "$_xp" 2>/dev/null
 		return 1
 	fi
 	_xt1=$(date +%s%N)
 	wait "$_xp" 2>/dev/null
-	timeout 40 xl block-detach "$1" xvdh >/dev/null 2>&1
+	timeout 40 xl block-detach "$1" "$_xv" >/dev/null 2>&1 &
 	echo $(( (_xt1 - _xt0) / 1000000 ))
 }
 
