@@ -89,7 +89,7 @@ one() {
 	sleep 2
 	ncmigd status 2>&1 | head -5 | sed 's/^/#   status: /'
 	lab_guest_destroy $NAME
-	lab_wait 90 sh -c "! ncmigd status 2>/dev/null | grep -q \"d$domid\"" ||
+	lab_wait 90 sh -c "! ncmigd status 2>/dev/null | grep -q \"d$domid session:\"" ||
 		tap_diag "$1: d$domid's session still listed 90 s after its domain went"
 	NAME=pc
 }
