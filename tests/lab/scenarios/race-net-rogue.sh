@@ -20,7 +20,7 @@
 #    across reconnects: every quiesce meets a rogue vif).
 # After every round the guest closes and reconnects its vif (a frontend
 # state change, served by xenwatch under be->ho_lock) and dom0 hot-plugs a
-# disk to it (blkback's probe runs from xenwatch).
+# disk to another guest (blkback's probe runs from xenwatch).
 #
 # Asserted: every quiesce returns within 40 s (else NCMIG-HANG), and one on
 # a rogue vif fails naming the domain and the vif or succeeds on a healthy
@@ -43,6 +43,9 @@ lab_use_patched_backends || tap_diag "could not load the patched backends"
 lab_load_ncmig_modules || tap_diag "could not load the ncmig modules"
 tap_run "the lab's RTNL hook is built in (NCMIG_TEST_HOOKS)" test -e $HOLD
 
+# The other guest: disks hot-plugged to it show that xenwatch still works.
+peer=$(lab_guest_start rr-peer --disks 0 --no-vif --vcpus 1 --memory 256 --workload "sleep 100000")
+[ -n "$peer" ] && tap_ok "peer guest rr-peer created (domid $peer)" || tap_not_ok "peer guest rr-peer created"
 domid=$(netctl_guest_start $NAME)
 if [ -z "$domid" ]; then
 	tap_not_ok "guest $NAME with a xen-netctl vif connected"; tap_done; exit 1
@@ -83,11 +86,11 @@ after_round() {
 		hangs=$((hangs + 1))
 		return 1
 	fi
-	if _ms=$(xenwatch_probe $NAME); then
-		tap_ok "$1: a disk hot-plugged to d$domid reached its backend in $_ms ms"
+	if _ms=$(xenwatch_probe rr-peer); then
+		tap_ok "$1: a disk hot-plugged to the peer reached its backend in $_ms ms"
 		[ "$_ms" -le "$xw_max" ] || xw_max=$_ms
 	else
-		lab_hang "$1: a disk hot-plugged to d$domid never reached InitWait (xenwatch stuck)"
+		lab_hang "$1: a disk hot-plugged to the peer never reached InitWait (xenwatch stuck)"
 		hangs=$((hangs + 1))
 		return 1
 	fi
@@ -152,11 +155,11 @@ while [ $r -le "$ROUNDS" ]; do
 	grep -q failed "$OUT/reconnect.$r" 2>/dev/null && {
 		lab_hang "round $r: the guest's reconnect was not served"; hangs=$((hangs + 1)); round_hung=1; }
 	[ $round_hung = 0 ] || break
-	if _ms=$(xenwatch_probe $NAME); then
+	if _ms=$(xenwatch_probe rr-peer); then
 		tap_ok "round $r: $QUIESCES quiesces returned, reconnect served, a disk hot-plug served in $_ms ms"
 		[ "$_ms" -le "$xw_max" ] || xw_max=$_ms
 	else
-		lab_hang "round $r: a disk hot-plugged to d$domid never reached InitWait (xenwatch stuck)"
+		lab_hang "round $r: a disk hot-plugged to the peer never reached InitWait (xenwatch stuck)"
 		hangs=$((hangs + 1))
 		break
 	fi
@@ -166,5 +169,6 @@ rounds=$((r - 1))
 tap_is "$hangs" 0 "no quiesce hung, xenwatch never stuck"
 tap_is "$refused" "$quiesces" "every quiesce of the rogue vif was refused"
 lab_guest_destroy $NAME
+lab_guest_destroy rr-peer
 echo "race-net-rogue: rounds=$rounds quiesces=$quiesces refused=$refused hangs=$hangs xenwatch_max_ms=$xw_max"
 tap_done
