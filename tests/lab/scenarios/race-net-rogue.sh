@@ -177,4 +177,9 @@ tap_is "$refused" "$quiesces" "every quiesce of the rogue vif was refused"
 lab_guest_destroy $NAME
 lab_guest_destroy rr-peer
 echo "race-net-rogue: rounds=$rounds quiesces=$quiesces refused=$refused hangs=$hangs xenwatch_max_ms=$xw_max"
+if [ "$hangs" != 0 ]; then
+	tap_done
+	echo "NCMIG-LAB: race-net-rogue: dom0 is wedged by the hang, powering off"
+	sync; poweroff -f
+fi
 tap_done
