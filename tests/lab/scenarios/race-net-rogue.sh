@@ -14,7 +14,7 @@
 #    the bad request, so that queue 0's thread waits for the RTNL in
 #    xenvif_carrier_off() with the vif disabled but still connected, and
 #    an `ncmigd quiesce` starts in that window.
-#  - Rounds 1..RNR_ROUNDS (default 6): dom0 loops quiesce/resume
+#  - Rounds 1..RNR_ROUNDS (default 4): dom0 loops quiesce/resume
 #    (RNR_QUIESCES per round, default 6) while the guest posts another bad
 #    request and reconnects on fresh rings (netback keeps the vif disabled
 #    across reconnects: every quiesce meets a rogue vif).
@@ -31,7 +31,7 @@
 . /ncmig/dom0/lib.sh
 . /ncmig/dom0/lib-net.sh
 
-ROUNDS=${RNR_ROUNDS:-6}
+ROUNDS=${RNR_ROUNDS:-4}
 QUIESCES=${RNR_QUIESCES:-6}
 NAME=rr
 OUT=/run/ncmig-lab/race-net-rogue
