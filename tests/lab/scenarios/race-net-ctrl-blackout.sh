@@ -49,8 +49,10 @@ while [ $i -le "$N" ]; do
 		seq=$(netctl_send $NAME ctrlpost)
 		netctl_line $NAME netctl.posted "$seq" 20 >/dev/null ||
 			tap_diag "$i: the guest did not post"
-		# Still away: the requests wait for the next instance.
-		released=$([ -e /sys/bus/xen-backend/devices/vif-$domid-0/driver ] && echo no || echo yes)
+		# Posted before the RESTORE, which ends the handover (a reloaded
+		# driver binds the device at once, parked: nothing serves the
+		# rings before the attach).
+		released=$(kill -0 $hp 2>/dev/null && echo yes || echo no)
 	else
 		released=never seq=
 	fi
