@@ -18,6 +18,7 @@
 
 #include "blk.h"
 #include "blk_keep.h"
+#include "core.h"
 
 /* The handover API of xen-blkback, held only for the length of one call. */
 struct blk_api {
@@ -340,8 +341,10 @@ static int blk_release(struct xenbus_device *dev, struct xbq_msg *msg)
 		blk_keep_drop(k);
 		return blk_fail(dev, err, "release", msg);
 	}
-	if (k)
+	if (k) {
+		xbq_test_keep_store_delay(&dev->dev);
 		blk_keep_store(dev, k);
+	}
 	return 0;
 }
 

@@ -4,6 +4,8 @@
  * adapter, serialises the calls for one device, and checks what crosses
  * the boundary (records out, records in).
  */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/hash.h>
 #include <linux/kernel.h>
@@ -418,3 +420,61 @@ int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(xbq_info);
+
+#ifdef NCMIG_TEST_HOOKS
+/*
+ * unbind_delay_ms: every unbind from a driver of the xen-backend bus
+ * sleeps this long in the driver core's BUS_NOTIFY_UNBIND_DRIVER, which
+ * runs with the device lock held and before the driver's remove: the
+ * window between device_lock and xenbus_dev_remove() (issue 9, H2).
+ * keep_store_delay_ms: a vbd release sleeps this long between the unbind
+ * and storing the grants it kept (M7).
+ */
+static u32 xbq_unbind_delay_ms;
+static u32 xbq_keep_store_delay_ms;
+static struct dentry *xbq_dbg;
+
+static int xbq_test_bus_event(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	struct device *dev = data;
+	u32 ms = READ_ONCE(xbq_unbind_delay_ms);
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER || !ms)
+		return NOTIFY_DONE;
+	dev_info(dev, "test hook: unbinding with the device lock held, %u ms\n",
+		 ms);
+	msleep(ms);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block xbq_test_nb = {
+	.notifier_call = xbq_test_bus_event,
+};
+
+void xbq_test_keep_store_delay(struct device *dev)
+{
+	u32 ms = READ_ONCE(xbq_keep_store_delay_ms);
+
+	if (!ms)
+		return;
+	dev_info(dev, "test hook: released, storing kept grants in %u ms\n", ms);
+	msleep(ms);
+}
+
+int xbq_test_init(void)
+{
+	xbq_dbg = debugfs_create_dir("xen-backend-quiesce", NULL);
+	debugfs_create_u32("unbind_delay_ms", 0600, xbq_dbg,
+			   &xbq_unbind_delay_ms);
+	debugfs_create_u32("keep_store_delay_ms", 0600, xbq_dbg,
+			   &xbq_keep_store_delay_ms);
+	return xbq_bus_register_notifier(&xbq_test_nb);
+}
+
+void xbq_test_exit(void)
+{
+	xbq_bus_unregister_notifier(&xbq_test_nb);
+	debugfs_remove_recursive(xbq_dbg);
+}
+#endif /* NCMIG_TEST_HOOKS */
