@@ -6,6 +6,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/hash.h>
 #include <linux/kernel.h>
@@ -15,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 
 #include "backend_bus.h"
 #include "xbq.h"
@@ -47,6 +49,16 @@ void xbq_core_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(xbq_dev_locks); i++)
 		mutex_init(&xbq_dev_locks[i]);
+}
+
+/* Releases cancelled while waiting for xenwatch, their callback not run. */
+static atomic_t xbq_xw_cancelled = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(xbq_xw_wq);
+
+/* Wait for the callbacks of cancelled releases (they run our code). */
+void xbq_core_exit(void)
+{
+	wait_event(xbq_xw_wq, !atomic_read(&xbq_xw_cancelled));
 }
 
 static struct mutex *xbq_dev_lock(const struct xbq_dev_id *id)
@@ -288,6 +300,125 @@ int xbq_snapshot(const struct xbq_dev_id *id, void **rec, size_t *len,
 }
 EXPORT_SYMBOL_GPL(xbq_snapshot);
 
+/*
+ * A release runs on the xenwatch thread.
+ *
+ * A release unbinds the backend driver: the driver core takes the device
+ * lock, and xenbus_dev_remove() and the driver's remove then unregister
+ * the device's xenstore watches, which takes xenwatch_mutex unless the
+ * caller is the xenwatch thread itself. The xenwatch thread holds
+ * xenwatch_mutex while a watch callback unregisters a backend device (its
+ * domain destroyed: backend_changed() -> xenbus_dev_changed(); a frontend
+ * Closed while offline, or writing state 0: the driver's
+ * frontend_changed()), and device_del() takes the device lock. An unbind
+ * from any other thread is therefore an ABBA deadlock with the removal of
+ * the same device, which freezes every xenstore watch of dom0.
+ *
+ * So the release runs where every removal of a backend device runs: as a
+ * watch callback on the xenwatch thread, under xenwatch_mutex, so that the
+ * two are ordered and the watch unregistrations take no mutex. The watch
+ * is on the device's backend node and fires once when registered
+ * (xenstored fires every new watch up front, which xenbus drivers rely on
+ * too). Its callback unregisters it, so it runs once. A removal that ran
+ * first leaves the device unbound and the release fails with -ENODEV; one
+ * that comes after finds it unbound.
+ *
+ * The caller waits for xenwatch at most XBQ_XW_TIMEOUT_MS: if the callback
+ * has not started by then, the call is cancelled and the callback, when it
+ * runs, only frees it. xbq_core_exit() waits for such callbacks.
+ */
+#define XBQ_XW_TIMEOUT_MS	30000
+
+enum { XBQ_XW_PENDING, XBQ_XW_RUNNING, XBQ_XW_CANCELLED };
+
+struct xbq_xw_call {
+	struct xenbus_watch watch;
+	atomic_t state;			/* XBQ_XW_* */
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	struct xbq_msg *msg;
+	int ret;
+	struct completion done;
+};
+
+static void xbq_xw_free(struct xbq_xw_call *c)
+{
+	kfree(c->watch.node);
+	kfree(c);
+}
+
+/* On the xenwatch thread, xenwatch_mutex held. */
+static void xbq_xw_fire(struct xenbus_watch *watch, const char *path,
+			const char *token)
+{
+	struct xbq_xw_call *c = container_of(watch, struct xbq_xw_call, watch);
+	int old = atomic_cmpxchg(&c->state, XBQ_XW_PENDING, XBQ_XW_RUNNING);
+
+	if (old == XBQ_XW_RUNNING)
+		return;
+	/* No mutex on this thread; drops any event still queued for it. */
+	unregister_xenbus_watch(watch);
+	if (old == XBQ_XW_CANCELLED) {
+		xbq_xw_free(c);
+		if (atomic_dec_and_test(&xbq_xw_cancelled))
+			wake_up(&xbq_xw_wq);
+		return;
+	}
+	c->ret = c->ops->release(c->xdev, c->msg);
+	complete(&c->done);
+}
+
+static int xbq_release_on_xenwatch(const struct xbq_dev_id *id,
+				   const struct xbq_kind_ops *ops,
+				   struct xenbus_device *xdev,
+				   struct xbq_msg *msg)
+{
+	struct xbq_xw_call *c;
+	int err;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (c)
+		c->watch.node = kstrdup(xdev->nodename, GFP_KERNEL);
+	if (!c || !c->watch.node) {
+		kfree(c);
+		xbq_msg(msg, "d%u %s %u: release: out of memory", id->domid,
+			ops->type, id->devid);
+		return -ENOMEM;
+	}
+	c->watch.callback = xbq_xw_fire;
+	atomic_set(&c->state, XBQ_XW_PENDING);
+	c->ops = ops;
+	c->xdev = xdev;
+	c->msg = msg;
+	init_completion(&c->done);
+
+	err = register_xenbus_watch(&c->watch);
+	if (err) {
+		xbq_xw_free(c);
+		xbq_msg(msg, "d%u %s %u: release: cannot watch %s (%d)",
+			id->domid, ops->type, id->devid, xdev->nodename, err);
+		return err;
+	}
+	if (!wait_for_completion_timeout(&c->done,
+					 msecs_to_jiffies(XBQ_XW_TIMEOUT_MS))) {
+		atomic_inc(&xbq_xw_cancelled);
+		if (atomic_cmpxchg(&c->state, XBQ_XW_PENDING,
+				   XBQ_XW_CANCELLED) == XBQ_XW_PENDING) {
+			/* The callback frees it; the device stays bound. */
+			xbq_msg(msg, "d%u %s %u: release: xenwatch busy for %u ms, not released",
+				id->domid, ops->type, id->devid,
+				XBQ_XW_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		atomic_dec(&xbq_xw_cancelled);
+		/* Started: the release itself is bounded. */
+		wait_for_completion(&c->done);
+	}
+	err = c->ret;
+	xbq_xw_free(c);
+	return err;
+}
+
 int xbq_release(const struct xbq_dev_id *id, struct xbq_msg *msg)
 {
 	const struct xbq_kind_ops *ops;
@@ -298,7 +429,7 @@ int xbq_release(const struct xbq_dev_id *id, struct xbq_msg *msg)
 	if (!xdev)
 		return -ENODEV;
 	if (ops->release)
-		err = ops->release(xdev, msg);
+		err = xbq_release_on_xenwatch(id, ops, xdev, msg);
 	else
 		err = xbq_missing_op(id, "release", msg);
 	xbq_put(id, xdev);

@@ -6,6 +6,7 @@
 struct device;
 
 void xbq_core_init(void);
+void xbq_core_exit(void);
 
 #ifdef NCMIG_TEST_HOOKS
 /*

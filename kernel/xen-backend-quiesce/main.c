@@ -44,6 +44,7 @@ static void __exit xbq_exit(void)
 	blk_keep_exit();
 #endif
 	xbq_bus_exit();
+	xbq_core_exit();
 }
 
 module_init(xbq_init);
