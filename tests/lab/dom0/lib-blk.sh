@@ -29,6 +29,3 @@ blk_wait_pid() {
 
 # blk_now_ms: a monotonic clock in ms.
 blk_now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-
-# blk_hung: the number of hung-task reports in dmesg.
-blk_hung() { dmesg | grep -c "blocked for more than"; }
