@@ -29,3 +29,45 @@ blk_wait_pid() {
 
 # blk_now_ms: a monotonic clock in ms.
 blk_now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# blk_bounded SECONDS CMD...: run CMD with its output on stdout, never
+# waiting for it past SECONDS even if it sits in D state (a deadlocked
+# kernel); 124 then, and CMD is left behind.
+blk_bounded() {
+	_bt=$1; shift
+	_bo=/run/ncmig-lab/bounded.$$
+	"$@" >"$_bo" 2>&1 &
+	_bp=$!
+	if blk_wait_pid "$_bt" $_bp; then
+		wait $_bp; _brc=$?
+	else
+		_brc=124
+	fi
+	cat "$_bo"; rm -f "$_bo"
+	return $_brc
+}
+
+# blk_wedged WHAT: dom0 is deadlocked (a hang the scenario proved): show
+# the evidence (tasks in D state, their kernel stacks, the hung-task
+# reports) and power dom0 off, since nothing after this could end (the
+# lab's own checks would block on the same locks).
+blk_wedged() {
+	lab_hang "$*"
+	echo "# dom0 wedged: $*"
+	for _s in /proc/[0-9]*/stat; do
+		_st=$(sed 's/^.*) //' "$_s" 2>/dev/null | cut -d' ' -f1)
+		[ "$_st" = D ] || continue
+		_p=${_s#/proc/}; _p=${_p%/stat}
+		echo "# D state: $_p [$(cat /proc/$_p/comm 2>/dev/null)]"
+		sed 's/^/#     /' /proc/$_p/stack 2>/dev/null | head -25
+	done
+	_n=0
+	while ! dmesg | grep -q "blocked for more than" && [ $_n -lt 60 ]; do
+		sleep 1; _n=$((_n + 1))
+	done
+	dmesg | grep -A25 "blocked for more than" | head -120 | sed 's/^/# kernel: /'
+	echo "# powering dom0 off (deadlocked)"
+	sleep 2
+	echo o >/proc/sysrq-trigger
+	sleep 30
+}

@@ -49,8 +49,9 @@ start() {
 # finish NAME DOMID HOPID WHAT: the handover and the domain must end.
 finish() {
 	if ! blk_wait_pid 60 "$3"; then
-		hangs=$((hangs + 1)); lab_hang "$4: handover still running after 60 s"
-		ps -o pid,stat,wchan:30,args 2>/dev/null | grep -v " S " | sed 's/^/#   /' | head -20
+		hangs=$((hangs + 1))
+		echo "race-release: destroys=$destroys handovers=$handovers hangs=$hangs zombies=$zombies"
+		blk_wedged "$4: handover still running after 60 s"
 		return 1
 	fi
 	wait "$3" 2>/dev/null
@@ -77,7 +78,7 @@ finish() {
 			t0=$(blk_now_ms)
 			timeout 120 xl destroy $name >/dev/null 2>&1 &
 			destroys=$((destroys + 1))
-			blk_wait_pid 60 $ho; wait $ho
+			blk_wait_pid 60 $ho || blk_wedged "handover with a destroy before the store"
 			n=0
 			while ! blk_dom_gone "$domid" && [ $n -lt 200 ]; do sleep 0.2; n=$((n + 1)); done
 			gone=$(( $(blk_now_ms) - t0 ))
@@ -146,7 +147,9 @@ while [ $hangs = 0 ] && [ $i -lt "$N" ]; do
 	) &
 	loop=$!
 	if ! blk_wait_pid 120 $loop; then
-		hangs=$((hangs + 1)); lab_hang "$name ($how): handover loop still running after 120 s"
+		hangs=$((hangs + 1))
+		echo "race-release: destroys=$destroys handovers=$handovers hangs=$hangs zombies=$zombies"
+		blk_wedged "$name ($how): handover loop still running after 120 s"
 		break
 	fi
 	n=$(cat "$W/hos.$i" 2>/dev/null | wc -l)
@@ -154,6 +157,6 @@ while [ $hangs = 0 ] && [ $i -lt "$N" ]; do
 	finish $name "$domid" $loop "$name, $how, $n handovers"
 done
 
-tap_is "$(timeout 10 ncmigd status 2>/dev/null | grep -cE '^d[0-9]+ session:')" 0 "no session left"
+tap_is "$(blk_bounded 10 ncmigd status | grep -cE '^d[0-9]+ session:')" 0 "no session left"
 echo "race-release: destroys=$destroys handovers=$handovers hangs=$hangs zombies=$zombies"
 tap_done
