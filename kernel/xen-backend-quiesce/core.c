@@ -530,6 +530,70 @@ bool xbq_exists(const struct xbq_dev_id *id)
 }
 EXPORT_SYMBOL_GPL(xbq_exists);
 
+/*
+ * The xenbus states xbq_fate() looks at: the values of enum xenbus_state,
+ * which are the xenstore protocol's (xen/interface/io/xenbus.h).
+ */
+#define XBQ_XS_UNKNOWN		0
+#define XBQ_XS_INITIALISING	1
+#define XBQ_XS_INITIALISED	3
+#define XBQ_XS_CONNECTED	4
+
+/* The frontend's state, read from the backend's "frontend" node. */
+static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
+{
+	unsigned int state;
+	char *fe;
+
+	fe = xenbus_read(XBT_NIL, xdev->nodename, "frontend", NULL);
+	if (IS_ERR(fe))
+		return XBQ_XS_UNKNOWN;
+	state = xenbus_read_driver_state(fe);
+	kfree(fe);
+	return state;
+}
+
+enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
+{
+	const struct xbq_kind_ops *ops = xbq_ops_by_kind(id->kind);
+	struct xenbus_device *xdev;
+	struct xbq_dev_info info = {};
+	enum xbq_fate fate = XBQ_FATE_WAITING;
+	unsigned int fe;
+
+	if (!ops)
+		return XBQ_FATE_GONE;
+	xdev = xbq_bus_find(ops->type, id->domid, id->devid);
+	if (!xdev)
+		return XBQ_FATE_GONE;
+	mutex_lock(xbq_dev_lock(id));
+	if (!xenbus_exists(XBT_NIL, xdev->nodename, "")) {
+		fate = XBQ_FATE_GONE;
+		goto out;
+	}
+	fe = xbq_frontend_state(xdev);
+	if (fe != XBQ_XS_INITIALISED && fe != XBQ_XS_CONNECTED) {
+		fate = XBQ_FATE_CLOSED;
+		goto out;
+	}
+	/*
+	 * A parked device is bound with its xenbus state still Initialising
+	 * (probe wrote nothing); a driver that started on its own switched
+	 * it to InitWait or beyond.
+	 */
+	info.bound = !!READ_ONCE(xdev->dev.driver);
+	if (info.bound && ops->info)
+		ops->info(xdev, &info);
+	if (info.bound && !info.quiesced &&
+	    xdev->state != XBQ_XS_INITIALISING)
+		fate = XBQ_FATE_RUNNING;
+out:
+	mutex_unlock(xbq_dev_lock(id));
+	put_device(&xdev->dev);
+	return fate;
+}
+EXPORT_SYMBOL_GPL(xbq_fate);
+
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap)
 {
