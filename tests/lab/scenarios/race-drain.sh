@@ -50,7 +50,7 @@ attach_ms() {
 
 # "slow": the nbd disk, attached once its PV drivers are up.
 sdom=$(lab_guest_start slow --disks 0 --vcpus 2 --no-vif \
-	--workload 'n=0; while [ ! -e /sys/block/xvda ] && [ $n -lt 120 ]; do sleep 1; n=$((n + 1)); done; wl_blk 240')
+	--workload 'n=0; while [ ! -e /sys/block/xvda ] && [ $n -lt 120 ]; do sleep 1; n=$((n + 1)); done; wl_blk 240 --threads 32')
 odom=$(lab_guest_start other --disks 1 --vcpus 1 --no-vif --workload 'sleep 600')
 if [ -n "$sdom" ] && [ -n "$odom" ]; then tap_ok "guests slow ($sdom) and other ($odom) created"; else
 	tap_not_ok "guests created"; tap_done; exit 1; fi
