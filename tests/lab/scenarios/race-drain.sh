@@ -7,7 +7,7 @@
 # for `xl block-attach` of a new disk to "other" until its backend and
 # frontend read Connected (the xenwatch thread runs blkback's callbacks).
 # Then the nbd server is made to hold each request 300 ms, requests pile
-# up, and `ncmigd quiesce --timeout-ms 30000` drains "slow". During the
+# up, and `ncmigd quiesce --timeout-ms 30000 --hold-s 1` drains "slow". During the
 # drain: "slow"'s frontend state node is written (blkback's
 # frontend_changed() runs on xenwatch), and another disk is block-attached
 # to "other". Asserted: the drain lasted (>= 3 s), the attach during it
@@ -73,16 +73,20 @@ sleep 3
 inflight=$(cat /sys/block/nbd0/inflight 2>/dev/null | awk '{ print $1 + $2 }')
 tap_diag "nbd0 in flight: $inflight"
 t0=$(blk_now_ms)
-ncmigd quiesce --domid "$sdom" --timeout-ms 30000 --hold-s 0 >"$W/quiesce" 2>&1 &
+# Held 1 s once drained, then resumed (--hold-s 0 would hold until killed).
+ncmigd quiesce --domid "$sdom" --timeout-ms 30000 --hold-s 1 >"$W/quiesce" 2>&1 &
 q=$!
 sleep 1
 # The frontend "writes" its state again: frontend_changed() on xenwatch.
 lab_xs_write "$sfe/state" 4
 during=$(attach_ms other xvdc)
 drain_running=0; kill -0 $q 2>/dev/null && drain_running=1
-if ! blk_wait_pid 90 $q; then lab_hang "quiesce still running after 90 s"; fi
-wait $q; qrc=$?
-drain=$(( $(blk_now_ms) - t0 ))
+if blk_wait_pid 90 $q; then
+	wait $q; qrc=$?
+else
+	lab_hang "quiesce still running after 90 s"; kill -9 $q 2>/dev/null; qrc=124
+fi
+drain=$(( $(blk_now_ms) - t0 - 1000 ))
 echo 0 >"$W/delay"
 sed 's/^/#   /' "$W/quiesce" | tail -3
 tap_diag "drain: ${drain} ms (quiesce rc=$qrc); block-attach during it: ${during} ms, the drain still running then: $drain_running"
