@@ -594,6 +594,16 @@ out:
 }
 EXPORT_SYMBOL_GPL(xbq_fate);
 
+bool xbq_unconnected(const struct xbq_dev_id *id)
+{
+	struct xbq_dev_info info;
+
+	if (xbq_info(id, &info, NULL, 0))
+		return false;
+	return info.bound && info.state != XBQ_XS_CONNECTED;
+}
+EXPORT_SYMBOL_GPL(xbq_unconnected);
+
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap)
 {

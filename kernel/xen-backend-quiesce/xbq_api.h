@@ -90,6 +90,13 @@ enum xbq_fate {
 
 enum xbq_fate xbq_fate(const struct xbq_dev_id *id);
 
+/*
+ * The device has nothing to hand over: its driver never connected it to
+ * a frontend (backend state not Connected: InitWait while the frontend
+ * has not probed it, an empty CD-ROM drive). A handover leaves it alone.
+ */
+bool xbq_unconnected(const struct xbq_dev_id *id);
+
 /* Fill @info and the device's xenstore @nodename (@cap octets). */
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap);

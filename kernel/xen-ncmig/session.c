@@ -11,7 +11,9 @@
  * state     request or event           next      what happens
  * --------  -------------------------  --------  ---------------------------
  * NONE      QUIESCE                    QUIESCED  every device stopped and
- *                                                drained; deadline armed
+ *                                                drained; deadline armed.
+ *                                                One never connected to its
+ *                                                frontend is left alone
  * NONE      QUIESCE fails on device k  NONE      devices before k resumed
  * NONE      RESTORE                    NONE      fresh restore: every device
  *                                                attached (RELEASED with the
@@ -386,7 +388,7 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 	struct ncmig_session *s;
 	struct ncmig_report *r;
 	struct xbq_msg undo;
-	int err, nr, i;
+	int err, nr, i, n;
 
 	mutex_lock(&ncmig_lock);
 	s = xa_load(&ncmig_sessions, domid);
@@ -427,23 +429,33 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 		goto nomem;
 
 	err = 0;
-	for (i = 0; i < nr; i++) {
-		struct ncmig_sess_dev *d = &s->devs[i];
+	for (i = 0, n = 0; i < nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[n];
 
 		d->id = ids[i];
 		d->start_ns = ktime_get_ns();
 		d->quiesce_start_ns = d->start_ns;
 		err = xbq_quiesce(&d->id, timeout_ms, &d->drain_ns, msg);
 		d->done_ns = ktime_get_ns();
+		if (err == -ENOTCONN && xbq_unconnected(&d->id)) {
+			/* Nothing to hand over: not part of the session. */
+			pr_info("d%u %s %u: never connected to its frontend: left alone\n",
+				domid, xbq_kind_name(d->id.kind), d->id.devid);
+			memset(d, 0, sizeof(*d));
+			err = 0;
+			continue;
+		}
 		if (!err)
 			d->step = NCMIG_DEV_QUIESCED;
 		ncmig_trace_dev(d, "quiesce", err);
 		if (err)
 			break;
+		n++;
 	}
+	/* The session holds the n devices quiesced, not the one failing. */
+	s->nr = n;
 	if (err) {
 		/* All or nothing: resume what this request quiesced. */
-		s->nr = i;
 		ncmig_resume_quiesced(s, &undo);
 		if (ncmig_session_settle(s)) {
 			/* A device refused to resume: leave it to RESUME. */
@@ -459,10 +471,10 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 	}
 
 	ncmig_session_settle(s);
-	if (!nr)
+	if (!s->nr)
 		s->state = XEN_NCMIG_SESSION_QUIESCED;
 	s->deadline_ns = s->step_ns + (u64)deadline_ms * NSEC_PER_MSEC;
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < s->nr; i++)
 		ncmig_report_dev(r, &s->devs[i]);
 	ncmig_report_head(r, s);
 	*rep = r;
