@@ -49,8 +49,9 @@ blk_bounded() {
 
 # blk_wedged WHAT: dom0 is deadlocked (a hang the scenario proved): show
 # the evidence (tasks in D state, their kernel stacks, the hung-task
-# reports) and power dom0 off, since nothing after this could end (the
-# lab's own checks would block on the same locks).
+# reports) and reset the machine at once (sysrq b; QEMU runs with
+# -no-reboot, so it exits): nothing after this could end, not even a
+# poweroff, whose device_shutdown() waits for the same device locks.
 blk_wedged() {
 	lab_hang "$*"
 	echo "# dom0 wedged: $*"
@@ -66,8 +67,8 @@ blk_wedged() {
 		sleep 1; _n=$((_n + 1))
 	done
 	dmesg | grep -A25 "blocked for more than" | head -120 | sed 's/^/# kernel: /'
-	echo "# powering dom0 off (deadlocked)"
+	echo "# resetting the lab machine (dom0 deadlocked)"
 	sleep 2
-	echo o >/proc/sysrq-trigger
+	echo b >/proc/sysrq-trigger
 	sleep 30
 }
