@@ -301,7 +301,7 @@ int xbq_snapshot(const struct xbq_dev_id *id, void **rec, size_t *len,
 EXPORT_SYMBOL_GPL(xbq_snapshot);
 
 /*
- * A release runs on the xenwatch thread.
+ * A release, and an attach, run on the xenwatch thread.
  *
  * A release unbinds the backend driver: the driver core takes the device
  * lock, and xenbus_dev_remove() and the driver's remove then unregister
@@ -314,7 +314,10 @@ EXPORT_SYMBOL_GPL(xbq_snapshot);
  * from any other thread is therefore an ABBA deadlock with the removal of
  * the same device, which freezes every xenstore watch of dom0.
  *
- * So the release runs where every removal of a backend device runs: as a
+ * An attach binds the driver if none is (device_attach()): a probe that
+ * fails unregisters the watches it set, under the device lock too.
+ *
+ * So both run where every removal of a backend device runs: as a
  * watch callback on the xenwatch thread, under xenwatch_mutex, so that the
  * two are ordered and the watch unregistrations take no mutex. The watch
  * is on the device's backend node and fires once when registered
@@ -336,6 +339,7 @@ struct xbq_xw_call {
 	atomic_t state;			/* XBQ_XW_* */
 	const struct xbq_kind_ops *ops;
 	struct xenbus_device *xdev;
+	const struct ncmig_snap *snap;	/* NULL: release, else attach */
 	struct xbq_msg *msg;
 	int ret;
 	struct completion done;
@@ -364,15 +368,19 @@ static void xbq_xw_fire(struct xenbus_watch *watch, const char *path,
 			wake_up(&xbq_xw_wq);
 		return;
 	}
-	c->ret = c->ops->release(c->xdev, c->msg);
+	if (c->snap)
+		c->ret = c->ops->attach(c->xdev, c->snap, c->msg);
+	else
+		c->ret = c->ops->release(c->xdev, c->msg);
 	complete(&c->done);
 }
 
-static int xbq_release_on_xenwatch(const struct xbq_dev_id *id,
-				   const struct xbq_kind_ops *ops,
-				   struct xenbus_device *xdev,
-				   struct xbq_msg *msg)
+static int xbq_on_xenwatch(const struct xbq_dev_id *id,
+			   const struct xbq_kind_ops *ops,
+			   struct xenbus_device *xdev,
+			   const struct ncmig_snap *snap, struct xbq_msg *msg)
 {
+	const char *op = snap ? "attach" : "release";
 	struct xbq_xw_call *c;
 	int err;
 
@@ -381,22 +389,24 @@ static int xbq_release_on_xenwatch(const struct xbq_dev_id *id,
 		c->watch.node = kstrdup(xdev->nodename, GFP_KERNEL);
 	if (!c || !c->watch.node) {
 		kfree(c);
-		xbq_msg(msg, "d%u %s %u: release: out of memory", id->domid,
-			ops->type, id->devid);
+		xbq_msg(msg, "d%u %s %u: %s: out of memory", id->domid,
+			ops->type, id->devid, op);
 		return -ENOMEM;
 	}
 	c->watch.callback = xbq_xw_fire;
 	atomic_set(&c->state, XBQ_XW_PENDING);
 	c->ops = ops;
 	c->xdev = xdev;
+	c->snap = snap;
 	c->msg = msg;
 	init_completion(&c->done);
 
 	err = register_xenbus_watch(&c->watch);
 	if (err) {
 		xbq_xw_free(c);
-		xbq_msg(msg, "d%u %s %u: release: cannot watch %s (%d)",
-			id->domid, ops->type, id->devid, xdev->nodename, err);
+		xbq_msg(msg, "d%u %s %u: %s: cannot watch %s (%d)",
+			id->domid, ops->type, id->devid, op, xdev->nodename,
+			err);
 		return err;
 	}
 	if (!wait_for_completion_timeout(&c->done,
@@ -404,9 +414,9 @@ static int xbq_release_on_xenwatch(const struct xbq_dev_id *id,
 		atomic_inc(&xbq_xw_cancelled);
 		if (atomic_cmpxchg(&c->state, XBQ_XW_PENDING,
 				   XBQ_XW_CANCELLED) == XBQ_XW_PENDING) {
-			/* The callback frees it; the device stays bound. */
-			xbq_msg(msg, "d%u %s %u: release: xenwatch busy for %u ms, not released",
-				id->domid, ops->type, id->devid,
+			/* The callback frees it; nothing was done. */
+			xbq_msg(msg, "d%u %s %u: %s: xenwatch busy for %u ms, not done",
+				id->domid, ops->type, id->devid, op,
 				XBQ_XW_TIMEOUT_MS);
 			return -ETIMEDOUT;
 		}
@@ -429,7 +439,7 @@ int xbq_release(const struct xbq_dev_id *id, struct xbq_msg *msg)
 	if (!xdev)
 		return -ENODEV;
 	if (ops->release)
-		err = xbq_release_on_xenwatch(id, ops, xdev, msg);
+		err = xbq_on_xenwatch(id, ops, xdev, NULL, msg);
 	else
 		err = xbq_missing_op(id, "release", msg);
 	xbq_put(id, xdev);
@@ -506,8 +516,9 @@ int xbq_attach(const struct ncmig_snap *snap, struct xbq_msg *msg)
 	xdev = xbq_get(&id, &ops, msg);
 	if (!xdev)
 		return -ENODEV;
+	/* Its probe may fail and unregister watches: see xbq_release(). */
 	if (ops->attach)
-		err = ops->attach(xdev, snap, msg);
+		err = xbq_on_xenwatch(&id, ops, xdev, snap, msg);
 	else
 		err = xbq_missing_op(&id, "attach", msg);
 	xbq_put(&id, xdev);
