@@ -18,7 +18,7 @@
 #     frontend's state node set to 0 (Unknown). Each time: the handover
 #     ends (restored or failed, no hang) within 60 s, the domain goes away,
 #     no hung task;
-#  3. random: RACE_N (default 10) guests, each under verified I/O with
+#  3. random: RACE_N (default 8) guests, each under verified I/O with
 #     handovers looping, destroyed by `xl destroy` or powering itself off
 #     (poweroff -f) at a random moment: no hang, domain gone, no session.
 # Ends `race-release: destroys=N handovers=N hangs=N zombies=N`.
@@ -27,7 +27,7 @@
 
 W=/run/ncmig-lab/race-release
 rm -rf "$W"; mkdir -p "$W"
-N=${RACE_N:-10}
+N=${RACE_N:-8}
 hangs=0 zombies=0 destroys=0 handovers=0
 
 if lab_use_patched_backends; then tap_ok "patched xen-blkback loaded"; else
