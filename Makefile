@@ -5,7 +5,7 @@ include mk/versions.mk
 # scenarios use (debugfs delay knobs in our own modules, never in the
 # backend patches). A packaged build sets NCMIG_TEST_HOOKS=0.
 NCMIG_TEST_HOOKS ?= 1
-export KABI KVER KDIR KSRC_TARBALL BUILD NCMIG_CACHE NCMIG_TEST_HOOKS
+export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_TEST_HOOKS
 
 # Scenarios `make check` runs in the lab: each group is one dom0 boot
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).

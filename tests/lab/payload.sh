@@ -23,11 +23,20 @@ make -s -C "$repo/tests/guest" BUILD="$BUILD" all
 
 rm -rf "$out"
 mkdir -p "$out/modules" "$out/backends" "$out/bin" "$out/scenarios" "$out/guest"
+# Only modules built for the target's kernel: a tree built for the other
+# target would only fail at insmod, far from the cause.
+for_target() {
+	[ -f "$1" ] || return 1
+	case $(modinfo -F vermagic "$1" 2>/dev/null) in
+	"$KABI-amd64 "*) return 0 ;;
+	*) echo "payload: skipping $1: not built for $KABI-amd64" >&2; return 1 ;;
+	esac
+}
 for ko in "$repo"/kernel/xen-ncmig/*.ko "$repo"/kernel/xen-backend-quiesce/*.ko; do
-	[ -f "$ko" ] && cp "$ko" "$out/modules/"
+	for_target "$ko" && cp "$ko" "$out/modules/"
 done
 for ko in "$BUILD"/backends/*.ko; do
-	[ -f "$ko" ] && cp "$ko" "$out/backends/"
+	for_target "$ko" && cp "$ko" "$out/backends/"
 done
 [ -x "$BUILD/user/ncmigd" ] && cp "$BUILD/user/ncmigd" "$out/bin/"
 cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$BUILD/guest/anncount" "$out/bin/"
