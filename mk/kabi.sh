@@ -8,5 +8,8 @@ _mk=$_mk/mk/targets
 [ -f "$_mk/$TARGET.env" ] || { echo "unknown TARGET=$TARGET (see mk/targets/)" >&2; exit 2; }
 . "$_mk/$TARGET.env"
 : "${SUITE:=$T_SUITE}" "${KABI:=$T_KABI}" "${XEN_VER:=$T_XEN_VER}"
-export TARGET SUITE KABI XEN_VER
+# As in mk/versions.mk: BUILD defaults to build/ for bookworm, build-TARGET/.
+NCMIG_BUILD_SUFFIX=
+[ "$TARGET" = bookworm ] || NCMIG_BUILD_SUFFIX=-$TARGET
+export TARGET SUITE KABI XEN_VER NCMIG_BUILD_SUFFIX
 unset _mk

@@ -14,6 +14,7 @@ KDIR ?= /usr/src/linux-headers-$(KVER)
 # The backend sources come from the same-version linux-source package.
 KSRC_TARBALL ?= /usr/src/$(T_KSRC_PKG).tar.xz
 XEN_VER ?= $(T_XEN_VER)
-# Build products and caches that must not live in the repo.
-BUILD ?= $(CURDIR)/build
+# Build products and caches that must not live in the repo: build/ for
+# bookworm, build-TARGET/ for another target, so the two never mix.
+BUILD ?= $(CURDIR)/build$(if $(filter-out bookworm,$(TARGET)),-$(TARGET))
 NCMIG_CACHE ?= /var/cache/ncmig

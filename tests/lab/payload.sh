@@ -7,7 +7,7 @@ set -eu
 lab=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$lab/../.." && pwd)
 . "$repo/mk/kabi.sh"
-: "${BUILD:=$repo/build}" "${NCMIG_CACHE:=/var/cache/ncmig}"
+: "${BUILD:=$repo/build$NCMIG_BUILD_SUFFIX}" "${NCMIG_CACHE:=/var/cache/ncmig}"
 export KABI BUILD NCMIG_CACHE
 out=$BUILD/payload
 # Never rebuild the payload under a running lab (run holds the lock itself).
@@ -32,7 +32,9 @@ for_target() {
 	*) echo "payload: skipping $1: not built for $KABI-amd64" >&2; return 1 ;;
 	esac
 }
-for ko in "$repo"/kernel/xen-ncmig/*.ko "$repo"/kernel/xen-backend-quiesce/*.ko; do
+# bookworm's modules are built in the tree, another target's in $BUILD/kmod.
+for ko in "$repo"/kernel/xen-ncmig/*.ko "$repo"/kernel/xen-backend-quiesce/*.ko \
+	"$BUILD"/kmod/kernel/xen-ncmig/*.ko "$BUILD"/kmod/kernel/xen-backend-quiesce/*.ko; do
 	for_target "$ko" && cp "$ko" "$out/modules/"
 done
 for ko in "$BUILD"/backends/*.ko; do
