@@ -47,12 +47,17 @@ rm -rf "$tmp/root/var/cache/apt/archives/"*.deb
 xen_pkg_ver=$(chroot "$tmp/root" dpkg-query -W -f='${Version}' "xen-utils-$xenver")
 say "downloading linux-image-$kver and xen-hypervisor $xen_pkg_ver from $SUITE"
 cp /etc/resolv.conf "$tmp/root/etc/resolv.conf" 2>/dev/null || true
+# Kernel ABIs move on in the suite's updates and security archives.
+security=${NCMIG_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+printf 'deb %s %s-updates main\ndeb %s %s-security main\n' "$mirror" "$SUITE" \
+	"$security" "$SUITE" >"$tmp/root/etc/apt/sources.list.d/ncmig-lab.list"
 mkdir -p "$tmp/root/dl"
 chroot "$tmp/root" sh -c "apt-get update -qq && cd /dl &&
 	apt-get download -q linux-image-$kver xen-hypervisor-$xenver-amd64=$xen_pkg_ver" \
 	>"$tmp/apt.log" 2>&1 || { tail -20 "$tmp/apt.log" >&2; exit 1; }
 mv "$tmp/root/dl/"*.deb "$tmp/dl/"
-rm -rf "$tmp/root/dl" "$tmp/root/var/lib/apt/lists/"* "$tmp/root/var/cache/apt/"*.bin
+rm -rf "$tmp/root/dl" "$tmp/root/var/lib/apt/lists/"* "$tmp/root/var/cache/apt/"*.bin \
+	"$tmp/root/etc/apt/sources.list.d/ncmig-lab.list"
 dpkg -x "$tmp"/dl/xen-hypervisor-*.deb "$tmp/xen"
 gzip -dc "$tmp/xen/boot/xen-$xenver-amd64.gz" >"$tmp/xen.elf"
 # dpkg -x: no maintainer scripts, so no initramfs hooks run.
