@@ -26,7 +26,7 @@ for boot in "$@"; do
 	# shellcheck disable=SC2086
 	step "lab($boot)" tests/lab/run $boot
 done
-read -r pass fail < <(sed -nE 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$log" |
+read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')
 [ -n "$failed_steps" ] && echo "check: failed steps:$failed_steps"
 echo "check: $pass passed, $fail failed"
