@@ -17,15 +17,17 @@ t0=$(triples)
 total=0 ready=0 crashed=0
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	g=1
+	g=1 pids=
 	while [ $g -le "$GUESTS" ]; do
 		name=pvh$r$g
 		( lab_guest_start "$name" --pvh --disks 1 --disk-mib 64 \
 			--ip "169.254.99.$((100 + 10 * r + g))" \
 			--workload "wl_blk 10 & wl_ping 10; wait" >"$W/$name.domid" 2>"$W/$name.err" ) &
+		pids="$pids $!"
 		g=$((g + 1))
 	done
-	wait
+	# Not a bare wait: the netstream server is a background job too.
+	for p in $pids; do wait "$p"; done
 	g=1
 	while [ $g -le "$GUESTS" ]; do
 		name=pvh$r$g
