@@ -19,7 +19,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/mk/kabi.sh"
 : "${KDIR:=/usr/src/linux-headers-$KABI-amd64}"
 : "${KSRC_TARBALL:=/usr/src/linux-source-6.1.tar.xz}"
-: "${BUILD:=$top/build}"
+: "${BUILD:=$top/build$NCMIG_BUILD_SUFFIX}"
 out=$BUILD/kernel-check
 mkdir -p "$out"
 

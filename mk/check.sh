@@ -17,16 +17,34 @@ step() {
 		echo "=== check: $name FAILED ===" | tee -a "$log"
 	fi
 }
+# The lab images of every target a boot names are built (once per recipe,
+# mostly downloads) while the build and the unit tests use the CPUs.
+targets=$(for boot in "$@"; do case $boot in *:*) echo "${boot%%:*}" ;; esac; done | sort -u)
+(
+	for t in ${TARGET:-bookworm} $targets; do
+		TARGET=$t tests/lab/image/ensure.sh >/dev/null || echo "images for $t: FAILED"
+	done
+) >"$BUILD/images.log" 2>&1 &
+images_pid=$!
 step build make --no-print-directory all
 step unit make --no-print-directory unit
 step fuzz make --no-print-directory fuzz
 step kernel-check make --no-print-directory kernel-check
+wait "$images_pid"
+grep -h "lab-image: \(done\|building\)\|FAILED" "$BUILD/images.log" || true
 step payload make --no-print-directory payload
+# Each argument is one lab boot: "SCENARIO..." on the default target, or
+# "TARGET: SCENARIO..." on another one.
 for boot in "$@"; do
+	t=${TARGET:-bookworm} list=$boot b=$BUILD
+	case $boot in
+	*:*) t=${boot%%:*}; list=${boot#*:}
+		[ "$t" = "${TARGET:-bookworm}" ] || b=$BUILD-$t ;;	# as mk/versions.mk
+	esac
 	# shellcheck disable=SC2086
-	step "lab($boot)" tests/lab/run $boot
+	step "lab[$t]($(echo $list))" env TARGET="$t" BUILD="$b" tests/lab/run $list
 done
-read -r pass fail < <(sed -nE 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$log" |
+read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')
 [ -n "$failed_steps" ] && echo "check: failed steps:$failed_steps"
 echo "check: $pass passed, $fail failed"

@@ -18,6 +18,7 @@
 
 #include "blk.h"
 #include "blk_keep.h"
+#include "core.h"
 
 /* The handover API of xen-blkback, held only for the length of one call. */
 struct blk_api {
@@ -332,16 +333,19 @@ static int blk_release(struct xenbus_device *dev, struct xbq_msg *msg)
 		api.info(dev, &hi);
 		if (hi.bound && hi.pgrants)
 			k = blk_keep_alloc(hi.nr_rings);
+		/* In the store before the unbind: a removal finds it. */
+		if (k)
+			blk_keep_reserve(dev, k);
 		err = api.release(dev, k ? k->rings : NULL,
 				  k ? k->nr_rings : 0);
 		blk_api_put(&api);
 	}
-	if (err) {
-		blk_keep_drop(k);
-		return blk_fail(dev, err, "release", msg);
+	if (k) {
+		xbq_test_keep_store_delay(&dev->dev);
+		blk_keep_commit(k, !err);
 	}
-	if (k)
-		blk_keep_store(dev, k);
+	if (err)
+		return blk_fail(dev, err, "release", msg);
 	return 0;
 }
 

@@ -24,8 +24,17 @@ module_param(keep_grants_ms, uint, 0644);
 MODULE_PARM_DESC(keep_grants_ms,
 		 "How long a released vbd's persistent grants stay mapped for the next attach (0: unmap them at release)");
 
+/*
+ * blk_keep_lock guards the store (blk_keep_list) and each entry's @armed
+ * and @gone. It is taken by the releases and attaches (xen-ncmig's
+ * callers, on the xenwatch thread for a release), by the bus notifier
+ * (device_del(), on the xenwatch thread) and by the expiry work; nothing
+ * that waits for any of them is called under it.
+ */
 static LIST_HEAD(blk_keep_list);
 static DEFINE_MUTEX(blk_keep_lock);
+/* The expiries, flushed by blk_keep_exit() before the module goes. */
+static struct workqueue_struct *blk_keep_wq;
 
 #define BLK_KEEP_BATCH	32
 
@@ -92,6 +101,8 @@ void blk_keep_drop(struct blk_keep *k)
 		blk_keep_unmap_ring(&k->rings[r]);
 		kvfree(k->rings[r].gnts);
 	}
+	if (k->dev)
+		put_device(&k->dev->dev);
 	kfree(k);
 }
 
@@ -139,7 +150,7 @@ struct blk_keep *blk_keep_alloc(unsigned int nr_rings)
 	return k;
 }
 
-/* Out of the store, with its expiry cancelled; NULL if not there. */
+/* Out of the store; NULL if not there. Its expiry may still be pending. */
 static struct blk_keep *blk_keep_take_locked(struct xenbus_device *dev)
 {
 	struct blk_keep *k;
@@ -154,12 +165,21 @@ static struct blk_keep *blk_keep_take_locked(struct xenbus_device *dev)
 	return NULL;
 }
 
-struct blk_keep *blk_keep_take(struct xenbus_device *dev)
+/*
+ * A committed entry out of the store: cancel its expiry and hand it over.
+ * A reserved one (the release still filling it) is only marked gone; its
+ * release frees it on commit.
+ */
+static struct blk_keep *blk_keep_claim(struct xenbus_device *dev)
 {
 	struct blk_keep *k;
 
 	mutex_lock(&blk_keep_lock);
 	k = blk_keep_take_locked(dev);
+	if (k && !k->armed) {
+		k->gone = true;
+		k = NULL;
+	}
 	mutex_unlock(&blk_keep_lock);
 	/* A running expiry finds it out of the store and leaves it. */
 	if (k)
@@ -167,20 +187,52 @@ struct blk_keep *blk_keep_take(struct xenbus_device *dev)
 	return k;
 }
 
-void blk_keep_store(struct xenbus_device *dev, struct blk_keep *k)
+struct blk_keep *blk_keep_take(struct xenbus_device *dev)
+{
+	return blk_keep_claim(dev);
+}
+
+void blk_keep_reserve(struct xenbus_device *dev, struct blk_keep *k)
 {
 	struct blk_keep *old;
 
+	get_device(&dev->dev);
 	k->dev = dev;
 	mutex_lock(&blk_keep_lock);
 	old = blk_keep_take_locked(dev);
+	/* One release per device at a time: an older entry is committed. */
+	if (WARN_ON_ONCE(old && !old->armed)) {
+		old->gone = true;
+		old = NULL;
+	}
 	list_add(&k->node, &blk_keep_list);
-	schedule_delayed_work(&k->expire, msecs_to_jiffies(keep_grants_ms));
 	mutex_unlock(&blk_keep_lock);
 	if (old) {
 		cancel_delayed_work_sync(&old->expire);
 		blk_keep_drop(old);
 	}
+}
+
+void blk_keep_commit(struct blk_keep *k, bool ok)
+{
+	bool drop;
+
+	mutex_lock(&blk_keep_lock);
+	drop = !ok || k->gone;
+	if (drop) {
+		list_del_init(&k->node);
+	} else {
+		k->armed = true;
+		queue_delayed_work(blk_keep_wq, &k->expire,
+				   msecs_to_jiffies(keep_grants_ms));
+	}
+	mutex_unlock(&blk_keep_lock);
+	if (!drop)
+		return;
+	if (k->gone && blk_keep_count(k))
+		dev_info(&k->dev->dev, "removed during the release: unmapping %u kept persistent grants\n",
+			 blk_keep_count(k));
+	blk_keep_drop(k);
 }
 
 /* The backend device is going away: so is its domain. */
@@ -192,7 +244,7 @@ static int blk_keep_bus_event(struct notifier_block *nb, unsigned long action,
 
 	if (action != BUS_NOTIFY_DEL_DEVICE)
 		return NOTIFY_DONE;
-	k = blk_keep_take(dev);
+	k = blk_keep_claim(dev);
 	if (k) {
 		dev_info(&dev->dev, "removed: unmapping %u kept persistent grants\n",
 			 blk_keep_count(k));
@@ -207,9 +259,22 @@ static struct notifier_block blk_keep_nb = {
 
 int blk_keep_init(void)
 {
-	return xbq_bus_register_notifier(&blk_keep_nb);
+	int err;
+
+	blk_keep_wq = alloc_workqueue("xbq_keep", 0, 0);
+	if (!blk_keep_wq)
+		return -ENOMEM;
+	err = xbq_bus_register_notifier(&blk_keep_nb);
+	if (err)
+		destroy_workqueue(blk_keep_wq);
+	return err;
 }
 
+/*
+ * No release runs now (xen-ncmig, which calls them, is gone). Empty the
+ * store, then wait for the expiries that took their entry out already
+ * and still unmap it: they run this module's code.
+ */
 void blk_keep_exit(void)
 {
 	struct blk_keep *k;
@@ -227,4 +292,5 @@ void blk_keep_exit(void)
 		cancel_delayed_work_sync(&k->expire);
 		blk_keep_drop(k);
 	}
+	destroy_workqueue(blk_keep_wq);
 }

@@ -4,6 +4,9 @@
  * adapter, serialises the calls for one device, and checks what crosses
  * the boundary (records out, records in).
  */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/hash.h>
 #include <linux/kernel.h>
@@ -13,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 
 #include "backend_bus.h"
 #include "xbq.h"
@@ -45,6 +49,16 @@ void xbq_core_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(xbq_dev_locks); i++)
 		mutex_init(&xbq_dev_locks[i]);
+}
+
+/* Releases cancelled while waiting for xenwatch, their callback not run. */
+static atomic_t xbq_xw_cancelled = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(xbq_xw_wq);
+
+/* Wait for the callbacks of cancelled releases (they run our code). */
+void xbq_core_exit(void)
+{
+	wait_event(xbq_xw_wq, !atomic_read(&xbq_xw_cancelled));
 }
 
 static struct mutex *xbq_dev_lock(const struct xbq_dev_id *id)
@@ -286,6 +300,135 @@ int xbq_snapshot(const struct xbq_dev_id *id, void **rec, size_t *len,
 }
 EXPORT_SYMBOL_GPL(xbq_snapshot);
 
+/*
+ * A release, and an attach, run on the xenwatch thread.
+ *
+ * A release unbinds the backend driver: the driver core takes the device
+ * lock, and xenbus_dev_remove() and the driver's remove then unregister
+ * the device's xenstore watches, which takes xenwatch_mutex unless the
+ * caller is the xenwatch thread itself. The xenwatch thread holds
+ * xenwatch_mutex while a watch callback unregisters a backend device (its
+ * domain destroyed: backend_changed() -> xenbus_dev_changed(); a frontend
+ * Closed while offline, or writing state 0: the driver's
+ * frontend_changed()), and device_del() takes the device lock. An unbind
+ * from any other thread is therefore an ABBA deadlock with the removal of
+ * the same device, which freezes every xenstore watch of dom0.
+ *
+ * An attach binds the driver if none is (device_attach()): a probe that
+ * fails unregisters the watches it set, under the device lock too.
+ *
+ * So both run where every removal of a backend device runs: as a
+ * watch callback on the xenwatch thread, under xenwatch_mutex, so that the
+ * two are ordered and the watch unregistrations take no mutex. The watch
+ * is on the device's backend node and fires once when registered
+ * (xenstored fires every new watch up front, which xenbus drivers rely on
+ * too). Its callback unregisters it, so it runs once. A removal that ran
+ * first leaves the device unbound and the release fails with -ENODEV; one
+ * that comes after finds it unbound.
+ *
+ * The caller waits for xenwatch at most XBQ_XW_TIMEOUT_MS: if the callback
+ * has not started by then, the call is cancelled and the callback, when it
+ * runs, only frees it. xbq_core_exit() waits for such callbacks.
+ */
+#define XBQ_XW_TIMEOUT_MS	30000
+
+enum { XBQ_XW_PENDING, XBQ_XW_RUNNING, XBQ_XW_CANCELLED };
+
+struct xbq_xw_call {
+	struct xenbus_watch watch;
+	atomic_t state;			/* XBQ_XW_* */
+	const struct xbq_kind_ops *ops;
+	struct xenbus_device *xdev;
+	const struct ncmig_snap *snap;	/* NULL: release, else attach */
+	struct xbq_msg *msg;
+	int ret;
+	struct completion done;
+};
+
+static void xbq_xw_free(struct xbq_xw_call *c)
+{
+	kfree(c->watch.node);
+	kfree(c);
+}
+
+/* On the xenwatch thread, xenwatch_mutex held. */
+static void xbq_xw_fire(struct xenbus_watch *watch, const char *path,
+			const char *token)
+{
+	struct xbq_xw_call *c = container_of(watch, struct xbq_xw_call, watch);
+	int old = atomic_cmpxchg(&c->state, XBQ_XW_PENDING, XBQ_XW_RUNNING);
+
+	if (old == XBQ_XW_RUNNING)
+		return;
+	/* No mutex on this thread; drops any event still queued for it. */
+	unregister_xenbus_watch(watch);
+	if (old == XBQ_XW_CANCELLED) {
+		xbq_xw_free(c);
+		if (atomic_dec_and_test(&xbq_xw_cancelled))
+			wake_up(&xbq_xw_wq);
+		return;
+	}
+	if (c->snap)
+		c->ret = c->ops->attach(c->xdev, c->snap, c->msg);
+	else
+		c->ret = c->ops->release(c->xdev, c->msg);
+	complete(&c->done);
+}
+
+static int xbq_on_xenwatch(const struct xbq_dev_id *id,
+			   const struct xbq_kind_ops *ops,
+			   struct xenbus_device *xdev,
+			   const struct ncmig_snap *snap, struct xbq_msg *msg)
+{
+	const char *op = snap ? "attach" : "release";
+	struct xbq_xw_call *c;
+	int err;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (c)
+		c->watch.node = kstrdup(xdev->nodename, GFP_KERNEL);
+	if (!c || !c->watch.node) {
+		kfree(c);
+		xbq_msg(msg, "d%u %s %u: %s: out of memory", id->domid,
+			ops->type, id->devid, op);
+		return -ENOMEM;
+	}
+	c->watch.callback = xbq_xw_fire;
+	atomic_set(&c->state, XBQ_XW_PENDING);
+	c->ops = ops;
+	c->xdev = xdev;
+	c->snap = snap;
+	c->msg = msg;
+	init_completion(&c->done);
+
+	err = register_xenbus_watch(&c->watch);
+	if (err) {
+		xbq_xw_free(c);
+		xbq_msg(msg, "d%u %s %u: %s: cannot watch %s (%d)",
+			id->domid, ops->type, id->devid, op, xdev->nodename,
+			err);
+		return err;
+	}
+	if (!wait_for_completion_timeout(&c->done,
+					 msecs_to_jiffies(XBQ_XW_TIMEOUT_MS))) {
+		atomic_inc(&xbq_xw_cancelled);
+		if (atomic_cmpxchg(&c->state, XBQ_XW_PENDING,
+				   XBQ_XW_CANCELLED) == XBQ_XW_PENDING) {
+			/* The callback frees it; nothing was done. */
+			xbq_msg(msg, "d%u %s %u: %s: xenwatch busy for %u ms, not done",
+				id->domid, ops->type, id->devid, op,
+				XBQ_XW_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		atomic_dec(&xbq_xw_cancelled);
+		/* Started: the release itself is bounded. */
+		wait_for_completion(&c->done);
+	}
+	err = c->ret;
+	xbq_xw_free(c);
+	return err;
+}
+
 int xbq_release(const struct xbq_dev_id *id, struct xbq_msg *msg)
 {
 	const struct xbq_kind_ops *ops;
@@ -296,7 +439,7 @@ int xbq_release(const struct xbq_dev_id *id, struct xbq_msg *msg)
 	if (!xdev)
 		return -ENODEV;
 	if (ops->release)
-		err = ops->release(xdev, msg);
+		err = xbq_on_xenwatch(id, ops, xdev, NULL, msg);
 	else
 		err = xbq_missing_op(id, "release", msg);
 	xbq_put(id, xdev);
@@ -373,8 +516,9 @@ int xbq_attach(const struct ncmig_snap *snap, struct xbq_msg *msg)
 	xdev = xbq_get(&id, &ops, msg);
 	if (!xdev)
 		return -ENODEV;
+	/* Its probe may fail and unregister watches: see xbq_release(). */
 	if (ops->attach)
-		err = ops->attach(xdev, snap, msg);
+		err = xbq_on_xenwatch(&id, ops, xdev, snap, msg);
 	else
 		err = xbq_missing_op(&id, "attach", msg);
 	xbq_put(&id, xdev);
@@ -397,6 +541,80 @@ bool xbq_exists(const struct xbq_dev_id *id)
 }
 EXPORT_SYMBOL_GPL(xbq_exists);
 
+/*
+ * The xenbus states xbq_fate() looks at: the values of enum xenbus_state,
+ * which are the xenstore protocol's (xen/interface/io/xenbus.h).
+ */
+#define XBQ_XS_UNKNOWN		0
+#define XBQ_XS_INITIALISING	1
+#define XBQ_XS_INITIALISED	3
+#define XBQ_XS_CONNECTED	4
+
+/* The frontend's state, read from the backend's "frontend" node. */
+static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
+{
+	unsigned int state;
+	char *fe;
+
+	fe = xenbus_read(XBT_NIL, xdev->nodename, "frontend", NULL);
+	if (IS_ERR(fe))
+		return XBQ_XS_UNKNOWN;
+	state = xenbus_read_driver_state(fe);
+	kfree(fe);
+	return state;
+}
+
+enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
+{
+	const struct xbq_kind_ops *ops = xbq_ops_by_kind(id->kind);
+	struct xenbus_device *xdev;
+	struct xbq_dev_info info = {};
+	enum xbq_fate fate = XBQ_FATE_WAITING;
+	unsigned int fe;
+
+	if (!ops)
+		return XBQ_FATE_GONE;
+	xdev = xbq_bus_find(ops->type, id->domid, id->devid);
+	if (!xdev)
+		return XBQ_FATE_GONE;
+	mutex_lock(xbq_dev_lock(id));
+	if (!xenbus_exists(XBT_NIL, xdev->nodename, "")) {
+		fate = XBQ_FATE_GONE;
+		goto out;
+	}
+	fe = xbq_frontend_state(xdev);
+	if (fe != XBQ_XS_INITIALISED && fe != XBQ_XS_CONNECTED) {
+		fate = XBQ_FATE_CLOSED;
+		goto out;
+	}
+	/*
+	 * A parked device is bound with its xenbus state still Initialising
+	 * (probe wrote nothing); a driver that started on its own switched
+	 * it to InitWait or beyond.
+	 */
+	info.bound = !!READ_ONCE(xdev->dev.driver);
+	if (info.bound && ops->info)
+		ops->info(xdev, &info);
+	if (info.bound && !info.quiesced &&
+	    xdev->state != XBQ_XS_INITIALISING)
+		fate = XBQ_FATE_RUNNING;
+out:
+	mutex_unlock(xbq_dev_lock(id));
+	put_device(&xdev->dev);
+	return fate;
+}
+EXPORT_SYMBOL_GPL(xbq_fate);
+
+bool xbq_unconnected(const struct xbq_dev_id *id)
+{
+	struct xbq_dev_info info;
+
+	if (xbq_info(id, &info, NULL, 0))
+		return false;
+	return info.bound && info.state != XBQ_XS_CONNECTED;
+}
+EXPORT_SYMBOL_GPL(xbq_unconnected);
+
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap)
 {
@@ -418,3 +636,61 @@ int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(xbq_info);
+
+#ifdef NCMIG_TEST_HOOKS
+/*
+ * unbind_delay_ms: every unbind from a driver of the xen-backend bus
+ * sleeps this long in the driver core's BUS_NOTIFY_UNBIND_DRIVER, which
+ * runs with the device lock held and before the driver's remove: the
+ * window between device_lock and xenbus_dev_remove() (issue 9, H2).
+ * keep_store_delay_ms: a vbd release sleeps this long between the unbind
+ * and storing the grants it kept (M7).
+ */
+static u32 xbq_unbind_delay_ms;
+static u32 xbq_keep_store_delay_ms;
+static struct dentry *xbq_dbg;
+
+static int xbq_test_bus_event(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	struct device *dev = data;
+	u32 ms = READ_ONCE(xbq_unbind_delay_ms);
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER || !ms)
+		return NOTIFY_DONE;
+	dev_info(dev, "test hook: unbinding with the device lock held, %u ms\n",
+		 ms);
+	msleep(ms);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block xbq_test_nb = {
+	.notifier_call = xbq_test_bus_event,
+};
+
+void xbq_test_keep_store_delay(struct device *dev)
+{
+	u32 ms = READ_ONCE(xbq_keep_store_delay_ms);
+
+	if (!ms)
+		return;
+	dev_info(dev, "test hook: released, storing kept grants in %u ms\n", ms);
+	msleep(ms);
+}
+
+int xbq_test_init(void)
+{
+	xbq_dbg = debugfs_create_dir("xen-backend-quiesce", NULL);
+	debugfs_create_u32("unbind_delay_ms", 0600, xbq_dbg,
+			   &xbq_unbind_delay_ms);
+	debugfs_create_u32("keep_store_delay_ms", 0600, xbq_dbg,
+			   &xbq_keep_store_delay_ms);
+	return xbq_bus_register_notifier(&xbq_test_nb);
+}
+
+void xbq_test_exit(void)
+{
+	xbq_bus_unregister_notifier(&xbq_test_nb);
+	debugfs_remove_recursive(xbq_dbg);
+}
+#endif /* NCMIG_TEST_HOOKS */

@@ -21,18 +21,30 @@ static int __init xbq_init(void)
 		return err;
 #ifdef XBQ_HAVE_BLK
 	err = blk_keep_init();
-	if (err)
+	if (err) {
 		xbq_bus_exit();
+		return err;
+	}
 #endif
+	err = xbq_test_init();
+	if (err) {
+		xbq_test_exit();
+#ifdef XBQ_HAVE_BLK
+		blk_keep_exit();
+#endif
+		xbq_bus_exit();
+	}
 	return err;
 }
 
 static void __exit xbq_exit(void)
 {
+	xbq_test_exit();
 #ifdef XBQ_HAVE_BLK
 	blk_keep_exit();
 #endif
 	xbq_bus_exit();
+	xbq_core_exit();
 }
 
 module_init(xbq_init);

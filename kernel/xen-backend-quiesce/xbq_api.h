@@ -69,6 +69,34 @@ int xbq_attach(const struct ncmig_snap *snap, struct xbq_msg *msg);
 /* Whether the device is still on the bus (its domain may be gone). */
 bool xbq_exists(const struct xbq_dev_id *id);
 
+/*
+ * What became of a device whose resume or attach failed, so that a
+ * session never waits for one that cannot come back:
+ *  GONE     not on the bus, or its backend node is gone (its domain is
+ *           being destroyed, the toolstack removed it);
+ *  CLOSED   its frontend left the connection (Closing, Closed, or
+ *           Initialising again): nothing is left to hand over;
+ *  RUNNING  a driver is bound and serves it on its own, neither parked
+ *           nor quiesced (the park timeout fell back to a reconnect);
+ *  WAITING  none of these: a retry (another attach, a backend module
+ *           loaded) can still bring it back.
+ */
+enum xbq_fate {
+	XBQ_FATE_WAITING,
+	XBQ_FATE_GONE,
+	XBQ_FATE_CLOSED,
+	XBQ_FATE_RUNNING,
+};
+
+enum xbq_fate xbq_fate(const struct xbq_dev_id *id);
+
+/*
+ * The device has nothing to hand over: its driver never connected it to
+ * a frontend (backend state not Connected: InitWait while the frontend
+ * has not probed it, an empty CD-ROM drive). A handover leaves it alone.
+ */
+bool xbq_unconnected(const struct xbq_dev_id *id);
+
 /* Fill @info and the device's xenstore @nodename (@cap octets). */
 int xbq_info(const struct xbq_dev_id *id, struct xbq_dev_info *info,
 	     char *nodename, size_t cap);

@@ -11,6 +11,19 @@
 
 #include <linux/tracepoint.h>
 
+/*
+ * 6.10 dropped __assign_str()'s second argument ("tracing/treewide:
+ * Remove second parameter of __assign_str()"): the source is the one
+ * given to __string().
+ */
+#ifndef ncmig_assign_str
+#ifdef NCMIG_ASSIGN_STR_ONE_ARG	/* probed by Kbuild */
+#define ncmig_assign_str(dst, src) __assign_str(dst)
+#else
+#define ncmig_assign_str(dst, src) __assign_str(dst, src)
+#endif
+#endif
+
 TRACE_EVENT(ncmig_session,
 	    TP_PROTO(u16 domid, const char *step, u32 state, int err),
 	    TP_ARGS(domid, step, state, err),
@@ -19,7 +32,7 @@ TRACE_EVENT(ncmig_session,
 			     __field(u32, state)
 			     __field(int, err)),
 	    TP_fast_assign(__entry->domid = domid;
-			   __assign_str(step, step);
+			   ncmig_assign_str(step, step);
 			   __entry->state = state;
 			   __entry->err = err;),
 	    TP_printk("d%u %s state=%u err=%d", __entry->domid,
@@ -38,9 +51,9 @@ TRACE_EVENT(ncmig_device,
 			     __field(u64, start_ns)
 			     __field(u64, done_ns)),
 	    TP_fast_assign(__entry->domid = domid;
-			   __assign_str(kind, kind);
+			   ncmig_assign_str(kind, kind);
 			   __entry->devid = devid;
-			   __assign_str(step, step);
+			   ncmig_assign_str(step, step);
 			   __entry->err = err;
 			   __entry->start_ns = start_ns;
 			   __entry->done_ns = done_ns;),

@@ -3,10 +3,9 @@
  * The xen_ncmig generic netlink family (include/uapi/linux/xen_ncmig.h,
  * described by xen_ncmig.yaml): the only file that speaks the uapi.
  *
- * Written against Linux 6.1. On 6.12 the same family would use
- * genl_split_ops (the generated policy of the YAML spec), pre_doit taking
- * a genl_split_ops, NL_SET_ERR_MSG_FMT() instead of the message slots
- * below, and genl_info_dump() instead of genl_dumpit_info().
+ * Builds on 6.1 and 6.12; genl_compat.h holds the API differences. On
+ * 6.12 alone, NL_SET_ERR_MSG_FMT() (6.2) could replace the message slots
+ * below.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,6 +19,7 @@
 #include <xen/interface/xen.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
+#include "genl_compat.h"
 #include "netlink.h"
 #include "session.h"
 
@@ -71,8 +71,8 @@ static bool ncmig_netns_ok(struct net *net, struct netlink_ext_ack *extack)
 	return false;
 }
 
-static int ncmig_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
-			  struct genl_info *info)
+static int ncmig_pre_doit(const struct ncmig_genl_pre_ops *ops,
+			  struct sk_buff *skb, struct genl_info *info)
 {
 	return ncmig_netns_ok(genl_info_net(info), info->extack) ? 0 :
 								   -EOPNOTSUPP;
@@ -324,7 +324,7 @@ static int ncmig_dump_checks(struct sk_buff *skb, struct netlink_callback *cb)
 
 static int ncmig_dev_get_start(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr **attrs = ncmig_dump_attrs(cb);
 	int domid = XBQ_ALL_DOMAINS;
 	struct xbq_dev_id *ids;
 	int nr;
@@ -423,7 +423,7 @@ static int ncmig_snapshot_start(struct netlink_callback *cb)
 static int ncmig_snapshot_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr **attrs = ncmig_dump_attrs(cb);
 	u32 portid = NETLINK_CB(cb->skb).portid;
 	struct xbq_dev_id id;
 	struct nlattr *nest;

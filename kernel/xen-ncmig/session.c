@@ -11,7 +11,9 @@
  * state     request or event           next      what happens
  * --------  -------------------------  --------  ---------------------------
  * NONE      QUIESCE                    QUIESCED  every device stopped and
- *                                                drained; deadline armed
+ *                                                drained; deadline armed.
+ *                                                One never connected to its
+ *                                                frontend is left alone
  * NONE      QUIESCE fails on device k  NONE      devices before k resumed
  * NONE      RESTORE                    NONE      fresh restore: every device
  *                                                attached (RELEASED with the
@@ -37,7 +39,15 @@
  *                                                ownerless, for a RESTORE
  *
  * Every failure leaves each device running, quiesced (resumable) or
- * released (restorable from its record): never half done. Any request
+ * released (restorable from its record): never half done. A device whose
+ * resume or attach fails is asked what became of it (xbq_fate()): gone
+ * (its domain destroyed, the toolstack removed it), closed by its
+ * frontend, or reconnected by its driver on its own (the park timeout
+ * fell back): then it has ended and no retry is made; the session ends
+ * once no device is left quiesced or released, and its last event and
+ * the kernel log say how each device ended. An ownerless session checks
+ * its devices every second, so that one of a destroyed domain ends at
+ * once. Any request
  * from another port gets -EBUSY; an ownerless session is adopted by the
  * next port that sends a request for it.
  *
@@ -67,7 +77,10 @@ enum ncmig_dev_step {
 	NCMIG_DEV_RUNNING,
 	NCMIG_DEV_QUIESCED,
 	NCMIG_DEV_RELEASED,
+	/* Ended without coming back through us (xbq_fate()): */
 	NCMIG_DEV_GONE,		/* its xenbus device went away */
+	NCMIG_DEV_CLOSED,	/* its frontend closed the connection */
+	NCMIG_DEV_RECONNECTED,	/* its driver reconnected it on its own */
 };
 
 struct ncmig_sess_dev {
@@ -108,6 +121,8 @@ struct ncmig_session {
 #define NCMIG_RECOVER_RETRY_NS	NSEC_PER_SEC
 /* After that, a slow retry: a domain destroyed meanwhile ends the session. */
 #define NCMIG_RECOVER_SLOW_NS	(60 * NSEC_PER_SEC)
+/* Between retries, how often an ownerless session looks at its devices. */
+#define NCMIG_FATE_LOOK_NS	NSEC_PER_SEC
 
 static DEFINE_MUTEX(ncmig_lock);
 static DEFINE_XARRAY(ncmig_sessions);	/* domid -> struct ncmig_session */
@@ -123,6 +138,8 @@ static const char *const ncmig_step_names[] = {
 	[NCMIG_DEV_QUIESCED] = "quiesced",
 	[NCMIG_DEV_RELEASED] = "released",
 	[NCMIG_DEV_GONE] = "gone",
+	[NCMIG_DEV_CLOSED] = "closed by its frontend",
+	[NCMIG_DEV_RECONNECTED] = "reconnected by its driver (park timeout)",
 };
 
 static void ncmig_trace_dev(const struct ncmig_sess_dev *d, const char *step,
@@ -289,6 +306,44 @@ static struct ncmig_session *ncmig_session_lookup(u16 domid, u32 portid,
 	return *err ? NULL : s;
 }
 
+/*
+ * After a failed resume or attach of @d (or to look at it while
+ * ownerless): if it cannot come back, say so and let it end. Returns true
+ * if it ended now; @msg, if given, then says how.
+ */
+static bool ncmig_dev_check_fate(struct ncmig_sess_dev *d,
+				 struct xbq_msg *msg)
+{
+	enum ncmig_dev_step step;
+
+	if (d->step != NCMIG_DEV_QUIESCED && d->step != NCMIG_DEV_RELEASED)
+		return false;
+	switch (xbq_fate(&d->id)) {
+	case XBQ_FATE_GONE:
+		step = NCMIG_DEV_GONE;
+		break;
+	case XBQ_FATE_CLOSED:
+		step = NCMIG_DEV_CLOSED;
+		break;
+	case XBQ_FATE_RUNNING:
+		step = NCMIG_DEV_RECONNECTED;
+		break;
+	default:
+		return false;
+	}
+	pr_warn("d%u %s %u: was %s, now %s: it has left the handover\n",
+		d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
+		ncmig_step_names[d->step], ncmig_step_names[step]);
+	d->step = step;
+	d->done_ns = ktime_get_ns();
+	ncmig_dev_forget_rec(d);
+	if (msg)
+		xbq_msg(msg, "d%u %s %u: %s: it has left the handover",
+			d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
+			ncmig_step_names[step]);
+	return true;
+}
+
 static int ncmig_dev_resume(struct ncmig_sess_dev *d, struct xbq_msg *msg)
 {
 	int err;
@@ -299,6 +354,8 @@ static int ncmig_dev_resume(struct ncmig_sess_dev *d, struct xbq_msg *msg)
 	if (!err)
 		d->step = NCMIG_DEV_RUNNING;
 	ncmig_trace_dev(d, "resume", err);
+	if (err)
+		ncmig_dev_check_fate(d, msg);
 	return err;
 }
 
@@ -331,7 +388,7 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 	struct ncmig_session *s;
 	struct ncmig_report *r;
 	struct xbq_msg undo;
-	int err, nr, i;
+	int err, nr, i, n;
 
 	mutex_lock(&ncmig_lock);
 	s = xa_load(&ncmig_sessions, domid);
@@ -372,23 +429,33 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 		goto nomem;
 
 	err = 0;
-	for (i = 0; i < nr; i++) {
-		struct ncmig_sess_dev *d = &s->devs[i];
+	for (i = 0, n = 0; i < nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[n];
 
 		d->id = ids[i];
 		d->start_ns = ktime_get_ns();
 		d->quiesce_start_ns = d->start_ns;
 		err = xbq_quiesce(&d->id, timeout_ms, &d->drain_ns, msg);
 		d->done_ns = ktime_get_ns();
+		if (err == -ENOTCONN && xbq_unconnected(&d->id)) {
+			/* Nothing to hand over: not part of the session. */
+			pr_info("d%u %s %u: never connected to its frontend: left alone\n",
+				domid, xbq_kind_name(d->id.kind), d->id.devid);
+			memset(d, 0, sizeof(*d));
+			err = 0;
+			continue;
+		}
 		if (!err)
 			d->step = NCMIG_DEV_QUIESCED;
 		ncmig_trace_dev(d, "quiesce", err);
 		if (err)
 			break;
+		n++;
 	}
+	/* The session holds the n devices quiesced, not the one failing. */
+	s->nr = n;
 	if (err) {
 		/* All or nothing: resume what this request quiesced. */
-		s->nr = i;
 		ncmig_resume_quiesced(s, &undo);
 		if (ncmig_session_settle(s)) {
 			/* A device refused to resume: leave it to RESUME. */
@@ -404,10 +471,10 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 	}
 
 	ncmig_session_settle(s);
-	if (!nr)
+	if (!s->nr)
 		s->state = XEN_NCMIG_SESSION_QUIESCED;
 	s->deadline_ns = s->step_ns + (u64)deadline_ms * NSEC_PER_MSEC;
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < s->nr; i++)
 		ncmig_report_dev(r, &s->devs[i]);
 	ncmig_report_head(r, s);
 	*rep = r;
@@ -597,6 +664,8 @@ static int ncmig_dev_restore(struct ncmig_sess_dev *d,
 	if (!err)
 		d->step = NCMIG_DEV_RUNNING;
 	ncmig_trace_dev(d, "attach", err);
+	if (err)
+		ncmig_dev_check_fate(d, msg);
 	return err;
 }
 
@@ -691,9 +760,14 @@ int ncmig_session_restore(u16 domid, u32 portid,
 		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
 			       msg->text);
 	} else {
+		/* Ended; with @err, some device left the handover. */
 		ncmig_trace_session(s, "restore", err);
-		ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESTORED, s->state, 0,
-			       NULL);
+		if (err)
+			ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state,
+				       err, msg->text);
+		else
+			ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESTORED,
+				       s->state, 0, NULL);
 		ncmig_session_end(s);
 		s = NULL;
 	}
@@ -750,9 +824,18 @@ int ncmig_session_resume(u16 domid, u32 portid, struct ncmig_report **rep,
 		ncmig_report_free(r);
 		goto out;
 	}
-	ncmig_trace_session(s, "resume", 0);
-	ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESUMED, s->state, 0, NULL);
+	ncmig_trace_session(s, "resume", err);
+	if (err)	/* ended: a device left the handover */
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
+			       msg->text);
+	else
+		ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESUMED, s->state, 0,
+			       NULL);
 	ncmig_session_end(s);
+	if (err) {
+		ncmig_report_free(r);
+		goto out;
+	}
 	r->step_ns = ktime_get_ns();
 	*rep = r;
 out:
@@ -820,17 +903,9 @@ static int ncmig_bring_back(struct ncmig_session *s, struct xbq_msg *msg)
 	int err, first;
 
 	/* A destroyed domain's devices left the bus: nothing to bring back. */
-	for (i = 0; i < s->nr; i++) {
-		struct ncmig_sess_dev *d = &s->devs[i];
-
-		if (d->step == NCMIG_DEV_RUNNING || d->step == NCMIG_DEV_GONE ||
-		    xbq_exists(&d->id))
-			continue;
-		pr_warn("d%u %s %u: backend device gone, forgetting it\n",
-			d->id.domid, xbq_kind_name(d->id.kind), d->id.devid);
-		d->step = NCMIG_DEV_GONE;
-		ncmig_dev_forget_rec(d);
-	}
+	for (i = 0; i < s->nr; i++)
+		if (!xbq_exists(&s->devs[i].id))
+			ncmig_dev_check_fate(&s->devs[i], NULL);
 	first = ncmig_resume_quiesced(s, msg);
 	for (i = 0; i < s->nr; i++) {
 		if (s->devs[i].step != NCMIG_DEV_RELEASED)
@@ -884,6 +959,15 @@ static bool ncmig_port_in(u32 portid, const u32 *ports, unsigned int nr)
 	return false;
 }
 
+/* Between two recovery attempts: end the devices that cannot come back. */
+static void ncmig_check_fates(struct ncmig_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		ncmig_dev_check_fate(&s->devs[i], NULL);
+}
+
 /* The kernel takes @s over from its owner. */
 static void ncmig_take_over(struct ncmig_session *s, const char *why, u64 now)
 {
@@ -904,8 +988,20 @@ static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 	else if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED &&
 		 s->deadline_ns && now >= s->deadline_ns)
 		ncmig_take_over(s, "deadline passed", now);
-	if (s->owner || !s->retry_ns || now < s->retry_ns)
+	if (s->owner || !s->retry_ns)
 		return true;
+	if (now < s->retry_ns) {
+		ncmig_check_fates(s);
+		if (ncmig_session_settle(s))
+			return true;
+		pr_info("d%u: %s: no device left to bring back\n", s->domid,
+			s->why);
+		ncmig_trace_session(s, "ended", 0);
+		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_AUTO_RESUMED, s->state,
+			       0, "no device left to bring back");
+		ncmig_session_end(s);
+		return false;
+	}
 	return ncmig_recover(s);
 }
 
@@ -916,8 +1012,8 @@ static u64 ncmig_next_look(const struct ncmig_session *s, u64 now)
 
 	if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED)
 		at = s->deadline_ns;
-	else if (!s->owner)
-		at = s->retry_ns;
+	else if (!s->owner && s->retry_ns)
+		at = min(s->retry_ns, now + NCMIG_FATE_LOOK_NS);
 	if (!at)
 		return 0;
 	return at > now ? at - now : 1;

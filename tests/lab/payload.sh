@@ -7,7 +7,7 @@ set -eu
 lab=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$lab/../.." && pwd)
 . "$repo/mk/kabi.sh"
-: "${BUILD:=$repo/build}" "${NCMIG_CACHE:=/var/cache/ncmig}"
+: "${BUILD:=$repo/build$NCMIG_BUILD_SUFFIX}" "${NCMIG_CACHE:=/var/cache/ncmig}"
 export KABI BUILD NCMIG_CACHE
 out=$BUILD/payload
 # Never rebuild the payload under a running lab (run holds the lock itself).
@@ -23,11 +23,22 @@ make -s -C "$repo/tests/guest" BUILD="$BUILD" all
 
 rm -rf "$out"
 mkdir -p "$out/modules" "$out/backends" "$out/bin" "$out/scenarios" "$out/guest"
-for ko in "$repo"/kernel/xen-ncmig/*.ko "$repo"/kernel/xen-backend-quiesce/*.ko; do
-	[ -f "$ko" ] && cp "$ko" "$out/modules/"
+# Only modules built for the target's kernel: a tree built for the other
+# target would only fail at insmod, far from the cause.
+for_target() {
+	[ -f "$1" ] || return 1
+	case $(modinfo -F vermagic "$1" 2>/dev/null) in
+	"$KABI-amd64 "*) return 0 ;;
+	*) echo "payload: skipping $1: not built for $KABI-amd64" >&2; return 1 ;;
+	esac
+}
+# bookworm's modules are built in the tree, another target's in $BUILD/kmod.
+for ko in "$repo"/kernel/xen-ncmig/*.ko "$repo"/kernel/xen-backend-quiesce/*.ko \
+	"$BUILD"/kmod/kernel/xen-ncmig/*.ko "$BUILD"/kmod/kernel/xen-backend-quiesce/*.ko; do
+	for_target "$ko" && cp "$ko" "$out/modules/"
 done
 for ko in "$BUILD"/backends/*.ko; do
-	[ -f "$ko" ] && cp "$ko" "$out/backends/"
+	for_target "$ko" && cp "$ko" "$out/backends/"
 done
 [ -x "$BUILD/user/ncmigd" ] && cp "$BUILD/user/ncmigd" "$out/bin/"
 cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$BUILD/guest/anncount" "$out/bin/"
