@@ -51,6 +51,19 @@ int ncmig_xs_capture_write(const struct ncmig_xs_capture *c,
 			   struct ncmig_writer *w);
 void ncmig_xs_capture_free(struct ncmig_xs_capture *c);
 
+/* An operator's --map-domid A=B: ACL entries naming A name B. */
+struct ncmig_domid_map {
+	uint16_t from, to;
+};
+
+struct ncmig_xs_restore_opts {
+	bool overwrite;		/* replace nodes the target already has */
+	/* Leave the frontend's device/ nodes alone (backend records present) */
+	bool keep_device;
+	const struct ncmig_domid_map *map;
+	size_t nr_map;
+};
+
 struct ncmig_xs_restore {
 	uint16_t from, to;
 	size_t nr_nodes;
@@ -70,6 +83,10 @@ struct ncmig_xs_restore {
  */
 int ncmig_xs_restore(struct ncmig_xs *x, const struct ncmig_stream *s,
 		     uint16_t to, bool overwrite, struct ncmig_xs_restore *r);
+/* The same with every option. */
+int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
+			  uint16_t to, const struct ncmig_xs_restore_opts *o,
+			  struct ncmig_xs_restore *r);
 
 /* One line for people: why watches were or were not carried. */
 const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save);

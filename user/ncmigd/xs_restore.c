@@ -130,6 +130,17 @@ static int restore_watches(struct ncmig_xs *x, const struct ncmig_stream *s,
 int ncmig_xs_restore(struct ncmig_xs *x, const struct ncmig_stream *s,
 		     uint16_t to, bool overwrite, struct ncmig_xs_restore *r)
 {
+	struct ncmig_xs_restore_opts o = { .overwrite = overwrite };
+
+	return ncmig_xs_restore_opts(x, s, to, &o, r);
+}
+
+int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
+			  uint16_t to, const struct ncmig_xs_restore_opts *o,
+			  struct ncmig_xs_restore *r)
+{
+	bool overwrite = o->overwrite;
+
 	int rc = 0, tries;
 
 	memset(r, 0, sizeof(*r));
