@@ -454,6 +454,23 @@ static size_t e_domain_flags(unsigned char *b, size_t len, size_t *fix)
 	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
 }
 
+static size_t e_domain_dom0(unsigned char *b, size_t len, size_t *fix)
+{
+	unsigned char d[8] = { 0, 0, 0, 0, 7, 0, 0, 0 };
+
+	(void)fix;
+	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
+}
+
+static size_t e_domain_reserved(unsigned char *b, size_t len, size_t *fix)
+{
+	/* DOMID_FIRST_RESERVED (0x7ff0, DOMID_SELF) */
+	unsigned char d[8] = { 0xf0, 0x7f, 0, 0, 7, 0, 0, 0 };
+
+	(void)fix;
+	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
+}
+
 static size_t e_nodes_unflagged(unsigned char *b, size_t len, size_t *fix)
 {
 	unsigned char d[8] = { 5, 0, 0, 0, 6, 0, 0, 0 };
@@ -568,6 +585,8 @@ static const struct rej rejects[] = {
 	{ "DOMAIN length", e_domain_len, -EINVAL, "DOMAIN is 8" },
 	{ "DOMAIN padding", e_domain_pad, -EINVAL, "padding not zero" },
 	{ "DOMAIN flags", e_domain_flags, -EINVAL, "unknown flags 0xf" },
+	{ "DOMAIN of dom0", e_domain_dom0, -EINVAL, "domid 0 is not a guest" },
+	{ "DOMAIN of a reserved domid", e_domain_reserved, -EINVAL, "domid 32752 is not a guest" },
 	{ "nodes not flagged", e_nodes_unflagged, -EINVAL, "no nodes were captured" },
 	{ "watches not flagged", e_watches_unflagged, -EINVAL, "no watches were captured" },
 	{ "backends not flagged", e_backends_unflagged, -EINVAL, "no backends were taken" },

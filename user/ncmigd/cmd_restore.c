@@ -16,13 +16,37 @@ static void restore_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
-		"                      [--no-backends] [--json]\n"
+		"                      [--map-domid A=B]... [--no-backends] [--json]\n"
 		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
 		"  xenstore nodes under /local/domain/D with owner and ACL entries\n"
-		"  that named the saved domain rewritten to D.  Nodes that exist\n"
-		"  are left alone unless --overwrite; nodes only D has are kept.\n"
+		"  that named the saved domain rewritten to D.  Entries naming dom0\n"
+		"  stay; one naming any other domain A is refused unless\n"
+		"  --map-domid A=B maps it.  The toolstack's nodes (the home, name,\n"
+		"  domid, vm, control/, memory/, each frontend's backend and\n"
+		"  backend-id) are never written.  Nodes that exist are left alone\n"
+		"  unless --overwrite; nodes only D has are kept.\n"
 		"  Backend records go to the kernel unless --no-backends; unless\n"
 		"  every one is a snapshot of D, nothing is restored.\n");
+}
+
+#define NCMIGD_MAP_MAX 16
+
+/* "A=B": ACL entries naming guest A name B on the target. */
+static bool parse_map(const char *arg, struct ncmig_domid_map *m)
+{
+	const char *eq = strchr(arg, '=');
+	char a[16];
+	uint32_t b;
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(a))
+		return false;
+	memcpy(a, arg, (size_t)(eq - arg));
+	a[eq - arg] = 0;
+	if (!ncmigd_parse_domid(a, &m->from) || !ncmigd_parse_u32(eq + 1, &b) ||
+	    b > NCMIGD_DOMID_MAX)
+		return false;
+	m->to = (uint16_t)b;
+	return true;
 }
 
 static void report(bool json, const struct ncmig_stream *s,
@@ -34,6 +58,10 @@ static void report(bool json, const struct ncmig_stream *s,
 		printf("d%u: restored %zu xenstore nodes from d%u, %zu "
 		       "permission entries rewritten\n", r->to, r->nr_nodes,
 		       r->from, r->perms_rewritten);
+		if (r->nr_toolstack)
+			printf("d%u: left %zu toolstack nodes alone (home, name, "
+			       "domid, vm, control/, memory/, backend, "
+			       "backend-id)\n", r->to, r->nr_toolstack);
 		if (r->nr_existing)
 			printf("d%u: left %zu existing nodes alone (first: %s; "
 			       "--overwrite replaces them)\n", r->to,
@@ -54,6 +82,7 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_kv_u64(&j, "saved_domid", r->from);
 	json_kv_u64(&j, "nodes", r->nr_nodes);
 	json_kv_u64(&j, "existing_left", r->nr_existing);
+	json_kv_u64(&j, "toolstack_left", r->nr_toolstack);
 	json_kv_u64(&j, "perms_rewritten", r->perms_rewritten);
 	json_kv_u64(&j, "tx_retries", r->tx_retries);
 	json_key(&j, "watches");
@@ -79,6 +108,7 @@ int cmd_restore(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "overwrite", no_argument, NULL, 'O' },
 		{ "no-backends", no_argument, NULL, 'B' },
+		{ "map-domid", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -87,6 +117,8 @@ int cmd_restore(int argc, char **argv)
 	bool json = false, overwrite = false, backends_wanted = true;
 	bool have_domid = false;
 	struct ncmig_stream_err err;
+	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
+	struct ncmig_xs_restore_opts o = { .map = map };
 	struct ncmig_xs_restore r;
 	struct ncmig_stream s;
 	struct ncmig_xs *x;
@@ -118,6 +150,16 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case 'B':
 			backends_wanted = false;
+			break;
+		case 'M':
+			if (o.nr_map == NCMIGD_MAP_MAX ||
+			    !parse_map(optarg, &map[o.nr_map])) {
+				ncmigd_err("restore: bad --map-domid \"%s\" "
+					   "(A=B, A a guest's domid; at most %u)",
+					   optarg, NCMIGD_MAP_MAX);
+				return 2;
+			}
+			o.nr_map++;
 			break;
 		case 'j':
 			json = true;
@@ -170,11 +212,13 @@ int cmd_restore(int argc, char **argv)
 		ncmig_stream_free(&s);
 		return 1;
 	}
-	rc = ncmig_xs_restore(x, &s, domid, overwrite, &r);
+	o.overwrite = overwrite;
+	rc = ncmig_xs_restore_opts(x, &s, domid, &o, &r);
 	ncmig_xs_close(x);
 	if (rc) {
-		ncmigd_dom_err(domid, "xenstore restore failed: %s",
-			       strerror(-rc));
+		ncmigd_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
+			       "restored", strerror(-rc), r.refused[0] ? ": " : "",
+			       r.refused);
 		ncmig_stream_free(&s);
 		return 1;
 	}

@@ -42,6 +42,9 @@ enum ncmig_rec_type {
 #define NCMIG_DOM_F_BACKENDS	(1U << 2)	/* backend records were taken */
 #define NCMIG_DOM_F_ALL		0x7U
 
+/* Xen's DOMID_FIRST_RESERVED: DOMID_SELF, DOMID_IO, ... from here on. */
+#define NCMIG_DOMID_FIRST_RESERVED	0x7ff0U
+
 /* Bounds every reader enforces before allocating or using anything. */
 #define NCMIG_REC_BODY_MAX	(256U * 1024)
 #define NCMIG_STREAM_MAX	(64U * 1024 * 1024)

@@ -250,6 +250,12 @@ static int take(struct ncmig_stream *s, size_t idx, const struct ncmig_rec *r,
 		if (le16_ld(r->body + 2))
 			return rec_fail(err, -EINVAL, idx, r,
 					"padding not zero");
+		/* dom0's area or a reserved id (DOMID_SELF...): never a
+		 * guest, and restoring "as" one would hand its nodes out.
+		 */
+		if (s->domid == 0 || s->domid >= NCMIG_DOMID_FIRST_RESERVED)
+			return rec_fail(err, -EINVAL, idx, r,
+					"domid %u is not a guest's", s->domid);
 		if (s->dom_flags & ~NCMIG_DOM_F_ALL)
 			return rec_fail(err, -EINVAL, idx, r,
 					"unknown flags %#x", s->dom_flags);

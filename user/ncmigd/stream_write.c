@@ -103,7 +103,8 @@ int ncmig_write_domain(struct ncmig_writer *w, uint16_t domid,
 {
 	unsigned char b[8] = { 0 };
 
-	if (flags & ~NCMIG_DOM_F_ALL)
+	if (flags & ~NCMIG_DOM_F_ALL || domid == 0 ||
+	    domid >= NCMIG_DOMID_FIRST_RESERVED)
 		return -EINVAL;
 	le16_st(b, domid);
 	le32_st(b + 4, flags);

@@ -73,6 +73,9 @@ struct ncmig_xs_restore {
 	size_t nr_watches;
 	unsigned int tx_retries;
 	char existing[128];	/* first node left alone */
+	size_t nr_toolstack;	/* toolstack-owned nodes not written */
+	size_t nr_device;	/* device/ nodes not written (keep_device) */
+	char refused[192];	/* why, when -EPERM */
 };
 
 /*
@@ -87,6 +90,14 @@ int ncmig_xs_restore(struct ncmig_xs *x, const struct ncmig_stream *s,
 int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 			  uint16_t to, const struct ncmig_xs_restore_opts *o,
 			  struct ncmig_xs_restore *r);
+
+/*
+ * A node (path relative to the home) only the toolstack creates and
+ * owns: "", name, domid, vm, control/..., memory/...,
+ * device/<type>/<devid>/backend and backend-id.  Restore never writes
+ * them.
+ */
+bool ncmig_xs_toolstack_node(const char *rel);
 
 /* One line for people: why watches were or were not carried. */
 const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save);

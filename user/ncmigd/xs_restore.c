@@ -10,28 +10,139 @@
 
 #define RESTORE_TX_TRIES 8
 
-/* Owner and ACL entries that named @from name @to. */
-static unsigned int rewrite_perms(const struct ncmig_xs_node *n,
-				  struct ncmig_xs_perm *out, uint16_t from,
-				  uint16_t to)
+/*
+ * Nodes only the toolstack may create or own: the home itself, what
+ * names the domain (name, domid, vm), what drives it (control/,
+ * memory/) and, for each frontend, where its backend is (backend,
+ * backend-id).  A stream never writes them, not even with --overwrite:
+ * they are the target's, and a guest's stream must not be able to
+ * rename it, re-own its home or point its frontends elsewhere.
+ */
+bool ncmig_xs_toolstack_node(const char *rel)
 {
-	unsigned int i, changed = 0;
+	static const char *const top[] = { "name", "domid", "vm", "control",
+					   "memory" };
+	const char *slash, *leaf;
+	size_t i, n;
+	int depth = 0;
 
-	for (i = 0; i < n->nr_perms; i++) {
-		out[i] = ncmig_xs_node_perm(n, (uint16_t)i);
-		if (out[i].domid == from) {
-			out[i].domid = to;
-			changed++;
-		}
+	if (!rel[0])
+		return true;
+	slash = strchr(rel, '/');
+	n = slash ? (size_t)(slash - rel) : strlen(rel);
+	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		if (strlen(top[i]) == n && !strncmp(rel, top[i], n))
+			return true;
+	/* device/<type>/<devid>/backend{,-id} (and anything under them) */
+	if (strncmp(rel, "device/", 7))
+		return false;
+	for (leaf = rel; (slash = strchr(leaf, '/')); leaf = slash + 1)
+		if (++depth == 3)
+			break;
+	if (depth != 3)
+		return false;
+	leaf = slash + 1;
+	slash = strchr(leaf, '/');
+	n = slash ? (size_t)(slash - leaf) : strlen(leaf);
+	return (n == 7 && !strncmp(leaf, "backend", 7)) ||
+	       (n == 10 && !strncmp(leaf, "backend-id", 10));
+}
+
+/* A frontend's own nodes: device/ and below. */
+static bool device_node(const char *rel)
+{
+	return !strcmp(rel, "device") || !strncmp(rel, "device/", 7);
+}
+
+static bool skipped(const struct ncmig_xs_node *n,
+		    const struct ncmig_xs_restore_opts *o)
+{
+	return ncmig_xs_toolstack_node(n->path) ||
+	       (o->keep_device && device_node(n->path));
+}
+
+/*
+ * The domid an ACL entry naming @d gets on the target: the saved domain
+ * becomes @to, dom0 stays dom0, any other only by the operator's map.
+ * -EPERM for the rest: on another host (or later on this one) that
+ * number belongs to an unrelated domain.
+ */
+static int map_domid(uint16_t d, uint16_t from, uint16_t to,
+		     const struct ncmig_xs_restore_opts *o, uint16_t *out)
+{
+	size_t i;
+
+	if (d == from) {
+		*out = to;
+		return 0;
 	}
-	return changed;
+	for (i = 0; i < o->nr_map; i++)
+		if (o->map[i].from == d) {
+			*out = o->map[i].to;
+			return 0;
+		}
+	if (d == 0) {
+		*out = 0;
+		return 0;
+	}
+	return -EPERM;
+}
+
+/* Owner and ACL entries mapped; -EPERM naming the first foreign one. */
+static int rewrite_perms(const struct ncmig_xs_node *n,
+			 struct ncmig_xs_perm *out,
+			 const struct ncmig_xs_restore_opts *o,
+			 struct ncmig_xs_restore *r, unsigned int *changed)
+{
+	unsigned int i;
+
+	*changed = 0;
+	for (i = 0; i < n->nr_perms; i++) {
+		uint16_t d;
+
+		out[i] = ncmig_xs_node_perm(n, (uint16_t)i);
+		if (map_domid(out[i].domid, r->from, r->to, o, &d)) {
+			snprintf(r->refused, sizeof(r->refused),
+				 "node \"%.60s\": permission entry %u names "
+				 "d%u, neither the saved domain d%u nor dom0 "
+				 "(--map-domid %u=D maps it)", n->path, i,
+				 out[i].domid, r->from, out[i].domid);
+			return -EPERM;
+		}
+		if (d != out[i].domid)
+			(*changed)++;
+		out[i].domid = d;
+	}
+	return 0;
+}
+
+/* Before anything is written: every ACL entry can be mapped. */
+static int check_perms(const struct ncmig_stream *s,
+		       const struct ncmig_xs_restore_opts *o,
+		       struct ncmig_xs_restore *r)
+{
+	struct ncmig_xs_perm perms[NCMIG_XS_PERMS_MAX];
+	unsigned int changed;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nr_nodes; i++) {
+		if (skipped(&s->nodes[i], o))
+			continue;
+		rc = rewrite_perms(&s->nodes[i], perms, o, r, &changed);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static int restore_nodes(struct ncmig_xs *x, const struct ncmig_stream *s,
-			 bool overwrite, struct ncmig_xs_restore *r)
+			 const struct ncmig_xs_restore_opts *o,
+			 struct ncmig_xs_restore *r)
 {
 	struct ncmig_xs_perm perms[NCMIG_XS_PERMS_MAX];
 	char abs[NCMIG_XS_PATH_MAX + 32];
+	unsigned int changed;
 	size_t i;
 	int rc = 0;
 
@@ -40,10 +151,15 @@ static int restore_nodes(struct ncmig_xs *x, const struct ncmig_stream *s,
 		unsigned int vlen;
 		void *old;
 
+		if (skipped(n, o)) {
+			r->nr_toolstack += ncmig_xs_toolstack_node(n->path);
+			r->nr_device += !ncmig_xs_toolstack_node(n->path);
+			continue;
+		}
 		rc = ncmig_xs_abs_path(abs, sizeof(abs), r->to, n->path);
 		if (rc)
 			break;
-		if (!overwrite) {
+		if (!o->overwrite) {
 			rc = x->ops->read(x, abs, &old, &vlen);
 			if (!rc) {
 				free(old);
@@ -55,10 +171,13 @@ static int restore_nodes(struct ncmig_xs *x, const struct ncmig_stream *s,
 			if (rc != -ENOENT)
 				break;
 		}
+		rc = rewrite_perms(n, perms, o, r, &changed);
+		if (rc)
+			break;
 		rc = x->ops->write(x, abs, n->value, n->value_len);
 		if (rc)
 			break;
-		r->perms_rewritten += rewrite_perms(n, perms, r->from, r->to);
+		r->perms_rewritten += changed;
 		rc = x->ops->set_perms(x, abs, perms, n->nr_perms);
 		if (!rc)
 			r->nr_nodes++;
@@ -139,18 +258,20 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 			  uint16_t to, const struct ncmig_xs_restore_opts *o,
 			  struct ncmig_xs_restore *r)
 {
-	bool overwrite = o->overwrite;
 
 	int rc = 0, tries;
 
 	memset(r, 0, sizeof(*r));
 	r->from = s->domid;
 	r->to = to;
+	rc = check_perms(s, o, r);
+	if (rc)
+		return rc;
 	for (tries = 0; tries < RESTORE_TX_TRIES; tries++) {
 		rc = x->ops->tx_start(x);
 		if (rc)
 			return rc;
-		rc = restore_nodes(x, s, overwrite, r);
+		rc = restore_nodes(x, s, o, r);
 		if (rc) {
 			x->ops->tx_end(x, true);
 			break;
@@ -160,6 +281,7 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 			break;
 		/* Lost a race: nothing was written; count afresh. */
 		r->nr_nodes = r->nr_existing = r->perms_rewritten = 0;
+		r->nr_toolstack = r->nr_device = 0;
 		r->existing[0] = 0;
 		r->tx_retries++;
 	}
