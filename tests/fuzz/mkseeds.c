@@ -95,7 +95,7 @@ static void streams(void)
 
 	ncmig_writer_init_mem(&w);
 	ncmig_write_header(&w);
-	ncmig_write_domain(&w, 5, NCMIG_DOM_F_ALL);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_V1_ALL);
 	node(&w, "home", "", "", 0, 2);
 	node(&w, "device", "device", "", 0, 2);
 	node(&w, "state", "device/vbd", "4", 1, 3);

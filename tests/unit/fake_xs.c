@@ -178,6 +178,30 @@ static int f_write(struct ncmig_xs *x, const char *path, const void *val,
 	return 0;
 }
 
+static int f_rm(struct ncmig_xs *x, const char *path)
+{
+	struct store *s = cur(x);
+	size_t pl = strlen(path);
+	unsigned int i = 0;
+
+	while (i < s->nr) {
+		const char *q = s->n[i].path;
+
+		if (!strncmp(q, path, pl) && (!q[pl] || q[pl] == '/')) {
+			free(s->n[i].path);
+			free(s->n[i].val);
+			s->n[i] = s->n[--s->nr];
+			continue;
+		}
+		i++;
+	}
+	if (F(x)->in_tx)
+		F(x)->tx_writes++;
+	else
+		F(x)->writes++;
+	return 0;
+}
+
 static int f_get_perms(struct ncmig_xs *x, const char *path,
 		       struct ncmig_xs_perm **perms, unsigned int *num)
 {
@@ -277,6 +301,7 @@ static const struct ncmig_xs_ops fake_ops = {
 	.directory = f_directory,
 	.read = f_read,
 	.write = f_write,
+	.rm = f_rm,
 	.get_perms = f_get_perms,
 	.set_perms = f_set_perms,
 	.tx_start = f_tx_start,

@@ -49,6 +49,39 @@ static bool parse_map(const char *arg, struct ncmig_domid_map *m)
 	return true;
 }
 
+/*
+ * Backend records are bound to the domain they were taken from: its
+ * UUID, on this host.  A domid alone may name another domain by now.
+ */
+static int check_target(struct ncmig_xs *x, const struct ncmig_stream *s,
+			uint16_t domid, const char *in)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_identity id;
+	int rc;
+
+	rc = ncmig_xs_domain_uuid(x, domid, id.uuid);
+	if (rc) {
+		ncmigd_dom_err(domid, "refusing stream %s: cannot read the "
+			       "domain's UUID (/local/domain/%u/vm): %s; nothing "
+			       "restored", in ? in : "(fd)", domid, strerror(-rc));
+		return rc;
+	}
+	rc = ncmigd_host_id(id.host);
+	if (rc) {
+		ncmigd_dom_err(domid, "refusing stream %s: no host identity "
+			       "(/etc/machine-id): %s; nothing restored",
+			       in ? in : "(fd)", strerror(-rc));
+		return rc;
+	}
+	rc = ncmig_stream_check_identity(s, &id, &err);
+	if (rc)
+		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+			       "(--no-backends restores it without the backend "
+			       "records)", in ? in : "(fd)", err.msg);
+	return rc;
+}
+
 static void report(bool json, const struct ncmig_stream *s,
 		   const struct ncmig_xs_restore *r, int backends)
 {
@@ -196,21 +229,28 @@ int cmd_restore(int argc, char **argv)
 		ncmig_stream_free(&s);
 		return 1;
 	}
-	if (s.nr_backends && backends_wanted) {
-		/* Refuse early rather than restore xenstore half-way. */
-		rc = ncmigd_backends_probe(domid);
-		if (rc < 0) {
-			ncmigd_dom_err(domid, "kernel backends: %s",
-				       strerror(-rc));
-			ncmig_stream_free(&s);
-			return 1;
-		}
-	}
 	x = ncmig_xs_open();
 	if (!x) {
 		ncmigd_err("cannot open xenstore: %s", strerror(errno));
 		ncmig_stream_free(&s);
 		return 1;
+	}
+	if (s.nr_backends && backends_wanted) {
+		rc = check_target(x, &s, domid, in);
+		/* Refuse early rather than restore xenstore half-way. */
+		if (!rc) {
+			rc = ncmigd_backends->probe(domid);
+			if (rc < 0)
+				ncmigd_dom_err(domid, "kernel backends: %s",
+					       strerror(-rc));
+		}
+		if (rc < 0) {
+			ncmig_xs_close(x);
+			ncmig_stream_free(&s);
+			return 1;
+		}
+		/* The kernel checks the records against these nodes. */
+		o.keep_device = true;
 	}
 	o.overwrite = overwrite;
 	rc = ncmig_xs_restore_opts(x, &s, domid, &o, &r);
@@ -223,7 +263,7 @@ int cmd_restore(int argc, char **argv)
 		return 1;
 	}
 	if (backends_wanted) {
-		backends = ncmigd_backends_restore(domid, &s);
+		backends = ncmigd_backends->restore(domid, &s);
 		if (backends < 0) {
 			ncmigd_dom_err(domid, "%zu backend records not attached: %s",
 				       s.nr_backends, strerror(-backends));

@@ -242,11 +242,29 @@ static int take(struct ncmig_stream *s, size_t idx, const struct ncmig_rec *r,
 		if (idx != 0)
 			return rec_fail(err, -EINVAL, idx, r,
 					"DOMAIN after the first record");
-		if (r->len != 8)
+		if (r->len < NCMIG_DOMAIN_LEN)
 			return rec_fail(err, -EINVAL, idx, r,
-					"length %u, DOMAIN is 8", r->len);
+					"length %u, DOMAIN is %u", r->len,
+					NCMIG_DOMAIN_LEN);
 		s->domid = le16_ld(r->body);
 		s->dom_flags = le32_ld(r->body + 4);
+		if (s->dom_flags & ~NCMIG_DOM_F_ALL)
+			return rec_fail(err, -EINVAL, idx, r,
+					"unknown flags %#x", s->dom_flags);
+		if (s->dom_flags & NCMIG_DOM_F_IDENTITY &&
+		    r->len != NCMIG_DOMAIN_ID_LEN)
+			return rec_fail(err, -EINVAL, idx, r,
+					"length %u, DOMAIN with IDENTITY is %u",
+					r->len, NCMIG_DOMAIN_ID_LEN);
+		if (!(s->dom_flags & NCMIG_DOM_F_IDENTITY) &&
+		    r->len != NCMIG_DOMAIN_LEN)
+			return rec_fail(err, -EINVAL, idx, r,
+					"length %u, DOMAIN is %u", r->len,
+					NCMIG_DOMAIN_LEN);
+		if (s->dom_flags & NCMIG_DOM_F_IDENTITY) {
+			memcpy(s->id.uuid, r->body + 8, 16);
+			memcpy(s->id.host, r->body + 24, 16);
+		}
 		if (le16_ld(r->body + 2))
 			return rec_fail(err, -EINVAL, idx, r,
 					"padding not zero");
@@ -436,6 +454,53 @@ int ncmig_stream_check_backends(const struct ncmig_stream *s, uint16_t domid,
 				"%s %u is a snapshot of d%u, the restore target is d%u",
 				ncmigd_kind_name(b->kind), b->devid, b->domid,
 				domid);
+	}
+	return 0;
+}
+
+static void fmt_uuid(char *b, const unsigned char *u)
+{
+	sprintf(b, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		"%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+		u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+static void fmt_hex(char *b, const unsigned char *u)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		sprintf(b + 2 * i, "%02x", u[i]);
+}
+
+int ncmig_stream_check_identity(const struct ncmig_stream *s,
+				const struct ncmig_identity *id,
+				struct ncmig_stream_err *err)
+{
+	const struct ncmig_rec *r = s->nr_recs ? &s->recs[0] : NULL;
+	char a[40], b[40];
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (!s->nr_backends)
+		return 0;
+	if (!(s->dom_flags & NCMIG_DOM_F_IDENTITY))
+		return rec_fail(err, -EXDEV, 0, r,
+				"the stream carries no identity (a version-1 "
+				"DOMAIN): its %zu backend records cannot be "
+				"bound to a domain", s->nr_backends);
+	if (memcmp(s->id.uuid, id->uuid, 16)) {
+		fmt_uuid(a, s->id.uuid);
+		fmt_uuid(b, id->uuid);
+		return rec_fail(err, -EXDEV, 0, r,
+				"saved from domain UUID %s, the target is UUID "
+				"%s", a, b);
+	}
+	if (memcmp(s->id.host, id->host, 16)) {
+		fmt_hex(a, s->id.host);
+		fmt_hex(b, id->host);
+		return rec_fail(err, -EXDEV, 0, r,
+				"saved on host %s, this host is %s", a, b);
 	}
 	return 0;
 }

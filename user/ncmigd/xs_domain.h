@@ -99,6 +99,13 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
  */
 bool ncmig_xs_toolstack_node(const char *rel);
 
+/*
+ * The domain's UUID, from /local/domain/@domid/vm ("/vm/<uuid>", which
+ * libxl writes and only dom0 may change).  -ENOENT, -EINVAL.
+ */
+int ncmig_xs_domain_uuid(struct ncmig_xs *x, uint16_t domid,
+			 unsigned char uuid[16]);
+
 /* One line for people: why watches were or were not carried. */
 const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "xs_domain.h"
 #include "xs_record.h"
 
@@ -287,5 +288,23 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 	}
 	if (!rc)
 		rc = restore_watches(x, s, r);
+	return rc;
+}
+
+int ncmig_xs_domain_uuid(struct ncmig_xs *x, uint16_t domid,
+			 unsigned char uuid[16])
+{
+	char path[48];
+	unsigned int len;
+	void *v;
+	int rc;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
+	rc = x->ops->read(x, path, &v, &len);
+	if (rc)
+		return rc;
+	rc = len > 4 && !memcmp(v, "/vm/", 4) ?
+		ncmigd_parse_uuid((const char *)v + 4, len - 4, uuid) : -EINVAL;
+	free(v);
 	return rc;
 }
