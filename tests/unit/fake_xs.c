@@ -28,6 +28,7 @@ struct fake {
 	bool in_tx;
 	unsigned int fail_commits;
 	bool watches_on;
+	int add_rc;
 	unsigned int writes, tx_writes;
 	struct {
 		unsigned int domid;
@@ -292,6 +293,8 @@ static int f_add_watches(struct ncmig_xs *x, uint16_t domid,
 
 	if (!F(x)->watches_on)
 		return -EOPNOTSUPP;
+	if (F(x)->add_rc)
+		return F(x)->add_rc;
 	for (i = 0; i < num; i++)
 		fake_xs_add_watch(x, domid, w[i].path, w[i].token);
 	return 0;
@@ -416,4 +419,9 @@ const char *fake_xs_watch(struct ncmig_xs *x, unsigned int domid,
 unsigned int fake_xs_writes(struct ncmig_xs *x)
 {
 	return F(x)->writes;
+}
+
+void fake_xs_fail_add_watches(struct ncmig_xs *x, int rc)
+{
+	F(x)->add_rc = rc;
 }

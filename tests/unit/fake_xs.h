@@ -31,6 +31,8 @@ void fake_xs_add_watch(struct ncmig_xs *x, unsigned int domid,
 /* "path|token" of the i-th watch registered for @domid, or NULL. */
 const char *fake_xs_watch(struct ncmig_xs *x, unsigned int domid,
 			  unsigned int i);
+/* add_domain_watches fails with @rc (0: works again). */
+void fake_xs_fail_add_watches(struct ncmig_xs *x, int rc);
 /* Writes made (outside and inside committed transactions). */
 unsigned int fake_xs_writes(struct ncmig_xs *x);
 

@@ -272,11 +272,58 @@ static void test_identity_required(void **st)
 	done();
 }
 
+/*
+ * Backend records, no --no-backends, and no xen-ncmig family: refused
+ * before anything is written (the probe used to say "0 devices" and
+ * let the xenstore part through).
+ */
+static void test_no_family_refused(void **st)
+{
+	unsigned int before;
+
+	(void)st;
+	set_host(HOST_H);
+	target5(UUID_A);
+	k_family = -EOPNOTSUPP;
+	write_stream(true, true);
+	before = fake_xs_count(xs, "/local/domain/5");
+	assert_int_equal(restore(NULL), 1);
+	assert_non_null(strstr(out, "xen-ncmig"));
+	assert_non_null(strstr(out, "nothing restored"));
+	assert_int_equal(fake_xs_count(xs, "/local/domain/5"), before);
+	assert_string_equal(val("/local/domain/5/data/x"), "(absent)");
+	assert_int_equal(k_restores, 0);
+	done();
+}
+
+/* The kernel refuses RESTORE: what restore wrote to xenstore is undone. */
+static void test_kernel_failure_undone(void **st)
+{
+	unsigned int before;
+
+	(void)st;
+	set_host(HOST_H);
+	target5(UUID_A);
+	fake_xs_set(xs, "/local/domain/5/data", "old", 3, "b5 r0");
+	k_restore_rc = -EINVAL;
+	write_stream(true, true);
+	before = fake_xs_count(xs, "/local/domain/5");
+	assert_int_equal(restore(NULL), 1);
+	assert_int_equal(k_restores, 1);
+	assert_non_null(strstr(out, "undone"));
+	assert_int_equal(fake_xs_count(xs, "/local/domain/5"), before);
+	assert_string_equal(val("/local/domain/5/data"), "old");
+	assert_string_equal(val("/local/domain/5/data/x"), "(absent)");
+	done();
+}
+
 int main(void)
 {
 	static const struct CMUnitTest t[] = {
 		cmocka_unit_test(test_device_nodes_kept),
 		cmocka_unit_test(test_identity_required),
+		cmocka_unit_test(test_no_family_refused),
+		cmocka_unit_test(test_kernel_failure_undone),
 	};
 	int fd, rc;
 

@@ -351,6 +351,42 @@ static void test_identity(void **st)
 	ncmig_writer_free(&w);
 }
 
+/* A file holds one stream: nothing may follow END. */
+static void test_file_nothing_after_end(void **st)
+{
+	static const char *const tails[] = { "TRAILER!", NULL };
+	struct ncmig_stream_err err;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+	int pass;
+
+	(void)st;
+	build(&w);
+	for (pass = 0; pass < 3; pass++) {
+		FILE *f = tmpfile();
+		int fd = fileno(f);
+
+		assert_int_equal(write(fd, w.buf, w.len), (ssize_t)w.len);
+		if (pass == 1)	/* trailing octets */
+			assert_int_equal(write(fd, tails[0], 8), 8);
+		if (pass == 2)	/* two streams concatenated */
+			assert_int_equal(write(fd, w.buf, w.len), (ssize_t)w.len);
+		lseek(fd, 0, SEEK_SET);
+		if (pass == 0) {
+			if (ncmig_stream_read_file(fd, &s, &err))
+				fail_msg("%s", err.msg);
+			ncmig_stream_free(&s);
+		} else {
+			assert_int_equal(ncmig_stream_read_file(fd, &s, &err),
+					 -EINVAL);
+			assert_non_null(strstr(err.msg, "after END"));
+			assert_null(s.buf);
+		}
+		fclose(f);
+	}
+	ncmig_writer_free(&w);
+}
+
 /* ---- rejections ---- */
 
 /* Offsets in the stream build() makes. */
@@ -736,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_optional_skipped),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_file_nothing_after_end),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nr = sizeof(rejects) / sizeof(rejects[0]), i;

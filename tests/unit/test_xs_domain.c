@@ -278,8 +278,9 @@ static void test_watches_carried_when_offered(void **st)
 	fake_xs_set(x, "/local/domain/10", "", 0, "n0 r10");
 	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), 0);
 	assert_int_equal(r.watches, NCMIG_WATCHES_CARRIED);
+	/* The backend's directory of the domain follows it too. */
 	assert_string_equal(fake_xs_watch(x, 9, 0),
-			    "/local/domain/0/backend/vbd/5/51712/state|tok1");
+			    "/local/domain/0/backend/vbd/9/51712/state|tok1");
 	assert_string_equal(fake_xs_watch(x, 9, 1),
 			    "device/vbd/51712|relative token");
 	/* A watch inside the old home follows the domain. */
@@ -405,6 +406,103 @@ static void test_toolstack_nodes_left_alone(void **st)
 	fake_xs_free(x);
 }
 
+/* Paths to the old domain's home and backend directories, in values. */
+static void test_values_rebased(void **st)
+{
+	static const struct tnode nodes[] = {
+		{ "", "", "n0 r5" },
+		{ "data", "", "b5" },
+		{ "data/home", "/local/domain/5", "b5" },
+		{ "data/fe", "/local/domain/5/device/vbd/51712", "b5" },
+		{ "data/be", "/local/domain/0/backend/vbd/5/51712", "b5" },
+		{ "data/be2", "backend/vif/5/0/state", "b5" },
+		{ "data/other", "/local/domain/50/x /local/domain/0/backend/vbd/55/1", "b5" },
+		{ "data/num", "5", "b5" },
+	};
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_xs_restore r;
+	struct ncmig_stream s;
+	unsigned int len;
+	const char *v;
+
+	(void)st;
+	target9(x);
+	mkstream(5, nodes, sizeof(nodes) / sizeof(nodes[0]), &s);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), 0);
+	v = fake_xs_get(x, "/local/domain/9/data/home", &len, NULL, 0);
+	assert_string_equal(v, "/local/domain/9");
+	v = fake_xs_get(x, "/local/domain/9/data/fe", &len, NULL, 0);
+	assert_string_equal(v, "/local/domain/9/device/vbd/51712");
+	v = fake_xs_get(x, "/local/domain/9/data/be", &len, NULL, 0);
+	assert_string_equal(v, "/local/domain/0/backend/vbd/9/51712");
+	v = fake_xs_get(x, "/local/domain/9/data/be2", &len, NULL, 0);
+	assert_string_equal(v, "backend/vif/9/0/state");
+	/* d50 and d55 are not d5. */
+	v = fake_xs_get(x, "/local/domain/9/data/other", &len, NULL, 0);
+	assert_string_equal(v, "/local/domain/50/x /local/domain/0/backend/vbd/55/1");
+	v = fake_xs_get(x, "/local/domain/9/data/num", &len, NULL, 0);
+	assert_string_equal(v, "5");
+	assert_int_equal(r.values_rebased, 4);
+	ncmig_stream_free(&s);
+	fake_xs_free(x);
+}
+
+/* No restore onto a domain that does not exist or is not dom0's. */
+static void test_phantom_domain_refused(void **st)
+{
+	static const struct tnode nodes[] = {
+		{ "", "", "n0 r5" },
+		{ "data", "x", "b5" },
+	};
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_xs_restore r;
+	struct ncmig_stream s;
+
+	(void)st;
+	mkstream(5, nodes, 2, &s);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), -ENOENT);
+	assert_int_equal(fake_xs_count(x, "/local/domain/9"), 0);
+	assert_non_null(strstr(r.refused, "does not exist"));
+	fake_xs_set(x, "/local/domain/9", "", 0, "n9");
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), -EPERM);
+	assert_int_equal(fake_xs_count(x, "/local/domain/9"), 1);
+	assert_non_null(strstr(r.refused, "owned by d9"));
+	ncmig_stream_free(&s);
+	fake_xs_free(x);
+}
+
+/* Watches that cannot be added after the commit: the nodes are undone. */
+static void test_watch_failure_undone(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_stream_err err;
+	struct ncmig_xs_capture c;
+	struct ncmig_xs_restore r;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+	unsigned int len;
+
+	(void)st;
+	populate(x);
+	fake_xs_support_watches(x, true);
+	fake_xs_add_watch(x, 5, "device/vbd/51712", "t");
+	assert_int_equal(save(x, 5, &w, &c), 0);
+	assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &err), 0);
+	target9(x);
+	fake_xs_set(x, "/local/domain/9/data", "mine", 4, "b9 r0");
+	fake_xs_fail_add_watches(x, -EIO);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, true, &r), -EIO);
+	/* As before: 3 nodes, data with its old value and permissions. */
+	assert_int_equal(fake_xs_count(x, "/local/domain/9"), 4);
+	expect(x, "/local/domain/9/data", "mine", 4, "b9 r0");
+	assert_null(fake_xs_get(x, "/local/domain/9/data/blob", &len, NULL, 0));
+	assert_null(fake_xs_get(x, "/local/domain/9/device", &len, NULL, 0));
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+	ncmig_xs_capture_free(&c);
+	fake_xs_free(x);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest t[] = {
@@ -415,6 +513,9 @@ int main(void)
 		cmocka_unit_test(test_watches_carried_when_offered),
 		cmocka_unit_test(test_foreign_domid_refused),
 		cmocka_unit_test(test_toolstack_nodes_left_alone),
+		cmocka_unit_test(test_values_rebased),
+		cmocka_unit_test(test_phantom_domain_refused),
+		cmocka_unit_test(test_watch_failure_undone),
 	};
 
 	return cmocka_run_group_tests_name("xenstore capture/restore", t,

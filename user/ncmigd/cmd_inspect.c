@@ -286,7 +286,7 @@ int cmd_inspect(int argc, char **argv)
 	fd = ncmigd_open_stream(in, -1, false);
 	if (fd < 0)
 		return 1;
-	rc = ncmig_stream_read_fd(fd, &s, &err);
+	rc = ncmig_stream_read_input(fd, &s, &err);
 	ncmigd_close_stream(fd, in);
 	if (rc) {
 		const char *msg = err.msg[0] ? err.msg : strerror(-rc);

@@ -106,7 +106,12 @@ static void report(bool json, const struct ncmig_stream *s,
 			       backends);
 		else
 			printf("d%u: backends: skipped (%zu records in the "
-			       "stream)\n", r->to, s->nr_backends);
+			       "stream, --no-backends)\n", r->to,
+			       s->nr_backends);
+		if (r->values_rebased)
+			printf("d%u: %zu values naming d%u's paths now name "
+			       "d%u's\n", r->to, r->values_rebased, r->from,
+			       r->to);
 		return;
 	}
 	json_init(&j, stdout);
@@ -116,6 +121,8 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_kv_u64(&j, "nodes", r->nr_nodes);
 	json_kv_u64(&j, "existing_left", r->nr_existing);
 	json_kv_u64(&j, "toolstack_left", r->nr_toolstack);
+	json_kv_u64(&j, "device_left", r->nr_device);
+	json_kv_u64(&j, "values_rebased", r->values_rebased);
 	json_kv_u64(&j, "perms_rewritten", r->perms_rewritten);
 	json_kv_u64(&j, "tx_retries", r->tx_retries);
 	json_key(&j, "watches");
@@ -213,7 +220,7 @@ int cmd_restore(int argc, char **argv)
 	if (ifd < 0)
 		return 1;
 	/* Everything is validated before anything is applied. */
-	rc = ncmig_stream_read_fd(ifd, &s, &err);
+	rc = ncmig_stream_read_input(ifd, &s, &err);
 	ncmigd_close_stream(ifd, in);
 	if (rc) {
 		ncmigd_dom_err(domid, "rejected stream %s: %s",
@@ -239,10 +246,18 @@ int cmd_restore(int argc, char **argv)
 		rc = check_target(x, &s, domid, in);
 		/* Refuse early rather than restore xenstore half-way. */
 		if (!rc) {
-			rc = ncmigd_backends->probe(domid);
-			if (rc < 0)
-				ncmigd_dom_err(domid, "kernel backends: %s",
-					       strerror(-rc));
+			rc = ncmigd_backends->family();
+			if (rc == -EOPNOTSUPP)
+				ncmigd_dom_err(domid, "refusing stream %s: no "
+					       "xen_ncmig netlink family (is "
+					       "xen-ncmig.ko loaded?) for its %zu "
+					       "backend records; nothing restored "
+					       "(--no-backends restores it without "
+					       "them)", in ? in : "(fd)",
+					       s.nr_backends);
+			else if (rc < 0)
+				ncmigd_dom_err(domid, "kernel backends: %s; "
+					       "nothing restored", strerror(-rc));
 		}
 		if (rc < 0) {
 			ncmig_xs_close(x);
@@ -253,25 +268,38 @@ int cmd_restore(int argc, char **argv)
 		o.keep_device = true;
 	}
 	o.overwrite = overwrite;
+	o.keep_undo = true;
 	rc = ncmig_xs_restore_opts(x, &s, domid, &o, &r);
-	ncmig_xs_close(x);
 	if (rc) {
+		ncmig_xs_close(x);
+		ncmig_xs_restore_free(&r);
 		ncmigd_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
 			       "restored", strerror(-rc), r.refused[0] ? ": " : "",
 			       r.refused);
 		ncmig_stream_free(&s);
 		return 1;
 	}
-	if (backends_wanted) {
+	if (backends_wanted && !s.nr_backends)
+		backends = 0;
+	if (backends_wanted && s.nr_backends) {
 		backends = ncmigd_backends->restore(domid, &s);
 		if (backends < 0) {
-			ncmigd_dom_err(domid, "%zu backend records not attached: %s",
-				       s.nr_backends, strerror(-backends));
-			report(json, &s, &r, -1);
+			/* All or nothing: the xenstore part goes again. */
+			rc = ncmig_xs_restore_undo(x, &r);
+			ncmigd_dom_err(domid, "%zu backend records not attached: "
+				       "%s; %s", s.nr_backends,
+				       strerror(-backends), rc ?
+				       "undoing the xenstore part FAILED" :
+				       "the xenstore part was undone, nothing "
+				       "restored");
+			ncmig_xs_close(x);
+			ncmig_xs_restore_free(&r);
 			ncmig_stream_free(&s);
 			return 1;
 		}
 	}
+	ncmig_xs_close(x);
+	ncmig_xs_restore_free(&r);
 	report(json, &s, &r, backends);
 	ncmig_stream_free(&s);
 	return 0;

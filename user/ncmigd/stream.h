@@ -174,6 +174,15 @@ int ncmig_stream_parse(const void *buf, size_t len, struct ncmig_stream *s,
  */
 int ncmig_stream_read_fd(int fd, struct ncmig_stream *s,
 			 struct ncmig_stream_err *err);
+/*
+ * The same for a file: one stream, and nothing after its END (a second
+ * END, trailing octets, two streams concatenated are refused).
+ */
+int ncmig_stream_read_file(int fd, struct ncmig_stream *s,
+			   struct ncmig_stream_err *err);
+/* ncmig_stream_read_file() for a regular file, else _read_fd(). */
+int ncmig_stream_read_input(int fd, struct ncmig_stream *s,
+			    struct ncmig_stream_err *err);
 void ncmig_stream_free(struct ncmig_stream *s);
 /*
  * 0 if every BACKEND record of @s is a snapshot of @domid, else -EXDEV

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "le.h"
@@ -577,4 +578,48 @@ int ncmig_stream_read_fd(int fd, struct ncmig_stream *s,
 		rc = ncmig_stream_parse(buf, len, s, err);
 	free(buf);
 	return rc;
+}
+
+int ncmig_stream_read_file(int fd, struct ncmig_stream *s,
+			   struct ncmig_stream_err *err)
+{
+	struct ncmig_rec r = { .type = REC_TYPE_UNREAD };
+	unsigned char more[4096];
+	size_t extra = 0;
+	ssize_t n;
+	int rc;
+
+	rc = ncmig_stream_read_fd(fd, s, err);
+	if (rc)
+		return rc;
+	/* Count what follows END, up to the stream bound. */
+	do {
+		n = read(fd, more, sizeof(more));
+		if (n > 0)
+			extra += (size_t)n;
+	} while ((n > 0 && extra <= NCMIG_STREAM_MAX) ||
+		 (n < 0 && errno == EINTR));
+	if (!extra && n == 0)
+		return 0;
+	r.offset = s->len;
+	rc = n < 0 ? -errno : -EINVAL;
+	if (n < 0)
+		rec_fail(err, rc, s->nr_recs, &r, "reading after END: %s",
+			 strerror(errno));
+	else
+		rec_fail(err, rc, s->nr_recs, &r,
+			 "%s%zu octets after END (a file holds one stream)",
+			 extra > NCMIG_STREAM_MAX ? "over " : "", extra);
+	ncmig_stream_free(s);
+	return rc;
+}
+
+int ncmig_stream_read_input(int fd, struct ncmig_stream *s,
+			    struct ncmig_stream_err *err)
+{
+	struct stat st;
+
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		return ncmig_stream_read_file(fd, s, err);
+	return ncmig_stream_read_fd(fd, s, err);
 }
