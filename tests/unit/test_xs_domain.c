@@ -251,6 +251,13 @@ static void test_missing_domain(void **st)
 	fake_xs_free(x);
 }
 
+/*
+ * INVENTED PROTOCOL: fake_xs_support_watches() plays a xenstored that
+ * can list and add a domain's watches.  None exists (see fake_xs.h and
+ * xs_real.c); this tests ncmigd's side of a protocol no xenstored
+ * implements.  What Xen 4.17 does is the default (watches not carried,
+ * test_capture_restore_roundtrip) and the lab's xs-roundtrip.
+ */
 static void test_watches_carried_when_offered(void **st)
 {
 	struct ncmig_xs *x = fake_xs_new();
@@ -471,7 +478,11 @@ static void test_phantom_domain_refused(void **st)
 	fake_xs_free(x);
 }
 
-/* Watches that cannot be added after the commit: the nodes are undone. */
+/*
+ * Watches that cannot be added after the commit: the nodes are undone.
+ * INVENTED PROTOCOL (as test_watches_carried_when_offered): only a
+ * xenstored that does not exist adds a domain's watches.
+ */
 static void test_watch_failure_undone(void **st)
 {
 	struct ncmig_xs *x = fake_xs_new();

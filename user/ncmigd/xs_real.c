@@ -146,6 +146,16 @@ static int r_tx_end(struct ncmig_xs *x, bool abort)
  * control commands it has (XS_CONTROL "help"); only one that lists both
  * "get-domain-watches" and "add-domain-watches" is used for watches.
  */
+/*
+ * INVENTED PROTOCOL.  The XS_CONTROL commands "get-domain-watches" and
+ * "add-domain-watches" below are ncmig's own guess at a wire form for
+ * the GET/ADD_DOMAIN_WATCHES of Xen's xenstore-migration design.  No
+ * xenstored implements them (Xen 4.17's answers "help" without them, so
+ * these paths are never taken against a real xenstored) and nothing
+ * says a future one will use these names or this reply format.  The
+ * unit tests that carry watches (tests/unit/test_xs_domain.c) exercise
+ * this invented protocol through tests/unit/fake_xs.c only.
+ */
 static int r_domain_watches_supported(struct ncmig_xs *x)
 {
 	char *help = xs_control_command(real(x)->h, "help", NULL, 0);
