@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -46,17 +47,27 @@ static int k_family;		/* 0 present, -EOPNOTSUPP absent */
 static int k_restore_rc;	/* what RESTORE answers */
 static unsigned int k_restores;	/* RESTORE calls */
 
+static unsigned int k_probes, k_writes;	/* save's calls */
+
 static int k_probe(uint16_t domid)
 {
 	(void)domid;
-	return 0;	/* a fresh target: no session yet */
+	k_probes++;
+	return k_family ? 0 : 1;	/* a session whose devices can be taken */
 }
 
 static int k_write(uint16_t domid, struct ncmig_writer *w)
 {
-	(void)domid;
-	(void)w;
-	return -ENOSYS;
+	static unsigned char rec[XEN_NCMIG_RECORD_MAX];
+	static struct ncmig_snap sn;
+	size_t len;
+
+	k_writes++;
+	snap_util_vbd(&sn, 1, 0);
+	sn.domid = domid;
+	sn.devid = 51712;
+	len = ncmig_snap_encode(&sn, rec, sizeof(rec));
+	return ncmig_write_backend(w, rec, len) ? -EIO : 1;
 }
 
 static int k_restore(uint16_t domid, const struct ncmig_stream *s)
@@ -121,6 +132,7 @@ static void target5(const char *uuid)
 	k_family = 0;
 	k_restore_rc = 0;
 	k_restores = 0;
+	k_probes = k_writes = 0;
 }
 
 static void node(struct ncmig_writer *w, const char *path, const char *val,
@@ -317,6 +329,49 @@ static void test_kernel_failure_undone(void **st)
 	done();
 }
 
+/*
+ * save never quiesces a guest unless told: backend capture (QUIESCE,
+ * SNAPSHOT, RESUME) only with --backends, even with xen-ncmig loaded.
+ */
+static void test_save_backends_explicit(void **st)
+{
+	char *plain[] = { "save", "--domid", "5", "-o", spath, NULL };
+	char *with[] = { "save", "--domid", "5", "-o", spath, "--backends",
+			 NULL };
+	struct ncmig_stream_err err;
+	struct ncmig_stream s;
+	int fd;
+
+	(void)st;
+	set_host(HOST_H);
+	target5(UUID_A);
+	strcpy(spath, "/tmp/ncmig-test-restore-XXXXXX");
+	fd = mkstemp(spath);
+	close(fd);
+	if (capture_run(cmd_save, 5, plain, out, sizeof(out)))
+		fail_msg("save: %s", out);
+	assert_int_equal(k_probes + k_writes, 0);
+	fd = open(spath, O_RDONLY);
+	assert_int_equal(ncmig_stream_read_file(fd, &s, &err), 0);
+	close(fd);
+	assert_int_equal(s.nr_backends, 0);
+	assert_false(s.dom_flags & NCMIG_DOM_F_BACKENDS);
+	/* The identity is there, from the vm node and the host file. */
+	assert_true(s.dom_flags & NCMIG_DOM_F_IDENTITY);
+	assert_memory_equal(&s.id, &id_a, sizeof(id_a));
+	ncmig_stream_free(&s);
+
+	if (capture_run(cmd_save, 6, with, out, sizeof(out)))
+		fail_msg("save --backends: %s", out);
+	assert_int_equal(k_writes, 1);
+	fd = open(spath, O_RDONLY);
+	assert_int_equal(ncmig_stream_read_file(fd, &s, &err), 0);
+	close(fd);
+	assert_int_equal(s.nr_backends, 1);
+	ncmig_stream_free(&s);
+	done();
+}
+
 int main(void)
 {
 	static const struct CMUnitTest t[] = {
@@ -324,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_identity_required),
 		cmocka_unit_test(test_no_family_refused),
 		cmocka_unit_test(test_kernel_failure_undone),
+		cmocka_unit_test(test_save_backends_explicit),
 	};
 	int fd, rc;
 

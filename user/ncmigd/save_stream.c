@@ -23,6 +23,14 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 	}
 	flags = ncmig_xs_capture_flags(&r->cap);
 	if (backends) {
+		/* Asked for explicitly: no family is an error, not "none". */
+		rc = ncmigd_backends->family();
+		if (rc) {
+			ncmigd_dom_err(domid, "--backends: %s", rc == -EOPNOTSUPP ?
+				       "no xen_ncmig netlink family (is "
+				       "xen-ncmig.ko loaded?)" : strerror(-rc));
+			return rc;
+		}
 		rc = ncmigd_backends->probe(domid);
 		if (rc < 0) {
 			ncmigd_dom_err(domid, "kernel backends: %s",
