@@ -63,6 +63,15 @@ tap_done() {
 	[ "$TAP_FAILED" = 0 ]
 }
 
+# lab_hang WHAT: a bounded wait that proves "no hang" expired. Counted by
+# tests/lab/run (the kernel-races line's hangs=) and fails the scenario.
+lab_hang() { echo "NCMIG-HANG: $*"; tap_not_ok "no hang: $*"; }
+
+# lab_kernel_reports_expected WHY: this scenario provokes dom0 kernel
+# reports on purpose (Linux's own rebind does, in the baselines). They are
+# still counted and shown by dom0/after-scenario.sh, but do not fail it.
+lab_kernel_reports_expected() { echo "$*" >/run/ncmig-lab/kernel-reports-expected; }
+
 lab_log() { echo "# [$(cut -d' ' -f1 /proc/uptime)] $*"; }
 
 # ---- waiting --------------------------------------------------------------

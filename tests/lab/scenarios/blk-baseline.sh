@@ -6,6 +6,7 @@
 # the numbers (state node writes, errors, latency, time to reconnect) are
 # TAP diagnostics; the tests only assert that the experiment ran.
 . /ncmig/dom0/lib.sh
+lab_kernel_reports_expected "Linux's plain rebind under load (the evidence this baseline collects)"
 
 CYCLES=${BLK_BASELINE_CYCLES:-10}
 PAUSE=${BLK_BASELINE_PAUSE:-0.5}	# between unbind and bind, as in LAB.md

@@ -2,15 +2,28 @@
 # lab-selftest: the lab's own negative checks. A PV guest with two disks runs
 # blkverify and a TCP stream; dom0 corrupts xvdb behind the guest's back and
 # kills its stream server. The guest must report exactly that: verify errors
-# on xvdb only, and a lost TCP connection. Also checks lib.sh's bounds.
+# on xvdb only, and a lost TCP connection. Also checks lib.sh's bounds, and
+# that dom0/after-scenario.sh counts kernel reports (on a made-up log: a
+# real report would fail this scenario).
 . /ncmig/dom0/lib.sh
 
-tap_plan 13
+tap_plan 15
 t0=$(date +%s)
 lab_wait 2 false
 rc=$?
 tap_cmp "$rc" -ne 0 "lab_wait fails on timeout"
 tap_cmp $(($(date +%s) - t0)) -le 6 "lab_wait honours its bound"
+
+fake=/run/ncmig-lab/fake-kmsg.log
+{
+	echo "6,1,1,-;ncmig-lab: scenario probe begin"
+	echo "4,2,2,-;WARNING: CPU: 0 PID: 1 at drivers/x.c:1 f+0x0/0x0"
+	echo "3,3,3,-;INFO: task xenwatch:42 blocked for more than 20 seconds."
+	echo "6,4,4,-;an ordinary line"
+} >"$fake"
+out=$(NCMIG_KMSG=$fake sh /ncmig/dom0/after-scenario.sh probe | grep '^NCMIG-CHECK' | sed 's/^NCMIG-CHECK/probe-check/')
+tap_is "$(echo "$out" | tr ' ' '\n' | sed -n 's/^dmesg_reports=//p')" 2 "after-scenario check counts a WARNING and a hung task"
+tap_is "$(echo "$out" | tr ' ' '\n' | sed -n 's/^hung_tasks=//p')" 1 "after-scenario check counts the hung task as one"
 
 lab_netserver_start || tap_diag "netstream server did not start"
 domid=$(lab_guest_start selftest --pv --disks 2 --disk-mib 64 \

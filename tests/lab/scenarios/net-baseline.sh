@@ -13,6 +13,7 @@
 # Ends with: net-baseline: cycles=N reconnects=N tcp_resets=N lost_pings=N
 #            max_gap_ms=N
 . /ncmig/dom0/lib.sh
+lab_kernel_reports_expected "Linux's plain rebind under load (the evidence this baseline collects)"
 
 CYCLES=${NET_CYCLES:-5}
 LOAD=${NET_LOAD_SECONDS:-$((CYCLES * 20 + 60))}
