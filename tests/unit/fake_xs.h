@@ -41,6 +41,14 @@ const char *fake_xs_watch(struct ncmig_xs *x, unsigned int domid,
 			  unsigned int i);
 /* add_domain_watches fails with @rc (0: works again). */
 void fake_xs_fail_add_watches(struct ncmig_xs *x, int rc);
+/*
+ * Every node outside a transaction as sorted text, one line each:
+ * "path perms hexvalue"; malloc()ed.  Nodes under @skip (NULL: none)
+ * are left out.
+ */
+char *fake_xs_dump(struct ncmig_xs *x, const char *skip);
+/* Nodes in the store (MAX_NODES at most) and room left. */
+unsigned int fake_xs_room(struct ncmig_xs *x);
 /* Writes made (outside and inside committed transactions). */
 unsigned int fake_xs_writes(struct ncmig_xs *x);
 
