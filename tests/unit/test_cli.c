@@ -119,6 +119,8 @@ static void test_usage_errors(void **st)
 	char *spl1[] = { "splice", "sideways", NULL };
 	char *spl2[] = { "splice", "send", "localhost", "xl", NULL };
 	char *insp[] = { "inspect", NULL };
+	/* removed: it restored after xl had finished (issue 10) */
+	char *spl3[] = { "splice", "recv", "--restore", "--", "true", NULL };
 
 	(void)st;
 	assert_int_equal(capture(cmd_save, 1, save1), 2);
@@ -135,6 +137,9 @@ static void test_usage_errors(void **st)
 	assert_int_equal(capture(cmd_splice, 2, spl1), 2);
 	assert_int_equal(capture(cmd_splice, 4, spl2), 2);	/* no --domid */
 	assert_int_equal(capture(cmd_inspect, 1, insp), 2);
+	assert_int_equal(capture(cmd_splice, 5, spl3), 2);
+	assert_non_null(strstr(out, "usage: ncmigd splice"));
+	assert_non_null(strstr(out, "unrecognized option '--restore'"));
 }
 
 /*
