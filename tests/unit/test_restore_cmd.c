@@ -278,9 +278,12 @@ static void test_identity_required(void **st)
 	assert_non_null(strstr(out, "no identity"));
 	assert_int_equal(k_restores, 0);
 	assert_string_equal(val("/local/domain/5/data/x"), "(absent)");
-	/* --no-backends restores its xenstore part. */
+	/* --no-backends restores its xenstore part, device/ nodes aside. */
 	assert_int_equal(restore("--no-backends"), 0);
 	assert_string_equal(val("/local/domain/5/data/x"), "1");
+	assert_string_equal(val("/local/domain/5/device/vbd/51712/ring-ref"), "8");
+	assert_string_equal(val("/local/domain/5/device/vbd/51712/event-channel"),
+			    "(absent)");
 	done();
 }
 

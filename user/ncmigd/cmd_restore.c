@@ -264,11 +264,16 @@ int cmd_restore(int argc, char **argv)
 			ncmig_stream_free(&s);
 			return 1;
 		}
-		/* The kernel checks the records against these nodes. */
-		o.keep_device = true;
 	}
 	o.overwrite = overwrite;
 	o.keep_undo = true;
+	/*
+	 * A stream with backend records never writes the frontend's device/
+	 * nodes, --no-backends or not: the kernel checks the records against
+	 * the target's own nodes, and a stream's copy of a ring-ref or an
+	 * event channel is no one's to write.
+	 */
+	o.keep_device = s.nr_backends != 0;
 	rc = ncmig_xs_restore_opts(x, &s, domid, &o, &r);
 	if (rc) {
 		ncmig_xs_close(x);
