@@ -461,6 +461,10 @@ static void test_phantom_domain_refused(void **st)
 		{ "", "", "n0 r5" },
 		{ "data", "x", "b5" },
 	};
+	static const struct tnode foreign[] = {
+		{ "", "", "n0 r5" },
+		{ "data", "x", "b5 r3" },
+	};
 	struct ncmig_xs *x = fake_xs_new();
 	struct ncmig_xs_restore r;
 	struct ncmig_stream s;
@@ -474,6 +478,14 @@ static void test_phantom_domain_refused(void **st)
 	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), -EPERM);
 	assert_int_equal(fake_xs_count(x, "/local/domain/9"), 1);
 	assert_non_null(strstr(r.refused, "owned by d9"));
+	ncmig_stream_free(&s);
+	fake_xs_free(x);
+
+	/* Refused as a phantom first, whatever else the stream holds. */
+	x = fake_xs_new();
+	mkstream(5, foreign, 2, &s);
+	assert_int_equal(ncmig_xs_restore(x, &s, 9, false, &r), -ENOENT);
+	assert_non_null(strstr(r.refused, "does not exist"));
 	ncmig_stream_free(&s);
 	fake_xs_free(x);
 }

@@ -507,7 +507,10 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 	memset(r, 0, sizeof(*r));
 	r->from = s->domid;
 	r->to = to;
-	rc = check_perms(s, o, r);
+	/* A phantom first (and again in the transaction, for races). */
+	rc = check_home(x, r);
+	if (!rc)
+		rc = check_perms(s, o, r);
 	if (rc)
 		return rc;
 	for (tries = 0; tries < RESTORE_TX_TRIES; tries++) {
