@@ -14,7 +14,7 @@
 # guest left running where it was.
 . /ncmig/dom0/lib.sh
 
-tap_plan 11
+tap_plan 12
 W=/run/ncmig-lab/splice
 rm -rf "$W"; mkdir -p "$W"
 
@@ -63,6 +63,12 @@ tap_cmp "$(lab_guest_result "$con" udp.recv 5)" -gt 0 "guest's UDP pings were an
 tap_diag "udp (a cooperative migration's blackout included): sent=$(lab_guest_result "$con" udp.sent 5) lost=$(lab_guest_result "$con" udp.lost 5) longest_loss_ms=$(lab_guest_result "$con" udp.longest_loss_ms 5)"
 
 lab_netserver_stop >/dev/null
+
+# ---- recv --restore is gone ----
+# It restored only after xl migrate-receive had exited, when a failure
+# could neither stop nor undo the migration (issue 10): a usage error now.
+ncmigd splice recv --restore -- true >"$W/restore-opt.out" 2>&1
+tap_is "$?" 2 "splice recv --restore is refused as a usage error"
 
 # ---- --domid must name the domain xl migrates ----
 if timeout 180 xl migrate \
