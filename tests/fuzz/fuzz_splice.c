@@ -28,6 +28,23 @@ static int at_end(void *arg, unsigned char **buf, size_t *len)
 	return 0;
 }
 
+/* send's --domid check reads xl's config: the UUID must be well-formed. */
+static int config(void *arg, const unsigned char *buf, size_t len)
+{
+	char uuid[37];
+	size_t i;
+
+	(void)arg;
+	if (ncmig_splice_config_uuid(buf, len, uuid))
+		return 0;
+	for (i = 0; i < 36; i++)
+		if (!uuid[i])
+			abort();
+	if (uuid[36])
+		abort();
+	return 0;
+}
+
 static int found(void *arg, const unsigned char *buf, size_t len)
 {
 	struct ncmig_stream_err err;
@@ -43,7 +60,7 @@ static int found(void *arg, const unsigned char *buf, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ncmig_splice_hooks send = { .at_end = at_end };
+	struct ncmig_splice_hooks send = { .at_end = at_end, .config = config };
 	struct ncmig_splice_hooks recv = { .found = found };
 	struct ncmig_splice_stats st;
 	char msg[300];

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Writes the valid seed inputs of every fuzz corpus
- * (tests/fuzz/corpus/<target>/seed-*).  `make -C user fuzz-seeds` runs
- * it; the seeds are committed so that fuzz-check needs no generator.
+ * Writes the seed inputs of every fuzz corpus
+ * (tests/fuzz/corpus/<target>/seed-*): valid ones, and small invalid ones
+ * (seed-bad-*) that each break one rule behind a correct checksum.
+ * `make -C user fuzz-seeds` runs it; the seeds are committed so that
+ * fuzz-check needs no generator.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -95,7 +97,7 @@ static void streams(void)
 
 	ncmig_writer_init_mem(&w);
 	ncmig_write_header(&w);
-	ncmig_write_domain(&w, 5, NCMIG_DOM_F_ALL);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_V1_ALL);
 	node(&w, "home", "", "", 0, 2);
 	node(&w, "device", "device", "", 0, 2);
 	node(&w, "state", "device/vbd", "4", 1, 3);
@@ -113,6 +115,156 @@ static void streams(void)
 	ncmig_write_domain(&w, 1, 0);
 	ncmig_write_end(&w);
 	put("fuzz_stream", "minimal", w.buf, w.len);
+	ncmig_writer_free(&w);
+}
+
+/* A small stream of d5 breaking one rule; @edit picks which. */
+static void bad_stream(const char *name, int edit)
+{
+	static const unsigned char dom0[8] = { 0, 0, 0, 0, 1, 0, 0, 0 };
+	static const unsigned char shortid[8] = { 5, 0, 0, 0, 9, 0, 0, 0 };
+	static const struct ncmig_identity id = { { 1, 2, 3 }, { 4, 5, 6 } };
+	static char big[4097];
+	struct ncmig_writer w;
+	unsigned char *b;
+	size_t len;
+
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	if (edit == 0)
+		ncmig_write_record(&w, NCMIG_REC_DOMAIN, dom0, 8);
+	else if (edit == 1)
+		ncmig_write_record(&w, NCMIG_REC_DOMAIN, shortid, 8);
+	else
+		ncmig_write_domain_id(&w, 5, NCMIG_DOM_F_V1_ALL, &id);
+	switch (edit) {
+	case 2:	/* child before parent */
+		node(&w, NULL, "a/b", "", 0, 1);
+		node(&w, NULL, "a", "", 0, 1);
+		break;
+	case 3:	/* a node twice */
+		node(&w, NULL, "a", "", 0, 1);
+		node(&w, NULL, "a", "x", 1, 1);
+		break;
+	case 4:	/* a backend record of another domain */
+		snap_util_vbd(&s, 1, 0);
+		s.domid = 6;
+		len = ncmig_snap_encode(&s, rec, sizeof(rec));
+		ncmig_write_record(&w, NCMIG_REC_BACKEND, rec, len);
+		break;
+	case 5:	/* a value over 4096 octets (encoded by hand) */
+		memset(big, 'v', sizeof(big));
+		len = 16 + 4 + 2 + sizeof(big);
+		b = calloc(1, len);
+		b[8] = 2;
+		b[10] = sizeof(big) & 0xff;
+		b[11] = sizeof(big) >> 8;
+		b[14] = 1;
+		b[16] = 'n';
+		b[20] = 'a';
+		memcpy(b + 22, big, sizeof(big));
+		ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+		free(b);
+		break;
+	case 6:	/* an unknown mandatory record */
+		ncmig_write_record(&w, 0x777, "abc", 3);
+		break;
+	}
+	ncmig_write_end(&w);
+	if (edit == 7)	/* a second END */
+		ncmig_write_end(&w);
+	put("fuzz_stream", name, w.buf, w.len);
+	ncmig_writer_free(&w);
+}
+
+static void bad_streams(void)
+{
+	bad_stream("bad-dom0", 0);
+	bad_stream("bad-identity-short", 1);
+	bad_stream("bad-child-first", 2);
+	bad_stream("bad-node-twice", 3);
+	bad_stream("bad-backend-other-domain", 4);
+	bad_stream("bad-value-over-4096", 5);
+	bad_stream("bad-unknown-mandatory", 6);
+	bad_stream("bad-two-ends", 7);
+}
+
+/*
+ * fuzz_restore: 4 choice octets (target, bits, extra nodes, 0), the
+ * extra tree nodes, then a stream of d5 with what restore must handle:
+ * toolstack nodes, a frontend, rebased values, a foreign ACL, a watch.
+ */
+static void restores(void)
+{
+	static const struct ncmig_identity id = {
+		{ 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		  0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef }, { 7 } };
+	static const unsigned char choices[][2] = {
+		{ 1, 0 }, { 1, 4 | 1 }, { 0, 4 | 3 }, { 2, 4 }, { 3, 4 },
+		{ 4, 4 }, { 1, 4 | 8 }, { 1, 4 | 8 | 16 }, { 1, 4 | 32 | 64 },
+		{ 2, 64 | 4 | 1 }, { 1, 4 | 8 | 64 }, { 1, 128 | 4 | 1 },
+	};
+	static const struct ncmig_xs_perm own5[2] = { { 'n', 5 }, { 'r', 0 } };
+	static const struct ncmig_xs_perm foreign[2] = { { 'n', 5 }, { 'r', 3 } };
+	/* two extra nodes: under d5 (owner d3) and under d9 */
+	static const unsigned char tree[] = {
+		2, 4, 'd', 'a', 't', 'a', 3, 'o', 'l', 'd', 2 << 2,
+		4, 3, 'x', '/', 'y', 1, 'v', 0,
+	};
+	struct ncmig_writer w;
+	unsigned char *b, buf[8192];
+	char name[32];
+	size_t len, i;
+
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain_id(&w, 5, NCMIG_DOM_F_V1_ALL, &id);
+	node(&w, NULL, "", "", 0, 2);
+	node(&w, NULL, "name", "guest", 5, 2);
+	node(&w, NULL, "control", "", 0, 1);
+	node(&w, NULL, "control/shutdown", "poweroff", 8, 1);
+	node(&w, NULL, "device", "", 0, 2);
+	node(&w, NULL, "device/vbd", "", 0, 2);
+	ncmig_xs_node_encode("device/vbd/51712", "", 0, own5, 2, &b, &len);
+	ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+	ncmig_xs_node_encode("device/vbd/51712/backend",
+			     "/local/domain/0/backend/vbd/5/51712", 35, own5, 2,
+			     &b, &len);
+	ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+	ncmig_xs_node_encode("device/vbd/51712/ring-ref", "8", 1, own5, 2, &b,
+			     &len);
+	ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+	node(&w, NULL, "data", "", 0, 2);
+	node(&w, NULL, "data/p", "/local/domain/5/data", 20, 2);
+	node(&w, NULL, "data/b", "backend/vif/5/0", 15, 2);
+	ncmig_xs_node_encode("data/f", "x", 1, foreign, 2, &b, &len);
+	ncmig_write_record(&w, NCMIG_REC_XS_NODE, b, len);
+	free(b);
+	watch(&w, NULL, "/local/domain/5/data", "t1");
+	watch(&w, NULL, "/local/domain/0/backend/vbd/5/51712/state", "t2");
+	snap_util_vbd(&s, 1, 0);
+	s.domid = 5;
+	s.devid = 51712;
+	len = ncmig_snap_encode(&s, rec, sizeof(rec));
+	ncmig_write_backend(&w, rec, len);
+	ncmig_write_end(&w);
+	for (i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		buf[0] = choices[i][0];
+		buf[1] = choices[i][1];
+		buf[2] = i & 1 ? 2 : 0;
+		buf[3] = 0;
+		len = 4;
+		if (i & 1) {
+			memcpy(buf + 4, tree, sizeof(tree));
+			len += sizeof(tree);
+		}
+		memcpy(buf + len, w.buf, w.len);
+		snprintf(name, sizeof(name), "d5-%zu", i);
+		put("fuzz_restore", name, buf, len + w.len);
+	}
 	ncmig_writer_free(&w);
 }
 
@@ -149,7 +301,7 @@ static void xrec(uint32_t type, const void *body, uint32_t len)
 
 static void splices(void)
 {
-	static const char cfg[] = "{}";
+	static const char cfg[] = "{\"c_info\": {\"name\": \"guest\", \"uuid\": \"01234567-89ab-cdef-0123-456789abcdef\"}}";
 	unsigned char ihdr[24] = { 0 }, dhdr[16] = { 1, 0, 0, 0, 12 };
 	struct ncmig_writer w;
 	size_t end;
@@ -222,6 +374,8 @@ int main(int argc, char **argv)
 	dir = argv[1];
 	snaps();
 	streams();
+	bad_streams();
+	restores();
 	splices();
 	return 0;
 }

@@ -28,6 +28,7 @@ struct fake {
 	bool in_tx;
 	unsigned int fail_commits;
 	bool watches_on;
+	int add_rc;
 	unsigned int writes, tx_writes;
 	struct {
 		unsigned int domid;
@@ -85,6 +86,7 @@ static void copy(struct store *d, const struct store *s)
 static struct fnode *make(struct store *s, const char *path)
 {
 	struct fnode *n = find(s, path), *parent = NULL;
+	bool has_parent = false;
 	char *up;
 
 	if (n)
@@ -93,10 +95,12 @@ static struct fnode *make(struct store *s, const char *path)
 	if (strrchr(up, '/') && strrchr(up, '/') != up) {
 		*strrchr(up, '/') = 0;
 		parent = make(s, up);
+		has_parent = true;
 	}
 	free(up);
-	if (s->nr == MAX_NODES)
-		abort();
+	/* Full (like xenstored's quota): ENOSPC for the writer. */
+	if (s->nr == MAX_NODES || (has_parent && !parent))
+		return NULL;
 	n = &s->n[s->nr++];
 	memset(n, 0, sizeof(*n));
 	n->path = strdup(path);
@@ -166,11 +170,37 @@ static int f_write(struct ncmig_xs *x, const char *path, const void *val,
 {
 	struct fnode *n = make(cur(x), path);
 
+	if (!n)
+		return -ENOSPC;
 	free(n->val);
 	n->val = malloc(len + 1);
 	memcpy(n->val, val, len);
 	n->val[len] = 0;
 	n->len = len;
+	if (F(x)->in_tx)
+		F(x)->tx_writes++;
+	else
+		F(x)->writes++;
+	return 0;
+}
+
+static int f_rm(struct ncmig_xs *x, const char *path)
+{
+	struct store *s = cur(x);
+	size_t pl = strlen(path);
+	unsigned int i = 0;
+
+	while (i < s->nr) {
+		const char *q = s->n[i].path;
+
+		if (!strncmp(q, path, pl) && (!q[pl] || q[pl] == '/')) {
+			free(s->n[i].path);
+			free(s->n[i].val);
+			s->n[i] = s->n[--s->nr];
+			continue;
+		}
+		i++;
+	}
 	if (F(x)->in_tx)
 		F(x)->tx_writes++;
 	else
@@ -268,6 +298,8 @@ static int f_add_watches(struct ncmig_xs *x, uint16_t domid,
 
 	if (!F(x)->watches_on)
 		return -EOPNOTSUPP;
+	if (F(x)->add_rc)
+		return F(x)->add_rc;
 	for (i = 0; i < num; i++)
 		fake_xs_add_watch(x, domid, w[i].path, w[i].token);
 	return 0;
@@ -277,6 +309,7 @@ static const struct ncmig_xs_ops fake_ops = {
 	.directory = f_directory,
 	.read = f_read,
 	.write = f_write,
+	.rm = f_rm,
 	.get_perms = f_get_perms,
 	.set_perms = f_set_perms,
 	.tx_start = f_tx_start,
@@ -309,7 +342,8 @@ void fake_xs_set(struct ncmig_xs *x, const char *path, const void *val,
 	const char *p = perms;
 	unsigned int k = 0;
 
-	f_write(x, path, val, len);
+	if (f_write(x, path, val, len))
+		abort();
 	n = find(cur(x), path);
 	while (p && *p && k < 8) {
 		n->perms[k].perm = *p;
@@ -391,4 +425,63 @@ const char *fake_xs_watch(struct ncmig_xs *x, unsigned int domid,
 unsigned int fake_xs_writes(struct ncmig_xs *x)
 {
 	return F(x)->writes;
+}
+
+void fake_xs_fail_add_watches(struct ncmig_xs *x, int rc)
+{
+	F(x)->add_rc = rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *fake_xs_dump(struct ncmig_xs *x, const char *skip)
+{
+	struct store *s = &F(x)->main;
+	size_t sl = skip ? strlen(skip) : 0, total = 1, off = 0;
+	char **lines = calloc(s->nr + 1, sizeof(*lines)), *out;
+	unsigned int i, k = 0, j;
+
+	for (i = 0; i < s->nr; i++) {
+		const struct fnode *n = &s->n[i];
+		size_t cap, o;
+
+		if (skip && !strncmp(n->path, skip, sl) &&
+		    (!n->path[sl] || n->path[sl] == '/'))
+			continue;
+		cap = strlen(n->path) + 2 * n->len + 16 * n->nperms + 8;
+		lines[k] = malloc(cap);
+		o = (size_t)snprintf(lines[k], cap, "%s", n->path);
+		for (j = 0; j < n->nperms; j++)
+			o += (size_t)snprintf(lines[k] + o, cap - o, " %c%u",
+					      n->perms[j].perm,
+					      n->perms[j].domid);
+		o += (size_t)snprintf(lines[k] + o, cap - o, " =");
+		for (j = 0; j < n->len; j++)
+			o += (size_t)snprintf(lines[k] + o, cap - o, "%02x",
+					      n->val[j]);
+		total += o + 1;
+		k++;
+	}
+	qsort(lines, k, sizeof(*lines), cmp_str);
+	out = malloc(total);
+	out[0] = 0;
+	for (i = 0; i < k; i++) {
+		size_t l = strlen(lines[i]);
+
+		memcpy(out + off, lines[i], l);
+		out[off + l] = '\n';
+		off += l + 1;
+		free(lines[i]);
+	}
+	out[off] = 0;
+	free(lines);
+	return out;
+}
+
+unsigned int fake_xs_room(struct ncmig_xs *x)
+{
+	return MAX_NODES - F(x)->main.nr;
 }

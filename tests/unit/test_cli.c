@@ -113,9 +113,14 @@ static void test_usage_errors(void **st)
 	char *save2[] = { "save", "--domid", "0", NULL };
 	char *save3[] = { "save", "--domid", "5", "-o", "x", "--fd", "1", NULL };
 	char *rest1[] = { "restore", "--domid", "32752", NULL };
+	char *rest2[] = { "restore", "--domid", "5", "--map-domid", "3", NULL };
+	char *rest3[] = { "restore", "--domid", "5", "--map-domid", "0=4",
+			  NULL };
 	char *spl1[] = { "splice", "sideways", NULL };
 	char *spl2[] = { "splice", "send", "localhost", "xl", NULL };
 	char *insp[] = { "inspect", NULL };
+	/* removed: it restored after xl had finished (issue 10) */
+	char *spl3[] = { "splice", "recv", "--restore", "--", "true", NULL };
 
 	(void)st;
 	assert_int_equal(capture(cmd_save, 1, save1), 2);
@@ -125,9 +130,16 @@ static void test_usage_errors(void **st)
 	assert_int_equal(capture(cmd_save, 7, save3), 2);
 	assert_int_equal(capture(cmd_restore, 3, rest1), 2);
 	assert_non_null(strstr(out, "bad domid \"32752\""));
+	assert_int_equal(capture(cmd_restore, 5, rest2), 2);
+	assert_non_null(strstr(out, "bad --map-domid \"3\""));
+	assert_int_equal(capture(cmd_restore, 5, rest3), 2);
+	assert_non_null(strstr(out, "bad --map-domid \"0=4\""));
 	assert_int_equal(capture(cmd_splice, 2, spl1), 2);
 	assert_int_equal(capture(cmd_splice, 4, spl2), 2);	/* no --domid */
 	assert_int_equal(capture(cmd_inspect, 1, insp), 2);
+	assert_int_equal(capture(cmd_splice, 5, spl3), 2);
+	assert_non_null(strstr(out, "usage: ncmigd splice"));
+	assert_non_null(strstr(out, "unrecognized option '--restore'"));
 }
 
 /*

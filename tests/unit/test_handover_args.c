@@ -2,11 +2,13 @@
 /*
  * ncmigd handover's options, without a kernel: --domid given several
  * times (up to 64, each distinct), and the usage text. A valid command
- * line gets as far as opening the netlink socket, which fails here (no
- * xen_ncmig family): exit 1 and no usage text, where a usage error
+ * line gets as far as opening the netlink socket, which this build
+ * (NCMIGD_NO_KERNEL) never opens: nl_open() fails, or goes to an
+ * injected nl_test_transport. Exit 1 and no usage text, where a usage error
  * exits 2 with the usage on stderr. And the per-domain output, text
  * and --json (an array of the per-domain objects with several domains).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,9 @@
 #include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
+#include "nl.h"
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 
 static char out[65536];
 
@@ -205,9 +210,83 @@ static void test_print_result(void **st)
 	assert_non_null(strstr(out, "\"blackout_ns\":2000000}]}]\n"));
 }
 
+/*
+ * A unit test never reaches a real kernel: in the unit and fuzz builds
+ * (-DNCMIGD_NO_KERNEL) nl_open() opens no socket unless a test gave it
+ * a transport (nl_test_transport), even as root on a dom0 with
+ * xen-ncmig loaded.
+ */
+static void test_no_real_netlink(void **st)
+{
+	struct nl_status s;
+	struct nl_sock *nl;
+
+	(void)st;
+	nl = nl_open(&s);
+	assert_null(nl);
+	assert_int_equal(s.err, -ENOENT);
+	if (!strstr(s.msg, "no kernel in this test build"))
+		fail_msg("nl_open went to the kernel: \"%s\"", s.msg);
+}
+
+/* A kernel without the family: every request is answered -ENOENT. */
+struct fake_kernel {
+	unsigned int requests, ctrl_requests;
+	unsigned char reply[256];
+	size_t reply_len;
+};
+
+static int fk_send(void *ctx, const void *buf, size_t len)
+{
+	struct fake_kernel *k = ctx;
+	const struct nlmsghdr *req = buf;
+	struct nlmsghdr *h = (struct nlmsghdr *)k->reply;
+	struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
+
+	assert_true(len >= sizeof(*req));
+	k->requests++;
+	k->ctrl_requests += req->nlmsg_type == GENL_ID_CTRL;
+	memset(k->reply, 0, sizeof(k->reply));
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(*e));
+	h->nlmsg_type = NLMSG_ERROR;
+	h->nlmsg_seq = req->nlmsg_seq;
+	h->nlmsg_pid = 4242;
+	e->error = -ENOENT;
+	e->msg = *req;
+	k->reply_len = h->nlmsg_len;
+	return 0;
+}
+
+static ssize_t fk_recv(void *ctx, void *buf, size_t cap)
+{
+	struct fake_kernel *k = ctx;
+
+	assert_true(k->reply_len && k->reply_len <= cap);
+	memcpy(buf, k->reply, k->reply_len);
+	k->reply_len = 0;
+	return (ssize_t)sizeof(struct nlmsghdr) + sizeof(struct nlmsgerr);
+}
+
+/* The verb's requests go to the injected transport, none elsewhere. */
+static void test_handover_through_transport(void **st)
+{
+	struct fake_kernel k = { 0 };
+	const struct nl_transport tr = { fk_send, fk_recv, &k };
+
+	(void)st;
+	nl_test_transport = &tr;
+	assert_int_equal(run_domids(5, 1, NULL), 1);
+	nl_test_transport = NULL;
+	assert_int_equal(k.requests, 1);
+	assert_int_equal(k.ctrl_requests, 1);
+	assert_non_null(strstr(out, "no xen_ncmig netlink family"));
+}
+
 int main(void)
 {
 	static const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_no_real_netlink),
+		cmocka_unit_test(test_handover_through_transport),
 		cmocka_unit_test(test_usage_text),
 		cmocka_unit_test(test_repeated_domid),
 		cmocka_unit_test(test_duplicate_domid),

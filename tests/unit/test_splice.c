@@ -23,6 +23,7 @@ static unsigned char xs[4096];	/* the synthetic xl stream */
 static size_t xs_len;
 static size_t libxl_end_off;	/* where libxl's END header starts */
 static size_t libxc_off;	/* first libxc record header */
+static size_t libxl_hdr_off;	/* the libxl stream header */
 
 static void put(const void *p, size_t n)
 {
@@ -58,7 +59,8 @@ static void put_rec(uint32_t type, const void *body, uint32_t len)
 
 static void build(void)
 {
-	static const char cfg[] = "{\"c_info\":{}}";
+	static const char cfg[] = "{\"c_info\": {\"type\": \"pv\", \"name\": "
+		"\"spl\", \"uuid\": \"01234567-89ab-cdef-0123-456789abcdef\"}}";
 	unsigned char ihdr[24] = { 0 }, dhdr[16] = { 0 };
 
 	xs_len = 0;
@@ -69,6 +71,7 @@ static void build(void)
 	put_le32(4 + sizeof(cfg));
 	put_le32(sizeof(cfg));
 	put(cfg, sizeof(cfg));
+	libxl_hdr_off = xs_len;
 	put("LibxlFmt", 8);
 	put_be32(2);
 	put_be32(0);
@@ -224,6 +227,79 @@ static void test_send_refuses_second_record(void **s)
 	assert_non_null(strstr(msg, "already carries"));
 }
 
+static char cfg_uuid[40];
+static int cfg_calls;
+
+static int config(void *arg, const unsigned char *buf, size_t len)
+{
+	(void)arg;
+	cfg_calls++;
+	return ncmig_splice_config_uuid(buf, len, cfg_uuid);
+}
+
+/*
+ * send checks --domid against the domain xl migrates: the filter hands
+ * it xl's optional data (the domain's config as JSON), whose c_info
+ * names the domain's UUID; and passes the data on untouched.
+ */
+static void test_config_seen(void **s)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end, .config = config };
+	static unsigned char mid[8192];
+	struct ncmig_splice_stats st;
+	size_t mid_len;
+	char msg[300];
+	char u[37];
+
+	(void)s;
+	build();
+	payload_len = 8;
+	cfg_calls = 0;
+	cfg_uuid[0] = 0;
+	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
+	assert_int_equal(cfg_calls, 1);
+	assert_string_equal(cfg_uuid, "01234567-89ab-cdef-0123-456789abcdef");
+	assert_memory_equal(mid, xs, libxl_end_off);
+	/* No uuid, or a broken length: said so. */
+	assert_int_equal(ncmig_splice_config_uuid((const unsigned char *)
+			 "\x0d\0\0\0{\"c_info\":{}}", 17, u), -ENOENT);
+	assert_int_equal(ncmig_splice_config_uuid((const unsigned char *)
+			 "\xff\0\0\0{}", 6, u), -EINVAL);
+}
+
+/*
+ * The receiver's command: --ssh is a command split into words, and
+ * through ssh every word of the remote command is quoted for the shell.
+ */
+static void test_recv_argv(void **s)
+{
+	const char *opts[] = { "--keep=/var/lib/a b;touch /tmp/pwned",
+			       "--keep=it's" };
+	char *cmd[] = { "xl", "migrate-receive", "-e" };
+	char **a;
+
+	(void)s;
+	a = ncmigd_splice_recv_argv("ssh -p 2222", "dst", false, opts, 2, cmd, 3);
+	assert_non_null(a);
+	assert_string_equal(a[0], "ssh");
+	assert_string_equal(a[1], "-p");
+	assert_string_equal(a[2], "2222");
+	assert_string_equal(a[3], "dst");
+	assert_string_equal(a[4], "'ncmigd' 'splice' 'recv' "
+			    "'--keep=/var/lib/a b;touch /tmp/pwned' "
+			    "'--keep=it'\\''s' '--' 'xl' 'migrate-receive' '-e'");
+	assert_null(a[5]);
+	ncmigd_splice_argv_free(a);
+	/* Local: exec'd directly, nothing to quote. */
+	a = ncmigd_splice_recv_argv("ssh", "localhost", true, opts, 1, cmd, 2);
+	assert_string_equal(a[0], "/proc/self/exe");
+	assert_string_equal(a[3], opts[0]);
+	assert_string_equal(a[4], "--");
+	assert_string_equal(a[6], "migrate-receive");
+	assert_null(a[7]);
+	ncmigd_splice_argv_free(a);
+}
+
 struct bad {
 	const char *name;
 	void (*edit)(void);
@@ -235,8 +311,8 @@ static void b_magic(void) { xs[0] = 'x'; }
 static void b_v1(void) { le32_st(xs + 36, 1); }
 static void b_flags(void) { le32_st(xs + 36, 7); }
 static void b_order(void) { le32_st(xs + 32, 0x04030201); }
-static void b_libxl_ident(void) { xs[48 + 4 + 14] = 'X'; }
-static void b_libxl_be(void) { xs[48 + 4 + 14 + 15] = 1; }
+static void b_libxl_ident(void) { xs[libxl_hdr_off] = 'X'; }
+static void b_libxl_be(void) { xs[libxl_hdr_off + 15] = 1; }
 static void b_libxc_id(void) { xs[libxc_off - 16 - 24 + 8] = 'Y'; }
 static void b_libxc_ver(void) { xs[libxc_off - 16 - 24 + 15] = 4; }
 static void b_checkpoint(void) { le32_st(xs + libxc_off, 0x0e); }
@@ -316,6 +392,8 @@ int main(void)
 		cmocka_unit_test(test_send_recv_roundtrip),
 		cmocka_unit_test(test_recv_without_record_passes_through),
 		cmocka_unit_test(test_send_refuses_second_record),
+		cmocka_unit_test(test_config_seen),
+		cmocka_unit_test(test_recv_argv),
 		cmocka_unit_test(test_recv_record_rules),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);

@@ -68,7 +68,7 @@ static void build(struct ncmig_writer *w)
 
 	ncmig_writer_init_mem(w);
 	assert_int_equal(ncmig_write_header(w), 0);
-	assert_int_equal(ncmig_write_domain(w, 5, NCMIG_DOM_F_ALL), 0);
+	assert_int_equal(ncmig_write_domain(w, 5, NCMIG_DOM_F_V1_ALL), 0);
 	put_node(w, "", "", 0);
 	put_node(w, "data", "x", 1);
 	put_node(w, "data/bin", "\0\1\2", 3);
@@ -86,7 +86,7 @@ static void check_views(const struct ncmig_stream *s)
 {
 	assert_int_equal(s->version, 1);
 	assert_int_equal(s->domid, 5);
-	assert_int_equal(s->dom_flags, NCMIG_DOM_F_ALL);
+	assert_int_equal(s->dom_flags, NCMIG_DOM_F_V1_ALL);
 	assert_int_equal(s->nr_recs, 8);
 	assert_int_equal(s->nr_nodes, 3);
 	assert_string_equal(s->nodes[1].path, "data");
@@ -271,6 +271,122 @@ static void test_optional_skipped(void **st)
 	ncmig_writer_free(&w);
 }
 
+static const struct ncmig_identity id_a = {
+	.uuid = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		  0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef },
+	.host = { 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+		  0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10 },
+};
+
+/* A stream of d5 with one backend record, with or without identity. */
+static void build_id(struct ncmig_writer *w, bool with_id)
+{
+	size_t len;
+
+	ncmig_writer_init_mem(w);
+	assert_int_equal(ncmig_write_header(w), 0);
+	if (with_id)
+		assert_int_equal(ncmig_write_domain_id(w, 5,
+				 NCMIG_DOM_F_XS_NODES | NCMIG_DOM_F_BACKENDS,
+				 &id_a), 0);
+	else
+		assert_int_equal(ncmig_write_domain(w, 5,
+				 NCMIG_DOM_F_XS_NODES | NCMIG_DOM_F_BACKENDS), 0);
+	put_node(w, "", "", 0);
+	len = make_snap(5, 51712);
+	assert_int_equal(ncmig_write_backend(w, snaprec, len), 0);
+	assert_int_equal(ncmig_write_end(w), 0);
+}
+
+/*
+ * DOMAIN with the domain's UUID and the host's identity; backend records
+ * reach the kernel only when both match (ncmig_stream_check_identity).
+ * A version-1 DOMAIN (8 octets, no identity) still parses, but its
+ * backend records are refused.
+ */
+static void test_identity(void **st)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_identity other;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+
+	(void)st;
+	build_id(&w, true);
+	if (ncmig_stream_parse(w.buf, w.len, &s, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(s.recs[0].len, NCMIG_DOMAIN_ID_LEN);
+	assert_true(s.dom_flags & NCMIG_DOM_F_IDENTITY);
+	assert_memory_equal(&s.id, &id_a, sizeof(id_a));
+	assert_int_equal(ncmig_stream_check_identity(&s, &id_a, &err), 0);
+	other = id_a;
+	other.uuid[15] ^= 1;
+	assert_int_equal(ncmig_stream_check_identity(&s, &other, &err), -EXDEV);
+	assert_non_null(strstr(err.msg, "domain UUID 01234567-89ab-cdef-0123-456789abcdef"));
+	other = id_a;
+	other.host[0] ^= 1;
+	assert_int_equal(ncmig_stream_check_identity(&s, &other, &err), -EXDEV);
+	assert_non_null(strstr(err.msg, "saved on host fedcba9876543210fedcba9876543210"));
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+
+	build_id(&w, false);
+	if (ncmig_stream_parse(w.buf, w.len, &s, &err))
+		fail_msg("%s", err.msg);
+	assert_false(s.dom_flags & NCMIG_DOM_F_IDENTITY);
+	assert_int_equal(ncmig_stream_check_identity(&s, &id_a, &err), -EXDEV);
+	assert_non_null(strstr(err.msg, "no identity"));
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+
+	/* Without backend records, identity does not matter. */
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_XS_NODES);
+	put_node(&w, "", "", 0);
+	ncmig_write_end(&w);
+	assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &err), 0);
+	assert_int_equal(ncmig_stream_check_identity(&s, &id_a, &err), 0);
+	ncmig_stream_free(&s);
+	ncmig_writer_free(&w);
+}
+
+/* A file holds one stream: nothing may follow END. */
+static void test_file_nothing_after_end(void **st)
+{
+	static const char *const tails[] = { "TRAILER!", NULL };
+	struct ncmig_stream_err err;
+	struct ncmig_writer w;
+	struct ncmig_stream s;
+	int pass;
+
+	(void)st;
+	build(&w);
+	for (pass = 0; pass < 3; pass++) {
+		FILE *f = tmpfile();
+		int fd = fileno(f);
+
+		assert_int_equal(write(fd, w.buf, w.len), (ssize_t)w.len);
+		if (pass == 1)	/* trailing octets */
+			assert_int_equal(write(fd, tails[0], 8), 8);
+		if (pass == 2)	/* two streams concatenated */
+			assert_int_equal(write(fd, w.buf, w.len), (ssize_t)w.len);
+		lseek(fd, 0, SEEK_SET);
+		if (pass == 0) {
+			if (ncmig_stream_read_file(fd, &s, &err))
+				fail_msg("%s", err.msg);
+			ncmig_stream_free(&s);
+		} else {
+			assert_int_equal(ncmig_stream_read_file(fd, &s, &err),
+					 -EINVAL);
+			assert_non_null(strstr(err.msg, "after END"));
+			assert_null(s.buf);
+		}
+		fclose(f);
+	}
+	ncmig_writer_free(&w);
+}
+
 /* ---- rejections ---- */
 
 /* Offsets in the stream build() makes. */
@@ -448,10 +564,43 @@ static size_t e_domain_pad(unsigned char *b, size_t len, size_t *fix)
 
 static size_t e_domain_flags(unsigned char *b, size_t len, size_t *fix)
 {
+	unsigned char d[8] = { 5, 0, 0, 0, 0x1f, 0, 0, 0 };
+
+	(void)fix;
+	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
+}
+
+static size_t e_domain_dom0(unsigned char *b, size_t len, size_t *fix)
+{
+	unsigned char d[8] = { 0, 0, 0, 0, 7, 0, 0, 0 };
+
+	(void)fix;
+	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
+}
+
+static size_t e_domain_reserved(unsigned char *b, size_t len, size_t *fix)
+{
+	/* DOMID_FIRST_RESERVED (0x7ff0, DOMID_SELF) */
+	unsigned char d[8] = { 0xf0, 0x7f, 0, 0, 7, 0, 0, 0 };
+
+	(void)fix;
+	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
+}
+
+static size_t e_domain_id_short(unsigned char *b, size_t len, size_t *fix)
+{
 	unsigned char d[8] = { 5, 0, 0, 0, 0xf, 0, 0, 0 };
 
 	(void)fix;
 	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 8);
+}
+
+static size_t e_domain_id_unflagged(unsigned char *b, size_t len, size_t *fix)
+{
+	unsigned char d[40] = { 5, 0, 0, 0, 7, 0, 0, 0, 1 };
+
+	(void)fix;
+	return replace(b, len, 0, NCMIG_REC_DOMAIN, d, 40);
 }
 
 static size_t e_nodes_unflagged(unsigned char *b, size_t len, size_t *fix)
@@ -567,7 +716,11 @@ static const struct rej rejects[] = {
 	{ "DOMAIN twice", e_domain_twice, -EINVAL, "DOMAIN after the first" },
 	{ "DOMAIN length", e_domain_len, -EINVAL, "DOMAIN is 8" },
 	{ "DOMAIN padding", e_domain_pad, -EINVAL, "padding not zero" },
-	{ "DOMAIN flags", e_domain_flags, -EINVAL, "unknown flags 0xf" },
+	{ "DOMAIN flags", e_domain_flags, -EINVAL, "unknown flags 0x1f" },
+	{ "DOMAIN of dom0", e_domain_dom0, -EINVAL, "domid 0 is not a guest" },
+	{ "DOMAIN of a reserved domid", e_domain_reserved, -EINVAL, "domid 32752 is not a guest" },
+	{ "DOMAIN identity flag, 8 octets", e_domain_id_short, -EINVAL, "length 8, DOMAIN with IDENTITY is 40" },
+	{ "DOMAIN of 40 octets, no identity flag", e_domain_id_unflagged, -EINVAL, "length 40, DOMAIN is 8" },
 	{ "nodes not flagged", e_nodes_unflagged, -EINVAL, "no nodes were captured" },
 	{ "watches not flagged", e_watches_unflagged, -EINVAL, "no watches were captured" },
 	{ "backends not flagged", e_backends_unflagged, -EINVAL, "no backends were taken" },
@@ -618,6 +771,8 @@ int main(void)
 		cmocka_unit_test(test_fd_oversize_not_allocated),
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_optional_skipped),
+		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_file_nothing_after_end),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nr = sizeof(rejects) / sizeof(rejects[0]), i;

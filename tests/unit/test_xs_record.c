@@ -289,6 +289,61 @@ static void test_path_rules(void **st)
 	assert_false(ncmig_xs_wpath_valid("@", 1));
 }
 
+/* Build a NODE_DATA body by hand (no encoder checks). */
+static size_t raw_node(unsigned char *b, size_t plen, size_t vlen,
+		       unsigned int nperms, uint16_t pdomid)
+{
+	size_t off = 16, i;
+
+	memset(b, 0, 16);
+	le16_st(b + 8, (uint16_t)(plen + 1));
+	le16_st(b + 10, (uint16_t)vlen);
+	le16_st(b + 14, (uint16_t)nperms);
+	for (i = 0; i < nperms; i++, off += 4) {
+		b[off] = i ? 'r' : 'n';
+		b[off + 1] = 0;
+		le16_st(b + off + 2, pdomid);
+	}
+	memset(b + off, 'a', plen);
+	b[off + plen] = 0;
+	off += plen + 1;
+	memset(b + off, 'v', vlen);
+	return off + vlen;
+}
+
+/*
+ * What xenstored can never take is refused by the decoder, not found
+ * out half-way through a restore: a value over XENSTORE_PAYLOAD_MAX
+ * (4096), a permission list that does not fit one SET_PERMS payload, a
+ * path that is over XENSTORE_ABS_PATH_MAX (3072) under any home
+ * ("/local/domain/32751/" is 20 octets).
+ */
+static void test_xenstored_limits(void **st)
+{
+	static unsigned char b[16 + 4 * 1024 + 8192];
+	struct ncmig_xs_node n;
+	const char *why = NULL;
+	size_t len;
+
+	(void)st;
+	len = raw_node(b, 10, 4096, 1, 0);
+	assert_int_equal(ncmig_xs_node_decode(b, len, &n, &why), 0);
+	len = raw_node(b, 10, 4097, 1, 0);
+	assert_int_equal(ncmig_xs_node_decode(b, len, &n, &why), -EINVAL);
+	assert_non_null(strstr(why, "value over"));
+	/* SET_PERMS: path, NUL, then "r12345" NUL per entry <= 4096 */
+	len = raw_node(b, 10, 0, 500, 12345);
+	assert_int_equal(ncmig_xs_node_decode(b, len, &n, &why), 0);
+	len = raw_node(b, 10, 0, 700, 12345);
+	assert_int_equal(ncmig_xs_node_decode(b, len, &n, &why), -EINVAL);
+	assert_non_null(strstr(why, "SET_PERMS"));
+	len = raw_node(b, 3052, 0, 1, 0);
+	assert_int_equal(ncmig_xs_node_decode(b, len, &n, &why), 0);
+	len = raw_node(b, 3053, 0, 1, 0);
+	assert_int_equal(ncmig_xs_node_decode(b, len, &n, &why), -EINVAL);
+	assert_non_null(strstr(why, "relative path"));
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -297,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_watch_roundtrip),
 		cmocka_unit_test(test_watch_rejects),
 		cmocka_unit_test(test_path_rules),
+		cmocka_unit_test(test_xenstored_limits),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nr = sizeof(node_cases) / sizeof(node_cases[0]), i;

@@ -149,3 +149,23 @@ out:
 	free(r);
 	return err ? err : (int)s->nr_backends;
 }
+
+int ncmigd_backends_family(void)
+{
+	struct nl_status st;
+	struct nl_sock *nl = open_family(&st);
+
+	if (!nl)
+		return st.err == -ENOENT ? -EOPNOTSUPP : st.err;
+	nl_close(nl);
+	return 0;
+}
+
+static const struct ncmigd_backends_ops real_backends = {
+	.probe = ncmigd_backends_probe,
+	.write = ncmigd_backends_write,
+	.restore = ncmigd_backends_restore,
+	.family = ncmigd_backends_family,
+};
+
+const struct ncmigd_backends_ops *ncmigd_backends = &real_backends;

@@ -33,4 +33,18 @@ int ncmigd_backends_write(uint16_t domid, struct ncmig_writer *w);
  */
 int ncmigd_backends_restore(uint16_t domid, const struct ncmig_stream *s);
 
+/*
+ * What the verbs call: the functions above by default; tests put fakes
+ * here so that no unit test reaches the kernel.
+ */
+struct ncmigd_backends_ops {
+	int (*probe)(uint16_t domid);
+	int (*write)(uint16_t domid, struct ncmig_writer *w);
+	int (*restore)(uint16_t domid, const struct ncmig_stream *s);
+	/* 0 if the xen_ncmig family answers, -EOPNOTSUPP if it is absent */
+	int (*family)(void);
+};
+extern const struct ncmigd_backends_ops *ncmigd_backends;
+int ncmigd_backends_family(void);
+
 #endif /* NCMIGD_BACKENDS_H */

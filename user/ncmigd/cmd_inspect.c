@@ -129,6 +129,19 @@ static void show_text(const struct ncmig_stream *s, struct ncmig_snap *snap)
 	       s->dom_flags & NCMIG_DOM_F_XS_WATCHES ? "captured" :
 	       "NOT carried (the source xenstored could not list them)",
 	       s->dom_flags & NCMIG_DOM_F_BACKENDS ? "taken" : "not taken");
+	if (s->dom_flags & NCMIG_DOM_F_IDENTITY) {
+		const unsigned char *u = s->id.uuid;
+
+		printf("identity: domain UUID %02x%02x%02x%02x-%02x%02x-%02x%02x-"
+		       "%02x%02x-%02x%02x%02x%02x%02x%02x, host ", u[0], u[1],
+		       u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+		       u[11], u[12], u[13], u[14], u[15]);
+		for (i = 0; i < 16; i++)
+			printf("%02x", s->id.host[i]);
+		printf("\n");
+	} else {
+		printf("identity: none (backend records cannot be restored)\n");
+	}
 	for (i = 0; i < s->nr_recs; i++) {
 		const struct ncmig_rec *r = &s->recs[i];
 
@@ -273,7 +286,7 @@ int cmd_inspect(int argc, char **argv)
 	fd = ncmigd_open_stream(in, -1, false);
 	if (fd < 0)
 		return 1;
-	rc = ncmig_stream_read_fd(fd, &s, &err);
+	rc = ncmig_stream_read_input(fd, &s, &err);
 	ncmigd_close_stream(fd, in);
 	if (rc) {
 		const char *msg = err.msg[0] ? err.msg : strerror(-rc);

@@ -16,13 +16,70 @@ static void restore_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
-		"                      [--no-backends] [--json]\n"
+		"                      [--map-domid A=B]... [--no-backends] [--json]\n"
 		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
 		"  xenstore nodes under /local/domain/D with owner and ACL entries\n"
-		"  that named the saved domain rewritten to D.  Nodes that exist\n"
-		"  are left alone unless --overwrite; nodes only D has are kept.\n"
+		"  that named the saved domain rewritten to D.  Entries naming dom0\n"
+		"  stay; one naming any other domain A is refused unless\n"
+		"  --map-domid A=B maps it.  The toolstack's nodes (the home, name,\n"
+		"  domid, vm, control/, memory/, each frontend's backend and\n"
+		"  backend-id) are never written.  Nodes that exist are left alone\n"
+		"  unless --overwrite; nodes only D has are kept.\n"
 		"  Backend records go to the kernel unless --no-backends; unless\n"
 		"  every one is a snapshot of D, nothing is restored.\n");
+}
+
+#define NCMIGD_MAP_MAX 16
+
+/* "A=B": ACL entries naming guest A name B on the target. */
+static bool parse_map(const char *arg, struct ncmig_domid_map *m)
+{
+	const char *eq = strchr(arg, '=');
+	char a[16];
+	uint32_t b;
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(a))
+		return false;
+	memcpy(a, arg, (size_t)(eq - arg));
+	a[eq - arg] = 0;
+	if (!ncmigd_parse_domid(a, &m->from) || !ncmigd_parse_u32(eq + 1, &b) ||
+	    b > NCMIGD_DOMID_MAX)
+		return false;
+	m->to = (uint16_t)b;
+	return true;
+}
+
+/*
+ * Backend records are bound to the domain they were taken from: its
+ * UUID, on this host.  A domid alone may name another domain by now.
+ */
+static int check_target(struct ncmig_xs *x, const struct ncmig_stream *s,
+			uint16_t domid, const char *in)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_identity id;
+	int rc;
+
+	rc = ncmig_xs_domain_uuid(x, domid, id.uuid);
+	if (rc) {
+		ncmigd_dom_err(domid, "refusing stream %s: cannot read the "
+			       "domain's UUID (/local/domain/%u/vm): %s; nothing "
+			       "restored", in ? in : "(fd)", domid, strerror(-rc));
+		return rc;
+	}
+	rc = ncmigd_host_id(id.host);
+	if (rc) {
+		ncmigd_dom_err(domid, "refusing stream %s: no host identity "
+			       "(/etc/machine-id): %s; nothing restored",
+			       in ? in : "(fd)", strerror(-rc));
+		return rc;
+	}
+	rc = ncmig_stream_check_identity(s, &id, &err);
+	if (rc)
+		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+			       "(--no-backends restores it without the backend "
+			       "records)", in ? in : "(fd)", err.msg);
+	return rc;
 }
 
 static void report(bool json, const struct ncmig_stream *s,
@@ -34,6 +91,10 @@ static void report(bool json, const struct ncmig_stream *s,
 		printf("d%u: restored %zu xenstore nodes from d%u, %zu "
 		       "permission entries rewritten\n", r->to, r->nr_nodes,
 		       r->from, r->perms_rewritten);
+		if (r->nr_toolstack)
+			printf("d%u: left %zu toolstack nodes alone (home, name, "
+			       "domid, vm, control/, memory/, backend, "
+			       "backend-id)\n", r->to, r->nr_toolstack);
 		if (r->nr_existing)
 			printf("d%u: left %zu existing nodes alone (first: %s; "
 			       "--overwrite replaces them)\n", r->to,
@@ -45,7 +106,12 @@ static void report(bool json, const struct ncmig_stream *s,
 			       backends);
 		else
 			printf("d%u: backends: skipped (%zu records in the "
-			       "stream)\n", r->to, s->nr_backends);
+			       "stream, --no-backends)\n", r->to,
+			       s->nr_backends);
+		if (r->values_rebased)
+			printf("d%u: %zu values naming d%u's paths now name "
+			       "d%u's\n", r->to, r->values_rebased, r->from,
+			       r->to);
 		return;
 	}
 	json_init(&j, stdout);
@@ -54,6 +120,9 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_kv_u64(&j, "saved_domid", r->from);
 	json_kv_u64(&j, "nodes", r->nr_nodes);
 	json_kv_u64(&j, "existing_left", r->nr_existing);
+	json_kv_u64(&j, "toolstack_left", r->nr_toolstack);
+	json_kv_u64(&j, "device_left", r->nr_device);
+	json_kv_u64(&j, "values_rebased", r->values_rebased);
 	json_kv_u64(&j, "perms_rewritten", r->perms_rewritten);
 	json_kv_u64(&j, "tx_retries", r->tx_retries);
 	json_key(&j, "watches");
@@ -79,6 +148,7 @@ int cmd_restore(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "overwrite", no_argument, NULL, 'O' },
 		{ "no-backends", no_argument, NULL, 'B' },
+		{ "map-domid", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -87,6 +157,8 @@ int cmd_restore(int argc, char **argv)
 	bool json = false, overwrite = false, backends_wanted = true;
 	bool have_domid = false;
 	struct ncmig_stream_err err;
+	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
+	struct ncmig_xs_restore_opts o = { .map = map };
 	struct ncmig_xs_restore r;
 	struct ncmig_stream s;
 	struct ncmig_xs *x;
@@ -119,6 +191,16 @@ int cmd_restore(int argc, char **argv)
 		case 'B':
 			backends_wanted = false;
 			break;
+		case 'M':
+			if (o.nr_map == NCMIGD_MAP_MAX ||
+			    !parse_map(optarg, &map[o.nr_map])) {
+				ncmigd_err("restore: bad --map-domid \"%s\" "
+					   "(A=B, A a guest's domid; at most %u)",
+					   optarg, NCMIGD_MAP_MAX);
+				return 2;
+			}
+			o.nr_map++;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -138,7 +220,7 @@ int cmd_restore(int argc, char **argv)
 	if (ifd < 0)
 		return 1;
 	/* Everything is validated before anything is applied. */
-	rc = ncmig_stream_read_fd(ifd, &s, &err);
+	rc = ncmig_stream_read_input(ifd, &s, &err);
 	ncmigd_close_stream(ifd, in);
 	if (rc) {
 		ncmigd_dom_err(domid, "rejected stream %s: %s",
@@ -154,40 +236,75 @@ int cmd_restore(int argc, char **argv)
 		ncmig_stream_free(&s);
 		return 1;
 	}
-	if (s.nr_backends && backends_wanted) {
-		/* Refuse early rather than restore xenstore half-way. */
-		rc = ncmigd_backends_probe(domid);
-		if (rc < 0) {
-			ncmigd_dom_err(domid, "kernel backends: %s",
-				       strerror(-rc));
-			ncmig_stream_free(&s);
-			return 1;
-		}
-	}
 	x = ncmig_xs_open();
 	if (!x) {
 		ncmigd_err("cannot open xenstore: %s", strerror(errno));
 		ncmig_stream_free(&s);
 		return 1;
 	}
-	rc = ncmig_xs_restore(x, &s, domid, overwrite, &r);
-	ncmig_xs_close(x);
-	if (rc) {
-		ncmigd_dom_err(domid, "xenstore restore failed: %s",
-			       strerror(-rc));
-		ncmig_stream_free(&s);
-		return 1;
-	}
-	if (backends_wanted) {
-		backends = ncmigd_backends_restore(domid, &s);
-		if (backends < 0) {
-			ncmigd_dom_err(domid, "%zu backend records not attached: %s",
-				       s.nr_backends, strerror(-backends));
-			report(json, &s, &r, -1);
+	if (s.nr_backends && backends_wanted) {
+		rc = check_target(x, &s, domid, in);
+		/* Refuse early rather than restore xenstore half-way. */
+		if (!rc) {
+			rc = ncmigd_backends->family();
+			if (rc == -EOPNOTSUPP)
+				ncmigd_dom_err(domid, "refusing stream %s: no "
+					       "xen_ncmig netlink family (is "
+					       "xen-ncmig.ko loaded?) for its %zu "
+					       "backend records; nothing restored "
+					       "(--no-backends restores it without "
+					       "them)", in ? in : "(fd)",
+					       s.nr_backends);
+			else if (rc < 0)
+				ncmigd_dom_err(domid, "kernel backends: %s; "
+					       "nothing restored", strerror(-rc));
+		}
+		if (rc < 0) {
+			ncmig_xs_close(x);
 			ncmig_stream_free(&s);
 			return 1;
 		}
 	}
+	o.overwrite = overwrite;
+	o.keep_undo = true;
+	/*
+	 * A stream with backend records never writes the frontend's device/
+	 * nodes, --no-backends or not: the kernel checks the records against
+	 * the target's own nodes, and a stream's copy of a ring-ref or an
+	 * event channel is no one's to write.
+	 */
+	o.keep_device = s.nr_backends != 0;
+	rc = ncmig_xs_restore_opts(x, &s, domid, &o, &r);
+	if (rc) {
+		ncmig_xs_close(x);
+		ncmig_xs_restore_free(&r);
+		ncmigd_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
+			       "restored", strerror(-rc), r.refused[0] ? ": " : "",
+			       r.refused);
+		ncmig_stream_free(&s);
+		return 1;
+	}
+	if (backends_wanted && !s.nr_backends)
+		backends = 0;
+	if (backends_wanted && s.nr_backends) {
+		backends = ncmigd_backends->restore(domid, &s);
+		if (backends < 0) {
+			/* All or nothing: the xenstore part goes again. */
+			rc = ncmig_xs_restore_undo(x, &r);
+			ncmigd_dom_err(domid, "%zu backend records not attached: "
+				       "%s; %s", s.nr_backends,
+				       strerror(-backends), rc ?
+				       "undoing the xenstore part FAILED" :
+				       "the xenstore part was undone, nothing "
+				       "restored");
+			ncmig_xs_close(x);
+			ncmig_xs_restore_free(&r);
+			ncmig_stream_free(&s);
+			return 1;
+		}
+	}
+	ncmig_xs_close(x);
+	ncmig_xs_restore_free(&r);
 	report(json, &s, &r, backends);
 	ncmig_stream_free(&s);
 	return 0;

@@ -17,13 +17,15 @@
 static void save_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ncmigd save --domid D [-o FILE | --fd N] [--no-backends] [--json]\n"
+		"usage: ncmigd save --domid D [-o FILE | --fd N] [--backends] [--json]\n"
 		"  Write domain D's xenstore area (/local/domain/D, relative\n"
-		"  paths, binary values, full permissions) and, when the kernel\n"
-		"  family holds a quiesced session for D, its backend snapshots,\n"
-		"  as an ncmig record stream (doc/stream-format.md).  The\n"
-		"  stream goes to FILE, to fd N, or to stdout; the summary goes\n"
-		"  to stdout, or to stderr when the stream does.\n");
+		"  paths, binary values, full permissions) and its identity\n"
+		"  (UUID, host) as an ncmig record stream (doc/stream-format.md).\n"
+		"  With --backends only, also its backend snapshots: that\n"
+		"  quiesces D's disks and vifs (QUIESCE, SNAPSHOT, RESUME; up to\n"
+		"  5 s) and fails if a handover holds them.  Without it nothing\n"
+		"  is quiesced.  The stream goes to FILE, to fd N, or to stdout;\n"
+		"  the summary goes to stdout, or to stderr when the stream does.\n");
 }
 
 static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
@@ -40,8 +42,9 @@ static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 		fprintf(f, "\nd%u: watches: %s\n", c->domid,
 			ncmig_watch_status_text(c->watches, true));
 		if (backends < 0)
-			fprintf(f, "d%u: backends: none taken (no quiesced "
-				"session in the kernel)\n", c->domid);
+			fprintf(f, "d%u: backends: none taken (without "
+				"--backends, or no device in the kernel)\n",
+				c->domid);
 		else
 			fprintf(f, "d%u: backends: %d device records\n",
 				c->domid, backends);
@@ -78,14 +81,15 @@ int cmd_save(int argc, char **argv)
 		{ "domid", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "fd", required_argument, NULL, 'f' },
-		{ "no-backends", no_argument, NULL, 'B' },
+		{ "backends", no_argument, NULL, 'K' },
+		{ "no-backends", no_argument, NULL, 'B' },	/* the default */
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *out = NULL;
 	char *tmp = NULL;
-	bool json = false, backends_wanted = true, have_domid = false;
+	bool json = false, backends_wanted = false, have_domid = false;
 	struct ncmigd_save_report rep;
 	struct ncmig_writer w;
 	struct ncmig_xs *x;
@@ -113,6 +117,9 @@ int cmd_save(int argc, char **argv)
 			break;
 		case 'B':
 			backends_wanted = false;
+			break;
+		case 'K':
+			backends_wanted = true;
 			break;
 		case 'j':
 			json = true;

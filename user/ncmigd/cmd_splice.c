@@ -11,9 +11,10 @@
  * locally for localhost, else through ssh), hands it the stream with our
  * record inserted before libxl's END, and leaves stdout to it.  recv
  * removes the record before xl migrate-receive reads the stream, and
- * keeps it (--keep FILE) and/or restores its xenstore part onto the new
- * domain once the migration is done (--restore).  Nothing but xl's own
- * bytes ever reaches stdout.
+ * keeps it (--keep FILE).  (A --restore that ran after xl migrate-receive
+ * had exited was removed: by then the guest runs here and the source is
+ * gone, so a failed restore could neither stop nor undo the migration.)
+ * Nothing but xl's own bytes ever reaches stdout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,12 +38,19 @@ static void splice_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ncmigd splice send --domid D [--keep FILE] [--ssh CMD]\n"
-		"                          [--recv-opt OPT]... HOST COMMAND...\n"
-		"       ncmigd splice recv [--keep FILE] [--restore [--domid D]]\n"
-		"                          [--] COMMAND...\n"
+		"                          [--backends] [--recv-opt OPT]...\n"
+		"                          HOST COMMAND...\n"
+		"       ncmigd splice recv [--keep FILE] [--] COMMAND...\n"
 		"  A transport for xl migrate -s: send inserts domain D's ncmig\n"
 		"  stream before libxl's END record, recv removes it before\n"
-		"  COMMAND (xl migrate-receive) reads the stream.  Example:\n"
+		"  COMMAND (xl migrate-receive) reads the stream.  D must be the\n"
+		"  domain xl migrates (its UUID in xl's config).  --backends also\n"
+		"  takes its backend snapshots (quiescing its disks and vifs\n"
+		"  inside xl's suspend window); without it nothing is quiesced.\n"
+		"  --ssh CMD is split at blanks (\"ssh -p 2222\"); through ssh every\n"
+		"  word of the remote command is quoted.  recv only keeps the\n"
+		"  stream: restore it with ncmigd restore once the migration is\n"
+		"  done.  Example:\n"
 		"    xl migrate -s \"ncmigd splice send --domid 5 --recv-opt "
 		"--keep=/var/lib/ncmig/d5.ncmig\" guest localhost\n");
 }
@@ -124,7 +132,45 @@ static int wait_child(pid_t pid, const char *what)
 struct send_ctx {
 	uint16_t domid;
 	const char *keep;
+	bool backends;
 };
+
+/* xl's config names the domain it migrates: it must be --domid's. */
+static int send_config(void *arg, const unsigned char *buf, size_t len)
+{
+	struct send_ctx *c = arg;
+	unsigned char u[16], want[16];
+	char text[37];
+	struct ncmig_xs *x;
+	int rc;
+
+	rc = ncmig_splice_config_uuid(buf, len, text);
+	if (rc) {
+		ncmigd_dom_err(c->domid, "splice send: xl's domain config names "
+			       "no UUID (%s): cannot check --domid %u",
+			       strerror(-rc), c->domid);
+		return rc;
+	}
+	x = ncmig_xs_open();
+	if (!x) {
+		rc = errno ? -errno : -EIO;
+		ncmigd_err("splice send: cannot open xenstore: %s", strerror(-rc));
+		return rc;
+	}
+	rc = ncmig_xs_domain_uuid(x, c->domid, want);
+	ncmig_xs_close(x);
+	if (rc) {
+		ncmigd_dom_err(c->domid, "splice send: cannot read d%u's UUID: %s",
+			       c->domid, strerror(-rc));
+		return rc;
+	}
+	if (ncmigd_parse_uuid(text, 36, u) || memcmp(u, want, 16)) {
+		ncmigd_dom_err(c->domid, "splice send: xl migrates domain UUID "
+			       "%s, which is not d%u", text, c->domid);
+		return -EXDEV;
+	}
+	return 0;
+}
 
 static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 {
@@ -140,7 +186,7 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 		return rc;
 	}
 	ncmig_writer_init_mem(&w);
-	rc = ncmigd_save_stream(x, c->domid, true, &w, &rep);
+	rc = ncmigd_save_stream(x, c->domid, c->backends, &w, &rep);
 	ncmig_xs_close(x);
 	if (!rc && c->keep)
 		rc = keep(c->keep, w.buf, w.len);
@@ -166,15 +212,17 @@ static int splice_send(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "ssh", required_argument, NULL, 's' },
 		{ "recv-opt", required_argument, NULL, 'r' },
+		{ "backends", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *ssh = "ssh", *recv_opts[MAX_RECV_OPTS];
 	struct send_ctx ctx = { 0 };
-	struct ncmig_splice_hooks hooks = { .at_end = send_at_end, .arg = &ctx };
+	struct ncmig_splice_hooks hooks = { .at_end = send_at_end,
+					    .config = send_config, .arg = &ctx };
 	struct ncmig_splice_stats st;
 	char msg[300], **cargv;
-	int c, nopts = 0, to, rc, status, i, n = 0;
+	int c, nopts = 0, to, rc, status;
 	bool have_domid = false, local;
 	pid_t pid;
 
@@ -200,6 +248,9 @@ static int splice_send(int argc, char **argv)
 				return 2;
 			recv_opts[nopts++] = optarg;
 			break;
+		case 'B':
+			ctx.backends = true;
+			break;
 		case 'h':
 			splice_usage(stdout);
 			return 0;
@@ -214,27 +265,15 @@ static int splice_send(int argc, char **argv)
 	}
 	local = !strcmp(argv[optind], "localhost") ||
 		!strcmp(argv[optind], "127.0.0.1") || !strcmp(argv[optind], "-");
-	cargv = calloc((size_t)(argc + nopts + 8), sizeof(*cargv));
+	cargv = ncmigd_splice_recv_argv(ssh, argv[optind], local, recv_opts,
+					nopts, argv + optind + 1,
+					argc - optind - 1);
 	if (!cargv)
 		return 1;
-	if (!local) {
-		cargv[n++] = (char *)ssh;
-		cargv[n++] = argv[optind];
-		cargv[n++] = "ncmigd";
-	} else {
-		cargv[n++] = "/proc/self/exe";
-	}
-	cargv[n++] = "splice";
-	cargv[n++] = "recv";
-	for (i = 0; i < nopts; i++)
-		cargv[n++] = (char *)recv_opts[i];
-	cargv[n++] = "--";
-	for (i = optind + 1; i < argc; i++)
-		cargv[n++] = argv[i];
 
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(cargv, &to);
-	free(cargv);
+	ncmigd_splice_argv_free(cargv);
 	if (pid < 0) {
 		ncmigd_err("splice send: cannot start the receiver: %s",
 			   strerror(errno));
@@ -298,85 +337,16 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	return c->keep ? keep(c->keep, buf, len) : 0;
 }
 
-/* The domain whose name node equals the saved one's: the migrated one. */
-static int find_by_name(struct ncmig_xs *x, const struct ncmig_stream *s,
-			uint16_t *domid)
-{
-	const struct ncmig_xs_node *name = NULL;
-	unsigned int i, n, len;
-	char **doms, path[64];
-	uint16_t found = 0;
-	void *v;
-	size_t k;
-
-	for (k = 0; k < s->nr_nodes; k++)
-		if (!strcmp(s->nodes[k].path, "name"))
-			name = &s->nodes[k];
-	if (!name || x->ops->directory(x, "/local/domain", &doms, &n))
-		return -ENOENT;
-	for (i = 0; i < n; i++) {
-		uint16_t d;
-
-		if (!ncmigd_parse_domid(doms[i], &d))
-			continue;
-		snprintf(path, sizeof(path), "/local/domain/%u/name", d);
-		if (x->ops->read(x, path, &v, &len))
-			continue;
-		if (len == name->value_len && !memcmp(v, name->value, len))
-			found = d;
-		free(v);
-	}
-	free(doms);
-	if (!found)
-		return -ENOENT;
-	*domid = found;
-	return 0;
-}
-
-static int recv_restore(const struct recv_ctx *c, uint16_t domid)
-{
-	struct ncmig_stream_err err;
-	struct ncmig_xs_restore r;
-	struct ncmig_stream s;
-	struct ncmig_xs *x;
-	int rc;
-
-	if (ncmig_stream_parse(c->kept, c->kept_len, &s, &err))
-		return -EINVAL;
-	x = ncmig_xs_open();
-	if (!x) {
-		ncmig_stream_free(&s);
-		return -EIO;
-	}
-	rc = domid ? 0 : find_by_name(x, &s, &domid);
-	if (rc)
-		ncmigd_err("splice recv: no domain named like d%u's", s.domid);
-	else
-		rc = ncmig_xs_restore(x, &s, domid, false, &r);
-	if (!rc)
-		fprintf(stderr, "ncmigd: splice recv: d%u: restored %zu nodes "
-			"from d%u, left %zu existing ones; watches %s\n", domid,
-			r.nr_nodes, s.domid, r.nr_existing,
-			ncmig_watch_status_text(r.watches, false));
-	ncmig_xs_close(x);
-	ncmig_stream_free(&s);
-	return rc;
-}
-
 static int splice_recv(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "keep", required_argument, NULL, 'k' },
-		{ "restore", no_argument, NULL, 'R' },
-		{ "domid", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct recv_ctx ctx = { 0 };
 	struct ncmig_splice_hooks hooks = { .found = recv_found, .arg = &ctx };
 	struct ncmig_splice_stats st;
-	bool restore = false;
-	uint16_t domid = 0;
 	char msg[300];
 	int c, to, rc, status;
 	pid_t pid;
@@ -386,15 +356,6 @@ static int splice_recv(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			ctx.keep = optarg;
-			break;
-		case 'R':
-			restore = true;
-			break;
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &domid)) {
-				ncmigd_err("splice recv: bad domid \"%s\"", optarg);
-				return 2;
-			}
 			break;
 		case 'h':
 			splice_usage(stdout);
@@ -423,8 +384,6 @@ static int splice_recv(int argc, char **argv)
 		ncmigd_err("splice recv: %s", msg);
 	else if (!st.removed)
 		ncmigd_err("splice recv: the stream carried no ncmig record");
-	else if (!status && restore && recv_restore(&ctx, domid))
-		status = 1;
 	free(ctx.kept);
 	return rc || status ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NL_TEXT_MAX		256	/* extack and event messages */
 #define NL_NODENAME_MAX		64
@@ -140,5 +141,21 @@ int nl_devices(struct nl_sock *nl, int domid, nl_reply_cb cb, void *arg,
 const char *nl_state_name(uint32_t state);
 /* "quiesced", "auto-resumed", ... for enum xen_ncmig_event_kind. */
 const char *nl_event_name(uint32_t event);
+
+/*
+ * Tests: a stand-in for the kernel.  When nl_test_transport is set,
+ * every socket nl_open() makes sends its requests to send() and reads
+ * the replies from recv() (octets or a negative errno; -EAGAIN: no
+ * event yet) instead of a netlink socket.  Unit and fuzz builds are
+ * compiled with NCMIGD_NO_KERNEL: without a transport, nl_open() fails
+ * with -ENOENT and opens no socket, so no test can reach a real kernel
+ * (as XENSTORED_PATH keeps them from a real xenstored).
+ */
+struct nl_transport {
+	int (*send)(void *ctx, const void *buf, size_t len);
+	ssize_t (*recv)(void *ctx, void *buf, size_t cap);
+	void *ctx;
+};
+extern const struct nl_transport *nl_test_transport;
 
 #endif /* NCMIGD_NL_H */

@@ -9,6 +9,7 @@
 int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		       struct ncmig_writer *w, struct ncmigd_save_report *r)
 {
+	struct ncmig_identity id;
 	uint32_t flags;
 	int rc;
 
@@ -22,7 +23,15 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 	}
 	flags = ncmig_xs_capture_flags(&r->cap);
 	if (backends) {
-		rc = ncmigd_backends_probe(domid);
+		/* Asked for explicitly: no family is an error, not "none". */
+		rc = ncmigd_backends->family();
+		if (rc) {
+			ncmigd_dom_err(domid, "--backends: %s", rc == -EOPNOTSUPP ?
+				       "no xen_ncmig netlink family (is "
+				       "xen-ncmig.ko loaded?)" : strerror(-rc));
+			return rc;
+		}
+		rc = ncmigd_backends->probe(domid);
 		if (rc < 0) {
 			ncmigd_dom_err(domid, "kernel backends: %s",
 				       strerror(-rc));
@@ -32,10 +41,21 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 			flags |= NCMIG_DOM_F_BACKENDS;
 	}
 	ncmig_write_header(w);
-	ncmig_write_domain(w, domid, flags);
+	/* Who the stream belongs to, when it can be told (libxl's vm node,
+	 * /etc/machine-id); backend records are useless without it.
+	 */
+	if (!ncmig_xs_domain_uuid(x, domid, id.uuid) && !ncmigd_host_id(id.host))
+		ncmig_write_domain_id(w, domid, flags, &id);
+	else if (flags & NCMIG_DOM_F_BACKENDS) {
+		ncmigd_dom_err(domid, "backend records need the domain's UUID "
+			       "(/local/domain/%u/vm) and the host's "
+			       "(/etc/machine-id)", domid);
+		return -ENOENT;
+	} else
+		ncmig_write_domain(w, domid, flags);
 	ncmig_xs_capture_write(&r->cap, w);
 	if (flags & NCMIG_DOM_F_BACKENDS) {
-		rc = ncmigd_backends_write(domid, w);
+		rc = ncmigd_backends->write(domid, w);
 		if (rc < 0) {
 			ncmigd_dom_err(domid, "kernel backends: %s",
 				       strerror(-rc));

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A domain's whole ncmig stream: header, DOMAIN, its xenstore records,
- * its backend records when the kernel holds a quiesced session, END.
+ * A domain's whole ncmig stream: header, DOMAIN (with its identity when
+ * it can be read), its xenstore records, its backend records only when
+ * @backends is asked for (that quiesces the domain's backends for a
+ * moment: QUIESCE, SNAPSHOT, RESUME), END.
  * Shared by `ncmigd save` and `ncmigd splice send`.
  */
 #ifndef NCMIGD_SAVE_STREAM_H

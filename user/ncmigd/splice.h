@@ -35,6 +35,12 @@ struct ncmig_splice_hooks {
 	 * stream in *buf and *len to insert (the filter frees it), or an errno.
 	 */
 	int (*at_end)(void *arg, unsigned char **buf, size_t *len);
+	/*
+	 * Both: xl's optional data (a u32 length and the domain's config
+	 * as JSON, tools/xl/xl_saverestore.c), read whole (at most
+	 * NCMIG_SPLICE_CONFIG_MAX octets) before it is passed on.
+	 */
+	int (*config)(void *arg, const unsigned char *buf, size_t len);
 	/* recv: the inserted record's body, found and removed. */
 	int (*found)(void *arg, const unsigned char *buf, size_t len);
 	void *arg;
@@ -53,5 +59,29 @@ struct ncmig_splice_stats {
  */
 int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 			struct ncmig_splice_stats *st, char *msg, size_t cap);
+
+#define NCMIG_SPLICE_CONFIG_MAX	(1024 * 1024)
+
+/*
+ * The "uuid" of c_info in xl's optional data (@buf, @len as the config
+ * hook gets them), as text in @uuid: 0, -ENOENT (none), -EINVAL.
+ */
+int ncmig_splice_config_uuid(const unsigned char *buf, size_t len,
+			     char uuid[37]);
+
+#include <stdbool.h>
+/*
+ * The command that starts the receiving side: for a local HOST
+ * ("/proc/self/exe" splice recv OPTS -- CMD...), else @ssh split into
+ * words at blanks, HOST, and ONE argument for the remote shell:
+ * "ncmigd splice recv 'OPT'... -- 'CMD'..." with every word
+ * single-quoted (ssh joins its arguments with blanks and hands them to
+ * a shell).  A NULL-terminated malloc()ed array; free with
+ * ncmigd_splice_argv_free().
+ */
+char **ncmigd_splice_recv_argv(const char *ssh, const char *host, bool local,
+			       const char *const *opts, int nopts,
+			       char *const *cmd, int ncmd);
+void ncmigd_splice_argv_free(char **argv);
 
 #endif /* NCMIGD_SPLICE_H */

@@ -162,6 +162,25 @@ static int xl_header(struct splice *sp)
 	    mandatory & ~(XL_MANDATORY_JSON | XL_MANDATORY_STREAMV2))
 		return fail(sp, -EPROTO, "xl stream with mandatory flags %#x "
 			    "(need a v2 stream)", mandatory);
+	if (sp->h && sp->h->config) {
+		uint32_t n = le32_ld(h + 44);
+		unsigned char *opt;
+
+		if (n > NCMIG_SPLICE_CONFIG_MAX)
+			return fail(sp, -E2BIG, "xl's optional data of %u "
+				    "octets, over %u", n,
+				    NCMIG_SPLICE_CONFIG_MAX);
+		opt = malloc(n ? n : 1);
+		if (!opt)
+			return fail(sp, -ENOMEM, "xl's optional data");
+		rc = fwd(sp, opt, n, "xl's optional data");
+		if (!rc)
+			rc = sp->h->config(sp->h->arg, opt, n);
+		free(opt);
+		if (rc && sp->msg && !sp->msg[0])
+			fail(sp, rc, "xl's domain config refused");
+		return rc;
+	}
 	return copy(sp, le32_ld(h + 44), "xl's optional data");
 }
 

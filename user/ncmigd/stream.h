@@ -40,7 +40,23 @@ enum ncmig_rec_type {
 #define NCMIG_DOM_F_XS_NODES	(1U << 0)	/* the node tree was captured */
 #define NCMIG_DOM_F_XS_WATCHES	(1U << 1)	/* the watch list was captured */
 #define NCMIG_DOM_F_BACKENDS	(1U << 2)	/* backend records were taken */
-#define NCMIG_DOM_F_ALL		0x7U
+/* DOMAIN carries the domain's UUID and the host's identity (40 octets). */
+#define NCMIG_DOM_F_IDENTITY	(1U << 3)
+#define NCMIG_DOM_F_ALL		0xfU
+/* What can be carried: every flag but IDENTITY (which says how). */
+#define NCMIG_DOM_F_V1_ALL	0x7U
+
+#define NCMIG_DOMAIN_LEN	8	/* without identity */
+#define NCMIG_DOMAIN_ID_LEN	40	/* with NCMIG_DOM_F_IDENTITY */
+
+/* Who a stream belongs to: the domain (libxl's UUID) on a host. */
+struct ncmig_identity {
+	unsigned char uuid[16];	/* the domain's, from /local/domain/D/vm */
+	unsigned char host[16];	/* dom0's /etc/machine-id */
+};
+
+/* Xen's DOMID_FIRST_RESERVED: DOMID_SELF, DOMID_IO, ... from here on. */
+#define NCMIG_DOMID_FIRST_RESERVED	0x7ff0U
 
 /* Bounds every reader enforces before allocating or using anything. */
 #define NCMIG_REC_BODY_MAX	(256U * 1024)
@@ -68,6 +84,9 @@ int ncmig_write_record(struct ncmig_writer *w, uint32_t type,
 		       const void *body, size_t len);
 int ncmig_write_domain(struct ncmig_writer *w, uint16_t domid,
 		       uint32_t flags);
+/* The same with the domain's identity (sets NCMIG_DOM_F_IDENTITY). */
+int ncmig_write_domain_id(struct ncmig_writer *w, uint16_t domid,
+			  uint32_t flags, const struct ncmig_identity *id);
 /*
  * One backend device's snapshot record, exactly as the kernel gave it
  * (XEN_NCMIG_A_RECORD).  Validated with ncmig_snap_decode() first: a
@@ -128,6 +147,7 @@ struct ncmig_stream {
 	uint32_t flags;
 	uint16_t domid;		/* DOMAIN: the domain it was saved from */
 	uint32_t dom_flags;	/* NCMIG_DOM_F_* */
+	struct ncmig_identity id;	/* if dom_flags has F_IDENTITY */
 	struct ncmig_rec *recs;	/* every record, END included */
 	size_t nr_recs;
 	struct ncmig_xs_node *nodes;
@@ -154,6 +174,15 @@ int ncmig_stream_parse(const void *buf, size_t len, struct ncmig_stream *s,
  */
 int ncmig_stream_read_fd(int fd, struct ncmig_stream *s,
 			 struct ncmig_stream_err *err);
+/*
+ * The same for a file: one stream, and nothing after its END (a second
+ * END, trailing octets, two streams concatenated are refused).
+ */
+int ncmig_stream_read_file(int fd, struct ncmig_stream *s,
+			   struct ncmig_stream_err *err);
+/* ncmig_stream_read_file() for a regular file, else _read_fd(). */
+int ncmig_stream_read_input(int fd, struct ncmig_stream *s,
+			    struct ncmig_stream_err *err);
 void ncmig_stream_free(struct ncmig_stream *s);
 /*
  * 0 if every BACKEND record of @s is a snapshot of @domid, else -EXDEV
@@ -162,6 +191,16 @@ void ncmig_stream_free(struct ncmig_stream *s);
  * applies anything.
  */
 int ncmig_stream_check_backends(const struct ncmig_stream *s, uint16_t domid,
+				struct ncmig_stream_err *err);
+
+/*
+ * 0 if @s has no BACKEND record, or carries an identity equal to @id
+ * (the restore target's UUID on this host); else -EXDEV with @err
+ * saying why.  A backend record describes one domain's rings on one
+ * host: it reaches the kernel only for that domain, there.
+ */
+int ncmig_stream_check_identity(const struct ncmig_stream *s,
+				const struct ncmig_identity *id,
 				struct ncmig_stream_err *err);
 
 /* The i-th permission of a node. */

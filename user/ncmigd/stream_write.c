@@ -103,7 +103,8 @@ int ncmig_write_domain(struct ncmig_writer *w, uint16_t domid,
 {
 	unsigned char b[8] = { 0 };
 
-	if (flags & ~NCMIG_DOM_F_ALL)
+	if (flags & ~NCMIG_DOM_F_ALL || flags & NCMIG_DOM_F_IDENTITY ||
+	    domid == 0 || domid >= NCMIG_DOMID_FIRST_RESERVED)
 		return -EINVAL;
 	le16_st(b, domid);
 	le32_st(b + 4, flags);
@@ -127,4 +128,20 @@ int ncmig_write_backend(struct ncmig_writer *w, const void *rec, size_t len)
 int ncmig_write_end(struct ncmig_writer *w)
 {
 	return ncmig_write_record(w, NCMIG_REC_END, NULL, 0);
+}
+
+int ncmig_write_domain_id(struct ncmig_writer *w, uint16_t domid,
+			  uint32_t flags, const struct ncmig_identity *id)
+{
+	unsigned char b[NCMIG_DOMAIN_ID_LEN] = { 0 };
+
+	flags |= NCMIG_DOM_F_IDENTITY;
+	if (flags & ~NCMIG_DOM_F_ALL || domid == 0 ||
+	    domid >= NCMIG_DOMID_FIRST_RESERVED)
+		return -EINVAL;
+	le16_st(b, domid);
+	le32_st(b + 4, flags);
+	memcpy(b + 8, id->uuid, 16);
+	memcpy(b + 24, id->host, 16);
+	return ncmig_write_record(w, NCMIG_REC_DOMAIN, b, sizeof(b));
 }

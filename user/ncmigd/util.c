@@ -155,3 +155,58 @@ int ncmigd_read_all(int fd, void *buf, size_t len)
 	}
 	return 0;
 }
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ncmigd_parse_uuid(const char *s, size_t len, unsigned char out[16])
+{
+	size_t i, k = 0;
+	bool dashed = len == 36;
+
+	if (len != 32 && len != 36)
+		return -EINVAL;
+	for (i = 0; i < len; ) {
+		int hi, lo;
+
+		if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (s[i++] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hi = hexval(s[i]);
+		lo = i + 1 < len ? hexval(s[i + 1]) : -1;
+		if (hi < 0 || lo < 0 || k == 16)
+			return -EINVAL;
+		out[k++] = (unsigned char)(hi << 4 | lo);
+		i += 2;
+	}
+	return k == 16 ? 0 : -EINVAL;
+}
+
+int ncmigd_host_id(unsigned char id[16])
+{
+	const char *path = getenv("NCMIGD_HOST_ID_FILE");
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path ? path : "/etc/machine-id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	return ncmigd_parse_uuid(buf, (size_t)n, id);
+}

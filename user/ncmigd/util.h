@@ -46,4 +46,13 @@ void ncmigd_close_stream(int fd, const char *path);
 int ncmigd_write_all(int fd, const void *buf, size_t len);
 int ncmigd_read_all(int fd, void *buf, size_t len);
 
+/*
+ * This host's identity for a stream's DOMAIN record: dom0's
+ * /etc/machine-id (32 hex digits), or the file NCMIGD_HOST_ID_FILE
+ * names (tests).  0, -ENOENT, -EINVAL.
+ */
+int ncmigd_host_id(unsigned char id[16]);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" or 32 hex digits. */
+int ncmigd_parse_uuid(const char *s, size_t len, unsigned char out[16]);
+
 #endif /* NCMIGD_UTIL_H */

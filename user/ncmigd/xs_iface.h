@@ -31,6 +31,8 @@ struct ncmig_xs_ops {
 		    unsigned int *len);
 	int (*write)(struct ncmig_xs *x, const char *path, const void *val,
 		     unsigned int len);
+	/* The node and everything under it; 0 if it did not exist. */
+	int (*rm)(struct ncmig_xs *x, const char *path);
 	int (*get_perms)(struct ncmig_xs *x, const char *path,
 			 struct ncmig_xs_perm **perms, unsigned int *num);
 	int (*set_perms)(struct ncmig_xs *x, const char *path,
@@ -61,6 +63,16 @@ struct ncmig_xs {
 /* libxenstore, through the xenstored socket or /dev/xen/xenbus. */
 struct ncmig_xs *ncmig_xs_open(void);
 void ncmig_xs_close(struct ncmig_xs *x);
+/*
+ * Tests only: when set, ncmig_xs_open() returns what open() gives (a
+ * fake) and ncmig_xs_close() hands it to close(), so a verb can run
+ * whole against tests/unit/fake_xs.c.
+ */
+struct ncmig_xs_hooks {
+	struct ncmig_xs *(*open)(void);
+	void (*close)(struct ncmig_xs *x);
+};
+extern const struct ncmig_xs_hooks *ncmig_xs_hooks;
 
 /* "/local/domain/<domid>" plus "/rel" unless rel is empty. */
 int ncmig_xs_abs_path(char *buf, size_t cap, uint16_t domid, const char *rel);

@@ -21,7 +21,7 @@ bool ncmig_xs_relpath_valid(const char *p, size_t len)
 
 	if (len == 0)
 		return true;		/* the home node itself */
-	if (len > NCMIG_XS_PATH_MAX || p[0] == '/' || p[len - 1] == '/')
+	if (len > NCMIG_XS_RELPATH_MAX || p[0] == '/' || p[len - 1] == '/')
 		return false;
 	for (i = 0; i < len; i++) {
 		if (!xs_char_valid(p[i]))
@@ -68,6 +68,25 @@ static int why_fail(const char **why, const char *what)
 	return -EINVAL;
 }
 
+/*
+ * Octets of the SET_PERMS that restores these permissions under the
+ * longest home: absolute path and NUL, then "<perm><domid>" and a NUL
+ * per entry.
+ */
+static size_t perms_payload(const unsigned char *pe, uint16_t nr,
+			    uint16_t path_len)
+{
+	size_t n = NCMIG_XS_HOME_MAX + (size_t)path_len;
+	uint16_t i, d;
+
+	for (i = 0; i < nr; i++) {
+		d = le16_ld(pe + 4 * i + 2);
+		n += 2 + (d >= 10000 ? 5 : d >= 1000 ? 4 : d >= 100 ? 3 :
+			  d >= 10 ? 2 : 1);
+	}
+	return n;
+}
+
 int ncmig_xs_node_decode(const unsigned char *body, size_t len,
 			 struct ncmig_xs_node *n, const char **why)
 {
@@ -100,7 +119,12 @@ int ncmig_xs_node_decode(const unsigned char *body, size_t len,
 		if (pe[1] != 0)
 			return why_fail(why, "NODE_DATA permission flags not zero");
 	}
+	if (value_len > NCMIG_XS_VALUE_MAX)
+		return why_fail(why, "NODE_DATA value over XENSTORE_PAYLOAD_MAX (4096)");
 	path = body + NCMIG_XS_NODE_FIXED + 4 * (size_t)nr_perms;
+	if (perms_payload(body + NCMIG_XS_NODE_FIXED, nr_perms, path_len) >
+	    NCMIG_XS_PAYLOAD_MAX)
+		return why_fail(why, "NODE_DATA permissions do not fit one SET_PERMS (4096 octets)");
 	if (!cstring_exact(path, path_len))
 		return why_fail(why, "NODE_DATA path not one NUL-terminated string");
 	if (!ncmig_xs_relpath_valid((const char *)path, path_len - 1U))
@@ -169,6 +193,15 @@ int ncmig_xs_node_encode(const char *relpath, const void *value,
 	memcpy(p, relpath, path_len + 1);
 	if (value_len)
 		memcpy(p + path_len + 1, value, value_len);
+	{
+		struct ncmig_xs_node n;
+
+		/* Never write what a reader refuses (xenstored's limits). */
+		if (ncmig_xs_node_decode(b, len, &n, NULL)) {
+			free(b);
+			return -EINVAL;
+		}
+	}
 	*out = b;
 	*out_len = len;
 	return 0;

@@ -17,6 +17,13 @@
 #define NCMIG_XS_NODE_FIXED	16	/* conn-id, tx-id, 4 x u16 */
 #define NCMIG_XS_WATCH_FIXED	8	/* conn-id, wpath-len, token-len */
 #define NCMIG_XS_PATH_MAX	3072	/* XENSTORE_ABS_PATH_MAX */
+/* The longest home, "/local/domain/32751/": a relative node path must
+ * fit XENSTORE_ABS_PATH_MAX under any of them.
+ */
+#define NCMIG_XS_HOME_MAX	20
+#define NCMIG_XS_RELPATH_MAX	(NCMIG_XS_PATH_MAX - NCMIG_XS_HOME_MAX)
+#define NCMIG_XS_VALUE_MAX	4096	/* XENSTORE_PAYLOAD_MAX */
+#define NCMIG_XS_PAYLOAD_MAX	4096	/* XENSTORE_PAYLOAD_MAX */
 #define NCMIG_XS_PERMS_MAX	1024	/* more than a 4096-octet SET_PERMS holds */
 #define NCMIG_XS_TOKEN_MAX	4096	/* XENSTORE_PAYLOAD_MAX */
 

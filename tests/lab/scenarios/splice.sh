@@ -9,9 +9,12 @@
 #
 # libxl still runs a cooperative migration here (the guest suspends and
 # its frontends reconnect): this proves the splice, not non-cooperation.
+# Then a migration whose --domid is not the domain xl migrates must be
+# refused by send at xl's header (before anything is suspended), the
+# guest left running where it was.
 . /ncmig/dom0/lib.sh
 
-tap_plan 9
+tap_plan 12
 W=/run/ncmig-lab/splice
 rm -rf "$W"; mkdir -p "$W"
 
@@ -60,5 +63,25 @@ tap_cmp "$(lab_guest_result "$con" udp.recv 5)" -gt 0 "guest's UDP pings were an
 tap_diag "udp (a cooperative migration's blackout included): sent=$(lab_guest_result "$con" udp.sent 5) lost=$(lab_guest_result "$con" udp.lost 5) longest_loss_ms=$(lab_guest_result "$con" udp.longest_loss_ms 5)"
 
 lab_netserver_stop >/dev/null
+
+# ---- recv --restore is gone ----
+# It restored only after xl migrate-receive had exited, when a failure
+# could neither stop nor undo the migration (issue 10): a usage error now.
+ncmigd splice recv --restore -- true >"$W/restore-opt.out" 2>&1
+tap_is "$?" 2 "splice recv --restore is refused as a usage error"
+
+# ---- --domid must name the domain xl migrates ----
+if timeout 180 xl migrate \
+	-s "ncmigd splice send --domid 4000 --recv-opt --keep=$W/wrong.ncmig" \
+	spl localhost >"$W/wrong.log" 2>&1; then
+	tap_not_ok "xl migrate with --domid 4000 (not spl) refused"
+else
+	tap_ok "xl migrate with --domid 4000 (not spl) refused"
+fi
+sed 's/^/# xl: /' "$W/wrong.log" | grep -v '^# xl: *$' | tail -8
+tap_run "refused by send at xl's config, spl still runs as d$new" \
+	sh -c "grep -q \"cannot read d4000's UUID\\|which is not d4000\" '$W/wrong.log' &&
+	       [ \"\$(timeout 30 xl domid spl 2>/dev/null)\" = '$new' ]"
+
 lab_guest_destroy spl
 tap_done
