@@ -9,7 +9,7 @@
 #                                 repo is bind-mounted at the same path)
 #
 # Cached as the lab images are: $NCMIG_CACHE/buildroot/TARGET/KEY, where KEY
-# hashes this file, the target's versions and mk/packages/buildroot.txt.
+# hashes this file, the target's versions and mk/buildroot-packages.txt.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -18,8 +18,8 @@ repo=$(cd "$here/.." && pwd)
 mirror=${NCMIG_MIRROR:-http://deb.debian.org/debian}
 . "$here/targets/$TARGET.env"
 pkgs=$(sed -e 's/#.*//' -e "s/@KABI@/$KABI/g" -e "s/@KSRC_PKG@/$T_KSRC_PKG/g" \
-	"$here/packages/buildroot.txt" | tr -s ' \t\n' ',,,' | sed 's/^,//; s/,$//')
-key=$(cat "$0" "$here/targets/$TARGET.env" "$here/packages/buildroot.txt" |
+	"$here/buildroot-packages.txt" | tr -s ' \t\n' ',,,' | sed 's/^,//; s/,$//')
+key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" |
 	{ cat; echo "$SUITE $KABI"; } | sha256sum | cut -c1-16)
 top=$NCMIG_CACHE/buildroot/$TARGET
 root=$top/$key
