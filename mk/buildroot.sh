@@ -16,7 +16,6 @@ repo=$(cd "$here/.." && pwd)
 . "$here/kabi.sh"
 : "${NCMIG_CACHE:=/var/cache/ncmig}"
 mirror=${NCMIG_MIRROR:-http://deb.debian.org/debian}
-. "$here/targets/$TARGET.env"
 pkgs=$(sed -e 's/#.*//' -e "s/@KABI@/$KABI/g" -e "s/@KSRC_PKG@/$T_KSRC_PKG/g" \
 	"$here/buildroot-packages.txt" | tr -s ' \t\n' ',,,' | sed 's/^,//; s/,$//')
 key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" |
@@ -57,7 +56,7 @@ run() {
 			mkdir -p "$BUILD" "$root$BUILD"	# a BUILD outside the tree
 			mount --bind "$BUILD" "$root$BUILD"
 		fi
-		cd "$PWD" && exec chroot "$root" env -C "$PWD" "$@"' \
+		exec chroot "$root" env -C "$PWD" "$@"' \
 		run "$root" "$repo" "$@"
 }
 
