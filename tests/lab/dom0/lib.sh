@@ -212,6 +212,16 @@ lab_guest_result() {
 	tr -d '\r' <"$_f" | grep "NCMIG-RESULT.* $2=" | tail -1 |
 		tr ' ' '\n' | sed -n "s/^$2=//p" | tail -1
 }
+# lab_guest_stop_blk NAME: end the guest's blkverify now (it then runs its
+# final verify pass and reports as at the end of --seconds): one line typed
+# on the guest's console, which its init watches. Fails unless the guest
+# says it stopped it within 30 s.
+lab_guest_stop_blk() {
+	_tty=$(lab_xs_read "/local/domain/$(lab_guest_domid "$1")/console/tty")
+	[ -n "$_tty" ] && echo ncmig-stop >"$_tty" &&
+		lab_guest_result "$1" wl.stop 30 >/dev/null
+}
+
 # lab_guest_wait_done NAME [SECONDS]: wait for the workload to finish.
 lab_guest_wait_done() { lab_guest_result "$1" wl.done "${2:-600}" >/dev/null; }
 

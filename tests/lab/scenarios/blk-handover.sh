@@ -11,8 +11,10 @@
 
 HANDOVERS=${BLK_HANDOVERS:-20}
 RELOAD_EVERY=${BLK_RELOAD_EVERY:-4}	# every 4th handover reloads: 5 of 20
-# Long enough for 20 handovers on a loaded 2-core machine (~14 s each).
-WL_SECONDS=${BLK_WL_SECONDS:-420}
+# The longest the workload may run (20 handovers take ~14 s each on a
+# loaded 2-core machine); dom0 ends it TAIL_SECONDS after the last one.
+WL_SECONDS=${BLK_WL_SECONDS:-900}	# at most: stopped TAIL_SECONDS after the last handover
+TAIL_SECONDS=${BLK_TAIL_SECONDS:-10}
 DISK_MIB=${BLK_DISK_MIB:-128}
 # Multi-page rings: the guest's init loads blkfront with this
 # max_ring_page_order (ncmig.opt.xen-blkfront= on its command line), so each
@@ -119,6 +121,10 @@ tap_cmp "$reloads" -ge 5 "at least 5 with a module reload"
 if grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$NAME.log"; then
 	tap_not_ok "every handover ran while the guest did I/O"; else
 	tap_ok "every handover ran while the guest did I/O"; fi
+# I/O on the last instance for a while, then the final verify pass.
+sleep "$TAIL_SECONDS"
+if lab_guest_stop_blk $NAME; then tap_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"
+else tap_not_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"; fi
 
 if lab_guest_wait_done $NAME $((WL_SECONDS + 300)); then
 	tap_ok "guest workload finished"; else tap_not_ok "guest workload finished"; fi

@@ -20,7 +20,8 @@
 HANDOVERS=${MULTI_HANDOVERS:-5}
 # Long enough for the single handover and all the multi-domain ones with
 # their reloads under TCG (up to ~40 s each on a loaded 2-core machine).
-WL_SECONDS=${MULTI_WL_SECONDS:-300}
+WL_SECONDS=${MULTI_WL_SECONDS:-900}	# at most: stopped TAIL_SECONDS after the last handover
+TAIL_SECONDS=${MULTI_TAIL_SECONDS:-10}
 W=/run/ncmig-lab/multi-reload
 rm -rf "$W"; mkdir -p "$W"
 done_n=0 reloads=0 failed=0
@@ -129,6 +130,12 @@ for g in ma mb; do
 	! grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$g.log" || busy=1
 done
 tap_is "$busy" 0 "every handover ran while both guests did I/O"
+# I/O on the last instance for a while, then the final verify pass.
+sleep "$TAIL_SECONDS"
+for g in ma mb; do
+	if lab_guest_stop_blk $g; then tap_ok "$g: dom0 ended its I/O ${TAIL_SECONDS} s after the last handover"
+	else tap_not_ok "$g: dom0 ended its I/O ${TAIL_SECONDS} s after the last handover"; fi
+done
 
 for g in ma mb; do
 	if lab_guest_wait_done $g $((WL_SECONDS + 300)); then tap_ok "$g: workload finished"; else
