@@ -25,7 +25,7 @@ progress() {
 }
 check() { if test "$(val "$1" "$2")" "$3" "$4"; then ok "$5"; else not_ok "$5 ($2=$(val "$1" "$2"))"; fi; }
 
-echo "1..14"
+echo "1..17"
 truncate -s 64M "$tmp/a.img" "$tmp/b.img"
 if "$bin/blkverify" --seconds 2 "$tmp/a.img" "$tmp/b.img" >"$tmp/clean.out" 2>/dev/null; then
 	ok "blkverify: clean run on two devices exits 0"; else not_ok "blkverify: clean run exits 0"; fi
@@ -65,6 +65,20 @@ wait "$tc" || true
 check "$tmp/tcp.out" tcp.ok = 1 "netstream: TCP stream both ways intact"
 check "$tmp/udp.out" udp.lost -le 2 "netstream: (almost) no UDP ping lost on loopback"
 check "$tmp/udp.out" udp.recv -ge 150 "netstream: ~100 pings/s answered"
+
+# SIGUSR1 (lab_guest_stop_wl) ends the clients cleanly, as their deadline
+# would, long before it.
+"$bin/netstream" tcp-client 127.0.0.1 --port "$port" --seconds 600 >"$tmp/tcp1.out" 2>/dev/null &
+tc=$!
+"$bin/netstream" udp-ping 127.0.0.1 --port "$port" --seconds 600 >"$tmp/udp1.out" 2>/dev/null &
+up=$!
+sleep 1.5
+kill -USR1 "$tc" "$up" "$srv"
+wait "$tc" || true
+wait "$up" || true
+check "$tmp/tcp1.out" tcp.ok = 1 "netstream: SIGUSR1 ends the TCP stream cleanly"
+check "$tmp/udp1.out" udp.lost -le 2 "netstream: SIGUSR1 ends the pings with none lost"
+check "$tmp/udp1.out" udp.sent -le 1000 "netstream: SIGUSR1 ends the pings at once"
 
 # Kill the server mid-stream: the client must count the lost connection.
 "$bin/netstream" tcp-client 127.0.0.1 --port "$port" --seconds 4 >"$tmp/tcp2.out" 2>/dev/null &

@@ -18,11 +18,18 @@
 #include "netstream.h"
 
 atomic_int ns_stop;
+atomic_int ns_finish;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	atomic_store(&ns_stop, 1);
+}
+
+static void on_finish(int sig)
+{
+	(void)sig;
+	atomic_store(&ns_finish, 1);
 }
 
 static void usage(void)
@@ -42,6 +49,7 @@ int main(int argc, char **argv)
 		.pps = 100, .connect_timeout = 60,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction fin = { .sa_handler = on_finish };
 	const char *mode;
 	int i = 2;
 
@@ -82,6 +90,7 @@ int main(int argc, char **argv)
 		usage();
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &fin, NULL);	/* the server ignores it */
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(mode, "serve"))
 		return serve(&o);

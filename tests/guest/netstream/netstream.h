@@ -16,6 +16,8 @@ struct ns_opts {
 };
 
 extern atomic_int ns_stop;	/* set by SIGTERM/SIGINT */
+/* Set by SIGUSR1: end now as at the --seconds deadline (a clean end). */
+extern atomic_int ns_finish;
 
 int tcp_client(const struct ns_opts *o);
 int udp_ping(const struct ns_opts *o);

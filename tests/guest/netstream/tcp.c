@@ -24,6 +24,7 @@ struct stream {
 	int fd;
 	const struct ns_opts *o;
 	uint64_t deadline_ns;	/* sender stops here (0: when told) */
+	int client;		/* SIGUSR1 (ns_finish) also ends the sender */
 	atomic_int stop_tx;
 	atomic_int tx_done;	/* our direction is complete (FIN sent) */
 	/* results */
@@ -57,7 +58,8 @@ static void *sender(void *arg)
 	uint64_t interval = 1000000000ull * len / ((uint64_t)s->o->rate_kib * 1024);
 
 	while (buf && !atomic_load(&s->stop_tx) && !atomic_load(&ns_stop) &&
-	       (!s->deadline_ns || now_ns() < s->deadline_ns)) {
+	       (!s->deadline_ns || now_ns() < s->deadline_ns) &&
+	       !(s->client && atomic_load(&ns_finish))) {
 		uint64_t due = t0 + seq * interval, now = now_ns();
 		size_t off = 0;
 
@@ -170,10 +172,10 @@ int tcp_client(const struct ns_opts *o)
 	unsigned conns = 0, resets = 0, lost = 0, connect_failures = 0;
 	int clean = 0;
 
-	while (!atomic_load(&ns_stop) && (!end || now_ns() < end)) {
+	while (!atomic_load(&ns_stop) && !atomic_load(&ns_finish) && (!end || now_ns() < end)) {
 		uint64_t c0 = now_ns();
 		uint64_t give_up = c0 + (uint64_t)o->connect_timeout * 1000000000ull;
-		struct stream s = { .o = o, .deadline_ns = end };
+		struct stream s = { .o = o, .deadline_ns = end, .client = 1 };
 		pthread_t tid;
 		int fd;
 

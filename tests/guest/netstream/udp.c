@@ -79,7 +79,7 @@ int udp_ping(const struct ns_opts *o)
 	setsockopt(p.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	pthread_create(&tid, NULL, ping_receiver, &p);
 	t0 = now_ns();
-	while (!atomic_load(&ns_stop) && seq < p.cap - 16 &&
+	while (!atomic_load(&ns_stop) && !atomic_load(&ns_finish) && seq < p.cap - 16 &&
 	       (!o->seconds || now_ns() < t0 + (uint64_t)o->seconds * 1000000000ull)) {
 		uint64_t due = t0 + seq * interval, now = now_ns();
 		unsigned char buf[PING_LEN];

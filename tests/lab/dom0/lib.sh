@@ -212,11 +212,11 @@ lab_guest_result() {
 	tr -d '\r' <"$_f" | grep "NCMIG-RESULT.* $2=" | tail -1 |
 		tr ' ' '\n' | sed -n "s/^$2=//p" | tail -1
 }
-# lab_guest_stop_blk NAME: end the guest's blkverify now (it then runs its
-# final verify pass and reports as at the end of --seconds): one line typed
-# on the guest's console, which its init watches. Fails unless the guest
-# says it stopped it within 30 s.
-lab_guest_stop_blk() {
+# lab_guest_stop_wl NAME: end the guest's workload now (blkverify runs its
+# final verify pass, netstream's clients end cleanly, both report as at the
+# end of --seconds): one line typed on the guest's console, which its init
+# watches. Fails unless the guest says it did so within 30 s.
+lab_guest_stop_wl() {
 	_tty=$(lab_xs_read "/local/domain/$(lab_guest_domid "$1")/console/tty")
 	[ -n "$_tty" ] && echo ncmig-stop >"$_tty" &&
 		lab_guest_result "$1" wl.stop 30 >/dev/null

@@ -123,7 +123,7 @@ if grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$NAME.log"; then
 	tap_ok "every handover ran while the guest did I/O"; fi
 # I/O on the last instance for a while, then the final verify pass.
 sleep "$TAIL_SECONDS"
-if lab_guest_stop_blk $NAME; then tap_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"
+if lab_guest_stop_wl $NAME; then tap_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"
 else tap_not_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"; fi
 
 if lab_guest_wait_done $NAME $((WL_SECONDS + 300)); then

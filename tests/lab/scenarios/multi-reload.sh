@@ -133,7 +133,7 @@ tap_is "$busy" 0 "every handover ran while both guests did I/O"
 # I/O on the last instance for a while, then the final verify pass.
 sleep "$TAIL_SECONDS"
 for g in ma mb; do
-	if lab_guest_stop_blk $g; then tap_ok "$g: dom0 ended its I/O ${TAIL_SECONDS} s after the last handover"
+	if lab_guest_stop_wl $g; then tap_ok "$g: dom0 ended its I/O ${TAIL_SECONDS} s after the last handover"
 	else tap_not_ok "$g: dom0 ended its I/O ${TAIL_SECONDS} s after the last handover"; fi
 done
 

@@ -28,9 +28,10 @@
 HANDOVERS=${NET_HANDOVERS:-20}
 RELOAD_EVERY=${NET_RELOAD_EVERY:-4}
 PAUSE=${NET_PAUSE:-1.5}
-# Long enough for every handover under TCG (about 10 s each, 20 s with a
-# reload), so that traffic runs across all of them.
-LOAD=${NET_LOAD_SECONDS:-$((HANDOVERS * 15 + 60))}
+# The longest the traffic may run (handovers take about 10 s each under
+# TCG, 20 s with a reload); dom0 ends it TAIL_SECONDS after the last one.
+LOAD=${NET_LOAD_SECONDS:-$((HANDOVERS * 40 + 120))}
+TAIL_SECONDS=${NET_TAIL_SECONDS:-10}
 OUT=/run/ncmig-lab/net-handover
 rm -rf "$OUT"; mkdir -p "$OUT"
 
@@ -193,6 +194,9 @@ tap_diag "handover 1's capture: $(grep -v '^ready' "$OUT/ann.1" 2>/dev/null | so
 
 wait_s=$((LOAD + 240))
 [ "$failed_row" -lt 3 ] || wait_s=5	# gave up: do not wait for the load
+sleep "$TAIL_SECONDS"
+if lab_guest_stop_wl nh; then tap_ok "dom0 ended the guest's traffic ${TAIL_SECONDS} s after the last handover"
+else tap_not_ok "dom0 ended the guest's traffic ${TAIL_SECONDS} s after the last handover"; fi
 if lab_guest_wait_done nh "$wait_s"; then
 	tap_ok "guest workload finished"
 else
