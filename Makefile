@@ -24,7 +24,7 @@ DEMO_SCENARIOS ?= blk-handover net-handover
 BASELINE_SCENARIOS ?= blk-baseline net-baseline
 
 .PHONY: all deps modules backends user check demo kernel-check unit fuzz \
-	lab-check baseline payload clean
+	lab-check baseline payload soak clean
 
 # Another release's build runs in that release's build root (its gcc,
 # headers and libraries: mk/buildroot.sh), where this Makefile runs again.
@@ -97,6 +97,15 @@ baseline: deps
 # Every step runs; the last line sums them: "check: N passed, N failed".
 check: deps
 	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" $(if $(LAB_TRIXIE),"$(LAB_TRIXIE)")
+
+# Issue 11's soak: 1000 handovers in one boot under the full load (make
+# check runs the bounded variant, 100, in its third boot).
+SOAK_HANDOVERS ?= 1000
+soak: deps
+	$(MAKE) payload
+	NCMIG_LAB_ENV="SOAK_HANDOVERS=$(SOAK_HANDOVERS) $(NCMIG_LAB_ENV)" \
+	NCMIG_SCENARIO_TIMEOUT=$$(($(SOAK_HANDOVERS) * 15 + 1800)) \
+	NCMIG_LAB_TIMEOUT=$$(($(SOAK_HANDOVERS) * 15 + 2700)) tests/lab/run soak
 
 demo: deps
 	$(MAKE) payload

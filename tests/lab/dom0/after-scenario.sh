@@ -9,19 +9,9 @@
 # baselines do) says so with lab_kernel_reports_expected; they are counted
 # and shown but do not fail it.
 name=$1
-# NCMIG_KMSG: another log, for lab-selftest's check of this check.
-kmsg=${NCMIG_KMSG:-/run/ncmig-kmsg.log}
-mark="ncmig-lab: scenario $name begin"
-# What a dom0 must never print. The hung-task detector is armed by init.
-reports='WARNING:|BUG:|Oops|INFO: task .* blocked|blocked for more than|general protection|refcount_t:|list_add corruption|list_del corruption|UBSAN:|KASAN:'
-
-slice() {
-	if grep -q "$mark" "$kmsg" 2>/dev/null; then
-		sed -n "/$mark/,\$p" "$kmsg" | cut -d';' -f2-
-	else	# no collector or no mark: judge the whole log rather than nothing
-		dmesg
-	fi
-}
+. /ncmig/dom0/kreports.sh
+reports=$LAB_KREPORTS
+slice() { lab_kmsg_slice "$name"; }
 
 # A task stuck in D state is only reported once the detector's timeout has
 # passed: if one stays in D state, wait that long before reading the log.
