@@ -645,9 +645,13 @@ EXPORT_SYMBOL_GPL(xbq_info);
  * window between device_lock and xenbus_dev_remove() (issue 9, H2).
  * keep_store_delay_ms: a vbd release sleeps this long between the unbind
  * and storing the grants it kept (M7).
+ * attach_rsp_skew: the next vbd attach finds ring 0 with its shared
+ * rsp_prod this far from the saved one (the record's is moved), as a
+ * guest that moves the index while released would; used once.
  */
 static u32 xbq_unbind_delay_ms;
 static u32 xbq_keep_store_delay_ms;
+static u32 xbq_attach_rsp_skew;
 static struct dentry *xbq_dbg;
 
 static int xbq_test_bus_event(struct notifier_block *nb, unsigned long action,
@@ -678,6 +682,11 @@ void xbq_test_keep_store_delay(struct device *dev)
 	msleep(ms);
 }
 
+u32 xbq_test_take_rsp_skew(void)
+{
+	return xchg(&xbq_attach_rsp_skew, 0);
+}
+
 int xbq_test_init(void)
 {
 	xbq_dbg = debugfs_create_dir("xen-backend-quiesce", NULL);
@@ -685,6 +694,8 @@ int xbq_test_init(void)
 			   &xbq_unbind_delay_ms);
 	debugfs_create_u32("keep_store_delay_ms", 0600, xbq_dbg,
 			   &xbq_keep_store_delay_ms);
+	debugfs_create_u32("attach_rsp_skew", 0600, xbq_dbg,
+			   &xbq_attach_rsp_skew);
 	return xbq_bus_register_notifier(&xbq_test_nb);
 }
 
