@@ -549,6 +549,8 @@ EXPORT_SYMBOL_GPL(xbq_exists);
 #define XBQ_XS_INITIALISING	1
 #define XBQ_XS_INITIALISED	3
 #define XBQ_XS_CONNECTED	4
+#define XBQ_XS_CLOSING		5
+#define XBQ_XS_CLOSED		6
 
 /* The frontend's state, read from the backend's "frontend" node. */
 static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
@@ -584,6 +586,11 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 	}
 	fe = xbq_frontend_state(xdev);
 	if (fe != XBQ_XS_INITIALISED && fe != XBQ_XS_CONNECTED) {
+		fate = XBQ_FATE_CLOSED;
+		goto out;
+	}
+	/* Closed by its backend (an attach refused the frontend's rings). */
+	if (xdev->state == XBQ_XS_CLOSING || xdev->state == XBQ_XS_CLOSED) {
 		fate = XBQ_FATE_CLOSED;
 		goto out;
 	}

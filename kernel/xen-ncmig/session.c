@@ -79,7 +79,7 @@ enum ncmig_dev_step {
 	NCMIG_DEV_RELEASED,
 	/* Ended without coming back through us (xbq_fate()): */
 	NCMIG_DEV_GONE,		/* its xenbus device went away */
-	NCMIG_DEV_CLOSED,	/* its frontend closed the connection */
+	NCMIG_DEV_CLOSED,	/* its frontend, or its backend, closed it */
 	NCMIG_DEV_RECONNECTED,	/* its driver reconnected it on its own */
 };
 
@@ -138,7 +138,7 @@ static const char *const ncmig_step_names[] = {
 	[NCMIG_DEV_QUIESCED] = "quiesced",
 	[NCMIG_DEV_RELEASED] = "released",
 	[NCMIG_DEV_GONE] = "gone",
-	[NCMIG_DEV_CLOSED] = "closed by its frontend",
+	[NCMIG_DEV_CLOSED] = "closed",
 	[NCMIG_DEV_RECONNECTED] = "reconnected by its driver (park timeout)",
 };
 
@@ -307,6 +307,23 @@ static struct ncmig_session *ncmig_session_lookup(u16 domid, u32 portid,
 }
 
 /*
+ * Add @other's text to @msg's, so that an error names every device that
+ * failed, not only the first one.
+ */
+static void ncmig_msg_also(struct xbq_msg *msg, const struct xbq_msg *other)
+{
+	size_t n = strnlen(msg->text, sizeof(msg->text));
+
+	if (!other->text[0])
+		return;
+	if (!n)
+		strscpy(msg->text, other->text, sizeof(msg->text));
+	else
+		scnprintf(msg->text + n, sizeof(msg->text) - n, "; %s",
+			  other->text);
+}
+
+/*
  * After a failed resume or attach of @d (or to look at it while
  * ownerless): if it cannot come back, say so and let it end. Returns true
  * if it ended now; @msg, if given, then says how.
@@ -337,10 +354,15 @@ static bool ncmig_dev_check_fate(struct ncmig_sess_dev *d,
 	d->step = step;
 	d->done_ns = ktime_get_ns();
 	ncmig_dev_forget_rec(d);
-	if (msg)
-		xbq_msg(msg, "d%u %s %u: %s: it has left the handover",
+	if (msg) {
+		/* After the failure's own reason, which it must not hide. */
+		struct xbq_msg fate;
+
+		xbq_msg(&fate, "d%u %s %u: %s: it has left the handover",
 			d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
 			ncmig_step_names[step]);
+		ncmig_msg_also(msg, &fate);
+	}
 	return true;
 }
 
@@ -374,8 +396,13 @@ static int ncmig_resume_quiesced(struct ncmig_session *s, struct xbq_msg *msg)
 
 		if (d->step != NCMIG_DEV_QUIESCED)
 			continue;
-		if (ncmig_dev_resume(d, err ? &other : msg) && !err)
-			err = -EIO;
+		other.text[0] = '\0';
+		if (ncmig_dev_resume(d, err ? &other : msg)) {
+			if (err)
+				ncmig_msg_also(msg, &other);
+			else
+				err = -EIO;
+		}
 	}
 	return err;
 }
@@ -738,9 +765,12 @@ int ncmig_session_restore(u16 domid, u32 portid,
 			/* If the attach fails, the watchdog may retry it. */
 			if (!d->rec)
 				ncmig_dev_keep_rec(d, recs[i].data, recs[i].len);
+			other.text[0] = '\0';
 			err = ncmig_dev_restore(d, snaps[i],
 						first ? &other : msg);
-			if (err && !first)
+			if (err && first)
+				ncmig_msg_also(msg, &other);
+			else if (err)
 				first = err;
 		}
 		ncmig_report_dev(r, d);
@@ -910,8 +940,11 @@ static int ncmig_bring_back(struct ncmig_session *s, struct xbq_msg *msg)
 	for (i = 0; i < s->nr; i++) {
 		if (s->devs[i].step != NCMIG_DEV_RELEASED)
 			continue;
+		other.text[0] = '\0';
 		err = ncmig_dev_attach_kept(&s->devs[i], first ? &other : msg);
-		if (err && !first)
+		if (err && first)
+			ncmig_msg_also(msg, &other);
+		else if (err)
 			first = err;
 	}
 	return first;
