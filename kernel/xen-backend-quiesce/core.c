@@ -566,6 +566,27 @@ static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
 	return state;
 }
 
+/*
+ * A released device has no driver to answer the toolstack: one that
+ * closes it (xl block-detach, xl destroy) writes the backend's state
+ * Closing and waits for Closed, which only a driver writes (libxl gives
+ * up after 10 s, "unable to remove device"). Once its frontend is gone
+ * or closed there is nothing left to hand over: answer for the driver,
+ * as xenbus_dev_remove() does for a device the toolstack closes. Under
+ * the device lock, so that no driver binds meanwhile.
+ */
+static void xbq_answer_close(struct xenbus_device *xdev)
+{
+	device_lock(&xdev->dev);
+	if (!xdev->dev.driver &&
+	    xenbus_read_driver_state(xdev->nodename) == XBQ_XS_CLOSING) {
+		dev_info(&xdev->dev, "released, and closed by the toolstack: answering Closed\n");
+		xenbus_printf(XBT_NIL, xdev->nodename, "state", "%d",
+			      XBQ_XS_CLOSED);
+	}
+	device_unlock(&xdev->dev);
+}
+
 enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 {
 	const struct xbq_kind_ops *ops = xbq_ops_by_kind(id->kind);
@@ -587,6 +608,7 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 	fe = xbq_frontend_state(xdev);
 	if (fe != XBQ_XS_INITIALISED && fe != XBQ_XS_CONNECTED) {
 		fate = XBQ_FATE_CLOSED;
+		xbq_answer_close(xdev);
 		goto out;
 	}
 	/* Closed by its backend (an attach refused the frontend's rings). */

@@ -47,7 +47,9 @@
  * once no device is left quiesced or released, and its last event and
  * the kernel log say how each device ended. An ownerless session checks
  * its devices every second, so that one of a destroyed domain ends at
- * once. Any request
+ * once; so does a released one with its owner, so that a device the
+ * toolstack closes meanwhile is answered (xbq_fate()) within a second
+ * instead of making the toolstack wait. Any request
  * from another port gets -EBUSY; an ownerless session is adopted by the
  * next port that sends a request for it.
  *
@@ -610,6 +612,8 @@ int ncmig_session_release(u16 domid, u32 portid, struct ncmig_report **rep,
 	ncmig_report_head(r, s);
 	*rep = r;
 	ncmig_nl_event(domid, XEN_NCMIG_EVENT_RELEASED, s->state, 0, NULL);
+	/* Its devices are looked at each second until RESTORE. */
+	ncmig_watchdog_kick();
 out:
 	mutex_unlock(&ncmig_lock);
 	return err;
@@ -1021,6 +1025,13 @@ static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 	else if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED &&
 		 s->deadline_ns && now >= s->deadline_ns)
 		ncmig_take_over(s, "deadline passed", now);
+	/*
+	 * Owned and released (between RELEASE and RESTORE, or held): a
+	 * device its toolstack closes meanwhile must be answered at once
+	 * (xbq_fate() does), and leaves the session; RESTORE ends it.
+	 */
+	if (s->owner && s->state == XEN_NCMIG_SESSION_RELEASED)
+		ncmig_check_fates(s);
 	if (s->owner || !s->retry_ns)
 		return true;
 	if (now < s->retry_ns) {
@@ -1045,6 +1056,8 @@ static u64 ncmig_next_look(const struct ncmig_session *s, u64 now)
 
 	if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED)
 		at = s->deadline_ns;
+	else if (s->owner && s->state == XEN_NCMIG_SESSION_RELEASED)
+		at = now + NCMIG_FATE_LOOK_NS;
 	else if (!s->owner && s->retry_ns)
 		at = min(s->retry_ns, now + NCMIG_FATE_LOOK_NS);
 	if (!at)
