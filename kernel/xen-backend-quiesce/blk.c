@@ -478,7 +478,7 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		blk_msg(msg, dev, "attach: out of memory");
 		return -ENOMEM;
 	}
-	skew = xbq_test_take_rsp_skew();
+	skew = xbq_test_rsp_skew(snap->devid);
 	if (skew) {
 		dev_info(&dev->dev, "test hook: ring 0's rsp_prod moved by %u\n",
 			 skew);

@@ -674,13 +674,13 @@ EXPORT_SYMBOL_GPL(xbq_info);
  * window between device_lock and xenbus_dev_remove() (issue 9, H2).
  * keep_store_delay_ms: a vbd release sleeps this long between the unbind
  * and storing the grants it kept (M7).
- * attach_rsp_skew: the next vbd attach finds ring 0 with its shared
- * rsp_prod this far from the saved one (the record's is moved), as a
- * guest that moves the index while released would; used once.
+ * attach_rsp_skew_devid: every attach of a vbd with this id (0: none)
+ * finds ring 0's shared rsp_prod 7 away from the saved one (the
+ * record's is moved), as when a guest moved the index while released.
  */
 static u32 xbq_unbind_delay_ms;
 static u32 xbq_keep_store_delay_ms;
-static u32 xbq_attach_rsp_skew;
+static u32 xbq_attach_rsp_skew_devid;
 static struct dentry *xbq_dbg;
 
 static int xbq_test_bus_event(struct notifier_block *nb, unsigned long action,
@@ -711,9 +711,9 @@ void xbq_test_keep_store_delay(struct device *dev)
 	msleep(ms);
 }
 
-u32 xbq_test_take_rsp_skew(void)
+u32 xbq_test_rsp_skew(u32 devid)
 {
-	return xchg(&xbq_attach_rsp_skew, 0);
+	return devid && READ_ONCE(xbq_attach_rsp_skew_devid) == devid ? 7 : 0;
 }
 
 int xbq_test_init(void)
@@ -723,8 +723,8 @@ int xbq_test_init(void)
 			   &xbq_unbind_delay_ms);
 	debugfs_create_u32("keep_store_delay_ms", 0600, xbq_dbg,
 			   &xbq_keep_store_delay_ms);
-	debugfs_create_u32("attach_rsp_skew", 0600, xbq_dbg,
-			   &xbq_attach_rsp_skew);
+	debugfs_create_u32("attach_rsp_skew_devid", 0600, xbq_dbg,
+			   &xbq_attach_rsp_skew_devid);
 	return xbq_bus_register_notifier(&xbq_test_nb);
 }
 

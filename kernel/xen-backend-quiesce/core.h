@@ -19,13 +19,13 @@ int xbq_test_init(void);
 void xbq_test_exit(void);
 /* Sleep for the keep_store_delay_ms knob, between release and store. */
 void xbq_test_keep_store_delay(struct device *dev);
-/* The attach_rsp_skew knob, taken once (0: none). */
-u32 xbq_test_take_rsp_skew(void);
+/* How far the attach_rsp_skew_devid knob moves vbd @devid's rsp_prod. */
+u32 xbq_test_rsp_skew(u32 devid);
 #else
 static inline int xbq_test_init(void) { return 0; }
 static inline void xbq_test_exit(void) { }
 static inline void xbq_test_keep_store_delay(struct device *dev) { }
-static inline u32 xbq_test_take_rsp_skew(void) { return 0; }
+static inline u32 xbq_test_rsp_skew(u32 devid) { return 0; }
 #endif
 
 #endif /* XBQ_CORE_H */

@@ -53,7 +53,8 @@ fault_wait_served() {
 	_t0=$(blk_now_ms) _end=$(($(blk_now_ms) + $1 * 1000))
 	while [ "$(blk_now_ms)" -lt "$_end" ]; do
 		_r=$(fault_reqs "$2" "$3")
-		if [ "$_r" -ge 0 ] && [ "$_r" != "$4" ] &&
+		# Unbound before (-1): its new statistics start at 0.
+		if [ "$_r" -gt 0 ] && [ "$_r" != "$4" ] &&
 		   ! ncmigd status --domid "$2" 2>/dev/null | grep -q 'session'; then
 			echo $(($(blk_now_ms) - _t0))
 			return 0
