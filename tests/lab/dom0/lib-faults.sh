@@ -64,15 +64,36 @@ fault_wait_served() {
 	return 1
 }
 
-# fault_dmesg_reports: kernel reports since the scenario began.
+# fault_mark: the kernel log is judged from here on.
+fault_mark() {
+	FAULT_MARK="ncmig-lab: fault matrix pass $$"
+	echo "$FAULT_MARK" >/dev/kmsg
+}
+
+# fault_dmesg_reports: kernel reports since fault_mark.
 fault_dmesg_reports() {
-	_mark="ncmig-lab: scenario $LAB_SCENARIO begin"
+	_mark=$FAULT_MARK
 	_k=/run/ncmig-kmsg.log
 	if grep -q "$_mark" "$_k" 2>/dev/null; then
 		sed -n "/$_mark/,\$p" "$_k"
 	else
 		dmesg
 	fi | grep -cE 'WARNING:|BUG:|Oops|blocked for more than|general protection|refcount_t:|list_add corruption|list_del corruption|UBSAN:|KASAN:'
+}
+
+# fault_load_modules: unload ours and the backends, then load the
+# backends from $MODDIR (the payload's patched ones by default) and our
+# modules (from $MODDIR too if it has them).
+fault_load_modules() {
+	for _m in xen_ncmig xen_backend_quiesce xen_blkback xen_netback; do
+		if lsmod | grep -q "^$_m "; then rmmod "$_m" || return 1; fi
+	done
+	insmod "$MODDIR/xen-blkback.ko" && insmod "$MODDIR/xen-netback.ko" || return 1
+	if [ -f "$MODDIR/xen-ncmig.ko" ]; then
+		insmod "$MODDIR/xen-backend-quiesce.ko" && insmod "$MODDIR/xen-ncmig.ko"
+	else
+		lab_load_ncmig_modules
+	fi
 }
 
 # fault_modules_unload: our modules and the backends unload (nothing is
@@ -82,8 +103,7 @@ fault_modules_unload() {
 	for _m in xen_ncmig xen_backend_quiesce xen_blkback xen_netback; do
 		if lsmod | grep -q "^$_m "; then rmmod "$_m" 2>/dev/null || _ok=1; fi
 	done
-	lab_use_patched_backends >/dev/null 2>&1
-	lab_load_ncmig_modules >/dev/null 2>&1
+	fault_load_modules >/dev/null 2>&1
 	return $_ok
 }
 
