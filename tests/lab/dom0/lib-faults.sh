@@ -70,6 +70,21 @@ fault_mark() {
 	echo "$FAULT_MARK" >/dev/kmsg
 }
 
+# fault_kill TAG PID: SIGKILL PID, marking the moment in the kernel log.
+fault_kill() {
+	echo "ncmig-fault: kill $1" >/dev/kmsg
+	kill -9 "$2"
+}
+
+# fault_kernel_wait_ms TAG: ms from fault_kill TAG to the kernel's
+# "backends running again" (xen-ncmig's watchdog brought the domain
+# back), from the kernel log's own timestamps; empty if not seen.
+fault_kernel_wait_ms() {
+	dmesg | tr -d '[]' | awk -v tag="ncmig-fault: kill $1" '
+		index($0, tag) { t0 = $1; next }
+		t0 != "" && /backends running again/ { printf "%d\n", ($1 - t0) * 1000 + 0.5; exit }'
+}
+
 # fault_dmesg_reports: kernel reports since fault_mark.
 fault_dmesg_reports() {
 	_mark=$FAULT_MARK
