@@ -262,6 +262,11 @@ if [ -w "$XBQ_DBG/attach_rsp_skew_devid" ]; then
 	*) tap_not_ok "$FAULT_NAME: vbd $bad closed, not reconnected on its ring"
 	   tap_diag "  backend state $sb"; dmesg | grep "vbd-$dh-$bad" | tail -5 | sed 's/^/#   dom0: /' ;;
 	esac
+	# No connect_ring() on the refused rings after the refusal, not even
+	# for a frontend state change queued while parked.
+	n=$(dmesg | sed -n "/vbd-$dh-$bad: .*handover attach refused/,\$p" |
+		grep -c "backend/vbd/$dh/$bad: using ")
+	tap_is "$n" 0 "$FAULT_NAME: no connect on vbd $bad's refused rings"
 	tap_is "$(lab_xs_read "backend/vbd/$dh/$good/state")" 4 "$FAULT_NAME: vbd $good Connected"
 	lab_wait 30 sh -c "! ncmigd status --domid $dh 2>/dev/null | grep -q session" ||
 		tap_diag "  the session is still there"
