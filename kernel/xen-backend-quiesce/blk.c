@@ -453,6 +453,7 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 	struct blk_keep *k;
 	struct blk_api api;
 	char why[96] = "";
+	u32 skew;
 	int err;
 
 	if (snap->kind != XEN_NCMIG_KIND_VBD || v->nr_rings > XBQ_BLK_MAX_RINGS ||
@@ -476,6 +477,13 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 	if (!ho) {
 		blk_msg(msg, dev, "attach: out of memory");
 		return -ENOMEM;
+	}
+	skew = xbq_test_rsp_skew(snap->devid);
+	if (skew) {
+		dev_info(&dev->dev, "test hook: ring 0's rsp_prod moved by %u\n",
+			 skew);
+		ho->rings[0].rsp_prod += skew;
+		ho->rings[0].req_cons += skew;
 	}
 	err = blk_api_get(&api);
 	if (!err) {

@@ -549,6 +549,8 @@ EXPORT_SYMBOL_GPL(xbq_exists);
 #define XBQ_XS_INITIALISING	1
 #define XBQ_XS_INITIALISED	3
 #define XBQ_XS_CONNECTED	4
+#define XBQ_XS_CLOSING		5
+#define XBQ_XS_CLOSED		6
 
 /* The frontend's state, read from the backend's "frontend" node. */
 static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
@@ -562,6 +564,27 @@ static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
 	state = xenbus_read_driver_state(fe);
 	kfree(fe);
 	return state;
+}
+
+/*
+ * A released device has no driver to answer the toolstack: one that
+ * closes it (xl block-detach, xl destroy) writes the backend's state
+ * Closing and waits for Closed, which only a driver writes (libxl gives
+ * up after 10 s, "unable to remove device"). Once its frontend is gone
+ * or closed there is nothing left to hand over: answer for the driver,
+ * as xenbus_dev_remove() does for a device the toolstack closes. Under
+ * the device lock, so that no driver binds meanwhile.
+ */
+static void xbq_answer_close(struct xenbus_device *xdev)
+{
+	device_lock(&xdev->dev);
+	if (!xdev->dev.driver &&
+	    xenbus_read_driver_state(xdev->nodename) == XBQ_XS_CLOSING) {
+		dev_info(&xdev->dev, "released, and closed by the toolstack: answering Closed\n");
+		xenbus_printf(XBT_NIL, xdev->nodename, "state", "%d",
+			      XBQ_XS_CLOSED);
+	}
+	device_unlock(&xdev->dev);
 }
 
 enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
@@ -584,6 +607,12 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 	}
 	fe = xbq_frontend_state(xdev);
 	if (fe != XBQ_XS_INITIALISED && fe != XBQ_XS_CONNECTED) {
+		fate = XBQ_FATE_CLOSED;
+		xbq_answer_close(xdev);
+		goto out;
+	}
+	/* Closed by its backend (an attach refused the frontend's rings). */
+	if (xdev->state == XBQ_XS_CLOSING || xdev->state == XBQ_XS_CLOSED) {
 		fate = XBQ_FATE_CLOSED;
 		goto out;
 	}
@@ -645,9 +674,13 @@ EXPORT_SYMBOL_GPL(xbq_info);
  * window between device_lock and xenbus_dev_remove() (issue 9, H2).
  * keep_store_delay_ms: a vbd release sleeps this long between the unbind
  * and storing the grants it kept (M7).
+ * attach_rsp_skew_devid: every attach of a vbd with this id (0: none)
+ * finds ring 0's shared rsp_prod 7 away from the saved one (the
+ * record's is moved), as when a guest moved the index while released.
  */
 static u32 xbq_unbind_delay_ms;
 static u32 xbq_keep_store_delay_ms;
+static u32 xbq_attach_rsp_skew_devid;
 static struct dentry *xbq_dbg;
 
 static int xbq_test_bus_event(struct notifier_block *nb, unsigned long action,
@@ -678,6 +711,11 @@ void xbq_test_keep_store_delay(struct device *dev)
 	msleep(ms);
 }
 
+u32 xbq_test_rsp_skew(u32 devid)
+{
+	return devid && READ_ONCE(xbq_attach_rsp_skew_devid) == devid ? 7 : 0;
+}
+
 int xbq_test_init(void)
 {
 	xbq_dbg = debugfs_create_dir("xen-backend-quiesce", NULL);
@@ -685,6 +723,8 @@ int xbq_test_init(void)
 			   &xbq_unbind_delay_ms);
 	debugfs_create_u32("keep_store_delay_ms", 0600, xbq_dbg,
 			   &xbq_keep_store_delay_ms);
+	debugfs_create_u32("attach_rsp_skew_devid", 0600, xbq_dbg,
+			   &xbq_attach_rsp_skew_devid);
 	return xbq_bus_register_notifier(&xbq_test_nb);
 }
 

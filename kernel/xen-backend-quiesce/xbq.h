@@ -18,7 +18,7 @@
 
 /* A message naming the domain and device, returned to userspace. */
 struct xbq_msg {
-	char text[160];
+	char text[256];	/* ncmigd reads up to 256 (NL_TEXT_MAX) */
 };
 
 __printf(2, 3) void xbq_msg(struct xbq_msg *msg, const char *fmt, ...);

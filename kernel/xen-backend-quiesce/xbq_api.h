@@ -75,7 +75,11 @@ bool xbq_exists(const struct xbq_dev_id *id);
  *  GONE     not on the bus, or its backend node is gone (its domain is
  *           being destroyed, the toolstack removed it);
  *  CLOSED   its frontend left the connection (Closing, Closed, or
- *           Initialising again): nothing is left to hand over;
+ *           Initialising again), or its backend closed it (an attach
+ *           refused the rings): nothing is left to hand over. An unbound
+ *           (released) device the toolstack is closing is then answered
+ *           Closed, as its driver would, so that the toolstack need not
+ *           wait for it;
  *  RUNNING  a driver is bound and serves it on its own, neither parked
  *           nor quiesced (the park timeout fell back to a reconnect);
  *  WAITING  none of these: a retry (another attach, a backend module

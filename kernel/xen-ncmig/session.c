@@ -47,7 +47,9 @@
  * once no device is left quiesced or released, and its last event and
  * the kernel log say how each device ended. An ownerless session checks
  * its devices every second, so that one of a destroyed domain ends at
- * once. Any request
+ * once; so does a released one with its owner, so that a device the
+ * toolstack closes meanwhile is answered (xbq_fate()) within a second
+ * instead of making the toolstack wait. Any request
  * from another port gets -EBUSY; an ownerless session is adopted by the
  * next port that sends a request for it.
  *
@@ -79,7 +81,7 @@ enum ncmig_dev_step {
 	NCMIG_DEV_RELEASED,
 	/* Ended without coming back through us (xbq_fate()): */
 	NCMIG_DEV_GONE,		/* its xenbus device went away */
-	NCMIG_DEV_CLOSED,	/* its frontend closed the connection */
+	NCMIG_DEV_CLOSED,	/* its frontend, or its backend, closed it */
 	NCMIG_DEV_RECONNECTED,	/* its driver reconnected it on its own */
 };
 
@@ -138,7 +140,7 @@ static const char *const ncmig_step_names[] = {
 	[NCMIG_DEV_QUIESCED] = "quiesced",
 	[NCMIG_DEV_RELEASED] = "released",
 	[NCMIG_DEV_GONE] = "gone",
-	[NCMIG_DEV_CLOSED] = "closed by its frontend",
+	[NCMIG_DEV_CLOSED] = "closed",
 	[NCMIG_DEV_RECONNECTED] = "reconnected by its driver (park timeout)",
 };
 
@@ -307,6 +309,23 @@ static struct ncmig_session *ncmig_session_lookup(u16 domid, u32 portid,
 }
 
 /*
+ * Add @other's text to @msg's, so that an error names every device that
+ * failed, not only the first one.
+ */
+static void ncmig_msg_also(struct xbq_msg *msg, const struct xbq_msg *other)
+{
+	size_t n = strnlen(msg->text, sizeof(msg->text));
+
+	if (!other->text[0])
+		return;
+	if (!n)
+		strscpy(msg->text, other->text, sizeof(msg->text));
+	else
+		scnprintf(msg->text + n, sizeof(msg->text) - n, "; %s",
+			  other->text);
+}
+
+/*
  * After a failed resume or attach of @d (or to look at it while
  * ownerless): if it cannot come back, say so and let it end. Returns true
  * if it ended now; @msg, if given, then says how.
@@ -337,10 +356,15 @@ static bool ncmig_dev_check_fate(struct ncmig_sess_dev *d,
 	d->step = step;
 	d->done_ns = ktime_get_ns();
 	ncmig_dev_forget_rec(d);
-	if (msg)
-		xbq_msg(msg, "d%u %s %u: %s: it has left the handover",
+	if (msg) {
+		/* After the failure's own reason, which it must not hide. */
+		struct xbq_msg fate;
+
+		xbq_msg(&fate, "d%u %s %u: %s: it has left the handover",
 			d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
 			ncmig_step_names[step]);
+		ncmig_msg_also(msg, &fate);
+	}
 	return true;
 }
 
@@ -374,8 +398,13 @@ static int ncmig_resume_quiesced(struct ncmig_session *s, struct xbq_msg *msg)
 
 		if (d->step != NCMIG_DEV_QUIESCED)
 			continue;
-		if (ncmig_dev_resume(d, err ? &other : msg) && !err)
-			err = -EIO;
+		other.text[0] = '\0';
+		if (ncmig_dev_resume(d, err ? &other : msg)) {
+			if (err)
+				ncmig_msg_also(msg, &other);
+			else
+				err = -EIO;
+		}
 	}
 	return err;
 }
@@ -583,6 +612,8 @@ int ncmig_session_release(u16 domid, u32 portid, struct ncmig_report **rep,
 	ncmig_report_head(r, s);
 	*rep = r;
 	ncmig_nl_event(domid, XEN_NCMIG_EVENT_RELEASED, s->state, 0, NULL);
+	/* Its devices are looked at each second until RESTORE. */
+	ncmig_watchdog_kick();
 out:
 	mutex_unlock(&ncmig_lock);
 	return err;
@@ -738,9 +769,12 @@ int ncmig_session_restore(u16 domid, u32 portid,
 			/* If the attach fails, the watchdog may retry it. */
 			if (!d->rec)
 				ncmig_dev_keep_rec(d, recs[i].data, recs[i].len);
+			other.text[0] = '\0';
 			err = ncmig_dev_restore(d, snaps[i],
 						first ? &other : msg);
-			if (err && !first)
+			if (err && first)
+				ncmig_msg_also(msg, &other);
+			else if (err)
 				first = err;
 		}
 		ncmig_report_dev(r, d);
@@ -910,8 +944,11 @@ static int ncmig_bring_back(struct ncmig_session *s, struct xbq_msg *msg)
 	for (i = 0; i < s->nr; i++) {
 		if (s->devs[i].step != NCMIG_DEV_RELEASED)
 			continue;
+		other.text[0] = '\0';
 		err = ncmig_dev_attach_kept(&s->devs[i], first ? &other : msg);
-		if (err && !first)
+		if (err && first)
+			ncmig_msg_also(msg, &other);
+		else if (err)
 			first = err;
 	}
 	return first;
@@ -988,6 +1025,13 @@ static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 	else if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED &&
 		 s->deadline_ns && now >= s->deadline_ns)
 		ncmig_take_over(s, "deadline passed", now);
+	/*
+	 * Owned and released (between RELEASE and RESTORE, or held): a
+	 * device its toolstack closes meanwhile must be answered at once
+	 * (xbq_fate() does), and leaves the session; RESTORE ends it.
+	 */
+	if (s->owner && s->state == XEN_NCMIG_SESSION_RELEASED)
+		ncmig_check_fates(s);
 	if (s->owner || !s->retry_ns)
 		return true;
 	if (now < s->retry_ns) {
@@ -1012,6 +1056,8 @@ static u64 ncmig_next_look(const struct ncmig_session *s, u64 now)
 
 	if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED)
 		at = s->deadline_ns;
+	else if (s->owner && s->state == XEN_NCMIG_SESSION_RELEASED)
+		at = now + NCMIG_FATE_LOOK_NS;
 	else if (!s->owner && s->retry_ns)
 		at = min(s->retry_ns, now + NCMIG_FATE_LOOK_NS);
 	if (!at)
