@@ -19,6 +19,10 @@
 # quiesce succeeded, na stayed Connected and both guests answer dom0's
 # ping once the netem is gone; no kernel report (a xenwatch blocked on
 # be->ho_lock for more than 20 s is a hung task) and no session left (lib).
+# Then (netback 0013's -ENOLINK, never run in the lab before): na is
+# quiesced again and held, its frontend state is set Closing (netback
+# disconnects the vif), the daemon exits: the kernel's RESUME of the
+# session finds nothing to resume, and the session must end within 10 s.
 # Ends `race-net-drain: drain_ms=N xenwatch_base_ms=N xenwatch_during_ms=N`.
 . /ncmig/dom0/lib.sh
 . /ncmig/dom0/lib-net.sh
@@ -32,7 +36,17 @@ summary() {
 	echo "race-net-drain: drain_ms=$drain xenwatch_base_ms=$base xenwatch_during_ms=$during"
 }
 
-if lab_use_patched_backends; then tap_ok "patched backends loaded"; else
+# NET_BACKENDS_DIR: load xen-blkback.ko and xen-netback.ko from another
+# directory (another build of the series, e.g. without its last fix).
+BK=${NET_BACKENDS_DIR:-/ncmig/backends}
+use_backends() {
+	if [ "$BK" = /ncmig/backends ]; then lab_use_patched_backends; return; fi
+	for _m in xen_blkback xen_netback; do
+		if lsmod | grep -q "^$_m "; then rmmod "$_m" || return 1; fi
+	done
+	insmod "$BK/xen-blkback.ko" && insmod "$BK/xen-netback.ko"
+}
+if use_backends; then tap_ok "patched backends loaded from $BK"; else
 	tap_not_ok "patched backends loaded"; tap_done; summary; exit 1; fi
 tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
 tap_run "netem available" modprobe sch_netem
@@ -101,6 +115,37 @@ tc qdisc del dev "$vb" root 2>/dev/null
 tap_is "$(lab_xs_read "$fe/state")" 4 "na's frontend still Connected"
 tap_run "na answers dom0's ping" lab_wait 30 ping -c 1 -W 1 "$ipa"
 tap_run "nb answers dom0's ping" lab_wait 30 ping -c 1 -W 1 "$ipb"
+
+# A resume of a vif its frontend closed while quiesced (netback 0013):
+# RESUME gets -ENOLINK, nothing to resume, and the session ends (the
+# kernel resumes a session whose daemon went, then asks the device's fate).
+enolink=0
+ncmigd quiesce --domid "$na" --timeout-ms 5000 --hold-s 4 >"$OUT/q2" 2>&1 &
+q=$!
+if lab_wait 10 grep -q drain_ms= "$OUT/q2"; then
+	tap_ok "na quiesced again (held 4 s)"
+	lab_xs_write "$fe/state" 5
+	if lab_wait 10 sh -c "s=\$(xenstore-read $be/state); [ \"\$s\" = 5 ] || [ \"\$s\" = 6 ]"; then
+		tap_ok "na's frontend closed its vif while quiesced: backend Closing/Closed"
+	else
+		tap_not_ok "na's backend went Closing (state $(lab_xs_read "$be/state"))"
+	fi
+else
+	tap_not_ok "na quiesced again"; sed 's/^/#   /' "$OUT/q2"
+fi
+blk_wait_pid 20 $q || kill $q 2>/dev/null
+n=0
+while timeout 10 ncmigd status 2>/dev/null | grep -q "^d$na session:" && [ $n -lt 50 ]; do
+	sleep 0.2; n=$((n + 1))
+done
+if timeout 10 ncmigd status 2>/dev/null | grep -q "^d$na session:"; then
+	tap_not_ok "na's session ended within 10 s of its daemon"
+else
+	tap_ok "na's session ended ($((n * 200)) ms after its daemon)"
+fi
+dmesg | grep -E "d$na vif 0|nothing to resume" | tail -4 | sed 's/^/#   dmesg: /'
+dmesg | grep -q "d$na vif 0: was quiesced, now closed" && enolink=1
+tap_is "$enolink" 1 "the kernel says na's vif left the handover closed"
 
 lab_guest_destroy na
 lab_guest_destroy nb
