@@ -15,7 +15,7 @@
 # --timeout-ms 55000 --hold-s 1`; 1 s into the drain na's frontend state
 # node is written (netback's frontend_changed() runs on xenwatch and takes
 # be->ho_lock) and another probe is made. Asserted: the drain lasted
-# (>= DRAIN_S/2 s), the probe during it took less than baseline + 3 s, the
+# (>= DRAIN_S/2 s), the probe during it took less than baseline + 5 s, the
 # quiesce succeeded, na stayed Connected and both guests answer dom0's
 # ping once the netem is gone; no kernel report (a xenwatch blocked on
 # be->ho_lock for more than 20 s is a hung task) and no session left (lib).
@@ -108,7 +108,10 @@ tap_diag "drain: $drain ms; quiesce command $took ms (rc=$qrc, held 1 s); probe 
 tap_is "$qrc" 0 "the quiesce of na succeeded"
 tap_cmp "$drain" -ge $((DRAIN_S * 500)) "the drain was slow (>= $((DRAIN_S / 2)) s)"
 tap_cmp "$during" -ge 0 "xenwatch served a hot-plug during the drain"
-tap_cmp "$during" -lt $((base + 3000)) "xenwatch latency during the drain below baseline + 3 s"
+# Before netback 0014 xenwatch waited for the whole drain (38.6 s, base
+# 0.7 s); with it, 3.7 s in the first run (2 TCG cores busy with the
+# drain): the bound is well above that noise and far below DRAIN_S.
+tap_cmp "$during" -lt $((base + 5000)) "xenwatch latency during the drain below baseline + 5 s"
 tap_is "$running" 1 "the probe ran while the quiesce still drained"
 
 tc qdisc del dev "$vb" root 2>/dev/null
