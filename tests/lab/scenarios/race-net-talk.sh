@@ -19,7 +19,7 @@
 # other; no state node of either vif written; no hang, no kernel report,
 # no session left (lib).
 # Ends with: race-net-talk: rounds=N handovers=N failed=N tcp_resets=N
-#            udp_lost=N held_timeouts=N
+#            udp_lost=N held_timeouts=N (quiesces that reached their bound)
 . /ncmig/dom0/lib.sh
 
 ROUNDS=${TALK_ROUNDS:-4}
@@ -74,7 +74,7 @@ st=/sys/class/net/vif$ta.0/statistics
 tap_cmp "$(cat $st/rx_bytes 2>/dev/null || echo 0)" -gt 100000 "ta sends (its vif received $(cat $st/rx_bytes 2>/dev/null) bytes)"
 
 pings() { lab_wait 30 ping -c 1 -W 1 "$(lab_guest_ip "$1")"; }
-dmesg_held0=$(dmesg | grep -c 'still mapped after')
+dmesg_held0=$(dmesg | grep -c 'held by other vifs')
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	i=$((i + 1))
@@ -94,7 +94,7 @@ while [ $i -lt "$ROUNDS" ]; do
 	done
 	sleep 3
 done
-held=$(( $(dmesg | grep -c 'still mapped after') - dmesg_held0 ))
+held=$(( $(dmesg | grep -c 'held by other vifs') - dmesg_held0 ))
 dmesg | grep 'quiesce:' | tail -6 | sed 's/^/#   dmesg: /'
 tap_is "$ok_n" "$ROUNDS" "all $ROUNDS two-domain handovers succeeded"
 busy=0
