@@ -7,7 +7,7 @@
 # serves) and UDP pings to it; both ping each other with 1000-byte
 # packets. Their packets to each other are mapped from the sender's Tx
 # slots (zerocopy) all the way into the receiver's vif. Then TALK_ROUNDS
-# (default 4) `ncmigd handover --domid ta --domid tb --reload-modules`.
+# (default 3) `ncmigd handover --domid ta --domid tb --reload-modules`.
 # ncmigd quiesces ta, then tb: once ta's vif is quiesced, what tb sends it
 # waits in ta's stopped queues, where netback's copy at the bound does not
 # reach it, and tb's quiesce can only time out.
@@ -22,7 +22,7 @@
 #            udp_lost=N held_timeouts=N (quiesces that reached their bound)
 . /ncmig/dom0/lib.sh
 
-ROUNDS=${TALK_ROUNDS:-4}
+ROUNDS=${TALK_ROUNDS:-3}
 S=${TALK_SECONDS:-$((ROUNDS * 45 + 60))}
 OUT=/run/ncmig-lab/race-net-talk
 rm -rf "$OUT"; mkdir -p "$OUT"
