@@ -7,7 +7,7 @@
 #   trixie    Debian 13's linux-source-6.12, headers 6.12.117+deb13 (a target)
 #   next      trixie-backports' linux-source-7.3, headers 7.3.4+deb13: the
 #             newest kernel, where an upstream submission must apply
-#             (mk/targets/trixie.env's T_NEXT_*; no lab boots it)
+#             (mk/targets/trixie.next's T_NEXT_*; no lab boots it)
 #
 #   kernel/check.sh              all three
 #   kernel/check.sh TREE...      those only
@@ -205,6 +205,7 @@ for tr in $trees; do
 	# shellcheck disable=SC1090
 	vars=$(unset T_NEXT_SUITE T_NEXT_KABI T_NEXT_KSRC_PKG
 		. "$top/mk/targets/$tgt.env"
+		[ ! -f "$top/mk/targets/$tgt.next" ] || . "$top/mk/targets/$tgt.next"
 		kabi=$T_KABI pkg=$T_KSRC_PKG
 		if [ "$tr" = next ]; then
 			kabi=${T_NEXT_KABI:-} pkg=${T_NEXT_KSRC_PKG:-}
@@ -213,7 +214,7 @@ for tr in $trees; do
 	set -- $vars
 	suite=$1 kabi=${2:-} pkg=${3:-}
 	if [ -z "$pkg" ]; then
-		not_ok "[$tr] no kernel named for it in mk/targets/$tgt.env"
+		not_ok "[$tr] no kernel named for it in mk/targets/$tgt.env or $tgt.next"
 		continue
 	fi
 	if [ "$base" = "$default_build" ]; then

@@ -10,8 +10,8 @@
 #
 # Cached as the lab images are: $NCMIG_CACHE/buildroot/TARGET/KEY, where KEY
 # hashes this file, the target's versions and mk/buildroot-packages.txt.
-# A target whose env file names T_NEXT_* (trixie: linux-source-7.3 from
-# trixie-backports) also gets that kernel's headers and source, for
+# A target with a targets/TARGET.next file (T_NEXT_*; trixie: linux-source-7.3
+# from trixie-backports) also gets that kernel's headers and source, for
 # kernel/check.sh.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +21,12 @@ repo=$(cd "$here/.." && pwd)
 mirror=${NCMIG_MIRROR:-http://deb.debian.org/debian}
 pkgs=$(sed -e 's/#.*//' -e "s/@KABI@/$KABI/g" -e "s/@KSRC_PKG@/$T_KSRC_PKG/g" \
 	"$here/buildroot-packages.txt" | tr -s ' \t\n' ',,,' | sed 's/^,//; s/,$//')
-key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" |
+# The target's newest kernel, if it names one (trixie.next: T_NEXT_*).
+next=$here/targets/$TARGET.next
+# shellcheck disable=SC1090
+[ ! -f "$next" ] || . "$next"
+key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" \
+	$([ ! -f "$next" ] || echo "$next") |
 	{ cat; echo "$SUITE $KABI"; } | sha256sum | cut -c1-16)
 top=$NCMIG_CACHE/buildroot/$TARGET
 root=$top/$key
