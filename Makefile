@@ -23,7 +23,7 @@ DEMO_SCENARIOS ?= blk-handover net-handover
 # Linux's plain unbind/rebind under the same load: evidence, not a test.
 BASELINE_SCENARIOS ?= blk-baseline net-baseline
 
-.PHONY: all deps modules backends user check demo kernel-check unit fuzz \
+.PHONY: all deps modules backends user guest-kmod check demo kernel-check unit fuzz \
 	lab-check baseline payload soak clean
 
 # Another release's build runs in that release's build root (its gcc,
@@ -34,10 +34,10 @@ IN_BUILDROOT := mk/buildroot.sh run
 endif
 
 ifdef IN_BUILDROOT
-all user modules backends:
+all user modules backends guest-kmod:
 	$(IN_BUILDROOT) $(MAKE) --no-print-directory $@
 else
-all: user modules backends
+all: user modules backends guest-kmod
 endif
 
 deps:
@@ -68,6 +68,12 @@ backends:
 
 user:
 	$(MAKE) -C user
+
+# The lab guest's test module (tests/guest/netctl, net-handover's second
+# vif) needs the target's kernel headers: another target's is built here,
+# in its build root, and the payload (built on the host) takes it.
+guest-kmod:
+	$(MAKE) -C tests/guest BUILD=$(BUILD) $(BUILD)/guest/xen-netctl.ko
 endif
 
 # Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.

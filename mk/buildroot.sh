@@ -10,6 +10,9 @@
 #
 # Cached as the lab images are: $NCMIG_CACHE/buildroot/TARGET/KEY, where KEY
 # hashes this file, the target's versions and mk/buildroot-packages.txt.
+# A target with a targets/TARGET.next file (T_NEXT_*; trixie: linux-source-7.3
+# from trixie-backports) also gets that kernel's headers and source, for
+# kernel/check.sh.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -18,7 +21,12 @@ repo=$(cd "$here/.." && pwd)
 mirror=${NCMIG_MIRROR:-http://deb.debian.org/debian}
 pkgs=$(sed -e 's/#.*//' -e "s/@KABI@/$KABI/g" -e "s/@KSRC_PKG@/$T_KSRC_PKG/g" \
 	"$here/buildroot-packages.txt" | tr -s ' \t\n' ',,,' | sed 's/^,//; s/,$//')
-key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" |
+# The target's newest kernel, if it names one (trixie.next: T_NEXT_*).
+next=$here/targets/$TARGET.next
+# shellcheck disable=SC1090
+[ ! -f "$next" ] || . "$next"
+key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" \
+	$([ ! -f "$next" ] || echo "$next") |
 	{ cat; echo "$SUITE $KABI"; } | sha256sum | cut -c1-16)
 top=$NCMIG_CACHE/buildroot/$TARGET
 root=$top/$key
@@ -34,11 +42,22 @@ ensure() {
 	rm -rf "$root.tmp"
 	debootstrap --variant=buildd --include="$pkgs" "$SUITE" "$root.tmp" "$mirror" \
 		>"$top/debootstrap.log" 2>&1 || { tail -30 "$top/debootstrap.log" >&2; exit 1; }
+	if [ -n "${T_NEXT_SUITE:-}" ]; then	# the newest kernel, for kernel/check.sh
+		say "adding linux-headers-$T_NEXT_KABI-amd64 and $T_NEXT_KSRC_PKG from $T_NEXT_SUITE"
+		echo "deb $mirror $T_NEXT_SUITE main" >"$root.tmp/etc/apt/sources.list.d/$T_NEXT_SUITE.list"
+		unshare -m sh -c '
+			mount -t proc proc "$1/proc"
+			chroot "$1" apt-get -q update &&
+			DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get -q -y \
+				--no-install-recommends install -t "$2" "linux-headers-$3-amd64" "$4"' \
+			next "$root.tmp" "$T_NEXT_SUITE" "$T_NEXT_KABI" "$T_NEXT_KSRC_PKG" \
+			>>"$top/debootstrap.log" 2>&1 || { tail -30 "$top/debootstrap.log" >&2; exit 1; }
+	fi
 	rm -rf "$root.tmp/var/cache/apt/archives/"*.deb "$root.tmp/var/lib/apt/lists/"*
 	mv "$root.tmp" "$root"
 	: >"$root/.ready"
 	for old in "$top"/*; do	# this target's older recipes
-		[ "$old" = "$root" ] || rm -rf "$old"
+		[ "$old" = "$root" ] || [ ! -d "$old" ] || rm -rf "$old"
 	done
 	say "ready: $root"
 }

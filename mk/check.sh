@@ -17,16 +17,34 @@ step() {
 		echo "=== check: $name FAILED ===" | tee -a "$log"
 	fi
 }
+# Run "$@" for target $1: make exported the default target's versions,
+# which mk/versions.mk and mk/kabi.sh would otherwise keep for any TARGET.
+for_target() {
+	local t=$1
+	shift
+	env -u SUITE -u KABI -u KVER -u KDIR -u KSRC_TARBALL -u XEN_VER TARGET="$t" "$@"
+}
 # The lab images of every target a boot names are built (once per recipe,
 # mostly downloads) while the build and the unit tests use the CPUs.
 targets=$(for boot in "$@"; do case $boot in *:*) echo "${boot%%:*}" ;; esac; done | sort -u)
+# Another target's build root first (mostly downloads too; its build and
+# kernel-check's 6.12 and 7.3 trees need it).
 (
+	for t in $targets; do
+		[ "$t" = "${TARGET:-bookworm}" ] ||
+			for_target "$t" mk/buildroot.sh path >/dev/null || echo "build root for $t: FAILED"
+	done
 	for t in ${TARGET:-bookworm} $targets; do
-		TARGET=$t tests/lab/image/ensure.sh >/dev/null || echo "images for $t: FAILED"
+		for_target "$t" tests/lab/image/ensure.sh >/dev/null || echo "images for $t: FAILED"
 	done
 ) >"$BUILD/images.log" 2>&1 &
 images_pid=$!
 step build make --no-print-directory all
+# Each other target's modules, backends and ncmigd, in its build root.
+for t in $targets; do
+	[ "$t" = "${TARGET:-bookworm}" ] && continue
+	step "build[$t]" for_target "$t" BUILD="$BUILD-$t" make --no-print-directory all
+done
 step unit make --no-print-directory unit
 step fuzz make --no-print-directory fuzz
 step kernel-check make --no-print-directory kernel-check
@@ -42,7 +60,7 @@ for boot in "$@"; do
 		[ "$t" = "${TARGET:-bookworm}" ] || b=$BUILD-$t ;;	# as mk/versions.mk
 	esac
 	# shellcheck disable=SC2086
-	step "lab[$t]($(echo $list))" env TARGET="$t" BUILD="$b" tests/lab/run $list
+	step "lab[$t]($(echo $list))" for_target "$t" BUILD="$b" tests/lab/run $list
 done
 read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')

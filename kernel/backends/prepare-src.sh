@@ -4,20 +4,70 @@
 # from the distro's linux-source TARBALL into SRC, apply PATCHDIR/blkback
 # and PATCHDIR/netback series with patch -p1, and write SRC/Kbuild. Any
 # patch that does not apply exactly fails the build.
+#
+# One series per driver serves every kernel; what a newer kernel needs
+# differently lives in PATCHDIR/DRIVER/X.Y/ (X.Y = the first kernel it is
+# for, a linux-source-X.Y), named after the series' patch NNNN-x.patch:
+#   X.Y/NNNN-x.patch        replaces it (its context differs there);
+#   X.Y/NNNN-x.fixup.patch  is applied right after it (it applies there,
+#                           but that kernel needs a small change on top).
+# A tree of version V takes each from the highest X.Y <= V that has one.
+# So a patch appended to the series applies to every tree as it is, and
+# what was made for 6.12 also serves 7.x until 7.x needs its own.
 set -eu
 tarball=$1 patchdir=$2 src=$3
 
-[ -r "$tarball" ] || { echo "prepare-src: no $tarball (apt-get install linux-source-6.1)" >&2; exit 1; }
+[ -r "$tarball" ] || { echo "prepare-src: no $tarball (apt-get install linux-source-X.Y)" >&2; exit 1; }
+
+# The tree's version, from the archive's top directory (linux-source-6.12).
+top=$(tar -tJf "$tarball" 2>/dev/null | head -1 | cut -d/ -f1)
+kv=${top#linux-source-}
+case $kv in
+[0-9]*.[0-9]*) ;;
+*) echo "prepare-src: cannot tell the kernel version of $tarball ($top)" >&2; exit 1 ;;
+esac
+
+# The variant directories of DRIVER that apply to $kv, highest first.
+variant_dirs() {
+	for v in $(cd "$patchdir/$1" && find . -mindepth 1 -maxdepth 1 -type d \
+			-name '[0-9]*.[0-9]*' | sed 's|^\./||'); do
+		[ "$(printf '%s\n%s\n' "$v" "$kv" | sort -V | tail -1)" = "$kv" ] &&
+			echo "$v"
+	done | sort -rV
+}
+
+# pick DRIVER FILE: the highest variant directory's FILE, if any.
+pick() {
+	for v in $dirs; do
+		if [ -f "$patchdir/$1/$v/$2" ]; then
+			echo "$patchdir/$1/$v/$2"
+			return
+		fi
+	done
+}
 
 patches=
 for d in blkback netback; do
 	[ -f "$patchdir/$d/series" ] || continue
+	dirs=$(variant_dirs "$d")
 	for p in $(sed -e 's/#.*//' "$patchdir/$d/series"); do
 		if [ ! -f "$patchdir/$d/$p" ]; then
 			echo "prepare-src: $d/series names missing $p" >&2
 			exit 1
 		fi
-		patches="$patches $patchdir/$d/$p"
+		use=$(pick "$d" "$p")
+		patches="$patches ${use:-$patchdir/$d/$p} $(pick "$d" "${p%.patch}.fixup.patch")"
+	done
+done
+# Variants that name no patch of the series are mistakes (a renamed patch).
+for d in blkback netback; do
+	for f in "$patchdir/$d"/[0-9]*.[0-9]*/*.patch; do
+		[ -f "$f" ] || continue
+		n=$(basename "$f")
+		grep -qxF -e "${n%.fixup.patch}.patch" -e "$n" "$patchdir/$d/series" 2>/dev/null || {
+			echo "prepare-src: $f names no patch of $d/series" >&2
+			exit 1
+		}
 	done
 done
 
@@ -38,6 +88,7 @@ members="drivers/block/xen-blkback drivers/net/xen-netback"
 				print f
 	}' $patches | sort)"
 
+echo "prepare-src: $top"
 rm -rf "$src"
 mkdir -p "$src"
 wild=

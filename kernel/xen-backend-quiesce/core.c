@@ -561,7 +561,9 @@ static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
 	fe = xenbus_read(XBT_NIL, xdev->nodename, "frontend", NULL);
 	if (IS_ERR(fe))
 		return XBQ_XS_UNKNOWN;
-	state = xenbus_read_driver_state(fe);
+	/* As xenbus_read_driver_state(), whose arguments 7.x changed. */
+	if (xenbus_scanf(XBT_NIL, fe, "state", "%u", &state) != 1)
+		state = XBQ_XS_UNKNOWN;
 	kfree(fe);
 	return state;
 }

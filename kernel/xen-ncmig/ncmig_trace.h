@@ -12,31 +12,27 @@
 #include <linux/tracepoint.h>
 
 /*
- * 6.10 dropped __assign_str()'s second argument ("tracing/treewide:
- * Remove second parameter of __assign_str()"): the source is the one
- * given to __string().
+ * The step and kind names are short constants: fixed arrays, not
+ * __string(), whose __assign_str() changed between our trees (6.10
+ * dropped its second argument, "tracing/treewide: Remove second
+ * parameter of __assign_str()"), so this file is the same for all of them.
  */
-#ifndef ncmig_assign_str
-#ifdef NCMIG_ASSIGN_STR_ONE_ARG	/* probed by Kbuild */
-#define ncmig_assign_str(dst, src) __assign_str(dst)
-#else
-#define ncmig_assign_str(dst, src) __assign_str(dst, src)
-#endif
-#endif
+#define NCMIG_TRACE_STEP_LEN 16
+#define NCMIG_TRACE_KIND_LEN 8
 
 TRACE_EVENT(ncmig_session,
 	    TP_PROTO(u16 domid, const char *step, u32 state, int err),
 	    TP_ARGS(domid, step, state, err),
 	    TP_STRUCT__entry(__field(u16, domid)
-			     __string(step, step)
+			     __array(char, step, NCMIG_TRACE_STEP_LEN)
 			     __field(u32, state)
 			     __field(int, err)),
 	    TP_fast_assign(__entry->domid = domid;
-			   ncmig_assign_str(step, step);
+			   strscpy(__entry->step, step, sizeof(__entry->step));
 			   __entry->state = state;
 			   __entry->err = err;),
 	    TP_printk("d%u %s state=%u err=%d", __entry->domid,
-		      __get_str(step), __entry->state, __entry->err)
+		      __entry->step, __entry->state, __entry->err)
 );
 
 TRACE_EVENT(ncmig_device,
@@ -44,21 +40,21 @@ TRACE_EVENT(ncmig_device,
 		     int err, u64 start_ns, u64 done_ns),
 	    TP_ARGS(domid, kind, devid, step, err, start_ns, done_ns),
 	    TP_STRUCT__entry(__field(u16, domid)
-			     __string(kind, kind)
+			     __array(char, kind, NCMIG_TRACE_KIND_LEN)
 			     __field(u32, devid)
-			     __string(step, step)
+			     __array(char, step, NCMIG_TRACE_STEP_LEN)
 			     __field(int, err)
 			     __field(u64, start_ns)
 			     __field(u64, done_ns)),
 	    TP_fast_assign(__entry->domid = domid;
-			   ncmig_assign_str(kind, kind);
+			   strscpy(__entry->kind, kind, sizeof(__entry->kind));
 			   __entry->devid = devid;
-			   ncmig_assign_str(step, step);
+			   strscpy(__entry->step, step, sizeof(__entry->step));
 			   __entry->err = err;
 			   __entry->start_ns = start_ns;
 			   __entry->done_ns = done_ns;),
 	    TP_printk("d%u %s %u %s err=%d took_ns=%llu", __entry->domid,
-		      __get_str(kind), __entry->devid, __get_str(step),
+		      __entry->kind, __entry->devid, __entry->step,
 		      __entry->err, __entry->done_ns - __entry->start_ns)
 );
 
