@@ -579,9 +579,13 @@ static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
  */
 static void xbq_answer_close(struct xenbus_device *xdev)
 {
+	unsigned int state;
+
 	device_lock(&xdev->dev);
-	if (!xdev->dev.driver &&
-	    xenbus_read_driver_state(xdev->nodename) == XBQ_XS_CLOSING) {
+	/* As xenbus_read_driver_state(), whose arguments 7.x changed. */
+	if (xenbus_scanf(XBT_NIL, xdev->nodename, "state", "%u", &state) != 1)
+		state = XBQ_XS_UNKNOWN;
+	if (!xdev->dev.driver && state == XBQ_XS_CLOSING) {
 		dev_info(&xdev->dev, "released, and closed by the toolstack: answering Closed\n");
 		xenbus_printf(XBT_NIL, xdev->nodename, "state", "%d",
 			      XBQ_XS_CLOSED);
