@@ -3,8 +3,8 @@
  * ncmigd handover's options, without a kernel: --domid given several
  * times (up to 64, each distinct), and the usage text. A valid command
  * line gets as far as opening the netlink socket, which this build
- * (NCMIGD_NO_KERNEL) never opens: nl_open() fails, or goes to an
- * injected nl_test_transport. Exit 1 and no usage text, where a usage error
+ * (NCMIGD_NO_KERNEL) never opens: ncmig_nl_open() fails, or goes to an
+ * injected ncmig_nl_test_transport. Exit 1 and no usage text, where a usage error
  * exits 2 with the usage on stderr. And the per-domain output, text
  * and --json (an array of the per-domain objects with several domains).
  */
@@ -24,7 +24,7 @@
 #include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
-#include "nl.h"
+#include "ncmig.h"
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
@@ -155,7 +155,7 @@ static void test_other_usage_errors(void **st)
 /* A domain with a vbd and a vif, quiesced at 1 ms and restored at 3 ms. */
 static void fake_domain(struct handover *h, uint16_t domid, bool json)
 {
-	static struct nl_reply q[2], r[2];
+	static struct ncmig_nl_reply q[2], r[2];
 	unsigned int k = domid & 1, i;
 
 	memset(h, 0, sizeof(*h));
@@ -212,21 +212,21 @@ static void test_print_result(void **st)
 
 /*
  * A unit test never reaches a real kernel: in the unit and fuzz builds
- * (-DNCMIGD_NO_KERNEL) nl_open() opens no socket unless a test gave it
- * a transport (nl_test_transport), even as root on a dom0 with
+ * (-DNCMIGD_NO_KERNEL) ncmig_nl_open() opens no socket unless a test gave it
+ * a transport (ncmig_nl_test_transport), even as root on a dom0 with
  * xen-ncmig loaded.
  */
 static void test_no_real_netlink(void **st)
 {
-	struct nl_status s;
-	struct nl_sock *nl;
+	struct ncmig_nl_status s;
+	struct ncmig_nl_sock *nl;
 
 	(void)st;
-	nl = nl_open(&s);
+	nl = ncmig_nl_open(&s);
 	assert_null(nl);
 	assert_int_equal(s.err, -ENOENT);
 	if (!strstr(s.msg, "no kernel in this test build"))
-		fail_msg("nl_open went to the kernel: \"%s\"", s.msg);
+		fail_msg("ncmig_nl_open went to the kernel: \"%s\"", s.msg);
 }
 
 /* A kernel without the family: every request is answered -ENOENT. */
@@ -271,12 +271,12 @@ static ssize_t fk_recv(void *ctx, void *buf, size_t cap)
 static void test_handover_through_transport(void **st)
 {
 	struct fake_kernel k = { 0 };
-	const struct nl_transport tr = { fk_send, fk_recv, &k };
+	const struct ncmig_nl_transport tr = { fk_send, fk_recv, &k };
 
 	(void)st;
-	nl_test_transport = &tr;
+	ncmig_nl_test_transport = &tr;
 	assert_int_equal(run_domids(5, 1, NULL), 1);
-	nl_test_transport = NULL;
+	ncmig_nl_test_transport = NULL;
 	assert_int_equal(k.requests, 1);
 	assert_int_equal(k.ctrl_requests, 1);
 	assert_non_null(strstr(out, "no xen_ncmig netlink family"));

@@ -113,9 +113,9 @@ static void test_numbers(void **st)
 	assert_false(ncmigd_parse_domid("32752", &d));	/* DOMID_FIRST_RESERVED */
 	assert_true(ncmigd_parse_fd("2", &fd) && fd == 2);
 	assert_false(ncmigd_parse_fd("1000000", &fd));
-	assert_string_equal(ncmigd_kind_name(1), "vbd");
-	assert_string_equal(ncmigd_kind_name(2), "vif");
-	assert_string_equal(ncmigd_kind_name(9), "kind9");
+	assert_string_equal(ncmig_kind_name(1), "vbd");
+	assert_string_equal(ncmig_kind_name(2), "vif");
+	assert_string_equal(ncmig_kind_name(9), "kind9");
 }
 
 int main(void)

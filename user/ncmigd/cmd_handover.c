@@ -29,8 +29,7 @@
 #include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
-#include "nl.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "util.h"
 
 uint64_t ho_now_ns(void)
@@ -49,10 +48,10 @@ static void report(const struct handover *h, const char *step)
 
 	snprintf(prefix, sizeof(prefix), "d%u", h->domid);
 	if (!strncmp(msg, prefix, strlen(prefix)))
-		ncmigd_err("%s: %s failed (%s)", msg, step,
+		ncmig_err("%s: %s failed (%s)", msg, step,
 			   strerror(-h->st.err));
 	else
-		ncmigd_dom_err(h->domid, "%s failed: %s (%s)", step, msg,
+		ncmig_dom_err(h->domid, "%s failed: %s (%s)", step, msg,
 			       strerror(-h->st.err));
 }
 
@@ -64,7 +63,7 @@ static int record_cb(uint32_t kind, uint32_t devid, const void *rec,
 
 	err = ncmig_write_backend(&h->w, rec, len);
 	if (err) {
-		ncmigd_dev_err(h->domid, ncmigd_kind_name(kind), devid,
+		ncmig_dev_err(h->domid, ncmig_kind_name(kind), devid,
 			       "kernel record refused by the stream writer: %s",
 			       strerror(-err));
 		return err;
@@ -85,7 +84,7 @@ static int restore_from_stream(struct handover *h)
 
 	err = ncmig_stream_parse(h->w.buf, h->w.len, &s, &serr);
 	if (err) {
-		ncmigd_dom_err(h->domid, "stream: %s", serr.msg);
+		ncmig_dom_err(h->domid, "stream: %s", serr.msg);
 		return err;
 	}
 	if (s.nr_backends) {
@@ -100,7 +99,7 @@ static int restore_from_stream(struct handover *h)
 		recs[i] = s.backends[i].rec;
 		lens[i] = s.backends[i].len;
 	}
-	err = nl_restore(h->nl, h->domid, recs, lens,
+	err = ncmig_nl_restore(h->nl, h->domid, recs, lens,
 			 (unsigned int)s.nr_backends, h->restore, &h->st);
 	if (err)
 		report(h, "RESTORE");
@@ -114,26 +113,26 @@ out:
 /* Leave the guest running, whatever step failed. */
 void ho_recover(struct handover *h)
 {
-	struct nl_status st0 = h->st;
+	struct ncmig_nl_status st0 = h->st;
 	int err;
 
 	if (!h->released) {
-		err = nl_resume(h->nl, h->domid, h->restore, &h->st);
+		err = ncmig_nl_resume(h->nl, h->domid, h->restore, &h->st);
 		if (err && err != -ENOENT)
 			report(h, "RESUME (recovery)");
 		else
-			ncmigd_dom_err(h->domid, "resumed in place");
+			ncmig_dom_err(h->domid, "resumed in place");
 	} else if (h->w.len && !h->w.err) {
 		if (!restore_from_stream(h))
-			ncmigd_dom_err(h->domid, "restored from the records");
+			ncmig_dom_err(h->domid, "restored from the records");
 	} else {
-		ncmigd_dom_err(h->domid,
+		ncmig_dom_err(h->domid,
 			       "released without a stream: the guest waits for RESTORE");
 	}
 	h->st = st0;
 }
 
-static const struct nl_dev *find_dev(const struct nl_reply *r, uint32_t kind,
+static const struct ncmig_nl_dev *find_dev(const struct ncmig_nl_reply *r, uint32_t kind,
 				     uint32_t devid)
 {
 	unsigned int i;
@@ -146,7 +145,7 @@ static const struct nl_dev *find_dev(const struct nl_reply *r, uint32_t kind,
 
 void ho_print_result(const struct handover *h, struct json *jp)
 {
-	const struct nl_reply *q = h->quiesce;
+	const struct ncmig_nl_reply *q = h->quiesce;
 	struct json own, *j = jp ? jp : &own;
 	unsigned int i;
 
@@ -161,8 +160,8 @@ void ho_print_result(const struct handover *h, struct json *jp)
 		json_arr_begin(j);
 	}
 	for (i = 0; i < q->nr_devs; i++) {
-		const struct nl_dev *d = &q->devs[i];
-		const struct nl_dev *r = find_dev(h->restore, d->kind, d->devid);
+		const struct ncmig_nl_dev *d = &q->devs[i];
+		const struct ncmig_nl_dev *r = find_dev(h->restore, d->kind, d->devid);
 		uint64_t blackout = 0;
 
 		if (r && r->has_blackout)
@@ -171,14 +170,14 @@ void ho_print_result(const struct handover *h, struct json *jp)
 			blackout = r->done_ns - d->start_ns;
 		if (h->json) {
 			json_obj_begin(j);
-			json_kv_str(j, "kind", ncmigd_kind_name(d->kind));
+			json_kv_str(j, "kind", ncmig_kind_name(d->kind));
 			json_kv_u64(j, "devid", d->devid);
 			json_kv_u64(j, "drain_ns", d->drain_ns);
 			json_kv_u64(j, "blackout_ns", blackout);
 			json_obj_end(j);
 		} else {
 			printf("d%u %s %u: drain_ms=%.3f blackout_ms=%.3f\n",
-			       h->domid, ncmigd_kind_name(d->kind), d->devid,
+			       h->domid, ncmig_kind_name(d->kind), d->devid,
 			       d->drain_ns / 1e6, blackout / 1e6);
 		}
 	}
@@ -213,7 +212,7 @@ int ho_quiesce(struct handover *h)
 	int err;
 
 	h->t_start = ho_now_ns();
-	err = nl_quiesce(h->nl, h->domid, h->timeout_ms, h->deadline_ms,
+	err = ncmig_nl_quiesce(h->nl, h->domid, h->timeout_ms, h->deadline_ms,
 			 h->quiesce, &h->st);
 	if (err)
 		report(h, "QUIESCE");
@@ -227,7 +226,7 @@ int ho_snapshot(struct handover *h)
 	ncmig_writer_init_mem(&h->w);
 	ncmig_write_header(&h->w);
 	ncmig_write_domain(&h->w, h->domid, NCMIG_DOM_F_BACKENDS);
-	err = nl_snapshot(h->nl, h->domid, record_cb, h, &h->st);
+	err = ncmig_nl_snapshot(h->nl, h->domid, record_cb, h, &h->st);
 	if (err) {
 		report(h, "SNAPSHOT");
 		return err;
@@ -236,7 +235,7 @@ int ho_snapshot(struct handover *h)
 	if (!err)
 		err = h->w.err;
 	if (err)
-		ncmigd_dom_err(h->domid, "stream: %s", strerror(-err));
+		ncmig_dom_err(h->domid, "stream: %s", strerror(-err));
 	return err;
 }
 
@@ -245,7 +244,7 @@ int ho_release(struct handover *h)
 	int err;
 
 	h->released = true;
-	err = nl_release(h->nl, h->domid, h->restore, &h->st);
+	err = ncmig_nl_release(h->nl, h->domid, h->restore, &h->st);
 	if (err)
 		report(h, "RELEASE");
 	return err;
@@ -331,12 +330,12 @@ static int add_domid(struct ho_args *a, const char *arg)
 		return 2;
 	for (i = 0; i < a->nr; i++) {
 		if (a->domids[i] == d) {
-			ncmigd_err("handover: --domid %u given twice", d);
+			ncmig_err("handover: --domid %u given twice", d);
 			return 2;
 		}
 	}
 	if (a->nr == HANDOVER_DOMS_MAX) {
-		ncmigd_err("handover: at most %d --domid", HANDOVER_DOMS_MAX);
+		ncmig_err("handover: at most %d --domid", HANDOVER_DOMS_MAX);
 		return 2;
 	}
 	a->domids[a->nr++] = d;
@@ -405,7 +404,7 @@ static int parse_args(int argc, char **argv, struct ho_args *a)
 	if (!a->nr || optind != argc)
 		return 2;
 	if (a->nr > 1 && o->pause_after) {
-		ncmigd_err("handover: --pause-after takes one --domid");
+		ncmig_err("handover: --pause-after takes one --domid");
 		return 2;
 	}
 	return 0;
@@ -460,8 +459,8 @@ int cmd_handover(int argc, char **argv)
 {
 	static struct ho_args a;
 	struct handover *hs = NULL;
-	struct nl_sock *nl = NULL;
-	struct nl_status st = { 0 };
+	struct ncmig_nl_sock *nl = NULL;
+	struct ncmig_nl_status st = { 0 };
 	unsigned int i;
 	int err;
 
@@ -478,13 +477,13 @@ int cmd_handover(int argc, char **argv)
 	}
 	hs = alloc_handovers(&a);
 	if (!all_allocated(hs, a.nr)) {
-		ncmigd_err("out of memory");
+		ncmig_err("out of memory");
 		err = -ENOMEM;
 		goto out;
 	}
-	nl = nl_open(&st);
+	nl = ncmig_nl_open(&st);
 	if (!nl) {
-		ncmigd_err("%s", st.msg);
+		ncmig_err("%s", st.msg);
 		err = st.err;
 		goto out;
 	}
@@ -492,7 +491,7 @@ int cmd_handover(int argc, char **argv)
 		hs[i].nl = nl;
 	err = a.nr == 1 ? handover(&hs[0]) : handover_multi(hs, a.nr);
 out:
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	free_handovers(hs, a.nr);
 	return err ? 1 : 0;
 }

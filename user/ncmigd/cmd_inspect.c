@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "json.h"
 #include "ncmig_snap.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "util.h"
 
 static void inspect_usage(FILE *f)
@@ -86,7 +86,7 @@ static void json_backend(struct json *j, const struct ncmig_snap *s)
 {
 	u32 i;
 
-	json_kv_str(j, "kind", ncmigd_kind_name(s->kind));
+	json_kv_str(j, "kind", ncmig_kind_name(s->kind));
 	json_kv_u64(j, "devid", s->devid);
 	if (s->kind == XEN_NCMIG_KIND_VBD) {
 		json_kv_u64(j, "sectors", s->vbd.sectors);
@@ -166,7 +166,7 @@ static void show_text(const struct ncmig_stream *s, struct ncmig_snap *snap)
 			watch++;
 			break;
 		case NCMIG_REC_BACKEND:
-			printf("%s %u\n", ncmigd_kind_name(s->backends[be].kind),
+			printf("%s %u\n", ncmig_kind_name(s->backends[be].kind),
 			       s->backends[be].devid);
 			ncmig_snap_decode(s->backends[be].rec,
 					  s->backends[be].len, snap, NULL);
@@ -303,7 +303,7 @@ int cmd_inspect(int argc, char **argv)
 			json_obj_end(&j);
 			json_finish(&j);
 		}
-		ncmigd_err("%s: invalid stream: %s", in, msg);
+		ncmig_err("%s: invalid stream: %s", in, msg);
 		return 1;
 	}
 	snap = malloc(sizeof(*snap));

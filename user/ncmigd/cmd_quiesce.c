@@ -14,18 +14,18 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "nl.h"
+#include "ncmig.h"
 #include "util.h"
 
-static void print_reply(const char *step, const struct nl_reply *r)
+static void print_reply(const char *step, const struct ncmig_nl_reply *r)
 {
 	unsigned int i;
 
 	printf("d%u: %s state=%s devices=%u\n", r->domid, step,
-	       nl_state_name(r->state), r->nr_devs);
+	       ncmig_nl_state_name(r->state), r->nr_devs);
 	for (i = 0; i < r->nr_devs; i++)
 		printf("d%u %s %u: drain_ms=%.3f\n", r->domid,
-		       ncmigd_kind_name(r->devs[i].kind), r->devs[i].devid,
+		       ncmig_kind_name(r->devs[i].kind), r->devs[i].devid,
 		       r->devs[i].drain_ns / 1e6);
 	fflush(stdout);
 }
@@ -42,9 +42,9 @@ static int session_step(int argc, char **argv, bool quiesce)
 	};
 	uint32_t timeout = 0, deadline = 0, hold = 0;
 	bool have_domid = false, have_hold = false;
-	struct nl_reply *r = NULL;
-	struct nl_status st;
-	struct nl_sock *nl;
+	struct ncmig_nl_reply *r = NULL;
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
 	uint16_t domid = 0;
 	int opt, err;
 
@@ -79,18 +79,18 @@ static int session_step(int argc, char **argv, bool quiesce)
 		goto bad;
 
 	r = calloc(1, sizeof(*r));
-	nl = r ? nl_open(&st) : NULL;
+	nl = r ? ncmig_nl_open(&st) : NULL;
 	if (!nl) {
-		ncmigd_err("%s", r ? st.msg : "out of memory");
+		ncmig_err("%s", r ? st.msg : "out of memory");
 		free(r);
 		return 1;
 	}
 	if (quiesce)
-		err = nl_quiesce(nl, domid, timeout, deadline, r, &st);
+		err = ncmig_nl_quiesce(nl, domid, timeout, deadline, r, &st);
 	else
-		err = nl_resume(nl, domid, r, &st);
+		err = ncmig_nl_resume(nl, domid, r, &st);
 	if (err) {
-		ncmigd_dom_err(domid, "%s: %s (%s)", argv[0],
+		ncmig_dom_err(domid, "%s: %s (%s)", argv[0],
 			       st.msg[0] ? st.msg : "failed", strerror(-err));
 	} else {
 		print_reply(argv[0], r);
@@ -102,7 +102,7 @@ static int session_step(int argc, char **argv, bool quiesce)
 					pause();
 		}
 	}
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	free(r);
 	return err ? 1 : 0;
 usage:

@@ -5,12 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends.h"
+#include "ncmig.h"
 #include "commands.h"
 #include "json.h"
-#include "stream.h"
 #include "util.h"
-#include "xs_domain.h"
 
 static void restore_usage(FILE *f)
 {
@@ -43,7 +41,7 @@ static bool parse_map(const char *arg, struct ncmig_domid_map *m)
 	memcpy(a, arg, (size_t)(eq - arg));
 	a[eq - arg] = 0;
 	if (!ncmigd_parse_domid(a, &m->from) || !ncmigd_parse_u32(eq + 1, &b) ||
-	    b > NCMIGD_DOMID_MAX)
+	    b > NCMIG_DOMID_MAX)
 		return false;
 	m->to = (uint16_t)b;
 	return true;
@@ -62,21 +60,21 @@ static int check_target(struct ncmig_xs *x, const struct ncmig_stream *s,
 
 	rc = ncmig_xs_domain_uuid(x, domid, id.uuid);
 	if (rc) {
-		ncmigd_dom_err(domid, "refusing stream %s: cannot read the "
+		ncmig_dom_err(domid, "refusing stream %s: cannot read the "
 			       "domain's UUID (/local/domain/%u/vm): %s; nothing "
 			       "restored", in ? in : "(fd)", domid, strerror(-rc));
 		return rc;
 	}
-	rc = ncmigd_host_id(id.host);
+	rc = ncmig_host_id(id.host);
 	if (rc) {
-		ncmigd_dom_err(domid, "refusing stream %s: no host identity "
+		ncmig_dom_err(domid, "refusing stream %s: no host identity "
 			       "(/etc/machine-id): %s; nothing restored",
 			       in ? in : "(fd)", strerror(-rc));
 		return rc;
 	}
 	rc = ncmig_stream_check_identity(s, &id, &err);
 	if (rc)
-		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+		ncmig_dom_err(domid, "refusing stream %s: %s; nothing restored "
 			       "(--no-backends restores it without the backend "
 			       "records)", in ? in : "(fd)", err.msg);
 	return rc;
@@ -170,7 +168,7 @@ int cmd_restore(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			if (!ncmigd_parse_domid(optarg, &domid)) {
-				ncmigd_err("restore: bad domid \"%s\"", optarg);
+				ncmig_err("restore: bad domid \"%s\"", optarg);
 				return 2;
 			}
 			have_domid = true;
@@ -180,7 +178,7 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case 'f':
 			if (!ncmigd_parse_fd(optarg, &fd)) {
-				ncmigd_err("restore: --fd %s is not an open fd",
+				ncmig_err("restore: --fd %s is not an open fd",
 					   optarg);
 				return 2;
 			}
@@ -194,7 +192,7 @@ int cmd_restore(int argc, char **argv)
 		case 'M':
 			if (o.nr_map == NCMIGD_MAP_MAX ||
 			    !parse_map(optarg, &map[o.nr_map])) {
-				ncmigd_err("restore: bad --map-domid \"%s\" "
+				ncmig_err("restore: bad --map-domid \"%s\" "
 					   "(A=B, A a guest's domid; at most %u)",
 					   optarg, NCMIGD_MAP_MAX);
 				return 2;
@@ -223,14 +221,14 @@ int cmd_restore(int argc, char **argv)
 	rc = ncmig_stream_read_input(ifd, &s, &err);
 	ncmigd_close_stream(ifd, in);
 	if (rc) {
-		ncmigd_dom_err(domid, "rejected stream %s: %s",
+		ncmig_dom_err(domid, "rejected stream %s: %s",
 			       in ? in : "(fd)", err.msg[0] ? err.msg :
 			       strerror(-rc));
 		return 1;
 	}
 	/* The kernel attaches a backend record only to its own domain. */
 	if (backends_wanted && ncmig_stream_check_backends(&s, domid, &err)) {
-		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+		ncmig_dom_err(domid, "refusing stream %s: %s; nothing restored "
 			       "(--no-backends restores it without the backend "
 			       "records)", in ? in : "(fd)", err.msg);
 		ncmig_stream_free(&s);
@@ -238,7 +236,7 @@ int cmd_restore(int argc, char **argv)
 	}
 	x = ncmig_xs_open();
 	if (!x) {
-		ncmigd_err("cannot open xenstore: %s", strerror(errno));
+		ncmig_err("cannot open xenstore: %s", strerror(errno));
 		ncmig_stream_free(&s);
 		return 1;
 	}
@@ -246,9 +244,9 @@ int cmd_restore(int argc, char **argv)
 		rc = check_target(x, &s, domid, in);
 		/* Refuse early rather than restore xenstore half-way. */
 		if (!rc) {
-			rc = ncmigd_backends->family();
+			rc = ncmig_backends->family();
 			if (rc == -EOPNOTSUPP)
-				ncmigd_dom_err(domid, "refusing stream %s: no "
+				ncmig_dom_err(domid, "refusing stream %s: no "
 					       "xen_ncmig netlink family (is "
 					       "xen-ncmig.ko loaded?) for its %zu "
 					       "backend records; nothing restored "
@@ -256,7 +254,7 @@ int cmd_restore(int argc, char **argv)
 					       "them)", in ? in : "(fd)",
 					       s.nr_backends);
 			else if (rc < 0)
-				ncmigd_dom_err(domid, "kernel backends: %s; "
+				ncmig_dom_err(domid, "kernel backends: %s; "
 					       "nothing restored", strerror(-rc));
 		}
 		if (rc < 0) {
@@ -278,7 +276,7 @@ int cmd_restore(int argc, char **argv)
 	if (rc) {
 		ncmig_xs_close(x);
 		ncmig_xs_restore_free(&r);
-		ncmigd_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
+		ncmig_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
 			       "restored", strerror(-rc), r.refused[0] ? ": " : "",
 			       r.refused);
 		ncmig_stream_free(&s);
@@ -287,11 +285,11 @@ int cmd_restore(int argc, char **argv)
 	if (backends_wanted && !s.nr_backends)
 		backends = 0;
 	if (backends_wanted && s.nr_backends) {
-		backends = ncmigd_backends->restore(domid, &s);
+		backends = ncmig_backends->restore(domid, &s);
 		if (backends < 0) {
 			/* All or nothing: the xenstore part goes again. */
 			rc = ncmig_xs_restore_undo(x, &r);
-			ncmigd_dom_err(domid, "%zu backend records not attached: "
+			ncmig_dom_err(domid, "%zu backend records not attached: "
 				       "%s; %s", s.nr_backends,
 				       strerror(-backends), rc ?
 				       "undoing the xenstore part FAILED" :

@@ -9,10 +9,8 @@
 
 #include "commands.h"
 #include "json.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "util.h"
-#include "save_stream.h"
-#include "xs_domain.h"
 
 static void save_usage(FILE *f)
 {
@@ -90,7 +88,7 @@ int cmd_save(int argc, char **argv)
 	const char *out = NULL;
 	char *tmp = NULL;
 	bool json = false, backends_wanted = false, have_domid = false;
-	struct ncmigd_save_report rep;
+	struct ncmig_save_report rep;
 	struct ncmig_writer w;
 	struct ncmig_xs *x;
 	uint16_t domid = 0;
@@ -101,7 +99,7 @@ int cmd_save(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			if (!ncmigd_parse_domid(optarg, &domid)) {
-				ncmigd_err("save: bad domid \"%s\"", optarg);
+				ncmig_err("save: bad domid \"%s\"", optarg);
 				return 2;
 			}
 			have_domid = true;
@@ -111,7 +109,7 @@ int cmd_save(int argc, char **argv)
 			break;
 		case 'f':
 			if (!ncmigd_parse_fd(optarg, &fd)) {
-				ncmigd_err("save: --fd %s is not an open fd", optarg);
+				ncmig_err("save: --fd %s is not an open fd", optarg);
 				return 2;
 			}
 			break;
@@ -138,12 +136,12 @@ int cmd_save(int argc, char **argv)
 	}
 	x = ncmig_xs_open();
 	if (!x) {
-		ncmigd_err("cannot open xenstore: %s", strerror(errno));
+		ncmig_err("cannot open xenstore: %s", strerror(errno));
 		return 1;
 	}
 	/* Captured into memory first: a failed capture leaves no file. */
 	ncmig_writer_init_mem(&w);
-	rc = ncmigd_save_stream(x, domid, backends_wanted, &w, &rep);
+	rc = ncmig_save_stream(x, domid, backends_wanted, &w, &rep);
 	ncmig_xs_close(x);
 	if (rc)
 		goto out;
@@ -161,7 +159,7 @@ int cmd_save(int argc, char **argv)
 		rc = -EIO;
 		goto out;
 	}
-	rc = ncmigd_write_all(ofd, w.buf, w.len);
+	rc = ncmig_write_all(ofd, w.buf, w.len);
 	if (tmp) {
 		if (!rc && fsync(ofd))
 			rc = -errno;
@@ -175,11 +173,11 @@ int cmd_save(int argc, char **argv)
 		report(ofd == STDOUT_FILENO ? stderr : stdout, json, &rep.cap,
 		       rep.backends, &w);
 	else
-		ncmigd_dom_err(domid, "writing %s: %s", out ? out : "the stream",
+		ncmig_dom_err(domid, "writing %s: %s", out ? out : "the stream",
 			       strerror(-rc));
 out:
 	free(tmp);
 	ncmig_writer_free(&w);
-	ncmigd_save_report_free(&rep);
+	ncmig_save_report_free(&rep);
 	return rc ? 1 : 0;
 }

@@ -26,11 +26,9 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "save_stream.h"
-#include "splice.h"
-#include "stream.h"
+#include "ncmig.h"
+#include "splice_args.h"
 #include "util.h"
-#include "xs_domain.h"
 
 #define MAX_RECV_OPTS 16
 
@@ -68,7 +66,7 @@ static int keep(const char *path, const void *buf, size_t len)
 		free(tmp);
 		return -EIO;
 	}
-	rc = ncmigd_write_all(fd, buf, len);
+	rc = ncmig_write_all(fd, buf, len);
 	if (!rc && fsync(fd))
 		rc = -errno;
 	close(fd);
@@ -76,7 +74,7 @@ static int keep(const char *path, const void *buf, size_t len)
 		rc = -errno;
 	if (rc) {
 		unlink(tmp);
-		ncmigd_err("splice: keeping %s: %s", path, strerror(-rc));
+		ncmig_err("splice: keeping %s: %s", path, strerror(-rc));
 	}
 	free(tmp);
 	return rc;
@@ -119,11 +117,11 @@ static int wait_child(pid_t pid, const char *what)
 			return 1;
 	if (WIFEXITED(status)) {
 		if (WEXITSTATUS(status))
-			ncmigd_err("splice: %s exited with %d", what,
+			ncmig_err("splice: %s exited with %d", what,
 				   WEXITSTATUS(status));
 		return WEXITSTATUS(status);
 	}
-	ncmigd_err("splice: %s killed by signal %d", what, WTERMSIG(status));
+	ncmig_err("splice: %s killed by signal %d", what, WTERMSIG(status));
 	return 1;
 }
 
@@ -146,7 +144,7 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 
 	rc = ncmig_splice_config_uuid(buf, len, text);
 	if (rc) {
-		ncmigd_dom_err(c->domid, "splice send: xl's domain config names "
+		ncmig_dom_err(c->domid, "splice send: xl's domain config names "
 			       "no UUID (%s): cannot check --domid %u",
 			       strerror(-rc), c->domid);
 		return rc;
@@ -154,18 +152,18 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 	x = ncmig_xs_open();
 	if (!x) {
 		rc = errno ? -errno : -EIO;
-		ncmigd_err("splice send: cannot open xenstore: %s", strerror(-rc));
+		ncmig_err("splice send: cannot open xenstore: %s", strerror(-rc));
 		return rc;
 	}
 	rc = ncmig_xs_domain_uuid(x, c->domid, want);
 	ncmig_xs_close(x);
 	if (rc) {
-		ncmigd_dom_err(c->domid, "splice send: cannot read d%u's UUID: %s",
+		ncmig_dom_err(c->domid, "splice send: cannot read d%u's UUID: %s",
 			       c->domid, strerror(-rc));
 		return rc;
 	}
-	if (ncmigd_parse_uuid(text, 36, u) || memcmp(u, want, 16)) {
-		ncmigd_dom_err(c->domid, "splice send: xl migrates domain UUID "
+	if (ncmig_parse_uuid(text, 36, u) || memcmp(u, want, 16)) {
+		ncmig_dom_err(c->domid, "splice send: xl migrates domain UUID "
 			       "%s, which is not d%u", text, c->domid);
 		return -EXDEV;
 	}
@@ -175,18 +173,18 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 {
 	struct send_ctx *c = arg;
-	struct ncmigd_save_report rep;
+	struct ncmig_save_report rep;
 	struct ncmig_writer w;
 	struct ncmig_xs *x = ncmig_xs_open();
 	int rc;
 
 	if (!x) {
 		rc = errno ? -errno : -EIO;
-		ncmigd_err("splice send: cannot open xenstore: %s", strerror(-rc));
+		ncmig_err("splice send: cannot open xenstore: %s", strerror(-rc));
 		return rc;
 	}
 	ncmig_writer_init_mem(&w);
-	rc = ncmigd_save_stream(x, c->domid, c->backends, &w, &rep);
+	rc = ncmig_save_stream(x, c->domid, c->backends, &w, &rep);
 	ncmig_xs_close(x);
 	if (!rc && c->keep)
 		rc = keep(c->keep, w.buf, w.len);
@@ -201,7 +199,7 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	} else {
 		ncmig_writer_free(&w);
 	}
-	ncmigd_save_report_free(&rep);
+	ncmig_save_report_free(&rep);
 	return rc;
 }
 
@@ -232,7 +230,7 @@ static int splice_send(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			if (!ncmigd_parse_domid(optarg, &ctx.domid)) {
-				ncmigd_err("splice send: bad domid \"%s\"", optarg);
+				ncmig_err("splice send: bad domid \"%s\"", optarg);
 				return 2;
 			}
 			have_domid = true;
@@ -275,7 +273,7 @@ static int splice_send(int argc, char **argv)
 	pid = spawn(cargv, &to);
 	ncmigd_splice_argv_free(cargv);
 	if (pid < 0) {
-		ncmigd_err("splice send: cannot start the receiver: %s",
+		ncmig_err("splice send: cannot start the receiver: %s",
 			   strerror(errno));
 		return 1;
 	}
@@ -284,11 +282,11 @@ static int splice_send(int argc, char **argv)
 	close(to);
 	status = wait_child(pid, "the receiving side");
 	if (rc) {
-		ncmigd_dom_err(ctx.domid, "splice send: %s", msg);
+		ncmig_dom_err(ctx.domid, "splice send: %s", msg);
 		return 1;
 	}
 	if (!st.inserted) {
-		ncmigd_dom_err(ctx.domid, "splice send: no libxl END seen, "
+		ncmig_dom_err(ctx.domid, "splice send: no libxl END seen, "
 			       "nothing inserted");
 		return 1;
 	}
@@ -316,13 +314,13 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	int rc;
 
 	if (c->kept) {
-		ncmigd_err("splice recv: a second ncmig record");
+		ncmig_err("splice recv: a second ncmig record");
 		return -EEXIST;
 	}
 	/* Strict: a damaged record stops the migration. */
 	rc = ncmig_stream_parse(buf, len, &s, &err);
 	if (rc) {
-		ncmigd_err("splice recv: invalid ncmig stream: %s", err.msg);
+		ncmig_err("splice recv: invalid ncmig stream: %s", err.msg);
 		return rc;
 	}
 	fprintf(stderr, "ncmigd: splice recv: removed the stream of d%u: "
@@ -372,7 +370,7 @@ static int splice_recv(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(argv + optind, &to);
 	if (pid < 0) {
-		ncmigd_err("splice recv: cannot start %s: %s", argv[optind],
+		ncmig_err("splice recv: cannot start %s: %s", argv[optind],
 			   strerror(errno));
 		return 1;
 	}
@@ -381,9 +379,9 @@ static int splice_recv(int argc, char **argv)
 	close(to);
 	status = wait_child(pid, argv[optind]);
 	if (rc)
-		ncmigd_err("splice recv: %s", msg);
+		ncmig_err("splice recv: %s", msg);
 	else if (!st.removed)
-		ncmigd_err("splice recv: the stream carried no ncmig record");
+		ncmig_err("splice recv: the stream carried no ncmig record");
 	free(ctx.kept);
 	return rc || status ? 1 : 0;
 }

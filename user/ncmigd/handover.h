@@ -13,8 +13,7 @@
 #include <stdint.h>
 
 #include "json.h"
-#include "nl.h"
-#include "stream.h"
+#include "ncmig.h"
 
 /* --domid may be given this many times, each a distinct domain. */
 #define HANDOVER_DOMS_MAX	64
@@ -24,10 +23,10 @@ struct handover {
 	bool reload, json;
 	const char *module_dir;
 	uint32_t timeout_ms, deadline_ms;
-	struct nl_sock *nl;		/* shared by every domain of a run */
-	struct nl_status st;
-	struct nl_reply *quiesce;	/* reply: per device drain, start */
-	struct nl_reply *restore;	/* reply: per device done, blackout */
+	struct ncmig_nl_sock *nl;		/* shared by every domain of a run */
+	struct ncmig_nl_status st;
+	struct ncmig_nl_reply *quiesce;	/* reply: per device drain, start */
+	struct ncmig_nl_reply *restore;	/* reply: per device done, blackout */
 	struct ncmig_writer w;
 	unsigned int nr_records;
 	bool released;			/* RELEASE was sent */

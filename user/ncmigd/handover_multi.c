@@ -26,7 +26,7 @@
 #include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
-#include "nl.h"
+#include "ncmig.h"
 #include "util.h"
 
 /* ---- module reload ------------------------------------------------------ */
@@ -91,10 +91,10 @@ struct users {
 	size_t off;
 };
 
-static int users_cb(const struct nl_reply *r, void *arg)
+static int users_cb(const struct ncmig_nl_reply *r, void *arg)
 {
 	struct users *u = arg;
-	const struct nl_dev *d = &r->devs[0];
+	const struct ncmig_nl_dev *d = &r->devs[0];
 
 	if (r->nr_devs != 1 || !r->has_domid || d->kind != u->kind ||
 	    !d->bound || in_run(u->hs, u->n, r->domid))
@@ -102,7 +102,7 @@ static int users_cb(const struct nl_reply *r, void *arg)
 	if (u->off < sizeof(u->list))
 		u->off += snprintf(u->list + u->off, sizeof(u->list) - u->off,
 				   "%sd%u %s %u", u->off ? ", " : "",
-				   r->domid, ncmigd_kind_name(d->kind),
+				   r->domid, ncmig_kind_name(d->kind),
 				   d->devid);
 	return 0;
 }
@@ -111,18 +111,18 @@ static void rmmod_failed(const struct handover *hs, unsigned int n,
 			 const char *doms, uint32_t kind, const char *mod)
 {
 	struct users u = { .hs = hs, .n = n, .kind = kind };
-	struct nl_status st = { 0 };
+	struct ncmig_nl_status st = { 0 };
 
 	if (n == 1) {
-		ncmigd_err("%s: rmmod %s failed", doms, mod);
+		ncmig_err("%s: rmmod %s failed", doms, mod);
 		return;
 	}
-	nl_devices(hs[0].nl, -1, users_cb, &u, &st);
+	ncmig_nl_devices(hs[0].nl, -1, users_cb, &u, &st);
 	if (u.off)
-		ncmigd_err("%s: rmmod %s failed: other domains still use it (%s)",
+		ncmig_err("%s: rmmod %s failed: other domains still use it (%s)",
 			   doms, mod, u.list);
 	else
-		ncmigd_err("%s: rmmod %s failed (other domains may still use it)",
+		ncmig_err("%s: rmmod %s failed (other domains may still use it)",
 			   doms, mod);
 }
 
@@ -173,7 +173,7 @@ int ho_reload_modules(struct handover *hs, unsigned int n)
 			err = run(modprobe);
 		}
 		if (err) {
-			ncmigd_err("%s: loading %s failed", doms, mods[i].mod);
+			ncmig_err("%s: loading %s failed", doms, mods[i].mod);
 			rc = rc ? rc : -EIO;
 		}
 	}

@@ -42,6 +42,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
-	ncmigd_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
+	ncmig_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
 	return 2;
 }

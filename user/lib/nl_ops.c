@@ -9,9 +9,9 @@
 #include <linux/netlink.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
-#include "nl.h"
+#include "ncmig.h"
 
-/* Attributes laid out in a growing buffer, for nl_request(). */
+/* Attributes laid out in a growing buffer, for ncmig_nl_request(). */
 struct attrs {
 	unsigned char *p;
 	size_t len, cap;
@@ -57,9 +57,9 @@ static void put_u32(struct attrs *a, uint16_t type, uint32_t v)
 	put(a, type, &v, sizeof(v));
 }
 
-static int send_attrs(struct nl_sock *nl, uint8_t cmd, bool dump,
-		      struct attrs *a, nl_msg_cb cb, void *arg,
-		      struct nl_status *st)
+static int send_attrs(struct ncmig_nl_sock *nl, uint8_t cmd, bool dump,
+		      struct attrs *a, ncmig_nl_msg_cb cb, void *arg,
+		      struct ncmig_nl_status *st)
 {
 	int err = a->err;
 
@@ -67,7 +67,7 @@ static int send_attrs(struct nl_sock *nl, uint8_t cmd, bool dump,
 		st->err = err;
 		snprintf(st->msg, sizeof(st->msg), "cannot build the request");
 	} else {
-		err = nl_request(nl, cmd, dump, a->p, a->len, cb, arg, st);
+		err = ncmig_nl_request(nl, cmd, dump, a->p, a->len, cb, arg, st);
 	}
 	free(a->p);
 	return err;
@@ -75,13 +75,13 @@ static int send_attrs(struct nl_sock *nl, uint8_t cmd, bool dump,
 
 /* A do's single reply, parsed into the caller's struct. */
 static int reply_cb(const void *payload, size_t len, void *arg,
-		    struct nl_status *st)
+		    struct ncmig_nl_status *st)
 {
-	return nl_parse_reply(payload, len, arg, st->msg, sizeof(st->msg));
+	return ncmig_nl_parse_reply(payload, len, arg, st->msg, sizeof(st->msg));
 }
 
-static int domid_do(struct nl_sock *nl, uint8_t cmd, uint16_t domid,
-		    struct nl_reply *r, struct nl_status *st)
+static int domid_do(struct ncmig_nl_sock *nl, uint8_t cmd, uint16_t domid,
+		    struct ncmig_nl_reply *r, struct ncmig_nl_status *st)
 {
 	struct attrs a = { 0 };
 
@@ -89,8 +89,8 @@ static int domid_do(struct nl_sock *nl, uint8_t cmd, uint16_t domid,
 	return send_attrs(nl, cmd, false, &a, reply_cb, r, st);
 }
 
-int nl_quiesce(struct nl_sock *nl, uint16_t domid, uint32_t timeout_ms,
-	       uint32_t deadline_ms, struct nl_reply *r, struct nl_status *st)
+int ncmig_nl_quiesce(struct ncmig_nl_sock *nl, uint16_t domid, uint32_t timeout_ms,
+	       uint32_t deadline_ms, struct ncmig_nl_reply *r, struct ncmig_nl_status *st)
 {
 	struct attrs a = { 0 };
 
@@ -103,21 +103,21 @@ int nl_quiesce(struct nl_sock *nl, uint16_t domid, uint32_t timeout_ms,
 			  st);
 }
 
-int nl_release(struct nl_sock *nl, uint16_t domid, struct nl_reply *r,
-	       struct nl_status *st)
+int ncmig_nl_release(struct ncmig_nl_sock *nl, uint16_t domid, struct ncmig_nl_reply *r,
+	       struct ncmig_nl_status *st)
 {
 	return domid_do(nl, XEN_NCMIG_CMD_RELEASE, domid, r, st);
 }
 
-int nl_resume(struct nl_sock *nl, uint16_t domid, struct nl_reply *r,
-	      struct nl_status *st)
+int ncmig_nl_resume(struct ncmig_nl_sock *nl, uint16_t domid, struct ncmig_nl_reply *r,
+	      struct ncmig_nl_status *st)
 {
 	return domid_do(nl, XEN_NCMIG_CMD_RESUME, domid, r, st);
 }
 
-int nl_restore(struct nl_sock *nl, uint16_t domid, const void *const *recs,
-	       const size_t *lens, unsigned int nr, struct nl_reply *r,
-	       struct nl_status *st)
+int ncmig_nl_restore(struct ncmig_nl_sock *nl, uint16_t domid, const void *const *recs,
+	       const size_t *lens, unsigned int nr, struct ncmig_nl_reply *r,
+	       struct ncmig_nl_status *st)
 {
 	struct attrs a = { 0 };
 	unsigned int i;
@@ -130,15 +130,15 @@ int nl_restore(struct nl_sock *nl, uint16_t domid, const void *const *recs,
 }
 
 struct dump_ctx {
-	struct nl_reply *r;
-	nl_reply_cb reply_cb;
-	nl_record_cb record_cb;
+	struct ncmig_nl_reply *r;
+	ncmig_nl_reply_cb reply_cb;
+	ncmig_nl_record_cb record_cb;
 	void *arg;
 };
 
-static struct nl_reply *reply_alloc(struct nl_status *st)
+static struct ncmig_nl_reply *reply_alloc(struct ncmig_nl_status *st)
 {
-	struct nl_reply *r = malloc(sizeof(*r));
+	struct ncmig_nl_reply *r = malloc(sizeof(*r));
 
 	if (!r) {
 		st->err = -ENOMEM;
@@ -148,13 +148,13 @@ static struct nl_reply *reply_alloc(struct nl_status *st)
 }
 
 static int record_msg_cb(const void *payload, size_t len, void *arg,
-			 struct nl_status *st)
+			 struct ncmig_nl_status *st)
 {
 	struct dump_ctx *ctx = arg;
-	struct nl_reply *r = ctx->r;
+	struct ncmig_nl_reply *r = ctx->r;
 	int err;
 
-	err = nl_parse_reply(payload, len, r, st->msg, sizeof(st->msg));
+	err = ncmig_nl_parse_reply(payload, len, r, st->msg, sizeof(st->msg));
 	if (err)
 		return err;
 	if (r->cmd != XEN_NCMIG_CMD_SNAPSHOT || !r->record ||
@@ -167,8 +167,8 @@ static int record_msg_cb(const void *payload, size_t len, void *arg,
 			      r->record_len, ctx->arg);
 }
 
-int nl_snapshot(struct nl_sock *nl, uint16_t domid, nl_record_cb cb,
-		void *arg, struct nl_status *st)
+int ncmig_nl_snapshot(struct ncmig_nl_sock *nl, uint16_t domid, ncmig_nl_record_cb cb,
+		void *arg, struct ncmig_nl_status *st)
 {
 	struct dump_ctx ctx = { .record_cb = cb, .arg = arg };
 	struct attrs a = { 0 };
@@ -185,17 +185,17 @@ int nl_snapshot(struct nl_sock *nl, uint16_t domid, nl_record_cb cb,
 }
 
 static int each_msg_cb(const void *payload, size_t len, void *arg,
-		       struct nl_status *st)
+		       struct ncmig_nl_status *st)
 {
 	struct dump_ctx *ctx = arg;
 	int err;
 
-	err = nl_parse_reply(payload, len, ctx->r, st->msg, sizeof(st->msg));
+	err = ncmig_nl_parse_reply(payload, len, ctx->r, st->msg, sizeof(st->msg));
 	return err ? err : ctx->reply_cb(ctx->r, ctx->arg);
 }
 
-static int dump(struct nl_sock *nl, uint8_t cmd, int domid, nl_reply_cb cb,
-		void *arg, struct nl_status *st)
+static int dump(struct ncmig_nl_sock *nl, uint8_t cmd, int domid, ncmig_nl_reply_cb cb,
+		void *arg, struct ncmig_nl_status *st)
 {
 	struct dump_ctx ctx = { .reply_cb = cb, .arg = arg };
 	struct attrs a = { 0 };
@@ -211,14 +211,14 @@ static int dump(struct nl_sock *nl, uint8_t cmd, int domid, nl_reply_cb cb,
 	return err;
 }
 
-int nl_sessions(struct nl_sock *nl, nl_reply_cb cb, void *arg,
-		struct nl_status *st)
+int ncmig_nl_sessions(struct ncmig_nl_sock *nl, ncmig_nl_reply_cb cb, void *arg,
+		struct ncmig_nl_status *st)
 {
 	return dump(nl, XEN_NCMIG_CMD_SESSION_GET, -1, cb, arg, st);
 }
 
-int nl_devices(struct nl_sock *nl, int domid, nl_reply_cb cb, void *arg,
-	       struct nl_status *st)
+int ncmig_nl_devices(struct ncmig_nl_sock *nl, int domid, ncmig_nl_reply_cb cb, void *arg,
+	       struct ncmig_nl_status *st)
 {
 	return dump(nl, XEN_NCMIG_CMD_DEV_GET, domid, cb, arg, st);
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* The xenstore interface (xs_iface.h) on libxenstore. */
+/* The xenstore interface (ncmig.h) on libxenstore. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xenstore.h>
 
-#include "xs_iface.h"
+#include "ncmig.h"
 
 struct real_xs {
 	struct ncmig_xs x;

@@ -16,7 +16,7 @@
 #include <linux/netlink.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
-#include "nl.h"
+#include "ncmig.h"
 
 static int bad(char *why, size_t why_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -105,7 +105,7 @@ static bool walk_clean(size_t rem)
 	return rem == 0;
 }
 
-static int parse_dev(const struct nlattr *nest, struct nl_dev *d, char *why,
+static int parse_dev(const struct nlattr *nest, struct ncmig_nl_dev *d, char *why,
 		     size_t why_len)
 {
 	const struct nlattr *a;
@@ -200,7 +200,7 @@ size:
 	return 0;
 }
 
-int nl_parse_reply(const void *payload, size_t len, struct nl_reply *r,
+int ncmig_nl_parse_reply(const void *payload, size_t len, struct ncmig_nl_reply *r,
 		   char *why, size_t why_len)
 {
 	const struct genlmsghdr *g = payload;
@@ -277,9 +277,9 @@ int nl_parse_reply(const void *payload, size_t len, struct nl_reply *r,
 			r->record_len = mnl_attr_get_payload_len(a);
 			break;
 		case XEN_NCMIG_A_DEVICE:
-			if (r->nr_devs == NL_DEVS_MAX)
+			if (r->nr_devs == NCMIG_NL_DEVS_MAX)
 				return bad(why, why_len, "more than %u devices",
-					   NL_DEVS_MAX);
+					   NCMIG_NL_DEVS_MAX);
 			err = parse_dev(a, &r->devs[r->nr_devs], why, why_len);
 			if (err)
 				return err;
@@ -299,7 +299,7 @@ size:
 }
 
 static int parse_groups(const struct nlattr *nest, const char *grp_name,
-			struct nl_family *f, char *why, size_t why_len)
+			struct ncmig_nl_family *f, char *why, size_t why_len)
 {
 	const struct nlattr *grp, *a;
 	size_t rem, rem2;
@@ -335,8 +335,8 @@ static int parse_groups(const struct nlattr *nest, const char *grp_name,
 	return 0;
 }
 
-int nl_parse_family(const void *payload, size_t len, const char *grp_name,
-		    struct nl_family *f, char *why, size_t why_len)
+int ncmig_nl_parse_family(const void *payload, size_t len, const char *grp_name,
+		    struct ncmig_nl_family *f, char *why, size_t why_len)
 {
 	const struct nlattr *a;
 	bool have_id = false;
@@ -375,7 +375,7 @@ int nl_parse_family(const void *payload, size_t len, const char *grp_name,
 }
 
 /* The extack message of an NLMSG_ERROR or NLMSG_DONE, if any. */
-static void parse_ext_ack(const void *tlvs, size_t len, struct nl_status *st)
+static void parse_ext_ack(const void *tlvs, size_t len, struct ncmig_nl_status *st)
 {
 	const struct nlattr *a;
 	size_t rem;
@@ -386,7 +386,7 @@ static void parse_ext_ack(const void *tlvs, size_t len, struct nl_status *st)
 			st->msg[0] = '\0';
 }
 
-static int parse_error(const struct nlmsghdr *nlh, struct nl_status *st)
+static int parse_error(const struct nlmsghdr *nlh, struct ncmig_nl_status *st)
 {
 	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN;
 	const char *p = mnl_nlmsg_get_payload(nlh);
@@ -420,7 +420,7 @@ static int parse_error(const struct nlmsghdr *nlh, struct nl_status *st)
 	return -1;
 }
 
-static int parse_done(const struct nlmsghdr *nlh, struct nl_status *st)
+static int parse_done(const struct nlmsghdr *nlh, struct ncmig_nl_status *st)
 {
 	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN;
 	const char *p = mnl_nlmsg_get_payload(nlh);
@@ -455,8 +455,8 @@ static bool msg_ok(const struct nlmsghdr *nlh, int rem)
 	       nlh->nlmsg_len <= (unsigned int)rem;
 }
 
-int nl_process(const void *buf, size_t len, uint32_t seq, uint16_t type,
-	       nl_msg_cb cb, void *arg, struct nl_status *st)
+int ncmig_nl_process(const void *buf, size_t len, uint32_t seq, uint16_t type,
+	       ncmig_nl_msg_cb cb, void *arg, struct ncmig_nl_status *st)
 {
 	const struct nlmsghdr *nlh = buf;
 	int rem = len > INT32_MAX ? INT32_MAX : (int)len;
@@ -505,7 +505,7 @@ int nl_process(const void *buf, size_t len, uint32_t seq, uint16_t type,
 	return 1;
 }
 
-const char *nl_state_name(uint32_t state)
+const char *ncmig_nl_state_name(uint32_t state)
 {
 	switch (state) {
 	case XEN_NCMIG_SESSION_NONE:
@@ -520,7 +520,7 @@ const char *nl_state_name(uint32_t state)
 	return "unknown";
 }
 
-const char *nl_event_name(uint32_t event)
+const char *ncmig_nl_event_name(uint32_t event)
 {
 	switch (event) {
 	case XEN_NCMIG_EVENT_QUIESCED:

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "xs_iface.h"
+#include "ncmig.h"
 
 int ncmig_xs_abs_path(char *buf, size_t cap, uint16_t domid, const char *rel)
 {

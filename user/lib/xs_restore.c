@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "xs_domain.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 #define RESTORE_TX_TRIES 8
@@ -557,7 +556,7 @@ int ncmig_xs_domain_uuid(struct ncmig_xs *x, uint16_t domid,
 	if (rc)
 		return rc;
 	rc = len > 4 && !memcmp(v, "/vm/", 4) ?
-		ncmigd_parse_uuid((const char *)v + 4, len - 4, uuid) : -EINVAL;
+		ncmig_parse_uuid((const char *)v + 4, len - 4, uuid) : -EINVAL;
 	free(v);
 	return rc;
 }

@@ -7,8 +7,7 @@
 
 #include "le.h"
 #include "ncmig_snap.h"
-#include "stream.h"
-#include "util.h"
+#include "ncmig.h"
 
 void ncmig_writer_init_mem(struct ncmig_writer *w)
 {
@@ -36,7 +35,7 @@ static int emit(struct ncmig_writer *w, const void *buf, size_t len)
 	if (w->offset + len > NCMIG_STREAM_MAX)
 		return w->err = -EFBIG;
 	if (w->fd >= 0) {
-		int rc = ncmigd_write_all(w->fd, buf, len);
+		int rc = ncmig_write_all(w->fd, buf, len);
 
 		if (rc)
 			return w->err = rc;

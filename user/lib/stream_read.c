@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Reading an ncmig record stream (stream.h).  The whole stream is checked
+ * Reading an ncmig record stream (ncmig.h).  The whole stream is checked
  * before the caller sees any of it: framing, checksums, every body, and
  * the rules across records (DOMAIN first, END last, no duplicate nodes or
  * devices, parents before children).
@@ -15,8 +15,7 @@
 
 #include "le.h"
 #include "ncmig_snap.h"
-#include "stream.h"
-#include "util.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 const char *ncmig_rec_type_name(uint32_t type)
@@ -455,7 +454,7 @@ int ncmig_stream_check_backends(const struct ncmig_stream *s, uint16_t domid,
 		return rec_fail(err, -EXDEV, idx,
 				idx < s->nr_recs ? &s->recs[idx] : NULL,
 				"%s %u is a snapshot of d%u, the restore target is d%u",
-				ncmigd_kind_name(b->kind), b->devid, b->domid,
+				ncmig_kind_name(b->kind), b->devid, b->domid,
 				domid);
 	}
 	return 0;
@@ -528,7 +527,7 @@ static int fetch(int fd, unsigned char **buf, size_t *len, size_t *cap,
 		*buf = nb;
 		*cap = c;
 	}
-	rc = ncmigd_read_all(fd, *buf + *len, n);
+	rc = ncmig_read_all(fd, *buf + *len, n);
 	if (!rc)
 		*len += n;
 	return rc;

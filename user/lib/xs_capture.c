@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xs_domain.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 #define CAPTURE_TX_TRIES 8
