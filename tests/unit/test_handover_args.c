@@ -30,14 +30,15 @@
 
 static char out[65536];
 
-static struct handover *print_hs;
+static struct ncmig_ho_dom *print_hs;
+static bool print_json;
 static struct json *print_j;
 
 static int print_one(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	ho_print_result(print_hs, print_j);
+	ho_print_result(print_hs, true, print_json, print_j);
 	return 0;
 }
 
@@ -50,8 +51,8 @@ static int print_array(int argc, char **argv)
 	(void)argv;
 	json_init(&j, stdout);
 	json_arr_begin(&j);
-	ho_print_result(&print_hs[0], &j);
-	ho_print_result(&print_hs[1], &j);
+	ho_print_result(&print_hs[0], true, print_json, &j);
+	ho_print_result(&print_hs[1], true, print_json, &j);
 	json_arr_end(&j);
 	return json_finish(&j);
 }
@@ -153,7 +154,7 @@ static void test_other_usage_errors(void **st)
 }
 
 /* A domain with a vbd and a vif, quiesced at 1 ms and restored at 3 ms. */
-static void fake_domain(struct handover *h, uint16_t domid, bool json)
+static void fake_domain(struct ncmig_ho_dom *h, uint16_t domid, bool json)
 {
 	static struct ncmig_nl_reply q[2], r[2];
 	unsigned int k = domid & 1, i;
@@ -162,8 +163,7 @@ static void fake_domain(struct handover *h, uint16_t domid, bool json)
 	memset(&q[k], 0, sizeof(q[k]));
 	memset(&r[k], 0, sizeof(r[k]));
 	h->domid = domid;
-	h->reload = true;
-	h->json = json;
+	print_json = json;
 	h->quiesce = &q[k];
 	h->restore = &r[k];
 	h->t_start = 1000000;
@@ -181,7 +181,7 @@ static void fake_domain(struct handover *h, uint16_t domid, bool json)
 
 static void test_print_result(void **st)
 {
-	struct handover h[2];
+	struct ncmig_ho_dom h[2];
 
 	(void)st;
 	fake_domain(&h[0], 5, false);
@@ -201,7 +201,7 @@ static void test_print_result(void **st)
 		"{\"kind\":\"vbd\",\"devid\":51712,\"drain_ns\":500000,\"blackout_ns\":2000000},"
 		"{\"kind\":\"vif\",\"devid\":0,\"drain_ns\":500000,\"blackout_ns\":2000000}]}\n");
 
-	/* Several: an array of them, as handover_multi() writes it. */
+	/* Several: an array of them, as cmd_handover writes it for several. */
 	fake_domain(&h[1], 6, true);
 	print_hs = h;
 	capture_fn(print_array, 0, NULL);

@@ -117,7 +117,6 @@ int ncmig_backends_restore(uint16_t domid, const struct ncmig_stream *s)
 	size_t *lens = NULL;
 	struct ncmig_nl_status st;
 	struct ncmig_nl_sock *nl;
-	size_t i;
 	int err;
 
 	if (!s->nr_backends)
@@ -125,19 +124,12 @@ int ncmig_backends_restore(uint16_t domid, const struct ncmig_stream *s)
 	nl = open_family(&st);
 	if (!nl)
 		return st.err == -ENOENT ? -EOPNOTSUPP : st.err;
-	recs = calloc(s->nr_backends, sizeof(*recs));
-	lens = calloc(s->nr_backends, sizeof(*lens));
 	r = malloc(sizeof(*r));
-	if (!recs || !lens || !r) {
-		err = -ENOMEM;
+	err = r ? ncmig_stream_backend_arrays(s, &recs, &lens) : -ENOMEM;
+	if (err)
 		goto out;
-	}
-	for (i = 0; i < s->nr_backends; i++) {
-		recs[i] = s->backends[i].rec;
-		lens[i] = s->backends[i].len;
-	}
-	err = ncmig_nl_restore(nl, domid, recs, lens, (unsigned int)s->nr_backends, r,
-			 &st);
+	err = ncmig_nl_restore(nl, domid, recs, lens,
+			       (unsigned int)s->nr_backends, r, &st);
 	if (err)
 		kernel_err(domid, "RESTORE", &st);
 out:

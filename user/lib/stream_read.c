@@ -55,6 +55,31 @@ void ncmig_stream_free(struct ncmig_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int ncmig_stream_backend_arrays(const struct ncmig_stream *s,
+				const void ***recs, size_t **lens)
+{
+	size_t i;
+
+	*recs = NULL;
+	*lens = NULL;
+	if (!s->nr_backends)
+		return 0;
+	*recs = calloc(s->nr_backends, sizeof(**recs));
+	*lens = calloc(s->nr_backends, sizeof(**lens));
+	if (!*recs || !*lens) {
+		free(*recs);
+		free(*lens);
+		*recs = NULL;
+		*lens = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->nr_backends; i++) {
+		(*recs)[i] = s->backends[i].rec;
+		(*lens)[i] = s->backends[i].len;
+	}
+	return 0;
+}
+
 /* Type of a record whose header could not be read. */
 #define REC_TYPE_UNREAD 0xffffffffU
 

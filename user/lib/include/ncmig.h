@@ -205,6 +205,14 @@ int ncmig_stream_read_file(int fd, struct ncmig_stream *s,
 int ncmig_stream_read_input(int fd, struct ncmig_stream *s,
 			    struct ncmig_stream_err *err);
 void ncmig_stream_free(struct ncmig_stream *s);
+
+/*
+ * The stream's BACKEND records as the two arrays RESTORE takes
+ * (ncmig_nl_restore()): malloc()ed, NULL when it has none; free both.
+ * 0 or -ENOMEM.
+ */
+int ncmig_stream_backend_arrays(const struct ncmig_stream *s,
+				const void ***recs, size_t **lens);
 /*
  * 0 if every BACKEND record of @s is a snapshot of @domid, else -EXDEV
  * with @err naming the first that is not (the kernel attaches a record
@@ -619,6 +627,121 @@ struct ncmig_nl_transport {
 	void *ctx;
 };
 extern const struct ncmig_nl_transport *ncmig_nl_test_transport;
+
+/* ==== The handover engine (handover.c) ==== */
+
+/*
+ * Hand the backends of one or more domains over to a new backend
+ * instance on this host (a live update of dom0's backends), phase by
+ * phase over all of them, on one netlink socket:
+ *
+ *   QUIESCE all, SNAPSHOT all (a stream each), RELEASE all,
+ *   [RELOAD the backend modules they use, once], RESTORE all.
+ *
+ * The engine owns the order and the recovery: a failure before RELEASE
+ * resumes every domain in place, a failure in RELEASE restores the
+ * released ones from their streams, and from RELOAD on every domain is
+ * restored (RESTORE is tried twice) and reported on its own.  Nothing is
+ * left quiesced or released when ncmig_ho_run() returns, except a domain
+ * whose RESTORE the kernel refused (it is reported; the kernel's
+ * watchdog resumes it).
+ */
+#define NCMIG_HO_DOMS_MAX	64
+
+enum ncmig_ho_phase {
+	NCMIG_HO_OPEN,		/* opening the socket, resolving the family */
+	NCMIG_HO_QUIESCE,
+	NCMIG_HO_SNAPSHOT,
+	NCMIG_HO_RELEASE,
+	NCMIG_HO_RELOAD,
+	NCMIG_HO_RESTORE,
+	NCMIG_HO_NONE,		/* ncmig_ho.failed: nothing failed */
+};
+
+/* Which way a run went (bits of ncmig_ho.paths). */
+enum ncmig_ho_path {
+	NCMIG_HO_PATH_OK,			/* every phase, every domain */
+	NCMIG_HO_PATH_OPEN_FAIL,		/* no socket or no family */
+	NCMIG_HO_PATH_QUIESCE_FAIL_FIRST,	/* nothing else to resume */
+	NCMIG_HO_PATH_QUIESCE_FAIL_LATER,	/* the ones before resumed */
+	NCMIG_HO_PATH_SNAPSHOT_FAIL,		/* the kernel failed it */
+	NCMIG_HO_PATH_SNAPSHOT_RECORD,		/* a record the writer refused */
+	NCMIG_HO_PATH_RELEASE_FAIL,
+	NCMIG_HO_PATH_RECOVER_RESUME,		/* resumed in place */
+	NCMIG_HO_PATH_RECOVER_RESUME_GONE,	/* no session left: -ENOENT */
+	NCMIG_HO_PATH_RECOVER_RESUME_FAIL,
+	NCMIG_HO_PATH_RECOVER_RESTORE,		/* restored from the records */
+	NCMIG_HO_PATH_RECOVER_RESTORE_FAIL,
+	NCMIG_HO_PATH_RELOAD_BUSY,		/* rmmod failed, users named */
+	NCMIG_HO_PATH_RELOAD_BUSY_UNKNOWN,	/* rmmod failed, users unknown */
+	NCMIG_HO_PATH_RELOAD_LOAD_FAIL,		/* insmod or modprobe failed */
+	NCMIG_HO_PATH_RESTORE_RETRY,		/* RESTORE failed once */
+	NCMIG_HO_PATH_RESTORE_FAIL,		/* RESTORE failed twice */
+	NCMIG_HO_PATHS
+};
+
+struct ncmig_ho;
+
+/* One domain of a run, and what the kernel said about it. */
+struct ncmig_ho_dom {
+	uint16_t domid;
+	int err;			/* RESTORE: 0 or -EIO */
+	bool released;			/* RELEASE was sent */
+	bool restored;
+	bool refused;			/* SNAPSHOT: the writer refused a record */
+	struct ncmig_nl_status st;	/* the last failed step's */
+	struct ncmig_nl_reply *quiesce;	/* per device drain, start */
+	struct ncmig_nl_reply *restore;	/* per device done, blackout */
+	struct ncmig_writer w;		/* its backend records, a stream */
+	unsigned int nr_records;
+	uint64_t t_start, t_end;	/* QUIESCE sent, RESTORE answered */
+};
+
+struct ncmig_ho_opts {
+	bool reload;			/* rmmod and load the modules once */
+	const char *module_dir;		/* insmod DIR/xen-*back.ko, else modprobe */
+	uint32_t timeout_ms;		/* QUIESCE drain bound, 0: kernel's */
+	uint32_t deadline_ms;		/* resume by itself if not released */
+	uint32_t hold_ms;		/* tests: wait before RESTORE */
+	unsigned int restore_retry_ms;	/* before the second RESTORE; 0: 200 */
+	/* Run a command (rmmod, insmod, modprobe); its exit status.  NULL:
+	 * fork and exec it.
+	 */
+	int (*run)(char *const argv[], void *arg);
+	/* A phase begins (@begin) or has ended well for every domain. */
+	void (*phase)(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
+		      bool begin, void *arg);
+	/* A domain is restored (in the order of the run). */
+	void (*restored)(const struct ncmig_ho *ho,
+			 const struct ncmig_ho_dom *d, void *arg);
+	void *arg;
+};
+
+struct ncmig_ho {
+	struct ncmig_ho_opts o;
+	struct ncmig_nl_sock *nl;
+	bool own_nl;			/* opened by ncmig_ho_run() */
+	struct ncmig_nl_status open_st;
+	unsigned int n;
+	struct ncmig_ho_dom *doms;
+	unsigned int nr_ok, nr_devs;	/* domains and devices restored */
+	uint64_t t0;
+	enum ncmig_ho_phase failed;	/* the first phase that failed */
+	unsigned int paths;		/* 1 << enum ncmig_ho_path */
+};
+
+/*
+ * @n distinct domids (1..NCMIG_HO_DOMS_MAX); @o may be NULL; @nl NULL:
+ * ncmig_ho_run() opens (and ncmig_ho_fini() closes) its own socket.
+ * 0, -EINVAL or -ENOMEM.
+ */
+int ncmig_ho_init(struct ncmig_ho *ho, const uint16_t *domids, unsigned int n,
+		  const struct ncmig_ho_opts *o, struct ncmig_nl_sock *nl);
+/* The whole handover: 0 or the first failure's negative errno. */
+int ncmig_ho_run(struct ncmig_ho *ho);
+void ncmig_ho_fini(struct ncmig_ho *ho);
+const char *ncmig_ho_phase_name(enum ncmig_ho_phase p);
+uint64_t ncmig_ho_now_ns(void);
 
 /* ==== Backend state for save and restore (backends.c) ==== */
 
