@@ -386,54 +386,27 @@ static void phase(struct ncmig_ho *ho, enum ncmig_ho_phase p, bool begin)
 		ho->o.phase(ho, p, begin, ho->o.arg);
 }
 
-static int quiesce_all(struct ncmig_ho *ho)
+/* QUIESCE failed for d[i]: the kernel resumed it; resume the ones before. */
+static void quiesce_failed(struct ncmig_ho *ho, unsigned int i)
 {
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < ho->n; i++) {
-		err = quiesce(ho, &ho->doms[i]);
-		if (err) {
-			/* The kernel resumed d[i]; resume the ones before. */
-			took(ho, i ? NCMIG_HO_PATH_QUIESCE_FAIL_LATER :
-				 NCMIG_HO_PATH_QUIESCE_FAIL_FIRST);
-			recover_all(ho, i);
-			return err;
-		}
-	}
-	return 0;
+	took(ho, i ? NCMIG_HO_PATH_QUIESCE_FAIL_LATER :
+		 NCMIG_HO_PATH_QUIESCE_FAIL_FIRST);
+	recover_all(ho, i);
 }
 
-static int snapshot_all(struct ncmig_ho *ho)
+/* SNAPSHOT failed: every domain is quiesced, resume them all. */
+static void snapshot_failed(struct ncmig_ho *ho, unsigned int i)
 {
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < ho->n; i++) {
-		err = snapshot(ho, &ho->doms[i]);
-		if (err) {
-			recover_all(ho, ho->n);
-			return err;
-		}
-	}
-	return 0;
+	(void)i;
+	recover_all(ho, ho->n);
 }
 
-static int release_all(struct ncmig_ho *ho)
+/* RELEASE failed: the released (d[i] in part) RESTORE, the rest RESUME. */
+static void release_failed(struct ncmig_ho *ho, unsigned int i)
 {
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < ho->n; i++) {
-		err = release(ho, &ho->doms[i]);
-		if (err) {
-			/* Released (d[i] in part): RESTORE; the rest: RESUME. */
-			took(ho, NCMIG_HO_PATH_RELEASE_FAIL);
-			recover_all(ho, ho->n);
-			return err;
-		}
-	}
-	return 0;
+	(void)i;
+	took(ho, NCMIG_HO_PATH_RELEASE_FAIL);
+	recover_all(ho, ho->n);
 }
 
 /* RESTORE each; every domain is tried, each reported as it is done. */
@@ -458,17 +431,25 @@ static int restore_all(struct ncmig_ho *ho)
 	return rc;
 }
 
-/* One phase of quiesce, snapshot, release: run it, tell the caller. */
+/*
+ * One phase of quiesce, snapshot, release: @fn for each domain in turn;
+ * the first that fails stops the phase and @failed recovers.
+ */
 static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
-		int (*all)(struct ncmig_ho *ho))
+		int (*fn)(struct ncmig_ho *ho, struct ncmig_ho_dom *d),
+		void (*failed)(struct ncmig_ho *ho, unsigned int i))
 {
+	unsigned int i;
 	int err;
 
 	phase(ho, p, true);
-	err = all(ho);
-	if (err) {
-		ho->failed = p;
-		return err;
+	for (i = 0; i < ho->n; i++) {
+		err = fn(ho, &ho->doms[i]);
+		if (err) {
+			failed(ho, i);
+			ho->failed = p;
+			return err;
+		}
 	}
 	phase(ho, p, false);
 	return 0;
@@ -489,11 +470,11 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 		}
 		ho->own_nl = true;
 	}
-	err = step(ho, NCMIG_HO_QUIESCE, quiesce_all);
+	err = step(ho, NCMIG_HO_QUIESCE, quiesce, quiesce_failed);
 	if (!err)
-		err = step(ho, NCMIG_HO_SNAPSHOT, snapshot_all);
+		err = step(ho, NCMIG_HO_SNAPSHOT, snapshot, snapshot_failed);
 	if (!err)
-		err = step(ho, NCMIG_HO_RELEASE, release_all);
+		err = step(ho, NCMIG_HO_RELEASE, release, release_failed);
 	if (err)
 		return err;
 

@@ -20,6 +20,7 @@
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
 #include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
 static const struct ncmig_nl_dev *find_dev(const struct ncmig_nl_reply *r, uint32_t kind,
@@ -126,9 +127,7 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		pause();
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
+const char handover_usage[] =
 		"usage: ncmigd handover --domid D [--domid D2]... [--reload-modules]\n"
 		"                       [--module-dir DIR] [--timeout-ms N] [--deadline-ms N]\n"
 		"                       [--json]\n"
@@ -144,8 +143,7 @@ static void usage(FILE *f)
 		"                    (tests, one domain) stop there, holding the session,\n"
 		"                    until killed\n"
 		"  --hold-ms N       (tests) wait N ms between release and restore,\n"
-		"                    as a slow module load would\n");
-}
+		"                    as a slow module load would\n";
 
 /* Options shared by every domain of the run, parsed into @o. */
 struct ho_args {
@@ -178,70 +176,66 @@ static int add_domid(struct ho_args *a, const char *arg)
 	return 0;
 }
 
-/* 0 to run, 1 after --help, 2 on a usage error. */
+static int handover_opt(int c, const char *arg, void *ctx)
+{
+	struct ho_args *a = ctx;
+	struct ncmig_ho_opts *o = &a->o;
+
+	switch (c) {
+	case 'd':
+		return add_domid(a, arg);
+	case 'r':
+		o->reload = true;
+		return 0;
+	case 'm':
+		o->module_dir = arg;
+		return 0;
+	case 't':
+		return ncmigd_parse_u32(arg, &o->timeout_ms) ? 0 : 2;
+	case 'D':
+		return ncmigd_parse_u32(arg, &o->deadline_ms) ? 0 : 2;
+	case 'p':
+		if (strcmp(arg, "quiesce") && strcmp(arg, "snapshot") &&
+		    strcmp(arg, "release"))
+			return 2;
+		a->pause_after = arg;
+		return 0;
+	case 'H':
+		return ncmigd_parse_u32(arg, &o->hold_ms) &&
+		       o->hold_ms <= 600000 ? 0 : 2;
+	}
+	return 2;
+}
+
+/* 0 to run, 1 after --help, 2 on a usage error (usage printed). */
 static int parse_args(int argc, char **argv, struct ho_args *a)
 {
-	static const struct option opts[] = {
+	static const struct option own[] = {
 		{ "domid", required_argument, NULL, 'd' },
 		{ "reload-modules", no_argument, NULL, 'r' },
 		{ "module-dir", required_argument, NULL, 'm' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "deadline-ms", required_argument, NULL, 'D' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "pause-after", required_argument, NULL, 'p' },
 		{ "hold-ms", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ncmig_ho_opts *o = &a->o;
-	int c;
+	const struct ncmigd_verb v = {
+		.name = "handover", .usage = handover_usage, .own = own,
+		.shared = NCMIGD_OPT_JSON, .opt = handover_opt, .ctx = a,
+	};
+	struct ncmigd_args args;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (add_domid(a, optarg))
-				return 2;
-			break;
-		case 'r':
-			o->reload = true;
-			break;
-		case 'm':
-			o->module_dir = optarg;
-			break;
-		case 't':
-			if (!ncmigd_parse_u32(optarg, &o->timeout_ms))
-				return 2;
-			break;
-		case 'D':
-			if (!ncmigd_parse_u32(optarg, &o->deadline_ms))
-				return 2;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'p':
-			if (strcmp(optarg, "quiesce") && strcmp(optarg, "snapshot") &&
-			    strcmp(optarg, "release"))
-				return 2;
-			a->pause_after = optarg;
-			break;
-		case 'H':
-			if (!ncmigd_parse_u32(optarg, &o->hold_ms) ||
-			    o->hold_ms > 600000)
-				return 2;
-			break;
-		case 'h':
-			return 1;
-		default:
-			return 2;
-		}
-	}
+	rc = ncmigd_parse(&v, argc, argv, &args);
+	if (rc)
+		return rc;
+	a->json = args.json;
 	if (!a->nr || optind != argc)
-		return 2;
+		return ncmigd_usage_error(&v);
 	if (a->nr > 1 && a->pause_after) {
 		ncmig_err("handover: --pause-after takes one --domid");
-		return 2;
+		return ncmigd_usage_error(&v);
 	}
 	return 0;
 }
@@ -258,10 +252,8 @@ int cmd_handover(int argc, char **argv)
 	case 0:
 		break;
 	case 1:
-		usage(stdout);
 		return 0;
 	default:
-		usage(stderr);
 		return 2;
 	}
 	out.json = a.json;

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "json.h"
 #include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
 static void print_event(const struct ncmig_nl_reply *r, bool as_json)
@@ -41,51 +42,62 @@ static void print_event(const struct ncmig_nl_reply *r, bool as_json)
 	fflush(stdout);
 }
 
+const char monitor_usage[] =
+	"usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n";
+
+struct monitor_opts {
+	uint32_t count, timeout;
+	const char *until;
+};
+
+static int monitor_opt(int c, const char *arg, void *ctx)
+{
+	struct monitor_opts *o = ctx;
+
+	switch (c) {
+	case 'c':
+		return ncmigd_parse_u32(arg, &o->count) ? 0 : 2;
+	case 't':
+		return ncmigd_parse_u32(arg, &o->timeout) &&
+		       o->timeout <= 0x7fffffff ? 0 : 2;
+	case 'u':
+		o->until = arg;
+		return 0;
+	}
+	return 2;
+}
+
 int cmd_monitor(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option own[] = {
 		{ "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "until", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint32_t count = 0, timeout = 0, seen = 0;
+	struct monitor_opts mo = { 0 };
+	const struct ncmigd_verb v = {
+		.name = "monitor", .usage = monitor_usage, .own = own,
+		.shared = NCMIGD_OPT_JSON, .opt = monitor_opt, .ctx = &mo,
+	};
+	uint32_t count, timeout, seen = 0;
 	struct ncmig_nl_reply *r = NULL;
 	struct ncmig_nl_status st;
 	struct ncmig_nl_sock *nl;
-	const char *until = NULL;
-	bool as_json = false;
-	int opt, ret = 0;
+	struct ncmigd_args a;
+	const char *until;
+	bool as_json;
+	int ret = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			if (!ncmigd_parse_u32(optarg, &count))
-				goto bad;
-			break;
-		case 't':
-			if (!ncmigd_parse_u32(optarg, &timeout) ||
-			    timeout > 0x7fffffff)
-				goto bad;
-			break;
-		case 'u':
-			until = optarg;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			printf("usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n");
-			return 0;
-		default:
-			goto bad;
-		}
-	}
+	ret = ncmigd_parse(&v, argc, argv, &a);
+	if (ret)
+		return ret == 1 ? 0 : 2;
 	if (optind != argc)
-		goto bad;
+		return ncmigd_usage_error(&v);
+	count = mo.count;
+	timeout = mo.timeout;
+	until = mo.until;
+	as_json = a.json;
 	r = calloc(1, sizeof(*r));
 	nl = r ? ncmig_nl_open(&st) : NULL;
 	if (!nl || ncmig_nl_join_events(nl, &st)) {
@@ -117,7 +129,4 @@ int cmd_monitor(int argc, char **argv)
 	ncmig_nl_close(nl);
 	free(r);
 	return ret ? 1 : 0;
-bad:
-	fprintf(stderr, "usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n");
-	return 2;
 }

@@ -8,11 +8,10 @@
 #include "ncmig.h"
 #include "commands.h"
 #include "json.h"
+#include "opts.h"
 #include "util.h"
 
-static void restore_usage(FILE *f)
-{
-	fprintf(f,
+const char restore_usage[] =
 		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
 		"                      [--map-domid A=B]... [--no-backends] [--json]\n"
 		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
@@ -24,8 +23,7 @@ static void restore_usage(FILE *f)
 		"  backend-id) are never written.  Nodes that exist are left alone\n"
 		"  unless --overwrite; nodes only D has are kept.\n"
 		"  Backend records go to the kernel unless --no-backends; unless\n"
-		"  every one is a snapshot of D, nothing is restored.\n");
-}
+		"  every one is a snapshot of D, nothing is restored.\n";
 
 #define NCMIGD_MAP_MAX 16
 
@@ -138,82 +136,81 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_finish(&j);
 }
 
+struct restore_opts {
+	const char *in;
+	bool overwrite, backends;
+	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
+	size_t nr_map;
+};
+
+static int restore_opt(int c, const char *arg, void *ctx)
+{
+	struct restore_opts *o = ctx;
+
+	switch (c) {
+	case 'i':
+		o->in = arg;
+		return 0;
+	case 'O':
+		o->overwrite = true;
+		return 0;
+	case 'B':
+		o->backends = false;
+		return 0;
+	case 'M':
+		if (o->nr_map == NCMIGD_MAP_MAX ||
+		    !parse_map(arg, &o->map[o->nr_map])) {
+			ncmig_err("restore: bad --map-domid \"%s\" "
+				  "(A=B, A a guest's domid; at most %u)",
+				  arg, NCMIGD_MAP_MAX);
+			return 2;
+		}
+		o->nr_map++;
+		return 0;
+	}
+	return 2;
+}
+
 int cmd_restore(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
+	static const struct option own[] = {
 		{ "input", required_argument, NULL, 'i' },
-		{ "fd", required_argument, NULL, 'f' },
 		{ "overwrite", no_argument, NULL, 'O' },
 		{ "no-backends", no_argument, NULL, 'B' },
 		{ "map-domid", required_argument, NULL, 'M' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *in = NULL;
-	bool json = false, overwrite = false, backends_wanted = true;
-	bool have_domid = false;
+	static struct restore_opts ro;
+	const struct ncmigd_verb v = {
+		.name = "restore", .usage = restore_usage, .own = own,
+		.shared = NCMIGD_OPT_DOMID | NCMIGD_OPT_FD | NCMIGD_OPT_JSON,
+		.shortopts = "i:", .opt = restore_opt, .ctx = &ro,
+	};
+	const char *in;
+	bool json, overwrite, backends_wanted;
 	struct ncmig_stream_err err;
-	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
-	struct ncmig_xs_restore_opts o = { .map = map };
+	struct ncmig_xs_restore_opts o = { .map = ro.map };
+	struct ncmigd_args a;
 	struct ncmig_xs_restore r;
 	struct ncmig_stream s;
 	struct ncmig_xs *x;
-	uint16_t domid = 0;
-	int c, fd = -1, ifd, rc, backends = -1;
+	uint16_t domid;
+	int fd, ifd, rc, backends = -1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:i:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &domid)) {
-				ncmig_err("restore: bad domid \"%s\"", optarg);
-				return 2;
-			}
-			have_domid = true;
-			break;
-		case 'i':
-			in = optarg;
-			break;
-		case 'f':
-			if (!ncmigd_parse_fd(optarg, &fd)) {
-				ncmig_err("restore: --fd %s is not an open fd",
-					   optarg);
-				return 2;
-			}
-			break;
-		case 'O':
-			overwrite = true;
-			break;
-		case 'B':
-			backends_wanted = false;
-			break;
-		case 'M':
-			if (o.nr_map == NCMIGD_MAP_MAX ||
-			    !parse_map(optarg, &map[o.nr_map])) {
-				ncmig_err("restore: bad --map-domid \"%s\" "
-					   "(A=B, A a guest's domid; at most %u)",
-					   optarg, NCMIGD_MAP_MAX);
-				return 2;
-			}
-			o.nr_map++;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			restore_usage(stdout);
-			return 0;
-		default:
-			restore_usage(stderr);
-			return 2;
-		}
-	}
-	if (!have_domid || optind != argc || (in && fd >= 0)) {
-		restore_usage(stderr);
-		return 2;
-	}
+	memset(&ro, 0, sizeof(ro));
+	ro.backends = true;
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (!a.has_domid || optind != argc || (ro.in && a.fd >= 0))
+		return ncmigd_usage_error(&v);
+	in = ro.in;
+	overwrite = ro.overwrite;
+	backends_wanted = ro.backends;
+	o.nr_map = ro.nr_map;
+	json = a.json;
+	domid = a.domid;
+	fd = a.fd;
 	ifd = ncmigd_open_stream(in, fd, false);
 	if (ifd < 0)
 		return 1;

@@ -27,14 +27,13 @@
 
 #include "commands.h"
 #include "ncmig.h"
+#include "opts.h"
 #include "splice_args.h"
 #include "util.h"
 
 #define MAX_RECV_OPTS 16
 
-static void splice_usage(FILE *f)
-{
-	fprintf(f,
+const char splice_usage[] =
 		"usage: ncmigd splice send --domid D [--keep FILE] [--ssh CMD]\n"
 		"                          [--backends] [--recv-opt OPT]...\n"
 		"                          HOST COMMAND...\n"
@@ -50,8 +49,7 @@ static void splice_usage(FILE *f)
 		"  stream: restore it with ncmigd restore once the migration is\n"
 		"  done.  Example:\n"
 		"    xl migrate -s \"ncmigd splice send --domid 5 --recv-opt "
-		"--keep=/var/lib/ncmig/d5.ncmig\" guest localhost\n");
-}
+		"--keep=/var/lib/ncmig/d5.ncmig\" guest localhost\n";
 
 /* Write @buf to @path atomically. */
 static int keep(const char *path, const void *buf, size_t len)
@@ -203,68 +201,72 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	return rc;
 }
 
+struct send_opts {
+	struct send_ctx *ctx;
+	const char *ssh;
+	const char *recv_opts[MAX_RECV_OPTS];
+	int nopts;
+};
+
+static int send_opt(int c, const char *arg, void *ctx)
+{
+	struct send_opts *o = ctx;
+
+	switch (c) {
+	case 'k':
+		o->ctx->keep = arg;
+		return 0;
+	case 's':
+		o->ssh = arg;
+		return 0;
+	case 'r':
+		if (o->nopts == MAX_RECV_OPTS)
+			return 2;
+		o->recv_opts[o->nopts++] = arg;
+		return 0;
+	case 'B':
+		o->ctx->backends = true;
+		return 0;
+	}
+	return 2;
+}
+
 static int splice_send(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
+	static const struct option own[] = {
 		{ "keep", required_argument, NULL, 'k' },
 		{ "ssh", required_argument, NULL, 's' },
 		{ "recv-opt", required_argument, NULL, 'r' },
 		{ "backends", no_argument, NULL, 'B' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *ssh = "ssh", *recv_opts[MAX_RECV_OPTS];
 	struct send_ctx ctx = { 0 };
+	struct send_opts so = { .ctx = &ctx, .ssh = "ssh" };
+	/* "+": stop at HOST; what follows is the receiver's command. */
+	const struct ncmigd_verb v = {
+		.name = "splice send", .usage = splice_usage, .own = own,
+		.shared = NCMIGD_OPT_DOMID, .shortopts = "+",
+		.opt = send_opt, .ctx = &so,
+	};
 	struct ncmig_splice_hooks hooks = { .at_end = send_at_end,
 					    .config = send_config, .arg = &ctx };
 	struct ncmig_splice_stats st;
+	struct ncmigd_args a;
 	char msg[300], **cargv;
-	int c, nopts = 0, to, rc, status;
-	bool have_domid = false, local;
+	int to, rc, status;
+	bool local;
 	pid_t pid;
 
-	optind = 1;
-	/* "+": stop at HOST; what follows is the receiver's command. */
-	while ((c = getopt_long(argc, argv, "+d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &ctx.domid)) {
-				ncmig_err("splice send: bad domid \"%s\"", optarg);
-				return 2;
-			}
-			have_domid = true;
-			break;
-		case 'k':
-			ctx.keep = optarg;
-			break;
-		case 's':
-			ssh = optarg;
-			break;
-		case 'r':
-			if (nopts == MAX_RECV_OPTS)
-				return 2;
-			recv_opts[nopts++] = optarg;
-			break;
-		case 'B':
-			ctx.backends = true;
-			break;
-		case 'h':
-			splice_usage(stdout);
-			return 0;
-		default:
-			splice_usage(stderr);
-			return 2;
-		}
-	}
-	if (!have_domid || argc - optind < 2) {
-		splice_usage(stderr);
-		return 2;
-	}
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (!a.has_domid || argc - optind < 2)
+		return ncmigd_usage_error(&v);
+	ctx.domid = a.domid;
 	local = !strcmp(argv[optind], "localhost") ||
 		!strcmp(argv[optind], "127.0.0.1") || !strcmp(argv[optind], "-");
-	cargv = ncmigd_splice_recv_argv(ssh, argv[optind], local, recv_opts,
-					nopts, argv + optind + 1,
+	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local,
+					so.recv_opts, so.nopts, argv + optind + 1,
 					argc - optind - 1);
 	if (!cargv)
 		return 1;
@@ -335,38 +337,39 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	return c->keep ? keep(c->keep, buf, len) : 0;
 }
 
+static int recv_opt(int c, const char *arg, void *ctx)
+{
+	struct recv_ctx *r = ctx;
+
+	if (c != 'k')
+		return 2;
+	r->keep = arg;
+	return 0;
+}
+
 static int splice_recv(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option own[] = {
 		{ "keep", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct recv_ctx ctx = { 0 };
+	const struct ncmigd_verb v = {
+		.name = "splice recv", .usage = splice_usage, .own = own,
+		.shortopts = "+", .opt = recv_opt, .ctx = &ctx,
+	};
 	struct ncmig_splice_hooks hooks = { .found = recv_found, .arg = &ctx };
 	struct ncmig_splice_stats st;
+	struct ncmigd_args a;
 	char msg[300];
-	int c, to, rc, status;
+	int to, rc, status;
 	pid_t pid;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			ctx.keep = optarg;
-			break;
-		case 'h':
-			splice_usage(stdout);
-			return 0;
-		default:
-			splice_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
-		splice_usage(stderr);
-		return 2;
-	}
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (optind >= argc)
+		return ncmigd_usage_error(&v);
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(argv + optind, &to);
 	if (pid < 0) {
@@ -392,6 +395,7 @@ int cmd_splice(int argc, char **argv)
 		return splice_send(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "recv"))
 		return splice_recv(argc - 1, argv + 1);
-	splice_usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+	fputs(splice_usage, argc >= 2 && !strcmp(argv[1], "--help") ?
+	      stdout : stderr);
 	return 2;
 }

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "json.h"
 #include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
 struct status_ctx {
@@ -90,40 +91,29 @@ static int device_cb(const struct ncmig_nl_reply *r, void *arg)
 	return 0;
 }
 
+const char status_usage[] =
+	"usage: ncmigd status [--domid D] [--json]\n";
+
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+	const struct ncmigd_verb v = {
+		.name = "status", .usage = status_usage,
+		.shared = NCMIGD_OPT_DOMID | NCMIGD_OPT_JSON,
 	};
 	struct status_ctx c = { .domid = -1 };
 	struct ncmig_nl_status st;
 	struct ncmig_nl_sock *nl;
-	int opt, err;
-	uint16_t d;
+	struct ncmigd_args a;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &d))
-				goto bad;
-			c.domid = d;
-			break;
-		case 'j':
-			c.json = true;
-			break;
-		case 'h':
-			printf("usage: ncmigd status [--domid D] [--json]\n");
-			return 0;
-		default:
-			goto bad;
-		}
-	}
+	err = ncmigd_parse(&v, argc, argv, &a);
+	if (err)
+		return err == 1 ? 0 : 2;
 	if (optind != argc)
-		goto bad;
+		return ncmigd_usage_error(&v);
+	if (a.has_domid)
+		c.domid = a.domid;
+	c.json = a.json;
 
 	nl = ncmig_nl_open(&st);
 	if (!nl) {
@@ -155,7 +145,4 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	return 0;
-bad:
-	fprintf(stderr, "usage: ncmigd status [--domid D] [--json]\n");
-	return 2;
 }
