@@ -54,6 +54,8 @@ struct fake {
 	/* DEV_GET: another domain's vbd still bound, or the dump fails */
 	uint16_t other_user;
 	int dev_get_err;
+	uint32_t timeout_ms, deadline_ms;	/* QUIESCE's, as sent */
+	unsigned int restore_records;		/* the last RESTORE's */
 	char log[2048];			/* "Q5 S5 R5 ..." in request order */
 	unsigned char out[65536] __attribute__((aligned(8)));
 	size_t out_len;
@@ -199,25 +201,39 @@ static int dom_index(uint16_t domid)
 	return -1;
 }
 
-static uint32_t req_domid(const struct nlmsghdr *h)
+/*
+ * The request's attribute @type: its u32 value (UINT32_MAX if absent);
+ * *@count how many there are (RESTORE: one RECORD per device).
+ */
+static uint32_t req_attr(const struct nlmsghdr *h, uint16_t type,
+			 unsigned int *count)
 {
 	const unsigned char *p = (const unsigned char *)NLMSG_DATA(h) +
 				 GENL_HDRLEN;
 	const unsigned char *end = (const unsigned char *)h + h->nlmsg_len;
+	uint32_t v = UINT32_MAX;
+	unsigned int n = 0;
 
 	while (p + 4 <= end) {
 		const struct nlattr *a = (const struct nlattr *)p;
-		uint32_t v;
 
-		if (a->nla_len < 4)
-			break;
-		if (a->nla_type == XEN_NCMIG_A_DOMID && a->nla_len == 8) {
-			memcpy(&v, p + 4, 4);
-			return v;
+		assert_true(a->nla_len >= 4 && p + a->nla_len <= end);
+		if (a->nla_type == type) {
+			n++;
+			if (a->nla_len == 8)
+				memcpy(&v, p + 4, 4);
 		}
 		p += NLA_ALIGN(a->nla_len);
 	}
-	return UINT32_MAX;
+	assert_true(p == end);	/* every attribute padded, none cut */
+	if (count)
+		*count = n;
+	return v;
+}
+
+static uint32_t req_domid(const struct nlmsghdr *h)
+{
+	return req_attr(h, XEN_NCMIG_A_DOMID, NULL);
 }
 
 static int fk_send(void *ctx, const void *buf, size_t len)
@@ -291,6 +307,15 @@ static int fk_send(void *ctx, const void *buf, size_t len)
 		put_ack(seq, inj->err, inj->text ? text : NULL);
 		return 0;
 	}
+	if (g->cmd == XEN_NCMIG_CMD_QUIESCE) {
+		fk.timeout_ms = req_attr(h, XEN_NCMIG_A_TIMEOUT_MS, NULL);
+		fk.deadline_ms = req_attr(h, XEN_NCMIG_A_DEADLINE_MS, NULL);
+	}
+	if (g->cmd == XEN_NCMIG_CMD_RESTORE) {
+		req_attr(h, XEN_NCMIG_A_RECORD, &fk.restore_records);
+		/* the records are the ones SNAPSHOT gave */
+		assert_int_equal(fk.restore_records, 2);
+	}
 	if (g->cmd == XEN_NCMIG_CMD_SNAPSHOT) {
 		for (i = 0; i < 2; i++) {
 			size_t nest;
@@ -357,6 +382,7 @@ static unsigned int paths_seen;
 struct run {
 	unsigned int n;
 	bool reload;
+	uint32_t timeout_ms, deadline_ms;
 	int rc;
 	unsigned int paths, nr_ok, nr_devs;
 	enum ncmig_ho_phase failed;
@@ -384,7 +410,8 @@ static int run_engine(int argc, char **argv)
 {
 	struct ncmig_ho_opts o = {
 		.reload = R.reload, .restore_retry_ms = 1, .run = fake_run,
-		.restored = on_restored,
+		.restored = on_restored, .timeout_ms = R.timeout_ms,
+		.deadline_ms = R.deadline_ms,
 	};
 	struct ncmig_ho ho;
 	unsigned int i;
@@ -460,9 +487,13 @@ static void test_one_domain(void **st)
 {
 	(void)st;
 	setup(1, false);
+	R.timeout_ms = 700;
+	R.deadline_ms = 9000;
 	go();
 	assert_int_equal(R.rc, 0);
 	expect_log("Q5 S5 R5 T5");
+	assert_int_equal(fk.timeout_ms, 700);
+	assert_int_equal(fk.deadline_ms, 9000);
 	assert_string_equal(R.restored, "5");
 	assert_int_equal(R.nr_ok, 1);
 	assert_int_equal(R.nr_devs, 2);
@@ -479,6 +510,9 @@ static void test_three_domains_reload(void **st)
 	assert_int_equal(R.rc, 0);
 	/* Phase by phase, not domain by domain. */
 	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 T7");
+	/* no --timeout-ms, --deadline-ms: not sent, the kernel's own */
+	assert_int_equal(fk.timeout_ms, UINT32_MAX);
+	assert_int_equal(fk.deadline_ms, UINT32_MAX);
 	assert_string_equal(cmds.log, "rmmod xen_blkback; rmmod xen_netback; "
 			    "modprobe xen_blkback; modprobe xen_netback");
 	assert_string_equal(R.restored, "5 6 7");

@@ -11,50 +11,59 @@
 #include "include/uapi/linux/xen_ncmig.h"
 #include "ncmig.h"
 
-/* Attributes laid out in a growing buffer, for ncmig_nl_request(). */
+/*
+ * A request's attributes, put with libmnl behind a netlink header of
+ * their own in a buffer that grows; ncmig_nl_request() is handed what
+ * follows the header.
+ */
 struct attrs {
-	unsigned char *p;
-	size_t len, cap;
+	struct nlmsghdr *nlh;
+	size_t cap;
 	int err;
 };
 
-static void put(struct attrs *a, uint16_t type, const void *data, size_t len)
+/* Room for one more attribute of @len octets. */
+static bool room(struct attrs *a, size_t len)
 {
-	size_t need = MNL_ATTR_HDRLEN + MNL_ALIGN(len);
-	struct nlattr hdr;
-	unsigned char *p;
+	size_t used = a->nlh ? a->nlh->nlmsg_len : MNL_NLMSG_HDRLEN;
+	size_t need = used + MNL_ATTR_HDRLEN + MNL_ALIGN(len);
+	size_t cap = a->cap ? a->cap : 256;
+	void *p;
 
 	if (a->err)
-		return;
+		return false;
 	if (MNL_ATTR_HDRLEN + len > UINT16_MAX) {
 		a->err = -E2BIG;
-		return;
+		return false;
 	}
-	if (a->len + need > a->cap) {
-		size_t cap = a->cap ? a->cap : 256;
+	if (need <= a->cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(a->nlh, cap);
+	if (!p) {
+		a->err = -ENOMEM;
+		return false;
+	}
+	if (!a->nlh)
+		mnl_nlmsg_put_header(p);
+	a->nlh = p;
+	a->cap = cap;
+	return true;
+}
 
-		while (cap < a->len + need)
-			cap *= 2;
-		p = realloc(a->p, cap);
-		if (!p) {
-			a->err = -ENOMEM;
-			return;
-		}
-		a->p = p;
-		a->cap = cap;
-	}
-	hdr.nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
-	hdr.nla_type = type;
-	memcpy(a->p + a->len, &hdr, sizeof(hdr));
-	memcpy(a->p + a->len + MNL_ATTR_HDRLEN, data, len);
-	memset(a->p + a->len + MNL_ATTR_HDRLEN + len, 0,
-	       MNL_ALIGN(len) - len);
-	a->len += need;
+static void put(struct attrs *a, uint16_t type, const void *data, size_t len)
+{
+	if (room(a, len) &&
+	    !mnl_attr_put_check(a->nlh, a->cap, type, len, data))
+		a->err = -E2BIG;
 }
 
 static void put_u32(struct attrs *a, uint16_t type, uint32_t v)
 {
-	put(a, type, &v, sizeof(v));
+	if (room(a, sizeof(v)) &&
+	    !mnl_attr_put_u32_check(a->nlh, a->cap, type, v))
+		a->err = -E2BIG;
 }
 
 static int send_attrs(struct ncmig_nl_sock *nl, uint8_t cmd, bool dump,
@@ -66,10 +75,15 @@ static int send_attrs(struct ncmig_nl_sock *nl, uint8_t cmd, bool dump,
 	if (err) {
 		st->err = err;
 		snprintf(st->msg, sizeof(st->msg), "cannot build the request");
+	} else if (!a->nlh) {
+		err = ncmig_nl_request(nl, cmd, dump, NULL, 0, cb, arg, st);
 	} else {
-		err = ncmig_nl_request(nl, cmd, dump, a->p, a->len, cb, arg, st);
+		err = ncmig_nl_request(nl, cmd, dump,
+				       mnl_nlmsg_get_payload(a->nlh),
+				       a->nlh->nlmsg_len - MNL_NLMSG_HDRLEN,
+				       cb, arg, st);
 	}
-	free(a->p);
+	free(a->nlh);
 	return err;
 }
 
