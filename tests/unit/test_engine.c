@@ -28,6 +28,7 @@
 #include <linux/netlink.h>
 
 #include "capture.h"
+#include "commands.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "ncmig.h"
 #include "ncmig_snap.h"
@@ -810,6 +811,93 @@ static void test_init_refuses(void **st)
 	assert_string_equal(ncmig_ho_phase_name(NCMIG_HO_RELEASE), "release");
 }
 
+/* ---- ncmigd handover on the engine: its output is unchanged -------------- */
+
+static void expect_start(const char *want)
+{
+	if (strncmp(out, want, strlen(want)))
+		fail_msg("output does not start \"%s\":\n%s", want, out);
+}
+
+static int verb(const char *extra, unsigned int n)
+{
+	char *argv[16];
+	int argc = 0, rc;
+	unsigned int i;
+	static char num[DOMS][8];
+
+	argv[argc++] = "handover";
+	for (i = 0; i < n; i++) {
+		snprintf(num[i], sizeof(num[i]), "%u", fk.domids[i]);
+		argv[argc++] = "--domid";
+		argv[argc++] = num[i];
+	}
+	if (extra)
+		argv[argc++] = (char *)extra;
+	argv[argc] = NULL;
+	ncmig_nl_test_transport = &transport;
+	rc = capture_run(cmd_handover, argc, argv, out, sizeof(out));
+	ncmig_nl_test_transport = NULL;
+	return rc;
+}
+
+static void test_verb_one_domain(void **st)
+{
+	(void)st;
+	setup(1, false);
+	assert_int_equal(verb(NULL, 1), 0);
+	expect_out("d5 vbd 51712: drain_ms=0.500 blackout_ms=2.000\n"
+		   "d5 vif 0: drain_ms=0.500 blackout_ms=2.000\n"
+		   "d5: handover devices=2 reload=0 total_ms=");
+	/* one domain: no closing line for the run */
+	assert_null(strstr(out, "handover: domains="));
+
+	setup(1, false);
+	assert_int_equal(verb("--json", 1), 0);
+	/* one object, not an array */
+	expect_start("{\"domid\":5,\"reload\":false,\"total_ns\":");
+	expect_out("\"devices\":[{\"kind\":\"vbd\",\"devid\":51712,\"drain_ns\":500000,\"blackout_ns\":2000000},"
+		   "{\"kind\":\"vif\",\"devid\":0,\"drain_ns\":500000,\"blackout_ns\":2000000}]}\n");
+
+	setup(1, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 0, -EINVAL, 2);
+	assert_int_equal(verb(NULL, 1), 1);
+	assert_null(strstr(out, "handover devices="));
+	assert_null(strstr(out, "handover: domains="));
+}
+
+static void test_verb_several(void **st)
+{
+	(void)st;
+	setup(2, false);
+	assert_int_equal(verb(NULL, 2), 0);
+	expect_out("d5: handover devices=2 reload=0 total_ms=");
+	expect_out("d6: handover devices=2 reload=0 total_ms=");
+	expect_out("handover: domains=2 devices=4 reload=0 total_ms=");
+
+	setup(2, false);
+	assert_int_equal(verb("--json", 2), 0);
+	expect_start("[{\"domid\":5,");
+	expect_out("]},{\"domid\":6,");
+	expect_out("\"blackout_ns\":2000000}]}]\n");
+
+	/* d6's RESTORE fails: d5 reported, the run fails, the line says 1 */
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 1, -EINVAL, 2);
+	assert_int_equal(verb(NULL, 2), 1);
+	expect_out("d5: handover devices=2 ");
+	assert_null(strstr(out, "d6: handover devices="));
+	expect_out("handover: domains=1 devices=2 reload=0 total_ms=");
+
+	/* before RESTORE: nothing on stdout but the recovery's messages */
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_QUIESCE, 1, -EBUSY, 1);
+	assert_int_equal(verb("--json", 2), 1);
+	assert_null(strstr(out, "handover: domains="));
+	assert_null(strstr(out, "["));
+	expect_out("ncmigd: d5: resumed in place\n");
+}
+
 /* Last: the tests above took every path of the engine. */
 static void test_every_path(void **st)
 {
@@ -847,6 +935,8 @@ int main(void)
 		cmocka_unit_test(test_restore_fails_others_go_on),
 		cmocka_unit_test(test_restore_one_domain_fails),
 		cmocka_unit_test(test_init_refuses),
+		cmocka_unit_test(test_verb_one_domain),
+		cmocka_unit_test(test_verb_several),
 		cmocka_unit_test(test_every_path),
 	};
 
