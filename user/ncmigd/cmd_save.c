@@ -109,7 +109,6 @@ int cmd_save(int argc, char **argv)
 		.shortopts = "o:", .opt = save_opt, .ctx = &so,
 	};
 	const char *out;
-	char *tmp = NULL;
 	bool json, backends_wanted;
 	struct ncmig_save_report rep;
 	struct ncmigd_args a;
@@ -141,27 +140,19 @@ int cmd_save(int argc, char **argv)
 		goto out;
 	/* A file appears whole or not at all. */
 	if (out && strcmp(out, "-")) {
-		if (asprintf(&tmp, "%s.tmp", out) < 0) {
-			rc = -ENOMEM;
+		rc = ncmigd_write_file(out, w.buf, w.len);
+		if (rc > 0) {
+			rc = -EIO;
 			goto out;
 		}
-		ofd = ncmigd_open_stream(tmp, -1, true);
+		ofd = -1;
 	} else {
 		ofd = ncmigd_open_stream(NULL, fd, true);
-	}
-	if (ofd < 0) {
-		rc = -EIO;
-		goto out;
-	}
-	rc = ncmig_write_all(ofd, w.buf, w.len);
-	if (tmp) {
-		if (!rc && fsync(ofd))
-			rc = -errno;
-		close(ofd);
-		if (!rc && rename(tmp, out))
-			rc = -errno;
-		if (rc)
-			unlink(tmp);
+		if (ofd < 0) {
+			rc = -EIO;
+			goto out;
+		}
+		rc = ncmig_write_all(ofd, w.buf, w.len);
 	}
 	if (!rc)
 		report(ofd == STDOUT_FILENO ? stderr : stdout, json, &rep.cap,
@@ -170,7 +161,6 @@ int cmd_save(int argc, char **argv)
 		ncmig_dom_err(domid, "writing %s: %s", out ? out : "the stream",
 			       strerror(-rc));
 out:
-	free(tmp);
 	ncmig_writer_free(&w);
 	ncmig_save_report_free(&rep);
 	return rc ? 1 : 0;

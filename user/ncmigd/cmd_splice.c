@@ -54,27 +54,12 @@ const char splice_usage[] =
 /* Write @buf to @path atomically. */
 static int keep(const char *path, const void *buf, size_t len)
 {
-	char *tmp = NULL;
-	int fd, rc;
+	int rc = ncmigd_write_file(path, buf, len);
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	fd = ncmigd_open_stream(tmp, -1, true);
-	if (fd < 0) {
-		free(tmp);
+	if (rc > 0)
 		return -EIO;
-	}
-	rc = ncmig_write_all(fd, buf, len);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
+	if (rc)
 		ncmig_err("splice: keeping %s: %s", path, strerror(-rc));
-	}
-	free(tmp);
 	return rc;
 }
 

@@ -67,3 +67,27 @@ void ncmigd_close_stream(int fd, const char *path)
 	if (path && strcmp(path, "-") && fd > STDERR_FILENO)
 		close(fd);
 }
+
+int ncmigd_write_file(const char *path, const void *buf, size_t len)
+{
+	char *tmp = NULL;
+	int fd, rc;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = ncmigd_open_stream(tmp, -1, true);
+	if (fd < 0) {
+		free(tmp);
+		return 1;
+	}
+	rc = ncmig_write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	close(fd);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}

@@ -26,4 +26,11 @@ bool ncmigd_parse_fd(const char *s, int *out);
 int ncmigd_open_stream(const char *path, int fd, bool for_write);
 void ncmigd_close_stream(int fd, const char *path);
 
+/*
+ * Write @buf to @path whole or not at all (PATH.tmp, fsync, rename).
+ * 0, a negative errno (PATH.tmp removed), or 1 when PATH.tmp could not
+ * be opened (ncmigd_open_stream() said so).
+ */
+int ncmigd_write_file(const char *path, const void *buf, size_t len);
+
 #endif /* NCMIGD_UTIL_H */
