@@ -33,12 +33,6 @@ static int bad(char *why, size_t why_len, const char *fmt, ...)
 	return -EBADMSG;
 }
 
-/* Exactly @size octets of payload. */
-static bool len_is(const struct nlattr *a, size_t size)
-{
-	return mnl_attr_get_payload_len(a) == size;
-}
-
 static uint32_t get_u32(const struct nlattr *a)
 {
 	uint32_t v;
@@ -55,158 +49,260 @@ static uint64_t get_u64(const struct nlattr *a)
 	return v;
 }
 
-static uint8_t get_u8(const struct nlattr *a)
-{
-	return *(const uint8_t *)mnl_attr_get_payload(a);
-}
-
 /* A NUL-terminated string that fits @cap (NUL included). */
 static bool get_str(const struct nlattr *a, char *out, size_t cap)
 {
 	size_t len = mnl_attr_get_payload_len(a);
 	const char *s = mnl_attr_get_payload(a);
 
-	if (!len || len > cap || s[len - 1] != '\0' || strlen(s) != len - 1)
+	if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0 || len > cap ||
+	    strlen(s) != len - 1)
 		return false;
 	memcpy(out, s, len);
 	return true;
 }
 
-/* A whole attribute fits in the @rem octets left. */
-static bool attr_ok(const struct nlattr *a, size_t rem)
+/*
+ * One walk over a set of attributes with mnl_attr_parse_payload(): the
+ * callback records how far it got (so that an attribute that does not
+ * fit, where libmnl's walk stops, is told from the end) and, to stop
+ * the walk, an error.
+ */
+struct walk {
+	const char *end;	/* past the last attribute seen, padded */
+	int err;		/* -EBADMSG with @why set, to stop */
+	char *why;
+	size_t why_len;
+	void *out;		/* what the callback fills in */
+	const char *grp_name;	/* CTRL_ATTR_MCAST_GROUPS: the one wanted */
+};
+
+static void seen(struct walk *w, const struct nlattr *a)
 {
-	return rem >= sizeof(*a) && a->nla_len >= sizeof(*a) &&
-	       a->nla_len <= rem;
+	w->end = (const char *)a + MNL_ALIGN(a->nla_len);
 }
 
-/* Step past @a; the last attribute may lack its padding. */
-static const struct nlattr *attr_next(const struct nlattr *a, size_t *rem)
+/* The callback's way to stop the walk with an error. */
+static int stop(struct walk *w, int err)
 {
-	size_t step = MNL_ALIGN(a->nla_len);
-
-	if (step >= *rem) {
-		*rem = 0;
-		return a;
-	}
-	*rem -= step;
-	return (const struct nlattr *)((const char *)a + step);
+	w->err = err;
+	return MNL_CB_ERROR;
 }
 
 /*
- * Walk the attributes in [@p, @p + @len). The walk stops at the first
- * one that does not fit, leaving @rem non-zero: check walk_clean().
+ * Walk [@p, @p + @len) with @cb. 0, the callback's error, or
+ * -EBADMSG with "@what: truncated attribute" when an attribute does
+ * not fit.  The last attribute may lack its padding.
  */
-#define for_each_attr(a, p, len, rem)					\
-	for ((a) = (const struct nlattr *)(p), (rem) = (len);		\
-	     attr_ok((a), (rem)); (a) = attr_next((a), &(rem)))
-
-static bool walk_clean(size_t rem)
+static int walk(const void *p, size_t len, mnl_attr_cb_t cb, struct walk *w,
+		const char *what)
 {
-	return rem == 0;
+	w->end = p;
+	w->err = 0;
+	if (mnl_attr_parse_payload(p, len, cb, w) == MNL_CB_ERROR)
+		return w->err ? w->err : -EBADMSG;
+	if (w->end < (const char *)p + len)
+		return bad(w->why, w->why_len, "%s", what);
+	return 0;
+}
+
+/* Fixed-size attributes, validated by libmnl (exactly their size). */
+static const enum mnl_attr_data_type dev_policy[XEN_NCMIG_DEV_A_MAX + 1] = {
+	[XEN_NCMIG_DEV_A_KIND] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_DEVID] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_STATE] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_NR_RINGS] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_INFLIGHT] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_PGRANTS] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_DROPPED] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_BOUND] = MNL_TYPE_U8,
+	[XEN_NCMIG_DEV_A_QUIESCED] = MNL_TYPE_U8,
+	[XEN_NCMIG_DEV_A_RELEASED] = MNL_TYPE_U8,
+	[XEN_NCMIG_DEV_A_DRAIN_NS] = MNL_TYPE_U64,
+	[XEN_NCMIG_DEV_A_START_NS] = MNL_TYPE_U64,
+	[XEN_NCMIG_DEV_A_DONE_NS] = MNL_TYPE_U64,
+	[XEN_NCMIG_DEV_A_BLACKOUT_NS] = MNL_TYPE_U64,
+};
+
+static const enum mnl_attr_data_type reply_policy[XEN_NCMIG_A_MAX + 1] = {
+	[XEN_NCMIG_A_DOMID] = MNL_TYPE_U32,
+	[XEN_NCMIG_A_SESSION_STATE] = MNL_TYPE_U32,
+	[XEN_NCMIG_A_OWNER_PORTID] = MNL_TYPE_U32,
+	[XEN_NCMIG_A_DEADLINE_MS] = MNL_TYPE_U32,
+	[XEN_NCMIG_A_EVENT] = MNL_TYPE_U32,
+	[XEN_NCMIG_A_ERRNO] = MNL_TYPE_U32,
+	[XEN_NCMIG_A_TIMESTAMP_NS] = MNL_TYPE_U64,
+};
+
+/* 0 if @a is not in @policy or has its type's size, else -1. */
+static int check(const struct nlattr *a, const enum mnl_attr_data_type *policy,
+		 unsigned int max)
+{
+	unsigned int type = mnl_attr_get_type(a);
+
+	if (type > max || policy[type] == MNL_TYPE_UNSPEC)
+		return 0;
+	return mnl_attr_validate(a, policy[type]);
+}
+
+static int dev_attr(const struct nlattr *a, void *data)
+{
+	struct walk *w = data;
+	struct ncmig_nl_dev *d = w->out;
+	unsigned int type = mnl_attr_get_type(a);
+
+	seen(w, a);
+	if (check(a, dev_policy, XEN_NCMIG_DEV_A_MAX) < 0)
+		return stop(w, bad(w->why, w->why_len,
+				   "device attribute %u: %u octets", type,
+				   (unsigned int)mnl_attr_get_payload_len(a)));
+	switch (type) {
+	case XEN_NCMIG_DEV_A_KIND:
+		d->kind = get_u32(a);
+		d->has_kind = true;
+		break;
+	case XEN_NCMIG_DEV_A_DEVID:
+		d->devid = get_u32(a);
+		d->has_devid = true;
+		break;
+	case XEN_NCMIG_DEV_A_STATE:
+		d->state = get_u32(a);
+		d->has_state = true;
+		break;
+	case XEN_NCMIG_DEV_A_NR_RINGS:
+		d->nr_rings = get_u32(a);
+		break;
+	case XEN_NCMIG_DEV_A_INFLIGHT:
+		d->inflight = get_u32(a);
+		break;
+	case XEN_NCMIG_DEV_A_PGRANTS:
+		d->pgrants = get_u32(a);
+		break;
+	case XEN_NCMIG_DEV_A_DROPPED:
+		d->dropped = get_u32(a);
+		break;
+	case XEN_NCMIG_DEV_A_BOUND:
+		d->bound = mnl_attr_get_u8(a) != 0;
+		break;
+	case XEN_NCMIG_DEV_A_QUIESCED:
+		d->quiesced = mnl_attr_get_u8(a) != 0;
+		break;
+	case XEN_NCMIG_DEV_A_RELEASED:
+		d->released = mnl_attr_get_u8(a) != 0;
+		break;
+	case XEN_NCMIG_DEV_A_DRAIN_NS:
+		d->drain_ns = get_u64(a);
+		break;
+	case XEN_NCMIG_DEV_A_START_NS:
+		d->start_ns = get_u64(a);
+		break;
+	case XEN_NCMIG_DEV_A_DONE_NS:
+		d->done_ns = get_u64(a);
+		break;
+	case XEN_NCMIG_DEV_A_BLACKOUT_NS:
+		d->blackout_ns = get_u64(a);
+		d->has_blackout = true;
+		break;
+	case XEN_NCMIG_DEV_A_NODENAME:
+		if (!get_str(a, d->nodename, sizeof(d->nodename)))
+			return stop(w, bad(w->why, w->why_len,
+					   "device attribute %u: bad string",
+					   type));
+		break;
+	default:
+		break;		/* newer kernel: skip */
+	}
+	return MNL_CB_OK;
 }
 
 static int parse_dev(const struct nlattr *nest, struct ncmig_nl_dev *d, char *why,
 		     size_t why_len)
 {
-	const struct nlattr *a;
-	size_t rem;
+	struct walk w = { .why = why, .why_len = why_len, .out = d };
+	int err;
 
 	memset(d, 0, sizeof(*d));
-	for_each_attr(a, mnl_attr_get_payload(nest),
-		      mnl_attr_get_payload_len(nest), rem) {
-		unsigned int type = mnl_attr_get_type(a);
-		uint32_t *u32p = NULL;
-		uint64_t *u64p = NULL;
-		bool *u8p = NULL;
-
-		switch (type) {
-		case XEN_NCMIG_DEV_A_KIND:
-			u32p = &d->kind;
-			d->has_kind = true;
-			break;
-		case XEN_NCMIG_DEV_A_DEVID:
-			u32p = &d->devid;
-			d->has_devid = true;
-			break;
-		case XEN_NCMIG_DEV_A_STATE:
-			u32p = &d->state;
-			d->has_state = true;
-			break;
-		case XEN_NCMIG_DEV_A_NR_RINGS:
-			u32p = &d->nr_rings;
-			break;
-		case XEN_NCMIG_DEV_A_INFLIGHT:
-			u32p = &d->inflight;
-			break;
-		case XEN_NCMIG_DEV_A_PGRANTS:
-			u32p = &d->pgrants;
-			break;
-		case XEN_NCMIG_DEV_A_DROPPED:
-			u32p = &d->dropped;
-			break;
-		case XEN_NCMIG_DEV_A_BOUND:
-			u8p = &d->bound;
-			break;
-		case XEN_NCMIG_DEV_A_QUIESCED:
-			u8p = &d->quiesced;
-			break;
-		case XEN_NCMIG_DEV_A_RELEASED:
-			u8p = &d->released;
-			break;
-		case XEN_NCMIG_DEV_A_DRAIN_NS:
-			u64p = &d->drain_ns;
-			break;
-		case XEN_NCMIG_DEV_A_START_NS:
-			u64p = &d->start_ns;
-			break;
-		case XEN_NCMIG_DEV_A_DONE_NS:
-			u64p = &d->done_ns;
-			break;
-		case XEN_NCMIG_DEV_A_BLACKOUT_NS:
-			u64p = &d->blackout_ns;
-			d->has_blackout = true;
-			break;
-		case XEN_NCMIG_DEV_A_NODENAME:
-			if (!get_str(a, d->nodename, sizeof(d->nodename)))
-				return bad(why, why_len,
-					   "device attribute %u: bad string",
-					   type);
-			continue;
-		default:
-			continue;	/* newer kernel: skip */
-		}
-		if (u32p) {
-			if (!len_is(a, sizeof(uint32_t)))
-				goto size;
-			*u32p = get_u32(a);
-		} else if (u64p) {
-			if (!len_is(a, sizeof(uint64_t)))
-				goto size;
-			*u64p = get_u64(a);
-		} else {
-			if (!len_is(a, sizeof(uint8_t)))
-				goto size;
-			*u8p = get_u8(a) != 0;
-		}
-		continue;
-size:
-		return bad(why, why_len, "device attribute %u: %u octets",
-			   type, (unsigned int)mnl_attr_get_payload_len(a));
-	}
-	if (!walk_clean(rem))
-		return bad(why, why_len, "device nest: truncated attribute");
+	err = walk(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest),
+		   dev_attr, &w, "device nest: truncated attribute");
+	if (err)
+		return err;
 	if (!d->has_kind || !d->has_devid)
 		return bad(why, why_len, "device nest without kind or devid");
 	return 0;
+}
+
+static int reply_attr(const struct nlattr *a, void *data)
+{
+	struct walk *w = data;
+	struct ncmig_nl_reply *r = w->out;
+	unsigned int type = mnl_attr_get_type(a);
+	int err;
+
+	seen(w, a);
+	if (check(a, reply_policy, XEN_NCMIG_A_MAX) < 0)
+		goto size;
+	switch (type) {
+	case XEN_NCMIG_A_DOMID:
+		r->domid = get_u32(a);
+		r->has_domid = true;
+		break;
+	case XEN_NCMIG_A_SESSION_STATE:
+		r->state = get_u32(a);
+		r->has_state = true;
+		break;
+	case XEN_NCMIG_A_OWNER_PORTID:
+		r->owner = get_u32(a);
+		break;
+	case XEN_NCMIG_A_DEADLINE_MS:
+		r->deadline_ms = get_u32(a);
+		r->has_deadline = true;
+		break;
+	case XEN_NCMIG_A_EVENT:
+		r->event = get_u32(a);
+		r->has_event = true;
+		break;
+	case XEN_NCMIG_A_ERRNO:
+		r->err = (int32_t)get_u32(a);
+		r->has_err = true;
+		break;
+	case XEN_NCMIG_A_TIMESTAMP_NS:
+		r->ts_ns = get_u64(a);
+		break;
+	case XEN_NCMIG_A_MESSAGE:
+		if (!get_str(a, r->message, sizeof(r->message)))
+			return stop(w, bad(w->why, w->why_len,
+					   "MESSAGE: bad string"));
+		break;
+	case XEN_NCMIG_A_RECORD:
+		if (mnl_attr_get_payload_len(a) > XEN_NCMIG_RECORD_MAX)
+			goto size;
+		r->record = mnl_attr_get_payload(a);
+		r->record_len = mnl_attr_get_payload_len(a);
+		break;
+	case XEN_NCMIG_A_DEVICE:
+		if (r->nr_devs == NCMIG_NL_DEVS_MAX)
+			return stop(w, bad(w->why, w->why_len,
+					   "more than %u devices",
+					   NCMIG_NL_DEVS_MAX));
+		err = parse_dev(a, &r->devs[r->nr_devs], w->why, w->why_len);
+		if (err)
+			return stop(w, err);
+		r->nr_devs++;
+		break;
+	default:
+		break;		/* newer kernel: skip */
+	}
+	return MNL_CB_OK;
+size:
+	return stop(w, bad(w->why, w->why_len, "attribute %u: %u octets",
+			   type, (unsigned int)mnl_attr_get_payload_len(a)));
 }
 
 int ncmig_nl_parse_reply(const void *payload, size_t len, struct ncmig_nl_reply *r,
 		   char *why, size_t why_len)
 {
 	const struct genlmsghdr *g = payload;
-	const struct nlattr *a;
-	size_t rem;
-	int err;
+	struct walk w = { .why = why, .why_len = why_len, .out = r };
 
 	r->nr_devs = 0;
 	r->has_domid = r->has_state = r->has_event = false;
@@ -220,170 +316,121 @@ int ncmig_nl_parse_reply(const void *payload, size_t len, struct ncmig_nl_reply 
 	if (len < GENL_HDRLEN)
 		return bad(why, why_len, "message shorter than its header");
 	r->cmd = g->cmd;
-	for_each_attr(a, (const char *)payload + GENL_HDRLEN, len - GENL_HDRLEN,
-		      rem) {
-		unsigned int type = mnl_attr_get_type(a);
-
-		switch (type) {
-		case XEN_NCMIG_A_DOMID:
-		case XEN_NCMIG_A_SESSION_STATE:
-		case XEN_NCMIG_A_OWNER_PORTID:
-		case XEN_NCMIG_A_DEADLINE_MS:
-		case XEN_NCMIG_A_EVENT:
-		case XEN_NCMIG_A_ERRNO:
-			if (!len_is(a, sizeof(uint32_t)))
-				goto size;
-			break;
-		case XEN_NCMIG_A_TIMESTAMP_NS:
-			if (!len_is(a, sizeof(uint64_t)))
-				goto size;
-			break;
-		}
-		switch (type) {
-		case XEN_NCMIG_A_DOMID:
-			r->domid = get_u32(a);
-			r->has_domid = true;
-			break;
-		case XEN_NCMIG_A_SESSION_STATE:
-			r->state = get_u32(a);
-			r->has_state = true;
-			break;
-		case XEN_NCMIG_A_OWNER_PORTID:
-			r->owner = get_u32(a);
-			break;
-		case XEN_NCMIG_A_DEADLINE_MS:
-			r->deadline_ms = get_u32(a);
-			r->has_deadline = true;
-			break;
-		case XEN_NCMIG_A_EVENT:
-			r->event = get_u32(a);
-			r->has_event = true;
-			break;
-		case XEN_NCMIG_A_ERRNO:
-			r->err = (int32_t)get_u32(a);
-			r->has_err = true;
-			break;
-		case XEN_NCMIG_A_TIMESTAMP_NS:
-			r->ts_ns = get_u64(a);
-			break;
-		case XEN_NCMIG_A_MESSAGE:
-			if (!get_str(a, r->message, sizeof(r->message)))
-				return bad(why, why_len, "MESSAGE: bad string");
-			break;
-		case XEN_NCMIG_A_RECORD:
-			if (mnl_attr_get_payload_len(a) > XEN_NCMIG_RECORD_MAX)
-				goto size;
-			r->record = mnl_attr_get_payload(a);
-			r->record_len = mnl_attr_get_payload_len(a);
-			break;
-		case XEN_NCMIG_A_DEVICE:
-			if (r->nr_devs == NCMIG_NL_DEVS_MAX)
-				return bad(why, why_len, "more than %u devices",
-					   NCMIG_NL_DEVS_MAX);
-			err = parse_dev(a, &r->devs[r->nr_devs], why, why_len);
-			if (err)
-				return err;
-			r->nr_devs++;
-			break;
-		default:
-			break;		/* newer kernel: skip */
-		}
-		continue;
-size:
-		return bad(why, why_len, "attribute %u: %u octets", type,
-			   (unsigned int)mnl_attr_get_payload_len(a));
-	}
-	if (!walk_clean(rem))
-		return bad(why, why_len, "truncated attribute");
-	return 0;
+	return walk((const char *)payload + GENL_HDRLEN, len - GENL_HDRLEN,
+		    reply_attr, &w, "truncated attribute");
 }
 
-static int parse_groups(const struct nlattr *nest, const char *grp_name,
-			struct ncmig_nl_family *f, char *why, size_t why_len)
+/* One CTRL_ATTR_MCAST_GROUPS entry: its id and name. */
+struct group {
+	char name[GENL_NAMSIZ];
+	uint32_t id;
+};
+
+static int group_attr(const struct nlattr *a, void *data)
 {
-	const struct nlattr *grp, *a;
-	size_t rem, rem2;
+	struct walk *w = data;
+	struct group *g = w->out;
 
-	for_each_attr(grp, mnl_attr_get_payload(nest),
-		      mnl_attr_get_payload_len(nest), rem) {
-		char name[GENL_NAMSIZ] = "";
-		uint32_t id = 0;
-
-		for_each_attr(a, mnl_attr_get_payload(grp),
-			      mnl_attr_get_payload_len(grp), rem2) {
-			switch (mnl_attr_get_type(a)) {
-			case CTRL_ATTR_MCAST_GRP_ID:
-				if (!len_is(a, sizeof(uint32_t)))
-					return bad(why, why_len,
-						   "group id: bad size");
-				id = get_u32(a);
-				break;
-			case CTRL_ATTR_MCAST_GRP_NAME:
-				if (!get_str(a, name, sizeof(name)))
-					return bad(why, why_len,
-						   "group name: bad string");
-				break;
-			}
-		}
-		if (!walk_clean(rem2))
-			return bad(why, why_len, "group: truncated attribute");
-		if (!strcmp(name, grp_name))
-			f->events_grp = id;
+	seen(w, a);
+	switch (mnl_attr_get_type(a)) {
+	case CTRL_ATTR_MCAST_GRP_ID:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return stop(w, bad(w->why, w->why_len,
+					   "group id: bad size"));
+		g->id = get_u32(a);
+		break;
+	case CTRL_ATTR_MCAST_GRP_NAME:
+		if (!get_str(a, g->name, sizeof(g->name)))
+			return stop(w, bad(w->why, w->why_len,
+					   "group name: bad string"));
+		break;
 	}
-	if (!walk_clean(rem))
-		return bad(why, why_len, "groups: truncated attribute");
-	return 0;
+	return MNL_CB_OK;
+}
+
+static int groups_attr(const struct nlattr *a, void *data)
+{
+	struct walk *w = data, gw = { .why = w->why, .why_len = w->why_len };
+	struct ncmig_nl_family *f = w->out;
+	struct group g = { "", 0 };
+	int err;
+
+	seen(w, a);
+	gw.out = &g;
+	err = walk(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a),
+		   group_attr, &gw, "group: truncated attribute");
+	if (err)
+		return stop(w, err);
+	if (!strcmp(g.name, w->grp_name))
+		f->events_grp = g.id;
+	return MNL_CB_OK;
+}
+
+static int family_attr(const struct nlattr *a, void *data)
+{
+	struct walk *w = data, gw = { .why = w->why, .why_len = w->why_len };
+	struct ncmig_nl_family *f = w->out;
+	int err;
+
+	seen(w, a);
+	switch (mnl_attr_get_type(a)) {
+	case CTRL_ATTR_FAMILY_ID:
+		if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+			return stop(w, bad(w->why, w->why_len,
+					   "family id: bad size"));
+		f->id = mnl_attr_get_u16(a);
+		break;
+	case CTRL_ATTR_VERSION:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return stop(w, bad(w->why, w->why_len,
+					   "version: bad size"));
+		f->version = get_u32(a);
+		break;
+	case CTRL_ATTR_MCAST_GROUPS:
+		gw.out = f;
+		gw.grp_name = w->grp_name;
+		err = walk(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a),
+			   groups_attr, &gw, "groups: truncated attribute");
+		if (err)
+			return stop(w, err);
+		break;
+	}
+	return MNL_CB_OK;
 }
 
 int ncmig_nl_parse_family(const void *payload, size_t len, const char *grp_name,
 		    struct ncmig_nl_family *f, char *why, size_t why_len)
 {
-	const struct nlattr *a;
-	bool have_id = false;
-	size_t rem;
+	struct walk w = { .why = why, .why_len = why_len, .out = f,
+			  .grp_name = grp_name };
 	int err;
 
 	memset(f, 0, sizeof(*f));
 	if (len < GENL_HDRLEN)
 		return bad(why, why_len, "family: message too short");
-	for_each_attr(a, (const char *)payload + GENL_HDRLEN, len - GENL_HDRLEN,
-		      rem) {
-		switch (mnl_attr_get_type(a)) {
-		case CTRL_ATTR_FAMILY_ID:
-			if (!len_is(a, sizeof(uint16_t)))
-				return bad(why, why_len, "family id: bad size");
-			memcpy(&f->id, mnl_attr_get_payload(a), sizeof(f->id));
-			have_id = true;
-			break;
-		case CTRL_ATTR_VERSION:
-			if (!len_is(a, sizeof(uint32_t)))
-				return bad(why, why_len, "version: bad size");
-			f->version = get_u32(a);
-			break;
-		case CTRL_ATTR_MCAST_GROUPS:
-			err = parse_groups(a, grp_name, f, why, why_len);
-			if (err)
-				return err;
-			break;
-		}
-	}
-	if (!walk_clean(rem))
-		return bad(why, why_len, "family: truncated attribute");
-	if (!have_id || !f->id)
+	err = walk((const char *)payload + GENL_HDRLEN, len - GENL_HDRLEN,
+		   family_attr, &w, "family: truncated attribute");
+	if (err)
+		return err;
+	if (!f->id)
 		return bad(why, why_len, "family: no id");
 	return 0;
 }
 
 /* The extack message of an NLMSG_ERROR or NLMSG_DONE, if any. */
+static int ext_ack_attr(const struct nlattr *a, void *data)
+{
+	struct ncmig_nl_status *st = data;
+
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+	    !get_str(a, st->msg, sizeof(st->msg)))
+		st->msg[0] = '\0';
+	return MNL_CB_OK;
+}
+
 static void parse_ext_ack(const void *tlvs, size_t len, struct ncmig_nl_status *st)
 {
-	const struct nlattr *a;
-	size_t rem;
-
-	for_each_attr(a, tlvs, len, rem)
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    !get_str(a, st->msg, sizeof(st->msg)))
-			st->msg[0] = '\0';
+	mnl_attr_parse_payload(tlvs, len, ext_ack_attr, st);
 }
 
 static int parse_error(const struct nlmsghdr *nlh, struct ncmig_nl_status *st)
