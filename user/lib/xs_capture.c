@@ -8,7 +8,6 @@
 #include "ncmig.h"
 #include "xs_record.h"
 
-#define CAPTURE_TX_TRIES 8
 
 static int push(struct ncmig_xs_capture *c, size_t *cap, uint32_t type,
 		unsigned char *body, size_t len)
@@ -128,33 +127,39 @@ static int capture_watches(struct ncmig_xs *x, struct ncmig_xs_capture *c,
 	return rc;
 }
 
+struct capture_tx {
+	struct ncmig_xs_capture *c;
+	size_t cap;
+};
+
+static int capture_body(struct ncmig_xs *x, void *arg)
+{
+	struct capture_tx *t = arg;
+
+	return walk(x, t->c, &t->cap, "");
+}
+
+/* Lost a race: what was read goes, it is read again. */
+static void capture_again(void *arg)
+{
+	struct capture_tx *t = arg;
+
+	drop_bodies(t->c);
+	t->cap = 0;
+	t->c->tx_retries++;
+}
+
 int ncmig_xs_capture(struct ncmig_xs *x, uint16_t domid,
 		     struct ncmig_xs_capture *c)
 {
-	size_t cap = 0;
-	int rc, tries;
+	struct capture_tx t = { .c = c };
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->domid = domid;
-	for (tries = 0; tries < CAPTURE_TX_TRIES; tries++) {
-		rc = x->ops->tx_start(x);
-		if (rc)
-			return rc;
-		rc = walk(x, c, &cap, "");
-		if (rc) {
-			x->ops->tx_end(x, true);
-			break;
-		}
-		/* Commit, not abort: only a commit tells us of a race. */
-		rc = x->ops->tx_end(x, false);
-		if (rc != -EAGAIN)
-			break;
-		drop_bodies(c);
-		cap = 0;
-		c->tx_retries++;
-	}
+	rc = ncmig_xs_transaction(x, capture_body, capture_again, &t);
 	if (!rc)
-		rc = capture_watches(x, c, &cap);
+		rc = capture_watches(x, c, &t.cap);
 	if (rc)
 		drop_bodies(c);
 	return rc;

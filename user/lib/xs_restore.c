@@ -8,7 +8,6 @@
 #include "ncmig.h"
 #include "xs_record.h"
 
-#define RESTORE_TX_TRIES 8
 
 /*
  * Nodes only the toolstack may create or own: the home itself, what
@@ -321,24 +320,14 @@ static int undo_tx(struct ncmig_xs *x, struct ncmig_xs_restore *r)
 	return rc;
 }
 
+static int undo_body(struct ncmig_xs *x, void *arg)
+{
+	return undo_tx(x, arg);
+}
+
 int ncmig_xs_restore_undo(struct ncmig_xs *x, struct ncmig_xs_restore *r)
 {
-	int rc = 0, tries;
-
-	for (tries = 0; tries < RESTORE_TX_TRIES; tries++) {
-		rc = x->ops->tx_start(x);
-		if (rc)
-			return rc;
-		rc = undo_tx(x, r);
-		if (rc) {
-			x->ops->tx_end(x, true);
-			return rc;
-		}
-		rc = x->ops->tx_end(x, false);
-		if (rc != -EAGAIN)
-			break;
-	}
-	return rc;
+	return ncmig_xs_transaction(x, undo_body, NULL, r);
 }
 
 /* The target is a domain the toolstack made: its home exists, dom0's. */
@@ -496,12 +485,37 @@ int ncmig_xs_restore(struct ncmig_xs *x, const struct ncmig_stream *s,
 	return ncmig_xs_restore_opts(x, s, to, &o, r);
 }
 
+struct restore_tx {
+	const struct ncmig_stream *s;
+	const struct ncmig_xs_restore_opts *o;
+	struct ncmig_xs_restore *r;
+};
+
+static int restore_body(struct ncmig_xs *x, void *arg)
+{
+	struct restore_tx *t = arg;
+
+	return restore_nodes(x, t->s, t->o, t->r);
+}
+
+/* Lost a race: nothing was written; count afresh. */
+static void restore_again(void *arg)
+{
+	struct ncmig_xs_restore *r = ((struct restore_tx *)arg)->r;
+
+	r->nr_nodes = r->nr_existing = r->perms_rewritten = 0;
+	r->nr_toolstack = r->nr_device = r->values_rebased = 0;
+	undo_clear(r);
+	r->existing[0] = 0;
+	r->tx_retries++;
+}
+
 int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 			  uint16_t to, const struct ncmig_xs_restore_opts *o,
 			  struct ncmig_xs_restore *r)
 {
-
-	int rc = 0, tries;
+	struct restore_tx t = { .s = s, .o = o, .r = r };
+	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->from = s->domid;
@@ -512,25 +526,7 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 		rc = check_perms(s, o, r);
 	if (rc)
 		return rc;
-	for (tries = 0; tries < RESTORE_TX_TRIES; tries++) {
-		rc = x->ops->tx_start(x);
-		if (rc)
-			return rc;
-		rc = restore_nodes(x, s, o, r);
-		if (rc) {
-			x->ops->tx_end(x, true);
-			break;
-		}
-		rc = x->ops->tx_end(x, false);
-		if (rc != -EAGAIN)
-			break;
-		/* Lost a race: nothing was written; count afresh. */
-		r->nr_nodes = r->nr_existing = r->perms_rewritten = 0;
-		r->nr_toolstack = r->nr_device = r->values_rebased = 0;
-		undo_clear(r);
-		r->existing[0] = 0;
-		r->tx_retries++;
-	}
+	rc = ncmig_xs_transaction(x, restore_body, restore_again, &t);
 	if (!rc) {
 		rc = restore_watches(x, s, r);
 		/* All or nothing: the committed nodes go again. */

@@ -313,6 +313,17 @@ int ncmig_xs_abs_path(char *buf, size_t cap, uint16_t domid, const char *rel);
 
 void ncmig_xs_free_watches(struct ncmig_xs_watch_pair *w, unsigned int num);
 
+/*
+ * Run @body inside a transaction, all again when the commit loses a
+ * race (-EAGAIN: then @again, if given, forgets what @body gathered),
+ * at most NCMIG_XS_TX_TRIES times; a failing @body aborts it.  0, the
+ * body's error, -EAGAIN after the last try, or another negative errno.
+ */
+#define NCMIG_XS_TX_TRIES	8
+int ncmig_xs_transaction(struct ncmig_xs *x, int (*body)(struct ncmig_xs *x,
+							 void *arg),
+			 void (*again)(void *arg), void *arg);
+
 /* ==== A domain's xenstore area: capture and restore (xs_capture.c, xs_restore.c) ==== */
 
 /*
