@@ -15,6 +15,7 @@
 
 #include "le.h"
 #include "ncmig_snap.h"
+#include "grow.h"
 #include "ncmig.h"
 #include "xs_record.h"
 
@@ -112,17 +113,14 @@ static int rec_fail(struct ncmig_stream_err *err, int rc, size_t idx,
 	return rc;
 }
 
+/* Room for element @n, or NULL with @arr freed. */
 static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 {
-	void *na;
-
-	if (n < *cap)
-		return arr;
-	*cap = *cap ? *cap * 2 : 16;
-	na = realloc(arr, *cap * size);
-	if (!na)
+	if (ncmig_grow(&arr, cap, n + 1, size, 16)) {
 		free(arr);
-	return na;
+		return NULL;
+	}
+	return arr;
 }
 
 static bool all_zero(const unsigned char *p, size_t len)

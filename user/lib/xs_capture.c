@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "ncmig.h"
 #include "xs_record.h"
 
@@ -12,16 +13,10 @@
 static int push(struct ncmig_xs_capture *c, size_t *cap, uint32_t type,
 		unsigned char *body, size_t len)
 {
-	if (c->nr_bodies == *cap) {
-		size_t n = *cap ? *cap * 2 : 64;
-		struct ncmig_xs_body *nb = realloc(c->bodies, n * sizeof(*nb));
-
-		if (!nb) {
-			free(body);
-			return -ENOMEM;
-		}
-		c->bodies = nb;
-		*cap = n;
+	if (ncmig_grow(&c->bodies, cap, c->nr_bodies + 1,
+		       sizeof(*c->bodies), 64)) {
+		free(body);
+		return -ENOMEM;
 	}
 	c->bodies[c->nr_bodies++] = (struct ncmig_xs_body){ type, body, len };
 	return 0;

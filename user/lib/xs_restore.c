@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "ncmig.h"
 #include "xs_record.h"
 
@@ -232,15 +233,9 @@ void ncmig_xs_restore_free(struct ncmig_xs_restore *r)
 static int undo_push(struct ncmig_xs_restore *r, const char *path,
 		     struct ncmig_xs_undo **u)
 {
-	if (r->nr_undo == r->cap_undo) {
-		size_t cap = r->cap_undo ? 2 * r->cap_undo : 32;
-		struct ncmig_xs_undo *n = realloc(r->undo, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		r->undo = n;
-		r->cap_undo = cap;
-	}
+	if (ncmig_grow(&r->undo, &r->cap_undo, r->nr_undo + 1,
+		       sizeof(*r->undo), 32))
+		return -ENOMEM;
 	*u = &r->undo[r->nr_undo];
 	memset(*u, 0, sizeof(**u));
 	(*u)->path = strdup(path);
