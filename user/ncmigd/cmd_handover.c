@@ -17,7 +17,6 @@
 
 #include "commands.h"
 #include "handover.h"
-#include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
 #include "ncmig.h"
 #include "opts.h"
