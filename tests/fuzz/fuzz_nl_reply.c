@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * libFuzzer target for what ncmigd parses from the kernel on the
- * xen_ncmig family (user/ncmigd/nl_parse.c): whole datagrams of replies
+ * xen_ncmig family (user/lib/nl_parse.c): whole datagrams of replies
  * (family messages, NLMSG_ERROR with extack, NLMSG_DONE), and the
  * controller's family description.
  *
@@ -13,27 +13,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nl.h"
+#include "ncmig.h"
 
 #define FUZZ_FAMILY	0x1d	/* any id: the seeds use it */
 #define FUZZ_SEQ	7
 
-static struct nl_reply reply;
+static struct ncmig_nl_reply reply;
 
 static int parse_cb(const void *payload, size_t len, void *arg,
-		    struct nl_status *st)
+		    struct ncmig_nl_status *st)
 {
 	(void)arg;
-	return nl_parse_reply(payload, len, &reply, st->msg, sizeof(st->msg));
+	return ncmig_nl_parse_reply(payload, len, &reply, st->msg, sizeof(st->msg));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nl_family fam;
-	struct nl_status st;
-	char why[NL_TEXT_MAX];
+	struct ncmig_nl_family fam;
+	struct ncmig_nl_status st;
+	char why[NCMIG_NL_TEXT_MAX];
 	void *buf;
 
 	if (size < 1)
@@ -44,14 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, size - 1);
 	switch (data[0] % 3) {
 	case 0:
-		nl_process(buf, size - 1, FUZZ_SEQ, FUZZ_FAMILY, parse_cb, NULL,
+		ncmig_nl_process(buf, size - 1, FUZZ_SEQ, FUZZ_FAMILY, parse_cb, NULL,
 			   &st);
 		break;
 	case 1:
-		nl_parse_reply(buf, size - 1, &reply, why, sizeof(why));
+		ncmig_nl_parse_reply(buf, size - 1, &reply, why, sizeof(why));
 		break;
 	case 2:
-		nl_parse_family(buf, size - 1, "events", &fam, why,
+		ncmig_nl_parse_family(buf, size - 1, "events", &fam, why,
 				sizeof(why));
 		break;
 	}

@@ -31,8 +31,7 @@
 #include <string.h>
 
 #include "tests/unit/fake_xs.h"
-#include "stream.h"
-#include "xs_domain.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 static const uint16_t targets[] = { 1, 5, 9, 7, 4000 };

@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "splice.h"
-#include "stream.h"
+#include "splice_args.h"
+#include "ncmig.h"
 
 static int in_fd = -1, null_fd = -1;
 

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "stream.h"
+#include "ncmig.h"
 
 static int fd = -1;
 

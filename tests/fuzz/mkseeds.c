@@ -14,7 +14,7 @@
 
 #include "ncmig_snap.h"
 #include "../unit/snap_util.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 static const char *dir;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * An in-memory xenstore behind the ncmigd xenstore interface
- * (xs_iface.h): nodes with binary values and permission lists, parents
+ * (ncmig.h): nodes with binary values and permission lists, parents
  * created on write like xenstored does, transactions that can be made
  * to lose races, and optional domain-watch support.
  */
@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "xs_iface.h"
+#include "ncmig.h"
 
 struct ncmig_xs *fake_xs_new(void);
 void fake_xs_free(struct ncmig_xs *x);
@@ -28,7 +28,7 @@ void fake_xs_fail_commits(struct ncmig_xs *x, unsigned int n);
  * Offer GET/ADD_DOMAIN_WATCHES, and the watches a domain has.
  * INVENTED: no released xenstored (Xen 4.17 included) can list or add a
  * domain's watches; this fake stands for the invented XS_CONTROL
- * commands of user/ncmigd/xs_real.c.  A test that turns this on tests
+ * commands of user/lib/xs_real.c.  A test that turns this on tests
  * ncmigd against a xenstored that does not exist, not against Xen; what
  * real xenstored does (no watch support: watches not carried) is the
  * default, and the lab's xs-roundtrip checks it against Xen 4.17.

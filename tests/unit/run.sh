@@ -1,9 +1,10 @@
 #!/bin/sh
 # Run cmocka test binaries, show their output, and close with one line
-# "unit: N passed, N failed".  Exits non-zero if any test failed or any
+# "unit: N passed, N failed; libncmig_engine_paths=N" (the engine paths
+# test_engine's last test found taken, from its libncmig_engine_paths=N).  Exits non-zero if any test failed or any
 # binary died (a sanitizer report counts as one failure).
 set -u
-passed=0 failed=0 status=0
+passed=0 failed=0 status=0 paths=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for t in "$@"; do
@@ -13,6 +14,8 @@ for t in "$@"; do
 	cat "$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | tail -1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
+	e=$(sed -n 's/^libncmig_engine_paths=\([0-9]*\)$/\1/p' "$log" | tail -1)
+	paths=$((paths + ${e:-0}))
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 	if [ "$rc" -ne 0 ]; then
@@ -21,6 +24,6 @@ for t in "$@"; do
 		[ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
 	fi
 done
-echo "unit: $passed passed, $failed failed"
+echo "unit: $passed passed, $failed failed; libncmig_engine_paths=$paths"
 [ "$failed" -eq 0 ] && exit "$status"
 exit 1

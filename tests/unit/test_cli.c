@@ -16,7 +16,7 @@
 #include "commands.h"
 #include "ncmig_snap.h"
 #include "snap_util.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "xs_record.h"
 #include "capture.h"
 

@@ -3,8 +3,8 @@
  * ncmigd handover's options, without a kernel: --domid given several
  * times (up to 64, each distinct), and the usage text. A valid command
  * line gets as far as opening the netlink socket, which this build
- * (NCMIGD_NO_KERNEL) never opens: nl_open() fails, or goes to an
- * injected nl_test_transport. Exit 1 and no usage text, where a usage error
+ * (NCMIGD_NO_KERNEL) never opens: ncmig_nl_open() fails, or goes to an
+ * injected ncmig_nl_test_transport. Exit 1 and no usage text, where a usage error
  * exits 2 with the usage on stderr. And the per-domain output, text
  * and --json (an array of the per-domain objects with several domains).
  */
@@ -24,20 +24,21 @@
 #include "handover.h"
 #include "include/uapi/linux/xen_ncmig.h"
 #include "json.h"
-#include "nl.h"
+#include "ncmig.h"
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
 static char out[65536];
 
-static struct handover *print_hs;
+static struct ncmig_ho_dom *print_hs;
+static bool print_json;
 static struct json *print_j;
 
 static int print_one(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	ho_print_result(print_hs, print_j);
+	ho_print_result(print_hs, true, print_json, print_j);
 	return 0;
 }
 
@@ -50,8 +51,8 @@ static int print_array(int argc, char **argv)
 	(void)argv;
 	json_init(&j, stdout);
 	json_arr_begin(&j);
-	ho_print_result(&print_hs[0], &j);
-	ho_print_result(&print_hs[1], &j);
+	ho_print_result(&print_hs[0], true, print_json, &j);
+	ho_print_result(&print_hs[1], true, print_json, &j);
 	json_arr_end(&j);
 	return json_finish(&j);
 }
@@ -153,17 +154,16 @@ static void test_other_usage_errors(void **st)
 }
 
 /* A domain with a vbd and a vif, quiesced at 1 ms and restored at 3 ms. */
-static void fake_domain(struct handover *h, uint16_t domid, bool json)
+static void fake_domain(struct ncmig_ho_dom *h, uint16_t domid, bool json)
 {
-	static struct nl_reply q[2], r[2];
+	static struct ncmig_nl_reply q[2], r[2];
 	unsigned int k = domid & 1, i;
 
 	memset(h, 0, sizeof(*h));
 	memset(&q[k], 0, sizeof(q[k]));
 	memset(&r[k], 0, sizeof(r[k]));
 	h->domid = domid;
-	h->reload = true;
-	h->json = json;
+	print_json = json;
 	h->quiesce = &q[k];
 	h->restore = &r[k];
 	h->t_start = 1000000;
@@ -181,7 +181,7 @@ static void fake_domain(struct handover *h, uint16_t domid, bool json)
 
 static void test_print_result(void **st)
 {
-	struct handover h[2];
+	struct ncmig_ho_dom h[2];
 
 	(void)st;
 	fake_domain(&h[0], 5, false);
@@ -201,7 +201,7 @@ static void test_print_result(void **st)
 		"{\"kind\":\"vbd\",\"devid\":51712,\"drain_ns\":500000,\"blackout_ns\":2000000},"
 		"{\"kind\":\"vif\",\"devid\":0,\"drain_ns\":500000,\"blackout_ns\":2000000}]}\n");
 
-	/* Several: an array of them, as handover_multi() writes it. */
+	/* Several: an array of them, as cmd_handover writes it for several. */
 	fake_domain(&h[1], 6, true);
 	print_hs = h;
 	capture_fn(print_array, 0, NULL);
@@ -212,21 +212,21 @@ static void test_print_result(void **st)
 
 /*
  * A unit test never reaches a real kernel: in the unit and fuzz builds
- * (-DNCMIGD_NO_KERNEL) nl_open() opens no socket unless a test gave it
- * a transport (nl_test_transport), even as root on a dom0 with
+ * (-DNCMIGD_NO_KERNEL) ncmig_nl_open() opens no socket unless a test gave it
+ * a transport (ncmig_nl_test_transport), even as root on a dom0 with
  * xen-ncmig loaded.
  */
 static void test_no_real_netlink(void **st)
 {
-	struct nl_status s;
-	struct nl_sock *nl;
+	struct ncmig_nl_status s;
+	struct ncmig_nl_sock *nl;
 
 	(void)st;
-	nl = nl_open(&s);
+	nl = ncmig_nl_open(&s);
 	assert_null(nl);
 	assert_int_equal(s.err, -ENOENT);
 	if (!strstr(s.msg, "no kernel in this test build"))
-		fail_msg("nl_open went to the kernel: \"%s\"", s.msg);
+		fail_msg("ncmig_nl_open went to the kernel: \"%s\"", s.msg);
 }
 
 /* A kernel without the family: every request is answered -ENOENT. */
@@ -271,12 +271,12 @@ static ssize_t fk_recv(void *ctx, void *buf, size_t cap)
 static void test_handover_through_transport(void **st)
 {
 	struct fake_kernel k = { 0 };
-	const struct nl_transport tr = { fk_send, fk_recv, &k };
+	const struct ncmig_nl_transport tr = { fk_send, fk_recv, &k };
 
 	(void)st;
-	nl_test_transport = &tr;
+	ncmig_nl_test_transport = &tr;
 	assert_int_equal(run_domids(5, 1, NULL), 1);
-	nl_test_transport = NULL;
+	ncmig_nl_test_transport = NULL;
 	assert_int_equal(k.requests, 1);
 	assert_int_equal(k.ctrl_requests, 1);
 	assert_non_null(strstr(out, "no xen_ncmig netlink family"));

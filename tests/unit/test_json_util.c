@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "json.h"
@@ -113,9 +115,36 @@ static void test_numbers(void **st)
 	assert_false(ncmigd_parse_domid("32752", &d));	/* DOMID_FIRST_RESERVED */
 	assert_true(ncmigd_parse_fd("2", &fd) && fd == 2);
 	assert_false(ncmigd_parse_fd("1000000", &fd));
-	assert_string_equal(ncmigd_kind_name(1), "vbd");
-	assert_string_equal(ncmigd_kind_name(2), "vif");
-	assert_string_equal(ncmigd_kind_name(9), "kind9");
+	assert_string_equal(ncmig_kind_name(1), "vbd");
+	assert_string_equal(ncmig_kind_name(2), "vif");
+	assert_string_equal(ncmig_kind_name(9), "kind9");
+}
+
+/* A file appears whole or not at all; its .tmp never stays. */
+static void test_write_file(void **st)
+{
+	char dir[] = "/tmp/ncmig-test-wf-XXXXXX", path[64], tmp[72], buf[8];
+	FILE *f;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(ncmigd_write_file(path, "abc", 3), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, sizeof(buf), f), 3);
+	fclose(f);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(access(tmp, F_OK), -1);
+	/* rename onto a directory fails: nothing left behind */
+	assert_int_equal(ncmigd_write_file(dir, "x", 1), -EISDIR);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
+	assert_int_equal(access(tmp, F_OK), -1);
+	/* PATH.tmp cannot be opened: 1 (said on stderr) */
+	assert_int_equal(ncmigd_write_file("/nonexistent/dir/out", "x", 1), 1);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -125,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_json_misuse),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_write_file),
 	};
 
 	return cmocka_run_group_tests_name("json and util", t, NULL, NULL);

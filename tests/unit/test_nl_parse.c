@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * ncmigd's parser of xen_ncmig replies (user/ncmigd/nl_parse.c): what the
+ * ncmigd's parser of xen_ncmig replies (user/lib/nl_parse.c): what the
  * kernel sends comes out right, and every malformed length is refused.
  */
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <linux/netlink.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
-#include "nl.h"
+#include "ncmig.h"
 
 #define FAM	0x1d
 #define SEQ	7
@@ -115,27 +115,27 @@ static void put_ack(struct buf *m, int error, const char *text)
 	msg_end(m, at);
 }
 
-static struct nl_reply reply;
+static struct ncmig_nl_reply reply;
 static unsigned int nr_msgs;
 
 static int parse_cb(const void *payload, size_t len, void *arg,
-		    struct nl_status *st)
+		    struct ncmig_nl_status *st)
 {
 	(void)arg;
 	nr_msgs++;
-	return nl_parse_reply(payload, len, &reply, st->msg, sizeof(st->msg));
+	return ncmig_nl_parse_reply(payload, len, &reply, st->msg, sizeof(st->msg));
 }
 
-static int process(struct buf *m, struct nl_status *st)
+static int process(struct buf *m, struct ncmig_nl_status *st)
 {
 	nr_msgs = 0;
-	return nl_process(m->b, m->len, SEQ, FAM, parse_cb, NULL, st);
+	return ncmig_nl_process(m->b, m->len, SEQ, FAM, parse_cb, NULL, st);
 }
 
 static void quiesce_reply_then_ack(void **state)
 {
 	static struct buf m;
-	struct nl_status st;
+	struct ncmig_nl_status st;
 	size_t at;
 
 	(void)state;
@@ -172,7 +172,7 @@ static void quiesce_reply_then_ack(void **state)
 static void error_carries_extack(void **state)
 {
 	static struct buf m;
-	struct nl_status st;
+	struct ncmig_nl_status st;
 
 	(void)state;
 	m.len = 0;
@@ -187,7 +187,7 @@ static void dump_with_record_then_done(void **state)
 {
 	static const unsigned char rec[40] = { 'N', 'C', 'S', 'N' };
 	static struct buf m;
-	struct nl_status st;
+	struct ncmig_nl_status st;
 	size_t at, nest;
 	int32_t zero = 0;
 
@@ -214,7 +214,7 @@ static void dump_error_in_done(void **state)
 {
 	static struct buf m;
 	const char *text = "d5: no handover session";
-	struct nl_status st;
+	struct ncmig_nl_status st;
 	int32_t err = -ENOENT;
 	size_t at;
 
@@ -235,7 +235,7 @@ static void wrong_sizes_refused(void **state)
 	static const size_t lens[] = { 0, 2, 3, 5, 8 };
 	static struct buf m;
 	unsigned char junk[8] = { 0 };
-	char why[NL_TEXT_MAX];
+	char why[NCMIG_NL_TEXT_MAX];
 	size_t i;
 
 	(void)state;
@@ -243,7 +243,7 @@ static void wrong_sizes_refused(void **state)
 		m.len = 0;
 		put_raw(&m, &(struct genlmsghdr){ .cmd = 2 }, GENL_HDRLEN);
 		put_attr(&m, XEN_NCMIG_A_DOMID, junk, lens[i]);
-		assert_int_equal(nl_parse_reply(m.b, m.len, &reply, why,
+		assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why,
 						sizeof(why)), -EBADMSG);
 	}
 	/* A u64 of 4 octets inside a device nest. */
@@ -257,14 +257,14 @@ static void wrong_sizes_refused(void **state)
 		put_u32(&m, XEN_NCMIG_DEV_A_DRAIN_NS, 1);
 		attr_end(&m, nest);
 	}
-	assert_int_equal(nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
 			 -EBADMSG);
 }
 
 static void bad_strings_and_overruns_refused(void **state)
 {
 	static struct buf m;
-	char why[NL_TEXT_MAX];
+	char why[NCMIG_NL_TEXT_MAX];
 	struct nlattr *a;
 
 	(void)state;
@@ -272,7 +272,7 @@ static void bad_strings_and_overruns_refused(void **state)
 	m.len = 0;
 	put_raw(&m, &(struct genlmsghdr){ .cmd = 8 }, GENL_HDRLEN);
 	put_attr(&m, XEN_NCMIG_A_MESSAGE, "abc", 3);
-	assert_int_equal(nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
 			 -EBADMSG);
 	/* An attribute claiming more octets than the message has. */
 	m.len = 0;
@@ -280,7 +280,7 @@ static void bad_strings_and_overruns_refused(void **state)
 	put_u32(&m, XEN_NCMIG_A_DOMID, 5);
 	a = (struct nlattr *)(m.b + GENL_HDRLEN);
 	a->nla_len = 64;
-	assert_int_equal(nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
 			 -EBADMSG);
 	/* A device nest without its devid. */
 	m.len = 0;
@@ -291,14 +291,14 @@ static void bad_strings_and_overruns_refused(void **state)
 		put_u32(&m, XEN_NCMIG_DEV_A_KIND, 1);
 		attr_end(&m, nest);
 	}
-	assert_int_equal(nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
 			 -EBADMSG);
 }
 
 static void message_length_overruns_refused(void **state)
 {
 	static struct buf m;
-	struct nl_status st;
+	struct ncmig_nl_status st;
 	size_t at;
 
 	(void)state;
@@ -320,14 +320,14 @@ static void message_length_overruns_refused(void **state)
 static void unknown_attributes_skipped(void **state)
 {
 	static struct buf m;
-	char why[NL_TEXT_MAX];
+	char why[NCMIG_NL_TEXT_MAX];
 
 	(void)state;
 	m.len = 0;
 	put_raw(&m, &(struct genlmsghdr){ .cmd = 2 }, GENL_HDRLEN);
 	put_u64(&m, 200, 1);		/* a newer kernel's attribute */
 	put_u32(&m, XEN_NCMIG_A_DOMID, 9);
-	assert_int_equal(nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
 			 0);
 	assert_int_equal(reply.domid, 9);
 }
@@ -335,8 +335,8 @@ static void unknown_attributes_skipped(void **state)
 static void family_and_events_group(void **state)
 {
 	static struct buf m;
-	struct nl_family f;
-	char why[NL_TEXT_MAX];
+	struct ncmig_nl_family f;
+	char why[NCMIG_NL_TEXT_MAX];
 	uint16_t id = FAM;
 	size_t groups, grp;
 
@@ -353,7 +353,7 @@ static void family_and_events_group(void **state)
 	put_u32(&m, CTRL_ATTR_MCAST_GRP_ID, 11);
 	attr_end(&m, grp);
 	attr_end(&m, groups);
-	assert_int_equal(nl_parse_family(m.b, m.len, "events", &f, why,
+	assert_int_equal(ncmig_nl_parse_family(m.b, m.len, "events", &f, why,
 					 sizeof(why)), 0);
 	assert_int_equal(f.id, FAM);
 	assert_int_equal(f.version, 1);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * `ncmigd restore` whole, against tests/unit/fake_xs.c (through
- * ncmig_xs_hooks) and fake kernel backends (through ncmigd_backends):
+ * ncmig_xs_hooks) and fake kernel backends (through ncmig_backends):
  * no test here reaches a real xenstored or kernel.
  */
 #include <errno.h>
@@ -16,13 +16,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "backends.h"
+#include "ncmig.h"
 #include "capture.h"
 #include "commands.h"
 #include "fake_xs.h"
 #include "ncmig_snap.h"
 #include "snap_util.h"
-#include "stream.h"
 #include "xs_record.h"
 
 static char out[65536];
@@ -84,7 +83,7 @@ static int k_fam(void)
 	return k_family;
 }
 
-static const struct ncmigd_backends_ops k_ops = {
+static const struct ncmig_backends_ops k_ops = {
 	k_probe, k_write, k_restore, k_fam,
 };
 
@@ -128,7 +127,7 @@ static void target5(const char *uuid)
 	fake_xs_set(xs, "/local/domain/5/device/vbd/51712/backend",
 		    "/local/domain/0/backend/vbd/5/51712", 35, "n5 r0");
 	ncmig_xs_hooks = &fx_hooks;
-	ncmigd_backends = &k_ops;
+	ncmig_backends = &k_ops;
 	k_family = 0;
 	k_restore_rc = 0;
 	k_restores = 0;

@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "le.h"
-#include "splice.h"
-#include "stream.h"
+#include "splice_args.h"
+#include "ncmig.h"
 
 static unsigned char xs[4096];	/* the synthetic xl stream */
 static size_t xs_len;

@@ -17,7 +17,7 @@
 #include "le.h"
 #include "ncmig_snap.h"
 #include "snap_util.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 static unsigned char snaprec[XEN_NCMIG_RECORD_MAX];

@@ -10,8 +10,7 @@
 #include <cmocka.h>
 
 #include "fake_xs.h"
-#include "stream.h"
-#include "xs_domain.h"
+#include "ncmig.h"
 
 #include "xs_record.h"
 

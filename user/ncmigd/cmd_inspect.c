@@ -9,16 +9,14 @@
 #include "commands.h"
 #include "json.h"
 #include "ncmig_snap.h"
-#include "stream.h"
+#include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
-static void inspect_usage(FILE *f)
-{
-	fprintf(f,
+const char inspect_usage[] =
 		"usage: ncmigd inspect FILE [--json]\n"
 		"  Validate an ncmig stream (FILE or - for stdin) and list its\n"
-		"  records.  Exits 1, naming the record and offset, if invalid.\n");
-}
+		"  records.  Exits 1, naming the record and offset, if invalid.\n";
 
 /* Printable preview of a binary value. */
 static void put_value(FILE *f, const unsigned char *v, size_t len)
@@ -86,7 +84,7 @@ static void json_backend(struct json *j, const struct ncmig_snap *s)
 {
 	u32 i;
 
-	json_kv_str(j, "kind", ncmigd_kind_name(s->kind));
+	json_kv_str(j, "kind", ncmig_kind_name(s->kind));
 	json_kv_u64(j, "devid", s->devid);
 	if (s->kind == XEN_NCMIG_KIND_VBD) {
 		json_kv_u64(j, "sectors", s->vbd.sectors);
@@ -166,7 +164,7 @@ static void show_text(const struct ncmig_stream *s, struct ncmig_snap *snap)
 			watch++;
 			break;
 		case NCMIG_REC_BACKEND:
-			printf("%s %u\n", ncmigd_kind_name(s->backends[be].kind),
+			printf("%s %u\n", ncmig_kind_name(s->backends[be].kind),
 			       s->backends[be].devid);
 			ncmig_snap_decode(s->backends[be].rec,
 					  s->backends[be].len, snap, NULL);
@@ -252,36 +250,24 @@ static void show_json(const struct ncmig_stream *s, struct ncmig_snap *snap)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct ncmigd_verb v = {
+		.name = "inspect", .usage = inspect_usage,
+		.shared = NCMIGD_OPT_JSON,
 	};
 	struct ncmig_stream_err err;
+	struct ncmigd_args a;
 	struct ncmig_stream s;
 	struct ncmig_snap *snap;
-	bool json = false;
+	bool json;
 	const char *in;
-	int c, fd, rc;
+	int fd, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			inspect_usage(stdout);
-			return 0;
-		default:
-			inspect_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc - 1) {
-		inspect_usage(stderr);
-		return 2;
-	}
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (optind != argc - 1)
+		return ncmigd_usage_error(&v);
+	json = a.json;
 	in = argv[optind];
 	fd = ncmigd_open_stream(in, -1, false);
 	if (fd < 0)
@@ -303,7 +289,7 @@ int cmd_inspect(int argc, char **argv)
 			json_obj_end(&j);
 			json_finish(&j);
 		}
-		ncmigd_err("%s: invalid stream: %s", in, msg);
+		ncmig_err("%s: invalid stream: %s", in, msg);
 		return 1;
 	}
 	snap = malloc(sizeof(*snap));

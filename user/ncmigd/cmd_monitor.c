@@ -13,10 +13,11 @@
 
 #include "commands.h"
 #include "json.h"
-#include "nl.h"
+#include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
-static void print_event(const struct nl_reply *r, bool as_json)
+static void print_event(const struct ncmig_nl_reply *r, bool as_json)
 {
 	struct json j;
 
@@ -24,8 +25,8 @@ static void print_event(const struct nl_reply *r, bool as_json)
 		json_init(&j, stdout);
 		json_obj_begin(&j);
 		json_kv_u64(&j, "domid", r->domid);
-		json_kv_str(&j, "event", nl_event_name(r->event));
-		json_kv_str(&j, "state", nl_state_name(r->state));
+		json_kv_str(&j, "event", ncmig_nl_event_name(r->event));
+		json_kv_str(&j, "state", ncmig_nl_state_name(r->state));
 		json_kv_u64(&j, "timestamp_ns", r->ts_ns);
 		json_key(&j, "errno");
 		json_i64(&j, r->err);
@@ -34,63 +35,74 @@ static void print_event(const struct nl_reply *r, bool as_json)
 		json_finish(&j);
 	} else {
 		printf("d%u event=%s state=%s ts_ns=%llu errno=%d message=\"%s\"\n",
-		       r->domid, nl_event_name(r->event),
-		       nl_state_name(r->state), (unsigned long long)r->ts_ns,
+		       r->domid, ncmig_nl_event_name(r->event),
+		       ncmig_nl_state_name(r->state), (unsigned long long)r->ts_ns,
 		       r->err, r->message);
 	}
 	fflush(stdout);
 }
 
+const char monitor_usage[] =
+	"usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n";
+
+struct monitor_opts {
+	uint32_t count, timeout;
+	const char *until;
+};
+
+static int monitor_opt(int c, const char *arg, void *ctx)
+{
+	struct monitor_opts *o = ctx;
+
+	switch (c) {
+	case 'c':
+		return ncmigd_parse_u32(arg, &o->count) ? 0 : 2;
+	case 't':
+		return ncmigd_parse_u32(arg, &o->timeout) &&
+		       o->timeout <= 0x7fffffff ? 0 : 2;
+	case 'u':
+		o->until = arg;
+		return 0;
+	}
+	return 2;
+}
+
 int cmd_monitor(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option own[] = {
 		{ "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "until", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint32_t count = 0, timeout = 0, seen = 0;
-	struct nl_reply *r = NULL;
-	struct nl_status st;
-	struct nl_sock *nl;
-	const char *until = NULL;
-	bool as_json = false;
-	int opt, ret = 0;
+	struct monitor_opts mo = { 0 };
+	const struct ncmigd_verb v = {
+		.name = "monitor", .usage = monitor_usage, .own = own,
+		.shared = NCMIGD_OPT_JSON, .opt = monitor_opt, .ctx = &mo,
+	};
+	uint32_t count, timeout, seen = 0;
+	struct ncmig_nl_reply *r = NULL;
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
+	struct ncmigd_args a;
+	const char *until;
+	bool as_json;
+	int ret = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			if (!ncmigd_parse_u32(optarg, &count))
-				goto bad;
-			break;
-		case 't':
-			if (!ncmigd_parse_u32(optarg, &timeout) ||
-			    timeout > 0x7fffffff)
-				goto bad;
-			break;
-		case 'u':
-			until = optarg;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			printf("usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n");
-			return 0;
-		default:
-			goto bad;
-		}
-	}
+	ret = ncmigd_parse(&v, argc, argv, &a);
+	if (ret)
+		return ret == 1 ? 0 : 2;
 	if (optind != argc)
-		goto bad;
+		return ncmigd_usage_error(&v);
+	count = mo.count;
+	timeout = mo.timeout;
+	until = mo.until;
+	as_json = a.json;
 	r = calloc(1, sizeof(*r));
-	nl = r ? nl_open(&st) : NULL;
-	if (!nl || nl_join_events(nl, &st)) {
-		ncmigd_err("%s", r ? st.msg : "out of memory");
-		nl_close(nl);
+	nl = r ? ncmig_nl_open(&st) : NULL;
+	if (!nl || ncmig_nl_join_events(nl, &st)) {
+		ncmig_err("%s", r ? st.msg : "out of memory");
+		ncmig_nl_close(nl);
 		free(r);
 		return 1;
 	}
@@ -99,9 +111,9 @@ int cmd_monitor(int argc, char **argv)
 	 * "auto-resumed"); 1 on --timeout-ms or an error.
 	 */
 	while (!count || seen < count) {
-		ret = nl_recv_event(nl, timeout ? (int)timeout : -1, r, &st);
+		ret = ncmig_nl_recv_event(nl, timeout ? (int)timeout : -1, r, &st);
 		if (ret < 0) {
-			ncmigd_err("monitor: %s", st.msg);
+			ncmig_err("monitor: %s", st.msg);
 			break;
 		}
 		if (!ret) {
@@ -111,13 +123,10 @@ int cmd_monitor(int argc, char **argv)
 		print_event(r, as_json);
 		seen++;
 		ret = 0;
-		if (until && !strcmp(until, nl_event_name(r->event)))
+		if (until && !strcmp(until, ncmig_nl_event_name(r->event)))
 			break;
 	}
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	free(r);
 	return ret ? 1 : 0;
-bad:
-	fprintf(stderr, "usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n");
-	return 2;
 }

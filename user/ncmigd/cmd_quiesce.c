@@ -14,105 +14,105 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "nl.h"
+#include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
-static void print_reply(const char *step, const struct nl_reply *r)
+static void print_reply(const char *step, const struct ncmig_nl_reply *r)
 {
 	unsigned int i;
 
 	printf("d%u: %s state=%s devices=%u\n", r->domid, step,
-	       nl_state_name(r->state), r->nr_devs);
+	       ncmig_nl_state_name(r->state), r->nr_devs);
 	for (i = 0; i < r->nr_devs; i++)
 		printf("d%u %s %u: drain_ms=%.3f\n", r->domid,
-		       ncmigd_kind_name(r->devs[i].kind), r->devs[i].devid,
+		       ncmig_kind_name(r->devs[i].kind), r->devs[i].devid,
 		       r->devs[i].drain_ns / 1e6);
 	fflush(stdout);
 }
 
+const char quiesce_usage[] =
+	"usage: ncmigd quiesce --domid D [--timeout-ms N] [--deadline-ms N] [--hold-s S]\n"
+	"       ncmigd resume --domid D\n";
+
+/* quiesce's own options; resume has none. */
+struct session_opts {
+	bool quiesce, have_hold;
+	uint32_t timeout, deadline, hold;
+};
+
+static int session_opt(int c, const char *arg, void *ctx)
+{
+	struct session_opts *o = ctx;
+
+	if (!o->quiesce)
+		return 2;
+	switch (c) {
+	case 't':
+		return ncmigd_parse_u32(arg, &o->timeout) ? 0 : 2;
+	case 'D':
+		return ncmigd_parse_u32(arg, &o->deadline) ? 0 : 2;
+	case 'H':
+		o->have_hold = true;
+		return ncmigd_parse_u32(arg, &o->hold) ? 0 : 2;
+	}
+	return 2;
+}
+
 static int session_step(int argc, char **argv, bool quiesce)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
+	static const struct option own[] = {
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "deadline-ms", required_argument, NULL, 'D' },
 		{ "hold-s", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint32_t timeout = 0, deadline = 0, hold = 0;
-	bool have_domid = false, have_hold = false;
-	struct nl_reply *r = NULL;
-	struct nl_status st;
-	struct nl_sock *nl;
-	uint16_t domid = 0;
-	int opt, err;
+	struct session_opts so = { .quiesce = quiesce };
+	const struct ncmigd_verb v = {
+		.name = argv[0], .usage = quiesce_usage, .own = own,
+		.shared = NCMIGD_OPT_DOMID, .opt = session_opt, .ctx = &so,
+	};
+	struct ncmig_nl_reply *r = NULL;
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
+	struct ncmigd_args a;
+	uint16_t domid;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &domid))
-				goto bad;
-			have_domid = true;
-			break;
-		case 't':
-			if (!quiesce || !ncmigd_parse_u32(optarg, &timeout))
-				goto bad;
-			break;
-		case 'D':
-			if (!quiesce || !ncmigd_parse_u32(optarg, &deadline))
-				goto bad;
-			break;
-		case 'H':
-			if (!quiesce || !ncmigd_parse_u32(optarg, &hold))
-				goto bad;
-			have_hold = true;
-			break;
-		case 'h':
-			goto usage;
-		default:
-			goto bad;
-		}
-	}
-	if (!have_domid || optind != argc)
-		goto bad;
+	err = ncmigd_parse(&v, argc, argv, &a);
+	if (err)
+		return err == 1 ? 0 : 2;
+	if (!a.has_domid || optind != argc)
+		return ncmigd_usage_error(&v);
+	domid = a.domid;
 
 	r = calloc(1, sizeof(*r));
-	nl = r ? nl_open(&st) : NULL;
+	nl = r ? ncmig_nl_open(&st) : NULL;
 	if (!nl) {
-		ncmigd_err("%s", r ? st.msg : "out of memory");
+		ncmig_err("%s", r ? st.msg : "out of memory");
 		free(r);
 		return 1;
 	}
 	if (quiesce)
-		err = nl_quiesce(nl, domid, timeout, deadline, r, &st);
+		err = ncmig_nl_quiesce(nl, domid, so.timeout, so.deadline, r, &st);
 	else
-		err = nl_resume(nl, domid, r, &st);
+		err = ncmig_nl_resume(nl, domid, r, &st);
 	if (err) {
-		ncmigd_dom_err(domid, "%s: %s (%s)", argv[0],
+		ncmig_dom_err(domid, "%s: %s (%s)", argv[0],
 			       st.msg[0] ? st.msg : "failed", strerror(-err));
 	} else {
 		print_reply(argv[0], r);
-		if (have_hold) {
-			if (hold)
-				sleep(hold);
+		if (so.have_hold) {
+			if (so.hold)
+				sleep(so.hold);
 			else
 				for (;;)
 					pause();
 		}
 	}
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	free(r);
 	return err ? 1 : 0;
-usage:
-	printf("usage: ncmigd quiesce --domid D [--timeout-ms N] [--deadline-ms N] [--hold-s S]\n"
-	       "       ncmigd resume --domid D\n");
-	return 0;
-bad:
-	fprintf(stderr, "usage: ncmigd quiesce --domid D [--timeout-ms N] [--deadline-ms N] [--hold-s S]\n"
-		"       ncmigd resume --domid D\n");
-	return 2;
 }
 
 int cmd_quiesce(int argc, char **argv)

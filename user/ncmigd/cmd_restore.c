@@ -5,16 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends.h"
+#include "ncmig.h"
 #include "commands.h"
 #include "json.h"
-#include "stream.h"
+#include "opts.h"
 #include "util.h"
-#include "xs_domain.h"
 
-static void restore_usage(FILE *f)
-{
-	fprintf(f,
+const char restore_usage[] =
 		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
 		"                      [--map-domid A=B]... [--no-backends] [--json]\n"
 		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
@@ -26,8 +23,7 @@ static void restore_usage(FILE *f)
 		"  backend-id) are never written.  Nodes that exist are left alone\n"
 		"  unless --overwrite; nodes only D has are kept.\n"
 		"  Backend records go to the kernel unless --no-backends; unless\n"
-		"  every one is a snapshot of D, nothing is restored.\n");
-}
+		"  every one is a snapshot of D, nothing is restored.\n";
 
 #define NCMIGD_MAP_MAX 16
 
@@ -43,7 +39,7 @@ static bool parse_map(const char *arg, struct ncmig_domid_map *m)
 	memcpy(a, arg, (size_t)(eq - arg));
 	a[eq - arg] = 0;
 	if (!ncmigd_parse_domid(a, &m->from) || !ncmigd_parse_u32(eq + 1, &b) ||
-	    b > NCMIGD_DOMID_MAX)
+	    b > NCMIG_DOMID_MAX)
 		return false;
 	m->to = (uint16_t)b;
 	return true;
@@ -62,21 +58,21 @@ static int check_target(struct ncmig_xs *x, const struct ncmig_stream *s,
 
 	rc = ncmig_xs_domain_uuid(x, domid, id.uuid);
 	if (rc) {
-		ncmigd_dom_err(domid, "refusing stream %s: cannot read the "
+		ncmig_dom_err(domid, "refusing stream %s: cannot read the "
 			       "domain's UUID (/local/domain/%u/vm): %s; nothing "
 			       "restored", in ? in : "(fd)", domid, strerror(-rc));
 		return rc;
 	}
-	rc = ncmigd_host_id(id.host);
+	rc = ncmig_host_id(id.host);
 	if (rc) {
-		ncmigd_dom_err(domid, "refusing stream %s: no host identity "
+		ncmig_dom_err(domid, "refusing stream %s: no host identity "
 			       "(/etc/machine-id): %s; nothing restored",
 			       in ? in : "(fd)", strerror(-rc));
 		return rc;
 	}
 	rc = ncmig_stream_check_identity(s, &id, &err);
 	if (rc)
-		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+		ncmig_dom_err(domid, "refusing stream %s: %s; nothing restored "
 			       "(--no-backends restores it without the backend "
 			       "records)", in ? in : "(fd)", err.msg);
 	return rc;
@@ -140,82 +136,81 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_finish(&j);
 }
 
+struct restore_opts {
+	const char *in;
+	bool overwrite, backends;
+	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
+	size_t nr_map;
+};
+
+static int restore_opt(int c, const char *arg, void *ctx)
+{
+	struct restore_opts *o = ctx;
+
+	switch (c) {
+	case 'i':
+		o->in = arg;
+		return 0;
+	case 'O':
+		o->overwrite = true;
+		return 0;
+	case 'B':
+		o->backends = false;
+		return 0;
+	case 'M':
+		if (o->nr_map == NCMIGD_MAP_MAX ||
+		    !parse_map(arg, &o->map[o->nr_map])) {
+			ncmig_err("restore: bad --map-domid \"%s\" "
+				  "(A=B, A a guest's domid; at most %u)",
+				  arg, NCMIGD_MAP_MAX);
+			return 2;
+		}
+		o->nr_map++;
+		return 0;
+	}
+	return 2;
+}
+
 int cmd_restore(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
+	static const struct option own[] = {
 		{ "input", required_argument, NULL, 'i' },
-		{ "fd", required_argument, NULL, 'f' },
 		{ "overwrite", no_argument, NULL, 'O' },
 		{ "no-backends", no_argument, NULL, 'B' },
 		{ "map-domid", required_argument, NULL, 'M' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *in = NULL;
-	bool json = false, overwrite = false, backends_wanted = true;
-	bool have_domid = false;
+	static struct restore_opts ro;
+	const struct ncmigd_verb v = {
+		.name = "restore", .usage = restore_usage, .own = own,
+		.shared = NCMIGD_OPT_DOMID | NCMIGD_OPT_FD | NCMIGD_OPT_JSON,
+		.shortopts = "i:", .opt = restore_opt, .ctx = &ro,
+	};
+	const char *in;
+	bool json, overwrite, backends_wanted;
 	struct ncmig_stream_err err;
-	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
-	struct ncmig_xs_restore_opts o = { .map = map };
+	struct ncmig_xs_restore_opts o = { .map = ro.map };
+	struct ncmigd_args a;
 	struct ncmig_xs_restore r;
 	struct ncmig_stream s;
 	struct ncmig_xs *x;
-	uint16_t domid = 0;
-	int c, fd = -1, ifd, rc, backends = -1;
+	uint16_t domid;
+	int fd, ifd, rc, backends = -1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:i:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &domid)) {
-				ncmigd_err("restore: bad domid \"%s\"", optarg);
-				return 2;
-			}
-			have_domid = true;
-			break;
-		case 'i':
-			in = optarg;
-			break;
-		case 'f':
-			if (!ncmigd_parse_fd(optarg, &fd)) {
-				ncmigd_err("restore: --fd %s is not an open fd",
-					   optarg);
-				return 2;
-			}
-			break;
-		case 'O':
-			overwrite = true;
-			break;
-		case 'B':
-			backends_wanted = false;
-			break;
-		case 'M':
-			if (o.nr_map == NCMIGD_MAP_MAX ||
-			    !parse_map(optarg, &map[o.nr_map])) {
-				ncmigd_err("restore: bad --map-domid \"%s\" "
-					   "(A=B, A a guest's domid; at most %u)",
-					   optarg, NCMIGD_MAP_MAX);
-				return 2;
-			}
-			o.nr_map++;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			restore_usage(stdout);
-			return 0;
-		default:
-			restore_usage(stderr);
-			return 2;
-		}
-	}
-	if (!have_domid || optind != argc || (in && fd >= 0)) {
-		restore_usage(stderr);
-		return 2;
-	}
+	memset(&ro, 0, sizeof(ro));
+	ro.backends = true;
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (!a.has_domid || optind != argc || (ro.in && a.fd >= 0))
+		return ncmigd_usage_error(&v);
+	in = ro.in;
+	overwrite = ro.overwrite;
+	backends_wanted = ro.backends;
+	o.nr_map = ro.nr_map;
+	json = a.json;
+	domid = a.domid;
+	fd = a.fd;
 	ifd = ncmigd_open_stream(in, fd, false);
 	if (ifd < 0)
 		return 1;
@@ -223,14 +218,14 @@ int cmd_restore(int argc, char **argv)
 	rc = ncmig_stream_read_input(ifd, &s, &err);
 	ncmigd_close_stream(ifd, in);
 	if (rc) {
-		ncmigd_dom_err(domid, "rejected stream %s: %s",
+		ncmig_dom_err(domid, "rejected stream %s: %s",
 			       in ? in : "(fd)", err.msg[0] ? err.msg :
 			       strerror(-rc));
 		return 1;
 	}
 	/* The kernel attaches a backend record only to its own domain. */
 	if (backends_wanted && ncmig_stream_check_backends(&s, domid, &err)) {
-		ncmigd_dom_err(domid, "refusing stream %s: %s; nothing restored "
+		ncmig_dom_err(domid, "refusing stream %s: %s; nothing restored "
 			       "(--no-backends restores it without the backend "
 			       "records)", in ? in : "(fd)", err.msg);
 		ncmig_stream_free(&s);
@@ -238,7 +233,7 @@ int cmd_restore(int argc, char **argv)
 	}
 	x = ncmig_xs_open();
 	if (!x) {
-		ncmigd_err("cannot open xenstore: %s", strerror(errno));
+		ncmig_err("cannot open xenstore: %s", strerror(errno));
 		ncmig_stream_free(&s);
 		return 1;
 	}
@@ -246,9 +241,9 @@ int cmd_restore(int argc, char **argv)
 		rc = check_target(x, &s, domid, in);
 		/* Refuse early rather than restore xenstore half-way. */
 		if (!rc) {
-			rc = ncmigd_backends->family();
+			rc = ncmig_backends->family();
 			if (rc == -EOPNOTSUPP)
-				ncmigd_dom_err(domid, "refusing stream %s: no "
+				ncmig_dom_err(domid, "refusing stream %s: no "
 					       "xen_ncmig netlink family (is "
 					       "xen-ncmig.ko loaded?) for its %zu "
 					       "backend records; nothing restored "
@@ -256,7 +251,7 @@ int cmd_restore(int argc, char **argv)
 					       "them)", in ? in : "(fd)",
 					       s.nr_backends);
 			else if (rc < 0)
-				ncmigd_dom_err(domid, "kernel backends: %s; "
+				ncmig_dom_err(domid, "kernel backends: %s; "
 					       "nothing restored", strerror(-rc));
 		}
 		if (rc < 0) {
@@ -278,7 +273,7 @@ int cmd_restore(int argc, char **argv)
 	if (rc) {
 		ncmig_xs_close(x);
 		ncmig_xs_restore_free(&r);
-		ncmigd_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
+		ncmig_dom_err(domid, "xenstore restore failed: %s%s%s; nothing "
 			       "restored", strerror(-rc), r.refused[0] ? ": " : "",
 			       r.refused);
 		ncmig_stream_free(&s);
@@ -287,11 +282,11 @@ int cmd_restore(int argc, char **argv)
 	if (backends_wanted && !s.nr_backends)
 		backends = 0;
 	if (backends_wanted && s.nr_backends) {
-		backends = ncmigd_backends->restore(domid, &s);
+		backends = ncmig_backends->restore(domid, &s);
 		if (backends < 0) {
 			/* All or nothing: the xenstore part goes again. */
 			rc = ncmig_xs_restore_undo(x, &r);
-			ncmigd_dom_err(domid, "%zu backend records not attached: "
+			ncmig_dom_err(domid, "%zu backend records not attached: "
 				       "%s; %s", s.nr_backends,
 				       strerror(-backends), rc ?
 				       "undoing the xenstore part FAILED" :

@@ -8,15 +8,12 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "opts.h"
 #include "json.h"
-#include "stream.h"
+#include "ncmig.h"
 #include "util.h"
-#include "save_stream.h"
-#include "xs_domain.h"
 
-static void save_usage(FILE *f)
-{
-	fprintf(f,
+const char save_usage[] =
 		"usage: ncmigd save --domid D [-o FILE | --fd N] [--backends] [--json]\n"
 		"  Write domain D's xenstore area (/local/domain/D, relative\n"
 		"  paths, binary values, full permissions) and its identity\n"
@@ -25,8 +22,7 @@ static void save_usage(FILE *f)
 		"  quiesces D's disks and vifs (QUIESCE, SNAPSHOT, RESUME; up to\n"
 		"  5 s) and fails if a handover holds them.  Without it nothing\n"
 		"  is quiesced.  The stream goes to FILE, to fd N, or to stdout;\n"
-		"  the summary goes to stdout, or to stderr when the stream does.\n");
-}
+		"  the summary goes to stdout, or to stderr when the stream does.\n";
 
 static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 		   int backends, const struct ncmig_writer *w)
@@ -75,111 +71,97 @@ static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 	json_finish(&j);
 }
 
+struct save_opts {
+	const char *out;
+	bool backends;
+};
+
+static int save_opt(int c, const char *arg, void *ctx)
+{
+	struct save_opts *o = ctx;
+
+	switch (c) {
+	case 'o':
+		o->out = arg;
+		return 0;
+	case 'K':
+		o->backends = true;
+		return 0;
+	case 'B':
+		o->backends = false;	/* the default */
+		return 0;
+	}
+	return 2;
+}
+
 int cmd_save(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
+	static const struct option own[] = {
 		{ "output", required_argument, NULL, 'o' },
-		{ "fd", required_argument, NULL, 'f' },
 		{ "backends", no_argument, NULL, 'K' },
-		{ "no-backends", no_argument, NULL, 'B' },	/* the default */
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "no-backends", no_argument, NULL, 'B' },
 		{ 0 }
 	};
-	const char *out = NULL;
-	char *tmp = NULL;
-	bool json = false, backends_wanted = false, have_domid = false;
-	struct ncmigd_save_report rep;
+	struct save_opts so = { 0 };
+	const struct ncmigd_verb v = {
+		.name = "save", .usage = save_usage, .own = own,
+		.shared = NCMIGD_OPT_DOMID | NCMIGD_OPT_FD | NCMIGD_OPT_JSON,
+		.shortopts = "o:", .opt = save_opt, .ctx = &so,
+	};
+	const char *out;
+	bool json, backends_wanted;
+	struct ncmig_save_report rep;
+	struct ncmigd_args a;
 	struct ncmig_writer w;
 	struct ncmig_xs *x;
-	uint16_t domid = 0;
-	int c, fd = -1, ofd, rc;
+	uint16_t domid;
+	int fd, ofd, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &domid)) {
-				ncmigd_err("save: bad domid \"%s\"", optarg);
-				return 2;
-			}
-			have_domid = true;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			if (!ncmigd_parse_fd(optarg, &fd)) {
-				ncmigd_err("save: --fd %s is not an open fd", optarg);
-				return 2;
-			}
-			break;
-		case 'B':
-			backends_wanted = false;
-			break;
-		case 'K':
-			backends_wanted = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			save_usage(stdout);
-			return 0;
-		default:
-			save_usage(stderr);
-			return 2;
-		}
-	}
-	if (!have_domid || optind != argc || (out && fd >= 0)) {
-		save_usage(stderr);
-		return 2;
-	}
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (!a.has_domid || optind != argc || (so.out && a.fd >= 0))
+		return ncmigd_usage_error(&v);
+	out = so.out;
+	backends_wanted = so.backends;
+	json = a.json;
+	domid = a.domid;
+	fd = a.fd;
 	x = ncmig_xs_open();
 	if (!x) {
-		ncmigd_err("cannot open xenstore: %s", strerror(errno));
+		ncmig_err("cannot open xenstore: %s", strerror(errno));
 		return 1;
 	}
 	/* Captured into memory first: a failed capture leaves no file. */
 	ncmig_writer_init_mem(&w);
-	rc = ncmigd_save_stream(x, domid, backends_wanted, &w, &rep);
+	rc = ncmig_save_stream(x, domid, backends_wanted, &w, &rep);
 	ncmig_xs_close(x);
 	if (rc)
 		goto out;
 	/* A file appears whole or not at all. */
 	if (out && strcmp(out, "-")) {
-		if (asprintf(&tmp, "%s.tmp", out) < 0) {
-			rc = -ENOMEM;
+		rc = ncmigd_write_file(out, w.buf, w.len);
+		if (rc > 0) {
+			rc = -EIO;
 			goto out;
 		}
-		ofd = ncmigd_open_stream(tmp, -1, true);
+		ofd = -1;
 	} else {
 		ofd = ncmigd_open_stream(NULL, fd, true);
-	}
-	if (ofd < 0) {
-		rc = -EIO;
-		goto out;
-	}
-	rc = ncmigd_write_all(ofd, w.buf, w.len);
-	if (tmp) {
-		if (!rc && fsync(ofd))
-			rc = -errno;
-		close(ofd);
-		if (!rc && rename(tmp, out))
-			rc = -errno;
-		if (rc)
-			unlink(tmp);
+		if (ofd < 0) {
+			rc = -EIO;
+			goto out;
+		}
+		rc = ncmig_write_all(ofd, w.buf, w.len);
 	}
 	if (!rc)
 		report(ofd == STDOUT_FILENO ? stderr : stdout, json, &rep.cap,
 		       rep.backends, &w);
 	else
-		ncmigd_dom_err(domid, "writing %s: %s", out ? out : "the stream",
+		ncmig_dom_err(domid, "writing %s: %s", out ? out : "the stream",
 			       strerror(-rc));
 out:
-	free(tmp);
 	ncmig_writer_free(&w);
-	ncmigd_save_report_free(&rep);
+	ncmig_save_report_free(&rep);
 	return rc ? 1 : 0;
 }

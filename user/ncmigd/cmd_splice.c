@@ -26,17 +26,14 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "save_stream.h"
-#include "splice.h"
-#include "stream.h"
+#include "ncmig.h"
+#include "opts.h"
+#include "splice_args.h"
 #include "util.h"
-#include "xs_domain.h"
 
 #define MAX_RECV_OPTS 16
 
-static void splice_usage(FILE *f)
-{
-	fprintf(f,
+const char splice_usage[] =
 		"usage: ncmigd splice send --domid D [--keep FILE] [--ssh CMD]\n"
 		"                          [--backends] [--recv-opt OPT]...\n"
 		"                          HOST COMMAND...\n"
@@ -52,33 +49,17 @@ static void splice_usage(FILE *f)
 		"  stream: restore it with ncmigd restore once the migration is\n"
 		"  done.  Example:\n"
 		"    xl migrate -s \"ncmigd splice send --domid 5 --recv-opt "
-		"--keep=/var/lib/ncmig/d5.ncmig\" guest localhost\n");
-}
+		"--keep=/var/lib/ncmig/d5.ncmig\" guest localhost\n";
 
 /* Write @buf to @path atomically. */
 static int keep(const char *path, const void *buf, size_t len)
 {
-	char *tmp = NULL;
-	int fd, rc;
+	int rc = ncmigd_write_file(path, buf, len);
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	fd = ncmigd_open_stream(tmp, -1, true);
-	if (fd < 0) {
-		free(tmp);
+	if (rc > 0)
 		return -EIO;
-	}
-	rc = ncmigd_write_all(fd, buf, len);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		ncmigd_err("splice: keeping %s: %s", path, strerror(-rc));
-	}
-	free(tmp);
+	if (rc)
+		ncmig_err("splice: keeping %s: %s", path, strerror(-rc));
 	return rc;
 }
 
@@ -119,11 +100,11 @@ static int wait_child(pid_t pid, const char *what)
 			return 1;
 	if (WIFEXITED(status)) {
 		if (WEXITSTATUS(status))
-			ncmigd_err("splice: %s exited with %d", what,
+			ncmig_err("splice: %s exited with %d", what,
 				   WEXITSTATUS(status));
 		return WEXITSTATUS(status);
 	}
-	ncmigd_err("splice: %s killed by signal %d", what, WTERMSIG(status));
+	ncmig_err("splice: %s killed by signal %d", what, WTERMSIG(status));
 	return 1;
 }
 
@@ -146,7 +127,7 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 
 	rc = ncmig_splice_config_uuid(buf, len, text);
 	if (rc) {
-		ncmigd_dom_err(c->domid, "splice send: xl's domain config names "
+		ncmig_dom_err(c->domid, "splice send: xl's domain config names "
 			       "no UUID (%s): cannot check --domid %u",
 			       strerror(-rc), c->domid);
 		return rc;
@@ -154,18 +135,18 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 	x = ncmig_xs_open();
 	if (!x) {
 		rc = errno ? -errno : -EIO;
-		ncmigd_err("splice send: cannot open xenstore: %s", strerror(-rc));
+		ncmig_err("splice send: cannot open xenstore: %s", strerror(-rc));
 		return rc;
 	}
 	rc = ncmig_xs_domain_uuid(x, c->domid, want);
 	ncmig_xs_close(x);
 	if (rc) {
-		ncmigd_dom_err(c->domid, "splice send: cannot read d%u's UUID: %s",
+		ncmig_dom_err(c->domid, "splice send: cannot read d%u's UUID: %s",
 			       c->domid, strerror(-rc));
 		return rc;
 	}
-	if (ncmigd_parse_uuid(text, 36, u) || memcmp(u, want, 16)) {
-		ncmigd_dom_err(c->domid, "splice send: xl migrates domain UUID "
+	if (ncmig_parse_uuid(text, 36, u) || memcmp(u, want, 16)) {
+		ncmig_dom_err(c->domid, "splice send: xl migrates domain UUID "
 			       "%s, which is not d%u", text, c->domid);
 		return -EXDEV;
 	}
@@ -175,18 +156,18 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 {
 	struct send_ctx *c = arg;
-	struct ncmigd_save_report rep;
+	struct ncmig_save_report rep;
 	struct ncmig_writer w;
 	struct ncmig_xs *x = ncmig_xs_open();
 	int rc;
 
 	if (!x) {
 		rc = errno ? -errno : -EIO;
-		ncmigd_err("splice send: cannot open xenstore: %s", strerror(-rc));
+		ncmig_err("splice send: cannot open xenstore: %s", strerror(-rc));
 		return rc;
 	}
 	ncmig_writer_init_mem(&w);
-	rc = ncmigd_save_stream(x, c->domid, c->backends, &w, &rep);
+	rc = ncmig_save_stream(x, c->domid, c->backends, &w, &rep);
 	ncmig_xs_close(x);
 	if (!rc && c->keep)
 		rc = keep(c->keep, w.buf, w.len);
@@ -201,72 +182,76 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	} else {
 		ncmig_writer_free(&w);
 	}
-	ncmigd_save_report_free(&rep);
+	ncmig_save_report_free(&rep);
 	return rc;
+}
+
+struct send_opts {
+	struct send_ctx *ctx;
+	const char *ssh;
+	const char *recv_opts[MAX_RECV_OPTS];
+	int nopts;
+};
+
+static int send_opt(int c, const char *arg, void *ctx)
+{
+	struct send_opts *o = ctx;
+
+	switch (c) {
+	case 'k':
+		o->ctx->keep = arg;
+		return 0;
+	case 's':
+		o->ssh = arg;
+		return 0;
+	case 'r':
+		if (o->nopts == MAX_RECV_OPTS)
+			return 2;
+		o->recv_opts[o->nopts++] = arg;
+		return 0;
+	case 'B':
+		o->ctx->backends = true;
+		return 0;
+	}
+	return 2;
 }
 
 static int splice_send(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
+	static const struct option own[] = {
 		{ "keep", required_argument, NULL, 'k' },
 		{ "ssh", required_argument, NULL, 's' },
 		{ "recv-opt", required_argument, NULL, 'r' },
 		{ "backends", no_argument, NULL, 'B' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *ssh = "ssh", *recv_opts[MAX_RECV_OPTS];
 	struct send_ctx ctx = { 0 };
+	struct send_opts so = { .ctx = &ctx, .ssh = "ssh" };
+	/* "+": stop at HOST; what follows is the receiver's command. */
+	const struct ncmigd_verb v = {
+		.name = "splice send", .usage = splice_usage, .own = own,
+		.shared = NCMIGD_OPT_DOMID, .shortopts = "+",
+		.opt = send_opt, .ctx = &so,
+	};
 	struct ncmig_splice_hooks hooks = { .at_end = send_at_end,
 					    .config = send_config, .arg = &ctx };
 	struct ncmig_splice_stats st;
+	struct ncmigd_args a;
 	char msg[300], **cargv;
-	int c, nopts = 0, to, rc, status;
-	bool have_domid = false, local;
+	int to, rc, status;
+	bool local;
 	pid_t pid;
 
-	optind = 1;
-	/* "+": stop at HOST; what follows is the receiver's command. */
-	while ((c = getopt_long(argc, argv, "+d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &ctx.domid)) {
-				ncmigd_err("splice send: bad domid \"%s\"", optarg);
-				return 2;
-			}
-			have_domid = true;
-			break;
-		case 'k':
-			ctx.keep = optarg;
-			break;
-		case 's':
-			ssh = optarg;
-			break;
-		case 'r':
-			if (nopts == MAX_RECV_OPTS)
-				return 2;
-			recv_opts[nopts++] = optarg;
-			break;
-		case 'B':
-			ctx.backends = true;
-			break;
-		case 'h':
-			splice_usage(stdout);
-			return 0;
-		default:
-			splice_usage(stderr);
-			return 2;
-		}
-	}
-	if (!have_domid || argc - optind < 2) {
-		splice_usage(stderr);
-		return 2;
-	}
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (!a.has_domid || argc - optind < 2)
+		return ncmigd_usage_error(&v);
+	ctx.domid = a.domid;
 	local = !strcmp(argv[optind], "localhost") ||
 		!strcmp(argv[optind], "127.0.0.1") || !strcmp(argv[optind], "-");
-	cargv = ncmigd_splice_recv_argv(ssh, argv[optind], local, recv_opts,
-					nopts, argv + optind + 1,
+	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local,
+					so.recv_opts, so.nopts, argv + optind + 1,
 					argc - optind - 1);
 	if (!cargv)
 		return 1;
@@ -275,7 +260,7 @@ static int splice_send(int argc, char **argv)
 	pid = spawn(cargv, &to);
 	ncmigd_splice_argv_free(cargv);
 	if (pid < 0) {
-		ncmigd_err("splice send: cannot start the receiver: %s",
+		ncmig_err("splice send: cannot start the receiver: %s",
 			   strerror(errno));
 		return 1;
 	}
@@ -284,11 +269,11 @@ static int splice_send(int argc, char **argv)
 	close(to);
 	status = wait_child(pid, "the receiving side");
 	if (rc) {
-		ncmigd_dom_err(ctx.domid, "splice send: %s", msg);
+		ncmig_dom_err(ctx.domid, "splice send: %s", msg);
 		return 1;
 	}
 	if (!st.inserted) {
-		ncmigd_dom_err(ctx.domid, "splice send: no libxl END seen, "
+		ncmig_dom_err(ctx.domid, "splice send: no libxl END seen, "
 			       "nothing inserted");
 		return 1;
 	}
@@ -316,13 +301,13 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	int rc;
 
 	if (c->kept) {
-		ncmigd_err("splice recv: a second ncmig record");
+		ncmig_err("splice recv: a second ncmig record");
 		return -EEXIST;
 	}
 	/* Strict: a damaged record stops the migration. */
 	rc = ncmig_stream_parse(buf, len, &s, &err);
 	if (rc) {
-		ncmigd_err("splice recv: invalid ncmig stream: %s", err.msg);
+		ncmig_err("splice recv: invalid ncmig stream: %s", err.msg);
 		return rc;
 	}
 	fprintf(stderr, "ncmigd: splice recv: removed the stream of d%u: "
@@ -337,42 +322,43 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	return c->keep ? keep(c->keep, buf, len) : 0;
 }
 
+static int recv_opt(int c, const char *arg, void *ctx)
+{
+	struct recv_ctx *r = ctx;
+
+	if (c != 'k')
+		return 2;
+	r->keep = arg;
+	return 0;
+}
+
 static int splice_recv(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option own[] = {
 		{ "keep", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct recv_ctx ctx = { 0 };
+	const struct ncmigd_verb v = {
+		.name = "splice recv", .usage = splice_usage, .own = own,
+		.shortopts = "+", .opt = recv_opt, .ctx = &ctx,
+	};
 	struct ncmig_splice_hooks hooks = { .found = recv_found, .arg = &ctx };
 	struct ncmig_splice_stats st;
+	struct ncmigd_args a;
 	char msg[300];
-	int c, to, rc, status;
+	int to, rc, status;
 	pid_t pid;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			ctx.keep = optarg;
-			break;
-		case 'h':
-			splice_usage(stdout);
-			return 0;
-		default:
-			splice_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
-		splice_usage(stderr);
-		return 2;
-	}
+	rc = ncmigd_parse(&v, argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (optind >= argc)
+		return ncmigd_usage_error(&v);
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(argv + optind, &to);
 	if (pid < 0) {
-		ncmigd_err("splice recv: cannot start %s: %s", argv[optind],
+		ncmig_err("splice recv: cannot start %s: %s", argv[optind],
 			   strerror(errno));
 		return 1;
 	}
@@ -381,9 +367,9 @@ static int splice_recv(int argc, char **argv)
 	close(to);
 	status = wait_child(pid, argv[optind]);
 	if (rc)
-		ncmigd_err("splice recv: %s", msg);
+		ncmig_err("splice recv: %s", msg);
 	else if (!st.removed)
-		ncmigd_err("splice recv: the stream carried no ncmig record");
+		ncmig_err("splice recv: the stream carried no ncmig record");
 	free(ctx.kept);
 	return rc || status ? 1 : 0;
 }
@@ -394,6 +380,7 @@ int cmd_splice(int argc, char **argv)
 		return splice_send(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "recv"))
 		return splice_recv(argc - 1, argv + 1);
-	splice_usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+	fputs(splice_usage, argc >= 2 && !strcmp(argv[1], "--help") ?
+	      stdout : stderr);
 	return 2;
 }

@@ -13,7 +13,8 @@
 
 #include "commands.h"
 #include "json.h"
-#include "nl.h"
+#include "ncmig.h"
+#include "opts.h"
 #include "util.h"
 
 struct status_ctx {
@@ -22,7 +23,7 @@ struct status_ctx {
 	struct json j;
 };
 
-static int session_cb(const struct nl_reply *r, void *arg)
+static int session_cb(const struct ncmig_nl_reply *r, void *arg)
 {
 	struct status_ctx *c = arg;
 
@@ -30,23 +31,23 @@ static int session_cb(const struct nl_reply *r, void *arg)
 		return 0;
 	if (!c->json) {
 		printf("d%u session: state=%s owner=%u deadline_left_ms=%u devices=%u\n",
-		       r->domid, nl_state_name(r->state), r->owner,
+		       r->domid, ncmig_nl_state_name(r->state), r->owner,
 		       r->deadline_ms, r->nr_devs);
 		return 0;
 	}
 	json_obj_begin(&c->j);
 	json_kv_u64(&c->j, "domid", r->domid);
-	json_kv_str(&c->j, "state", nl_state_name(r->state));
+	json_kv_str(&c->j, "state", ncmig_nl_state_name(r->state));
 	json_kv_u64(&c->j, "owner_portid", r->owner);
 	json_kv_u64(&c->j, "deadline_left_ms", r->deadline_ms);
 	json_kv_u64(&c->j, "timestamp_ns", r->ts_ns);
 	json_key(&c->j, "devices");
 	json_arr_begin(&c->j);
 	for (unsigned int i = 0; i < r->nr_devs; i++) {
-		const struct nl_dev *d = &r->devs[i];
+		const struct ncmig_nl_dev *d = &r->devs[i];
 
 		json_obj_begin(&c->j);
-		json_kv_str(&c->j, "kind", ncmigd_kind_name(d->kind));
+		json_kv_str(&c->j, "kind", ncmig_kind_name(d->kind));
 		json_kv_u64(&c->j, "devid", d->devid);
 		json_kv_bool(&c->j, "quiesced", d->quiesced);
 		json_kv_bool(&c->j, "released", d->released);
@@ -58,24 +59,24 @@ static int session_cb(const struct nl_reply *r, void *arg)
 	return 0;
 }
 
-static int device_cb(const struct nl_reply *r, void *arg)
+static int device_cb(const struct ncmig_nl_reply *r, void *arg)
 {
 	struct status_ctx *c = arg;
-	const struct nl_dev *d;
+	const struct ncmig_nl_dev *d;
 
 	if (r->nr_devs != 1 || !r->has_domid)
 		return 0;
 	d = &r->devs[0];
 	if (!c->json) {
 		printf("d%u %s %u: state=%u bound=%d quiesced=%d rings=%u inflight=%u pgrants=%u dropped=%u nodename=%s\n",
-		       r->domid, ncmigd_kind_name(d->kind), d->devid, d->state,
+		       r->domid, ncmig_kind_name(d->kind), d->devid, d->state,
 		       d->bound, d->quiesced, d->nr_rings, d->inflight,
 		       d->pgrants, d->dropped, d->nodename);
 		return 0;
 	}
 	json_obj_begin(&c->j);
 	json_kv_u64(&c->j, "domid", r->domid);
-	json_kv_str(&c->j, "kind", ncmigd_kind_name(d->kind));
+	json_kv_str(&c->j, "kind", ncmig_kind_name(d->kind));
 	json_kv_u64(&c->j, "devid", d->devid);
 	json_kv_str(&c->j, "nodename", d->nodename);
 	json_kv_u64(&c->j, "state", d->state);
@@ -90,44 +91,33 @@ static int device_cb(const struct nl_reply *r, void *arg)
 	return 0;
 }
 
+const char status_usage[] =
+	"usage: ncmigd status [--domid D] [--json]\n";
+
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+	const struct ncmigd_verb v = {
+		.name = "status", .usage = status_usage,
+		.shared = NCMIGD_OPT_DOMID | NCMIGD_OPT_JSON,
 	};
 	struct status_ctx c = { .domid = -1 };
-	struct nl_status st;
-	struct nl_sock *nl;
-	int opt, err;
-	uint16_t d;
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
+	struct ncmigd_args a;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			if (!ncmigd_parse_domid(optarg, &d))
-				goto bad;
-			c.domid = d;
-			break;
-		case 'j':
-			c.json = true;
-			break;
-		case 'h':
-			printf("usage: ncmigd status [--domid D] [--json]\n");
-			return 0;
-		default:
-			goto bad;
-		}
-	}
+	err = ncmigd_parse(&v, argc, argv, &a);
+	if (err)
+		return err == 1 ? 0 : 2;
 	if (optind != argc)
-		goto bad;
+		return ncmigd_usage_error(&v);
+	if (a.has_domid)
+		c.domid = a.domid;
+	c.json = a.json;
 
-	nl = nl_open(&st);
+	nl = ncmig_nl_open(&st);
 	if (!nl) {
-		ncmigd_err("%s", st.msg);
+		ncmig_err("%s", st.msg);
 		return 1;
 	}
 	if (c.json) {
@@ -136,26 +126,23 @@ int cmd_status(int argc, char **argv)
 		json_key(&c.j, "sessions");
 		json_arr_begin(&c.j);
 	}
-	err = nl_sessions(nl, session_cb, &c, &st);
+	err = ncmig_nl_sessions(nl, session_cb, &c, &st);
 	if (c.json) {
 		json_arr_end(&c.j);
 		json_key(&c.j, "devices");
 		json_arr_begin(&c.j);
 	}
 	if (!err)
-		err = nl_devices(nl, c.domid, device_cb, &c, &st);
+		err = ncmig_nl_devices(nl, c.domid, device_cb, &c, &st);
 	if (c.json) {
 		json_arr_end(&c.j);
 		json_obj_end(&c.j);
 		json_finish(&c.j);
 	}
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	if (err) {
-		ncmigd_err("status: %s (%s)", st.msg, strerror(-err));
+		ncmig_err("status: %s (%s)", st.msg, strerror(-err));
 		return 1;
 	}
 	return 0;
-bad:
-	fprintf(stderr, "usage: ncmigd status [--domid D] [--json]\n");
-	return 2;
 }

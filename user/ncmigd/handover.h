@@ -1,62 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/*
- * ncmigd handover, shared by the single-domain flow (cmd_handover.c) and
- * the multi-domain driver (handover_multi.c): one struct handover per
- * domain, and the steps each runs. Every step reports its own failure
- * (naming the domain, and the device when there is one) and leaves the
- * recovery to its caller.
- */
+/* ncmigd handover's output (cmd_handover.c); the engine is libncmig's. */
 #ifndef NCMIGD_HANDOVER_H
 #define NCMIGD_HANDOVER_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
 #include "json.h"
-#include "nl.h"
-#include "stream.h"
+#include "ncmig.h"
 
-/* --domid may be given this many times, each a distinct domain. */
-#define HANDOVER_DOMS_MAX	64
-
-struct handover {
-	uint16_t domid;
-	bool reload, json;
-	const char *module_dir;
-	uint32_t timeout_ms, deadline_ms;
-	struct nl_sock *nl;		/* shared by every domain of a run */
-	struct nl_status st;
-	struct nl_reply *quiesce;	/* reply: per device drain, start */
-	struct nl_reply *restore;	/* reply: per device done, blackout */
-	struct ncmig_writer w;
-	unsigned int nr_records;
-	bool released;			/* RELEASE was sent */
-	const char *pause_after;	/* tests: stop here until killed */
-	uint32_t hold_ms;		/* tests: wait between release and restore */
-	uint64_t t_start, t_end;
-};
-
-uint64_t ho_now_ns(void);
-
-/* QUIESCE (sets t_start); on failure the kernel resumed what it quiesced. */
-int ho_quiesce(struct handover *h);
-/* SNAPSHOT every device into h->w, a stream of its own. */
-int ho_snapshot(struct handover *h);
-/* RELEASE; h->released is set even if it fails (restore from the stream). */
-int ho_release(struct handover *h);
-/* RESTORE from the stream, once more after 200 ms if it fails. */
-int ho_restore(struct handover *h);
-/* Leave the guest running, whatever step failed. */
-void ho_recover(struct handover *h);
 /*
- * Unload and load again the backend modules any of the @n domains uses,
- * once. Returns 0, -EBUSY (an rmmod failed) or -EIO (a load failed).
+ * A restored domain's per-device lines and its own line; with @json one
+ * object, into @j if given (an array of several), else on its own.
  */
-int ho_reload_modules(struct handover *hs, unsigned int n);
-/* Per-device lines and the domain's line; with @j, one object into it. */
-void ho_print_result(const struct handover *h, struct json *j);
-
-/* The multi-domain driver: phase by phase over @n domains. */
-int handover_multi(struct handover *hs, unsigned int n);
+void ho_print_result(const struct ncmig_ho_dom *d, bool reload, bool json,
+		     struct json *j);
 
 #endif /* NCMIGD_HANDOVER_H */

@@ -4,25 +4,57 @@
 #include <string.h>
 
 #include "commands.h"
-#include "util.h"
+#include "ncmig.h"
 
 struct verb {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *help;
+	const char *usage, *what;
 };
 
-#define NCMIGD_VERB(name, fn, help) { #name, fn, help },
+#define NCMIGD_VERB(name, fn, usage, what) { #name, fn, usage, what },
 static const struct verb verbs[] = { NCMIGD_COMMANDS(NCMIGD_VERB) };
 #undef NCMIGD_VERB
+
+/*
+ * The synopsis of @v from its usage text: the line naming "ncmigd NAME"
+ * and the lines continuing it ("   [--opt]..."), joined.
+ */
+static void synopsis(FILE *f, const struct verb *v)
+{
+	char key[32];
+	const char *p, *eol;
+	bool first = true;
+
+	snprintf(key, sizeof(key), "ncmigd %s", v->name);
+	p = strstr(v->usage, key);
+	if (!p)
+		return;
+	p += strlen("ncmigd ");
+	for (;;) {
+		eol = strchrnul(p, '\n');
+		fprintf(f, "%s%.*s", first ? "" : " ", (int)(eol - p), p);
+		first = false;
+		if (!*eol)
+			break;
+		p = eol + 1;
+		while (*p == ' ')
+			p++;
+		if (*p != '[' && strncmp(p, "HOST", 4))
+			break;
+	}
+}
 
 static void usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: ncmigd VERB [OPTIONS]\n\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %s\n", verbs[i].help);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		fprintf(f, "  ");
+		synopsis(f, &verbs[i]);
+		fprintf(f, ": %s\n", verbs[i].what);
+	}
 	fprintf(f, "\nncmigd VERB --help shows a verb's options.\n");
 }
 
@@ -42,6 +74,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
-	ncmigd_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
+	ncmig_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
 	return 2;
 }

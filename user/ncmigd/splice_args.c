@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "splice.h"
+#include "splice_args.h"
 
 int ncmig_splice_config_uuid(const unsigned char *buf, size_t len,
 			     char uuid[37])

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+/* ncmigd: strict option values and the stream a verb reads or writes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -8,57 +9,6 @@
 #include <unistd.h>
 
 #include "util.h"
-
-static void verr(const char *prefix, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "ncmigd: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void ncmigd_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr("", fmt, ap);
-	va_end(ap);
-}
-
-void ncmigd_dom_err(unsigned int domid, const char *fmt, ...)
-{
-	char prefix[32];
-	va_list ap;
-
-	snprintf(prefix, sizeof(prefix), "d%u: ", domid);
-	va_start(ap, fmt);
-	verr(prefix, fmt, ap);
-	va_end(ap);
-}
-
-void ncmigd_dev_err(unsigned int domid, const char *kind, uint32_t devid,
-		    const char *fmt, ...)
-{
-	char prefix[64];
-	va_list ap;
-
-	snprintf(prefix, sizeof(prefix), "d%u %s %u: ", domid, kind, devid);
-	va_start(ap, fmt);
-	verr(prefix, fmt, ap);
-	va_end(ap);
-}
-
-const char *ncmigd_kind_name(unsigned int kind)
-{
-	static char buf[24];
-
-	if (kind == 1)
-		return "vbd";
-	if (kind == 2)
-		return "vif";
-	snprintf(buf, sizeof(buf), "kind%u", kind);
-	return buf;
-}
 
 bool ncmigd_parse_u32(const char *s, uint32_t *out)
 {
@@ -79,7 +29,7 @@ bool ncmigd_parse_domid(const char *s, uint16_t *out)
 {
 	uint32_t v;
 
-	if (!ncmigd_parse_u32(s, &v) || v < 1 || v > NCMIGD_DOMID_MAX)
+	if (!ncmigd_parse_u32(s, &v) || v < 1 || v > NCMIG_DOMID_MAX)
 		return false;
 	*out = (uint16_t)v;
 	return true;
@@ -108,7 +58,7 @@ int ncmigd_open_stream(const char *path, int fd, bool for_write)
 			     0600) :
 			open(path, O_RDONLY | O_CLOEXEC);
 	if (f < 0)
-		ncmigd_err("%s: %s", path, strerror(errno));
+		ncmig_err("%s: %s", path, strerror(errno));
 	return f;
 }
 
@@ -118,95 +68,26 @@ void ncmigd_close_stream(int fd, const char *path)
 		close(fd);
 }
 
-int ncmigd_write_all(int fd, const void *buf, size_t len)
+int ncmigd_write_file(const char *path, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
+	char *tmp = NULL;
+	int fd, rc;
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = ncmigd_open_stream(tmp, -1, true);
+	if (fd < 0) {
+		free(tmp);
+		return 1;
 	}
-	return 0;
-}
-
-int ncmigd_read_all(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int ncmigd_parse_uuid(const char *s, size_t len, unsigned char out[16])
-{
-	size_t i, k = 0;
-	bool dashed = len == 36;
-
-	if (len != 32 && len != 36)
-		return -EINVAL;
-	for (i = 0; i < len; ) {
-		int hi, lo;
-
-		if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
-			if (s[i++] != '-')
-				return -EINVAL;
-			continue;
-		}
-		hi = hexval(s[i]);
-		lo = i + 1 < len ? hexval(s[i + 1]) : -1;
-		if (hi < 0 || lo < 0 || k == 16)
-			return -EINVAL;
-		out[k++] = (unsigned char)(hi << 4 | lo);
-		i += 2;
-	}
-	return k == 16 ? 0 : -EINVAL;
-}
-
-int ncmigd_host_id(unsigned char id[16])
-{
-	const char *path = getenv("NCMIGD_HOST_ID_FILE");
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	fd = open(path ? path : "/etc/machine-id", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	rc = ncmig_write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
 	close(fd);
-	if (n < 0)
-		return -EIO;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	return ncmigd_parse_uuid(buf, (size_t)n, id);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stream.h"
+#include "ncmig.h"
 
 #define NCMIG_XS_NODE_FIXED	16	/* conn-id, tx-id, 4 x u16 */
 #define NCMIG_XS_WATCH_FIXED	8	/* conn-id, wpath-len, token-len */

@@ -18,17 +18,17 @@
 #include <linux/netlink.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
-#include "nl.h"
+#include "ncmig.h"
 
 /* Big enough for the largest dump message (one record of 65000 octets). */
-#define NL_RECV_BUF	(256 * 1024)
+#define NCMIG_NL_RECV_BUF	(256 * 1024)
 /* A RESTORE carries every record of a domain in one request. */
-#define NL_SEND_BUF	(32 * 1024 * 1024)
+#define NCMIG_NL_SEND_BUF	(32 * 1024 * 1024)
 
-struct nl_sock {
+struct ncmig_nl_sock {
 	struct mnl_socket *sock;
-	const struct nl_transport *tr;	/* tests: instead of sock */
-	struct nl_family fam;
+	const struct ncmig_nl_transport *tr;	/* tests: instead of sock */
+	struct ncmig_nl_family fam;
 	uint32_t portid;
 	uint32_t seq;
 	unsigned char *rbuf;
@@ -36,25 +36,25 @@ struct nl_sock {
 	size_t sbuf_cap;
 };
 
-static int fail(struct nl_status *st, int err, const char *what)
+static int fail(struct ncmig_nl_status *st, int err, const char *what)
 {
 	st->err = err;
 	snprintf(st->msg, sizeof(st->msg), "%s: %s", what, strerror(-err));
 	return err;
 }
 
-const struct nl_family *nl_family(const struct nl_sock *nl)
+const struct ncmig_nl_family *ncmig_nl_family(const struct ncmig_nl_sock *nl)
 {
 	return &nl->fam;
 }
 
-uint32_t nl_portid(const struct nl_sock *nl)
+uint32_t ncmig_nl_portid(const struct ncmig_nl_sock *nl)
 {
 	return nl->portid;
 }
 
 /* Grow the send buffer to hold @len octets. */
-static int reserve(struct nl_sock *nl, size_t len)
+static int reserve(struct ncmig_nl_sock *nl, size_t len)
 {
 	unsigned char *p;
 
@@ -68,55 +68,55 @@ static int reserve(struct nl_sock *nl, size_t len)
 	return 0;
 }
 
-const struct nl_transport *nl_test_transport;
+const struct ncmig_nl_transport *ncmig_nl_test_transport;
 
-static int nl_send(struct nl_sock *nl, const void *buf, size_t len)
+static int ncmig_nl_send(struct ncmig_nl_sock *nl, const void *buf, size_t len)
 {
 	if (nl->tr)
 		return nl->tr->send(nl->tr->ctx, buf, len);
 	return mnl_socket_sendto(nl->sock, buf, len) < 0 ? -errno : 0;
 }
 
-static ssize_t nl_recv(struct nl_sock *nl)
+static ssize_t ncmig_nl_recv(struct ncmig_nl_sock *nl)
 {
 	ssize_t n;
 
 	if (nl->tr)
-		return nl->tr->recv(nl->tr->ctx, nl->rbuf, NL_RECV_BUF);
-	n = mnl_socket_recvfrom(nl->sock, nl->rbuf, NL_RECV_BUF);
+		return nl->tr->recv(nl->tr->ctx, nl->rbuf, NCMIG_NL_RECV_BUF);
+	n = mnl_socket_recvfrom(nl->sock, nl->rbuf, NCMIG_NL_RECV_BUF);
 	return n < 0 ? -errno : n;
 }
 
 /* Send what is in sbuf and process replies until the request ends. */
-static int transact(struct nl_sock *nl, struct nlmsghdr *req, uint16_t type,
-		    nl_msg_cb cb, void *arg, struct nl_status *st)
+static int transact(struct ncmig_nl_sock *nl, struct nlmsghdr *req, uint16_t type,
+		    ncmig_nl_msg_cb cb, void *arg, struct ncmig_nl_status *st)
 {
 	ssize_t n;
 	int ret;
 
-	ret = nl_send(nl, req, req->nlmsg_len);
+	ret = ncmig_nl_send(nl, req, req->nlmsg_len);
 	if (ret)
 		return fail(st, ret, "netlink send");
 	do {
-		n = nl_recv(nl);
+		n = ncmig_nl_recv(nl);
 		if (n < 0)
 			return fail(st, (int)n, "netlink receive");
-		ret = nl_process(nl->rbuf, (size_t)n, req->nlmsg_seq, type, cb,
+		ret = ncmig_nl_process(nl->rbuf, (size_t)n, req->nlmsg_seq, type, cb,
 				 arg, st);
 	} while (ret > 0);
 	return ret < 0 ? (st->err ? st->err : -EIO) : 0;
 }
 
 static int family_cb(const void *payload, size_t len, void *arg,
-		     struct nl_status *st)
+		     struct ncmig_nl_status *st)
 {
-	struct nl_sock *nl = arg;
+	struct ncmig_nl_sock *nl = arg;
 
-	return nl_parse_family(payload, len, XEN_NCMIG_MCGRP_EVENTS, &nl->fam,
+	return ncmig_nl_parse_family(payload, len, XEN_NCMIG_MCGRP_EVENTS, &nl->fam,
 			       st->msg, sizeof(st->msg));
 }
 
-static int resolve(struct nl_sock *nl, struct nl_status *st)
+static int resolve(struct ncmig_nl_sock *nl, struct ncmig_nl_status *st)
 {
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
@@ -145,10 +145,10 @@ static int resolve(struct nl_sock *nl, struct nl_status *st)
 	return err;
 }
 
-struct nl_sock *nl_open(struct nl_status *st)
+struct ncmig_nl_sock *ncmig_nl_open(struct ncmig_nl_status *st)
 {
-	struct nl_sock *nl = calloc(1, sizeof(*nl));
-	int one = 1, sndbuf = NL_SEND_BUF;
+	struct ncmig_nl_sock *nl = calloc(1, sizeof(*nl));
+	int one = 1, sndbuf = NCMIG_NL_SEND_BUF;
 
 	st->err = 0;
 	st->msg[0] = '\0';
@@ -156,13 +156,13 @@ struct nl_sock *nl_open(struct nl_status *st)
 		fail(st, -ENOMEM, "netlink");
 		return NULL;
 	}
-	nl->rbuf = malloc(NL_RECV_BUF);
-	if (nl_test_transport) {
+	nl->rbuf = malloc(NCMIG_NL_RECV_BUF);
+	if (ncmig_nl_test_transport) {
 		if (!nl->rbuf) {
 			fail(st, -ENOMEM, "netlink");
 			goto err;
 		}
-		nl->tr = nl_test_transport;
+		nl->tr = ncmig_nl_test_transport;
 		nl->portid = 4242;
 		nl->seq = 1;
 		if (resolve(nl, st))
@@ -170,7 +170,7 @@ struct nl_sock *nl_open(struct nl_status *st)
 		return nl;
 	}
 #ifdef NCMIGD_NO_KERNEL
-	/* Unit and fuzz builds: never a real socket (see nl.h). */
+	/* Unit and fuzz builds: never a real socket (see ncmig.h). */
 	fail(st, -ENOENT, "netlink: no kernel in this test build");
 	goto err;
 #endif
@@ -197,11 +197,11 @@ struct nl_sock *nl_open(struct nl_status *st)
 		goto err;
 	return nl;
 err:
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	return NULL;
 }
 
-void nl_close(struct nl_sock *nl)
+void ncmig_nl_close(struct ncmig_nl_sock *nl)
 {
 	if (!nl)
 		return;
@@ -212,9 +212,9 @@ void nl_close(struct nl_sock *nl)
 	free(nl);
 }
 
-int nl_request(struct nl_sock *nl, uint8_t cmd, bool dump, const void *attrs,
-	       size_t attrs_len, nl_msg_cb cb, void *arg,
-	       struct nl_status *st)
+int ncmig_nl_request(struct ncmig_nl_sock *nl, uint8_t cmd, bool dump, const void *attrs,
+	       size_t attrs_len, ncmig_nl_msg_cb cb, void *arg,
+	       struct ncmig_nl_status *st)
 {
 	size_t len = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr)) +
 		     attrs_len;
@@ -242,7 +242,7 @@ int nl_request(struct nl_sock *nl, uint8_t cmd, bool dump, const void *attrs,
 	return transact(nl, nlh, nl->fam.id, cb, arg, st);
 }
 
-int nl_join_events(struct nl_sock *nl, struct nl_status *st)
+int ncmig_nl_join_events(struct ncmig_nl_sock *nl, struct ncmig_nl_status *st)
 {
 	int grp = (int)nl->fam.events_grp;
 
@@ -257,24 +257,24 @@ int nl_join_events(struct nl_sock *nl, struct nl_status *st)
 }
 
 struct event_ctx {
-	struct nl_reply *r;
+	struct ncmig_nl_reply *r;
 	bool got;
 };
 
 static int event_cb(const void *payload, size_t len, void *arg,
-		    struct nl_status *st)
+		    struct ncmig_nl_status *st)
 {
 	struct event_ctx *ctx = arg;
 	int err;
 
-	err = nl_parse_reply(payload, len, ctx->r, st->msg, sizeof(st->msg));
+	err = ncmig_nl_parse_reply(payload, len, ctx->r, st->msg, sizeof(st->msg));
 	if (!err && ctx->r->cmd == XEN_NCMIG_CMD_EVENT)
 		ctx->got = true;
 	return err;
 }
 
-int nl_recv_event(struct nl_sock *nl, int timeout_ms, struct nl_reply *r,
-		  struct nl_status *st)
+int ncmig_nl_recv_event(struct ncmig_nl_sock *nl, int timeout_ms, struct ncmig_nl_reply *r,
+		  struct ncmig_nl_status *st)
 {
 	struct event_ctx ctx = { .r = r };
 	ssize_t n;
@@ -290,13 +290,13 @@ int nl_recv_event(struct nl_sock *nl, int timeout_ms, struct nl_reply *r,
 		if (!ret)
 			return 0;
 	}
-	n = nl_recv(nl);
+	n = ncmig_nl_recv(nl);
 	if (n == -EAGAIN)
 		return 0;
 	if (n < 0)
 		return fail(st, (int)n, "netlink receive");
 	/* Notifications carry sequence number 0. */
-	ret = nl_process(nl->rbuf, (size_t)n, 0, nl->fam.id, event_cb, &ctx,
+	ret = ncmig_nl_process(nl->rbuf, (size_t)n, 0, nl->fam.id, event_cb, &ctx,
 			 st);
 	if (ret < 0)
 		return st->err ? st->err : -EIO;

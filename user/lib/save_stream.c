@@ -2,12 +2,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backends.h"
-#include "save_stream.h"
-#include "util.h"
+#include "ncmig.h"
 
-int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
-		       struct ncmig_writer *w, struct ncmigd_save_report *r)
+int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
+		       struct ncmig_writer *w, struct ncmig_save_report *r)
 {
 	struct ncmig_identity id;
 	uint32_t flags;
@@ -17,23 +15,23 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 	r->backends = -1;
 	rc = ncmig_xs_capture(x, domid, &r->cap);
 	if (rc) {
-		ncmigd_dom_err(domid, "capturing /local/domain/%u: %s", domid,
+		ncmig_dom_err(domid, "capturing /local/domain/%u: %s", domid,
 			       strerror(-rc));
 		return rc;
 	}
 	flags = ncmig_xs_capture_flags(&r->cap);
 	if (backends) {
 		/* Asked for explicitly: no family is an error, not "none". */
-		rc = ncmigd_backends->family();
+		rc = ncmig_backends->family();
 		if (rc) {
-			ncmigd_dom_err(domid, "--backends: %s", rc == -EOPNOTSUPP ?
+			ncmig_dom_err(domid, "--backends: %s", rc == -EOPNOTSUPP ?
 				       "no xen_ncmig netlink family (is "
 				       "xen-ncmig.ko loaded?)" : strerror(-rc));
 			return rc;
 		}
-		rc = ncmigd_backends->probe(domid);
+		rc = ncmig_backends->probe(domid);
 		if (rc < 0) {
-			ncmigd_dom_err(domid, "kernel backends: %s",
+			ncmig_dom_err(domid, "kernel backends: %s",
 				       strerror(-rc));
 			return rc;
 		}
@@ -44,10 +42,10 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 	/* Who the stream belongs to, when it can be told (libxl's vm node,
 	 * /etc/machine-id); backend records are useless without it.
 	 */
-	if (!ncmig_xs_domain_uuid(x, domid, id.uuid) && !ncmigd_host_id(id.host))
+	if (!ncmig_xs_domain_uuid(x, domid, id.uuid) && !ncmig_host_id(id.host))
 		ncmig_write_domain_id(w, domid, flags, &id);
 	else if (flags & NCMIG_DOM_F_BACKENDS) {
-		ncmigd_dom_err(domid, "backend records need the domain's UUID "
+		ncmig_dom_err(domid, "backend records need the domain's UUID "
 			       "(/local/domain/%u/vm) and the host's "
 			       "(/etc/machine-id)", domid);
 		return -ENOENT;
@@ -55,9 +53,9 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		ncmig_write_domain(w, domid, flags);
 	ncmig_xs_capture_write(&r->cap, w);
 	if (flags & NCMIG_DOM_F_BACKENDS) {
-		rc = ncmigd_backends->write(domid, w);
+		rc = ncmig_backends->write(domid, w);
 		if (rc < 0) {
-			ncmigd_dom_err(domid, "kernel backends: %s",
+			ncmig_dom_err(domid, "kernel backends: %s",
 				       strerror(-rc));
 			return rc;
 		}
@@ -65,11 +63,11 @@ int ncmigd_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 	}
 	rc = ncmig_write_end(w);
 	if (rc)
-		ncmigd_dom_err(domid, "writing the stream: %s", strerror(-rc));
+		ncmig_dom_err(domid, "writing the stream: %s", strerror(-rc));
 	return rc;
 }
 
-void ncmigd_save_report_free(struct ncmigd_save_report *r)
+void ncmig_save_report_free(struct ncmig_save_report *r)
 {
 	ncmig_xs_capture_free(&r->cap);
 }

@@ -7,8 +7,8 @@
 
 #include "le.h"
 #include "ncmig_snap.h"
-#include "stream.h"
-#include "util.h"
+#include "grow.h"
+#include "ncmig.h"
 
 void ncmig_writer_init_mem(struct ncmig_writer *w)
 {
@@ -36,23 +36,13 @@ static int emit(struct ncmig_writer *w, const void *buf, size_t len)
 	if (w->offset + len > NCMIG_STREAM_MAX)
 		return w->err = -EFBIG;
 	if (w->fd >= 0) {
-		int rc = ncmigd_write_all(w->fd, buf, len);
+		int rc = ncmig_write_all(w->fd, buf, len);
 
 		if (rc)
 			return w->err = rc;
 	} else {
-		if (w->len + len > w->cap) {
-			size_t cap = w->cap ? w->cap : 4096;
-			unsigned char *nb;
-
-			while (cap < w->len + len)
-				cap *= 2;
-			nb = realloc(w->buf, cap);
-			if (!nb)
-				return w->err = -ENOMEM;
-			w->buf = nb;
-			w->cap = cap;
-		}
+		if (ncmig_grow(&w->buf, &w->cap, w->len + len, 1, 4096))
+			return w->err = -ENOMEM;
 		if (len)
 			memcpy(w->buf + w->len, buf, len);
 		w->len += len;

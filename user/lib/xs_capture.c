@@ -5,24 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xs_domain.h"
+#include "grow.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
-#define CAPTURE_TX_TRIES 8
 
 static int push(struct ncmig_xs_capture *c, size_t *cap, uint32_t type,
 		unsigned char *body, size_t len)
 {
-	if (c->nr_bodies == *cap) {
-		size_t n = *cap ? *cap * 2 : 64;
-		struct ncmig_xs_body *nb = realloc(c->bodies, n * sizeof(*nb));
-
-		if (!nb) {
-			free(body);
-			return -ENOMEM;
-		}
-		c->bodies = nb;
-		*cap = n;
+	if (ncmig_grow(&c->bodies, cap, c->nr_bodies + 1,
+		       sizeof(*c->bodies), 64)) {
+		free(body);
+		return -ENOMEM;
 	}
 	c->bodies[c->nr_bodies++] = (struct ncmig_xs_body){ type, body, len };
 	return 0;
@@ -128,33 +122,39 @@ static int capture_watches(struct ncmig_xs *x, struct ncmig_xs_capture *c,
 	return rc;
 }
 
+struct capture_tx {
+	struct ncmig_xs_capture *c;
+	size_t cap;
+};
+
+static int capture_body(struct ncmig_xs *x, void *arg)
+{
+	struct capture_tx *t = arg;
+
+	return walk(x, t->c, &t->cap, "");
+}
+
+/* Lost a race: what was read goes, it is read again. */
+static void capture_again(void *arg)
+{
+	struct capture_tx *t = arg;
+
+	drop_bodies(t->c);
+	t->cap = 0;
+	t->c->tx_retries++;
+}
+
 int ncmig_xs_capture(struct ncmig_xs *x, uint16_t domid,
 		     struct ncmig_xs_capture *c)
 {
-	size_t cap = 0;
-	int rc, tries;
+	struct capture_tx t = { .c = c };
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->domid = domid;
-	for (tries = 0; tries < CAPTURE_TX_TRIES; tries++) {
-		rc = x->ops->tx_start(x);
-		if (rc)
-			return rc;
-		rc = walk(x, c, &cap, "");
-		if (rc) {
-			x->ops->tx_end(x, true);
-			break;
-		}
-		/* Commit, not abort: only a commit tells us of a race. */
-		rc = x->ops->tx_end(x, false);
-		if (rc != -EAGAIN)
-			break;
-		drop_bodies(c);
-		cap = 0;
-		c->tx_retries++;
-	}
+	rc = ncmig_xs_transaction(x, capture_body, capture_again, &t);
 	if (!rc)
-		rc = capture_watches(x, c, &cap);
+		rc = capture_watches(x, c, &t.cap);
 	if (rc)
 		drop_bodies(c);
 	return rc;

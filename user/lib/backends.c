@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The stream commands' way to the kernel's backends (backends.h), through
- * the xen_ncmig family (nl.h).
+ * The stream commands' way to the kernel's backends (ncmig.h), through
+ * the xen_ncmig family (nl*.c).
  *
  * save takes a checkpoint: it quiesces the domain's backends, snapshots
  * them and resumes them in place, all on one socket, so the records are
@@ -14,46 +14,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends.h"
-#include "nl.h"
-#include "util.h"
+#include "ncmig.h"
 
-static struct nl_sock *open_family(struct nl_status *st)
+static struct ncmig_nl_sock *open_family(struct ncmig_nl_status *st)
 {
-	struct nl_sock *nl = nl_open(st);
+	struct ncmig_nl_sock *nl = ncmig_nl_open(st);
 
 	if (!nl && st->err != -ENOENT)
-		ncmigd_err("%s", st->msg);
+		ncmig_err("%s", st->msg);
 	return nl;
 }
 
 static void kernel_err(uint16_t domid, const char *step,
-		       const struct nl_status *st)
+		       const struct ncmig_nl_status *st)
 {
-	ncmigd_dom_err(domid, "%s: %s (%s)", step,
+	ncmig_dom_err(domid, "%s: %s (%s)", step,
 		       st->msg[0] ? st->msg : "failed", strerror(-st->err));
 }
 
-static int count_cb(const struct nl_reply *r, void *arg)
+static int count_cb(const struct ncmig_nl_reply *r, void *arg)
 {
 	(*(unsigned int *)arg) += r->nr_devs ? 1 : 0;
 	return 0;
 }
 
-int ncmigd_backends_probe(uint16_t domid)
+int ncmig_backends_probe(uint16_t domid)
 {
 	unsigned int nr = 0;
-	struct nl_status st;
-	struct nl_sock *nl;
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
 	int err;
 
 	nl = open_family(&st);
 	if (!nl)
 		return st.err == -ENOENT ? 0 : st.err;
-	err = nl_devices(nl, domid, count_cb, &nr, &st);
+	err = ncmig_nl_devices(nl, domid, count_cb, &nr, &st);
 	if (err)
 		kernel_err(domid, "DEV_GET", &st);
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	return err ? err : nr > 0;
 }
 
@@ -70,7 +68,7 @@ static int write_cb(uint32_t kind, uint32_t devid, const void *rec,
 	int err = ncmig_write_backend(c->w, rec, len);
 
 	if (err) {
-		ncmigd_dev_err(c->domid, ncmigd_kind_name(kind), devid,
+		ncmig_dev_err(c->domid, ncmig_kind_name(kind), devid,
 			       "record refused: %s", strerror(-err));
 		return err;
 	}
@@ -78,12 +76,12 @@ static int write_cb(uint32_t kind, uint32_t devid, const void *rec,
 	return 0;
 }
 
-int ncmigd_backends_write(uint16_t domid, struct ncmig_writer *w)
+int ncmig_backends_write(uint16_t domid, struct ncmig_writer *w)
 {
 	struct write_ctx c = { .domid = domid, .w = w };
-	struct nl_reply *r = malloc(sizeof(*r));
-	struct nl_status st;
-	struct nl_sock *nl;
+	struct ncmig_nl_reply *r = malloc(sizeof(*r));
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
 	int err;
 
 	if (!r)
@@ -93,33 +91,32 @@ int ncmigd_backends_write(uint16_t domid, struct ncmig_writer *w)
 		free(r);
 		return st.err;
 	}
-	err = nl_quiesce(nl, domid, 0, 0, r, &st);
+	err = ncmig_nl_quiesce(nl, domid, 0, 0, r, &st);
 	if (err) {
 		kernel_err(domid, "QUIESCE", &st);
 		goto out;
 	}
-	err = nl_snapshot(nl, domid, write_cb, &c, &st);
+	err = ncmig_nl_snapshot(nl, domid, write_cb, &c, &st);
 	if (err)
 		kernel_err(domid, "SNAPSHOT", &st);
 	/* A checkpoint: the guest goes on whatever the snapshot did. */
-	if (nl_resume(nl, domid, r, &st)) {
+	if (ncmig_nl_resume(nl, domid, r, &st)) {
 		kernel_err(domid, "RESUME", &st);
 		err = err ? err : st.err;
 	}
 out:
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	free(r);
 	return err ? err : c.nr;
 }
 
-int ncmigd_backends_restore(uint16_t domid, const struct ncmig_stream *s)
+int ncmig_backends_restore(uint16_t domid, const struct ncmig_stream *s)
 {
 	const void **recs = NULL;
-	struct nl_reply *r = NULL;
+	struct ncmig_nl_reply *r = NULL;
 	size_t *lens = NULL;
-	struct nl_status st;
-	struct nl_sock *nl;
-	size_t i;
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl;
 	int err;
 
 	if (!s->nr_backends)
@@ -127,45 +124,38 @@ int ncmigd_backends_restore(uint16_t domid, const struct ncmig_stream *s)
 	nl = open_family(&st);
 	if (!nl)
 		return st.err == -ENOENT ? -EOPNOTSUPP : st.err;
-	recs = calloc(s->nr_backends, sizeof(*recs));
-	lens = calloc(s->nr_backends, sizeof(*lens));
 	r = malloc(sizeof(*r));
-	if (!recs || !lens || !r) {
-		err = -ENOMEM;
+	err = r ? ncmig_stream_backend_arrays(s, &recs, &lens) : -ENOMEM;
+	if (err)
 		goto out;
-	}
-	for (i = 0; i < s->nr_backends; i++) {
-		recs[i] = s->backends[i].rec;
-		lens[i] = s->backends[i].len;
-	}
-	err = nl_restore(nl, domid, recs, lens, (unsigned int)s->nr_backends, r,
-			 &st);
+	err = ncmig_nl_restore(nl, domid, recs, lens,
+			       (unsigned int)s->nr_backends, r, &st);
 	if (err)
 		kernel_err(domid, "RESTORE", &st);
 out:
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	free(recs);
 	free(lens);
 	free(r);
 	return err ? err : (int)s->nr_backends;
 }
 
-int ncmigd_backends_family(void)
+int ncmig_backends_family(void)
 {
-	struct nl_status st;
-	struct nl_sock *nl = open_family(&st);
+	struct ncmig_nl_status st;
+	struct ncmig_nl_sock *nl = open_family(&st);
 
 	if (!nl)
 		return st.err == -ENOENT ? -EOPNOTSUPP : st.err;
-	nl_close(nl);
+	ncmig_nl_close(nl);
 	return 0;
 }
 
-static const struct ncmigd_backends_ops real_backends = {
-	.probe = ncmigd_backends_probe,
-	.write = ncmigd_backends_write,
-	.restore = ncmigd_backends_restore,
-	.family = ncmigd_backends_family,
+static const struct ncmig_backends_ops real_backends = {
+	.probe = ncmig_backends_probe,
+	.write = ncmig_backends_write,
+	.restore = ncmig_backends_restore,
+	.family = ncmig_backends_family,
 };
 
-const struct ncmigd_backends_ops *ncmigd_backends = &real_backends;
+const struct ncmig_backends_ops *ncmig_backends = &real_backends;

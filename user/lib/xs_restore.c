@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "xs_domain.h"
+#include "grow.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
-#define RESTORE_TX_TRIES 8
 
 /*
  * Nodes only the toolstack may create or own: the home itself, what
@@ -234,15 +233,9 @@ void ncmig_xs_restore_free(struct ncmig_xs_restore *r)
 static int undo_push(struct ncmig_xs_restore *r, const char *path,
 		     struct ncmig_xs_undo **u)
 {
-	if (r->nr_undo == r->cap_undo) {
-		size_t cap = r->cap_undo ? 2 * r->cap_undo : 32;
-		struct ncmig_xs_undo *n = realloc(r->undo, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		r->undo = n;
-		r->cap_undo = cap;
-	}
+	if (ncmig_grow(&r->undo, &r->cap_undo, r->nr_undo + 1,
+		       sizeof(*r->undo), 32))
+		return -ENOMEM;
 	*u = &r->undo[r->nr_undo];
 	memset(*u, 0, sizeof(**u));
 	(*u)->path = strdup(path);
@@ -322,24 +315,14 @@ static int undo_tx(struct ncmig_xs *x, struct ncmig_xs_restore *r)
 	return rc;
 }
 
+static int undo_body(struct ncmig_xs *x, void *arg)
+{
+	return undo_tx(x, arg);
+}
+
 int ncmig_xs_restore_undo(struct ncmig_xs *x, struct ncmig_xs_restore *r)
 {
-	int rc = 0, tries;
-
-	for (tries = 0; tries < RESTORE_TX_TRIES; tries++) {
-		rc = x->ops->tx_start(x);
-		if (rc)
-			return rc;
-		rc = undo_tx(x, r);
-		if (rc) {
-			x->ops->tx_end(x, true);
-			return rc;
-		}
-		rc = x->ops->tx_end(x, false);
-		if (rc != -EAGAIN)
-			break;
-	}
-	return rc;
+	return ncmig_xs_transaction(x, undo_body, NULL, r);
 }
 
 /* The target is a domain the toolstack made: its home exists, dom0's. */
@@ -497,12 +480,37 @@ int ncmig_xs_restore(struct ncmig_xs *x, const struct ncmig_stream *s,
 	return ncmig_xs_restore_opts(x, s, to, &o, r);
 }
 
+struct restore_tx {
+	const struct ncmig_stream *s;
+	const struct ncmig_xs_restore_opts *o;
+	struct ncmig_xs_restore *r;
+};
+
+static int restore_body(struct ncmig_xs *x, void *arg)
+{
+	struct restore_tx *t = arg;
+
+	return restore_nodes(x, t->s, t->o, t->r);
+}
+
+/* Lost a race: nothing was written; count afresh. */
+static void restore_again(void *arg)
+{
+	struct ncmig_xs_restore *r = ((struct restore_tx *)arg)->r;
+
+	r->nr_nodes = r->nr_existing = r->perms_rewritten = 0;
+	r->nr_toolstack = r->nr_device = r->values_rebased = 0;
+	undo_clear(r);
+	r->existing[0] = 0;
+	r->tx_retries++;
+}
+
 int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 			  uint16_t to, const struct ncmig_xs_restore_opts *o,
 			  struct ncmig_xs_restore *r)
 {
-
-	int rc = 0, tries;
+	struct restore_tx t = { .s = s, .o = o, .r = r };
+	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->from = s->domid;
@@ -513,25 +521,7 @@ int ncmig_xs_restore_opts(struct ncmig_xs *x, const struct ncmig_stream *s,
 		rc = check_perms(s, o, r);
 	if (rc)
 		return rc;
-	for (tries = 0; tries < RESTORE_TX_TRIES; tries++) {
-		rc = x->ops->tx_start(x);
-		if (rc)
-			return rc;
-		rc = restore_nodes(x, s, o, r);
-		if (rc) {
-			x->ops->tx_end(x, true);
-			break;
-		}
-		rc = x->ops->tx_end(x, false);
-		if (rc != -EAGAIN)
-			break;
-		/* Lost a race: nothing was written; count afresh. */
-		r->nr_nodes = r->nr_existing = r->perms_rewritten = 0;
-		r->nr_toolstack = r->nr_device = r->values_rebased = 0;
-		undo_clear(r);
-		r->existing[0] = 0;
-		r->tx_retries++;
-	}
+	rc = ncmig_xs_transaction(x, restore_body, restore_again, &t);
 	if (!rc) {
 		rc = restore_watches(x, s, r);
 		/* All or nothing: the committed nodes go again. */
@@ -557,7 +547,7 @@ int ncmig_xs_domain_uuid(struct ncmig_xs *x, uint16_t domid,
 	if (rc)
 		return rc;
 	rc = len > 4 && !memcmp(v, "/vm/", 4) ?
-		ncmigd_parse_uuid((const char *)v + 4, len - 4, uuid) : -EINVAL;
+		ncmig_parse_uuid((const char *)v + 4, len - 4, uuid) : -EINVAL;
 	free(v);
 	return rc;
 }

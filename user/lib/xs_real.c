@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* The xenstore interface (xs_iface.h) on libxenstore. */
+/* The xenstore interface (ncmig.h) on libxenstore. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xenstore.h>
 
-#include "xs_iface.h"
+#include "grow.h"
+#include "ncmig.h"
 
 struct real_xs {
 	struct ncmig_xs x;
@@ -175,8 +176,9 @@ static int r_get_domain_watches(struct ncmig_xs *x, uint16_t domid,
 				unsigned int *num)
 {
 	char cmd[48], *reply, *line, *save = NULL;
-	unsigned int n = 0, cap = 0;
-	struct ncmig_xs_watch_pair *arr = NULL, *na;
+	unsigned int n = 0;
+	size_t cap = 0;
+	struct ncmig_xs_watch_pair *arr = NULL;
 
 	if (r_domain_watches_supported(x))
 		return -EOPNOTSUPP;
@@ -192,13 +194,8 @@ static int r_get_domain_watches(struct ncmig_xs *x, uint16_t domid,
 		if (!sp)
 			continue;
 		*sp = 0;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			na = realloc(arr, cap * sizeof(*arr));
-			if (!na)
-				break;
-			arr = na;
-		}
+		if (ncmig_grow(&arr, &cap, n + 1, sizeof(*arr), 8))
+			break;
 		arr[n].path = strdup(line);
 		arr[n].token = strdup(sp + 1);
 		if (!arr[n].path || !arr[n].token) {

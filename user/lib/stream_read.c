@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Reading an ncmig record stream (stream.h).  The whole stream is checked
+ * Reading an ncmig record stream (ncmig.h).  The whole stream is checked
  * before the caller sees any of it: framing, checksums, every body, and
  * the rules across records (DOMAIN first, END last, no duplicate nodes or
  * devices, parents before children).
@@ -15,8 +15,8 @@
 
 #include "le.h"
 #include "ncmig_snap.h"
-#include "stream.h"
-#include "util.h"
+#include "grow.h"
+#include "ncmig.h"
 #include "xs_record.h"
 
 const char *ncmig_rec_type_name(uint32_t type)
@@ -56,6 +56,31 @@ void ncmig_stream_free(struct ncmig_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int ncmig_stream_backend_arrays(const struct ncmig_stream *s,
+				const void ***recs, size_t **lens)
+{
+	size_t i;
+
+	*recs = NULL;
+	*lens = NULL;
+	if (!s->nr_backends)
+		return 0;
+	*recs = calloc(s->nr_backends, sizeof(**recs));
+	*lens = calloc(s->nr_backends, sizeof(**lens));
+	if (!*recs || !*lens) {
+		free(*recs);
+		free(*lens);
+		*recs = NULL;
+		*lens = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->nr_backends; i++) {
+		(*recs)[i] = s->backends[i].rec;
+		(*lens)[i] = s->backends[i].len;
+	}
+	return 0;
+}
+
 /* Type of a record whose header could not be read. */
 #define REC_TYPE_UNREAD 0xffffffffU
 
@@ -88,17 +113,14 @@ static int rec_fail(struct ncmig_stream_err *err, int rc, size_t idx,
 	return rc;
 }
 
+/* Room for element @n, or NULL with @arr freed. */
 static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 {
-	void *na;
-
-	if (n < *cap)
-		return arr;
-	*cap = *cap ? *cap * 2 : 16;
-	na = realloc(arr, *cap * size);
-	if (!na)
+	if (ncmig_grow(&arr, cap, n + 1, size, 16)) {
 		free(arr);
-	return na;
+		return NULL;
+	}
+	return arr;
 }
 
 static bool all_zero(const unsigned char *p, size_t len)
@@ -455,7 +477,7 @@ int ncmig_stream_check_backends(const struct ncmig_stream *s, uint16_t domid,
 		return rec_fail(err, -EXDEV, idx,
 				idx < s->nr_recs ? &s->recs[idx] : NULL,
 				"%s %u is a snapshot of d%u, the restore target is d%u",
-				ncmigd_kind_name(b->kind), b->devid, b->domid,
+				ncmig_kind_name(b->kind), b->devid, b->domid,
 				domid);
 	}
 	return 0;
@@ -528,7 +550,7 @@ static int fetch(int fd, unsigned char **buf, size_t *len, size_t *cap,
 		*buf = nb;
 		*cap = c;
 	}
-	rc = ncmigd_read_all(fd, *buf + *len, n);
+	rc = ncmig_read_all(fd, *buf + *len, n);
 	if (!rc)
 		*len += n;
 	return rc;

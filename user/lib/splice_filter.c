@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 #include "le.h"
-#include "splice.h"
-#include "stream.h"
-#include "util.h"
+#include "ncmig.h"
 
 /* tools/xl/xl.h */
 #define XL_HDR_LEN		48
@@ -74,7 +72,7 @@ static uint64_t be64(const unsigned char *p)
 
 static int rd(struct splice *sp, void *buf, size_t n, const char *what)
 {
-	int rc = ncmigd_read_all(sp->in, buf, n);
+	int rc = ncmig_read_all(sp->in, buf, n);
 
 	if (rc == -ENODATA)
 		return fail(sp, -EPIPE, "stream ends inside %s", what);
@@ -86,7 +84,7 @@ static int rd(struct splice *sp, void *buf, size_t n, const char *what)
 
 static int wr(struct splice *sp, const void *buf, size_t n)
 {
-	int rc = ncmigd_write_all(sp->out, buf, n);
+	int rc = ncmig_write_all(sp->out, buf, n);
 
 	if (rc)
 		return fail(sp, rc, "writing on: %s", strerror(-rc));

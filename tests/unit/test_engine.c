@@ -1,0 +1,944 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libncmig's handover engine (user/lib/handover.c) against a fake kernel
+ * behind the injectable netlink transport (ncmig_nl_test_transport): it
+ * speaks the xen_ncmig family's wire format (family resolution, QUIESCE,
+ * SNAPSHOT dumps with real snapshot records, RELEASE, RESTORE, RESUME,
+ * DEV_GET dumps) and fails any request of any domain on demand.  Module
+ * reload runs through the engine's run() hook.
+ *
+ * Every failure path of every phase, with one and with several domains:
+ * the order of the requests the engine sends (the recovery), what it
+ * reports on stderr, its return value and which engine paths it took.
+ * The last test checks that the tests together took every path of
+ * enum ncmig_ho_path and prints libncmig_engine_paths=N for
+ * tests/unit/run.sh's summary.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "capture.h"
+#include "commands.h"
+#include "include/uapi/linux/xen_ncmig.h"
+#include "ncmig.h"
+#include "ncmig_snap.h"
+#include "snap_util.h"
+
+#define FAM	0x1d
+#define DOMS	4
+#define CMDS	(XEN_NCMIG_CMD_MAX + 1)
+
+/* ---- the fake kernel ---------------------------------------------------- */
+
+struct inject {
+	int err;		/* answer with this errno ... */
+	unsigned int times;	/* ... this many times (0: never) */
+	bool text;		/* with an extack message naming the domain */
+};
+
+struct fake {
+	uint16_t domids[DOMS];
+	unsigned int n;
+	bool no_family;
+	struct inject inj[CMDS][DOMS];
+	bool bad_record[DOMS];		/* SNAPSHOT sends a corrupt record */
+	/* DEV_GET: another domain's vbd still bound, or the dump fails */
+	uint16_t other_user;
+	int dev_get_err;
+	uint32_t timeout_ms, deadline_ms;	/* QUIESCE's, as sent */
+	unsigned int restore_records;		/* the last RESTORE's */
+	char log[2048];			/* "Q5 S5 R5 ..." in request order */
+	unsigned char out[65536] __attribute__((aligned(8)));
+	size_t out_len;
+};
+
+static struct fake fk;
+
+static void put_raw(const void *p, size_t len)
+{
+	assert_true(fk.out_len + len + 4 <= sizeof(fk.out));
+	memcpy(fk.out + fk.out_len, p, len);
+	fk.out_len += len;
+	while (fk.out_len % 4)
+		fk.out[fk.out_len++] = 0;
+}
+
+static void put_attr(uint16_t type, const void *p, size_t len)
+{
+	struct nlattr a = { .nla_len = (uint16_t)(4 + len), .nla_type = type };
+
+	put_raw(&a, sizeof(a));
+	assert_true(fk.out_len + len + 4 <= sizeof(fk.out));
+	if (len)
+		memcpy(fk.out + fk.out_len, p, len);
+	fk.out_len += len;
+	while (fk.out_len % 4)
+		fk.out[fk.out_len++] = 0;
+}
+
+static void put_u8(uint16_t type, uint8_t v) { put_attr(type, &v, 1); }
+static void put_u16(uint16_t type, uint16_t v) { put_attr(type, &v, 2); }
+static void put_u32(uint16_t type, uint32_t v) { put_attr(type, &v, 4); }
+static void put_u64(uint16_t type, uint64_t v) { put_attr(type, &v, 8); }
+
+static size_t nest_begin(uint16_t type)
+{
+	size_t at = fk.out_len;
+
+	put_attr(type, NULL, 0);
+	return at;
+}
+
+static void nest_end(size_t at)
+{
+	((struct nlattr *)(fk.out + at))->nla_len = (uint16_t)(fk.out_len - at);
+}
+
+static size_t msg_begin(uint16_t type, uint16_t flags, uint32_t seq,
+			uint8_t cmd)
+{
+	struct nlmsghdr h = { .nlmsg_type = type, .nlmsg_flags = flags,
+			      .nlmsg_seq = seq, .nlmsg_pid = 0 };
+	struct genlmsghdr g = { .cmd = cmd, .version = 1 };
+	size_t at = fk.out_len;
+
+	put_raw(&h, sizeof(h));
+	if (type != NLMSG_ERROR && type != NLMSG_DONE)
+		put_raw(&g, sizeof(g));
+	return at;
+}
+
+static void msg_end(size_t at)
+{
+	((struct nlmsghdr *)(fk.out + at))->nlmsg_len =
+		(uint32_t)(fk.out_len - at);
+}
+
+static void put_ack(uint32_t seq, int error, const char *text)
+{
+	struct nlmsgerr e = { .error = error };
+	size_t at = msg_begin(NLMSG_ERROR,
+			      NLM_F_CAPPED | (text ? NLM_F_ACK_TLVS : 0), seq, 0);
+
+	e.msg.nlmsg_len = NLMSG_HDRLEN;
+	e.msg.nlmsg_seq = seq;
+	put_raw(&e, sizeof(e));
+	if (text)
+		put_attr(NLMSGERR_ATTR_MSG, text, strlen(text) + 1);
+	msg_end(at);
+}
+
+static void put_done(uint32_t seq)
+{
+	int32_t zero = 0;
+	size_t at = msg_begin(NLMSG_DONE, NLM_F_MULTI, seq, 0);
+
+	put_raw(&zero, sizeof(zero));
+	msg_end(at);
+}
+
+/* Each domain has a vbd 51712 and a vif 0. */
+static const struct { uint32_t kind, devid; } devs[2] = {
+	{ XEN_NCMIG_KIND_VBD, 51712 }, { XEN_NCMIG_KIND_VIF, 0 },
+};
+
+static void put_devs(uint8_t cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		size_t nest = nest_begin(XEN_NCMIG_A_DEVICE);
+
+		put_u32(XEN_NCMIG_DEV_A_KIND, devs[i].kind);
+		put_u32(XEN_NCMIG_DEV_A_DEVID, devs[i].devid);
+		if (cmd == XEN_NCMIG_CMD_QUIESCE) {
+			put_u64(XEN_NCMIG_DEV_A_DRAIN_NS, 500000);
+			put_u64(XEN_NCMIG_DEV_A_START_NS, 1000000);
+		} else {
+			put_u64(XEN_NCMIG_DEV_A_DONE_NS, 3000000);
+		}
+		nest_end(nest);
+	}
+}
+
+static void put_record(uint16_t domid, unsigned int i, bool corrupt)
+{
+	static unsigned char rec[65536] __attribute__((aligned(8)));
+	struct ncmig_snap *s = calloc(1, sizeof(*s));
+	size_t len;
+
+	assert_non_null(s);
+	if (devs[i].kind == XEN_NCMIG_KIND_VBD)
+		snap_util_vbd(s, 1, 0);
+	else
+		snap_util_vif(s, 1);
+	s->domid = domid;
+	s->devid = devs[i].devid;
+	len = ncmig_snap_encode(s, rec, sizeof(rec));
+	free(s);
+	assert_true(len > 0);
+	if (corrupt)
+		rec[len / 2] ^= 0x5a;
+	put_attr(XEN_NCMIG_A_RECORD, rec, len);
+}
+
+static int dom_index(uint16_t domid)
+{
+	unsigned int i;
+
+	for (i = 0; i < fk.n; i++)
+		if (fk.domids[i] == domid)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The request's attribute @type: its u32 value (UINT32_MAX if absent);
+ * *@count how many there are (RESTORE: one RECORD per device).
+ */
+static uint32_t req_attr(const struct nlmsghdr *h, uint16_t type,
+			 unsigned int *count)
+{
+	const unsigned char *p = (const unsigned char *)NLMSG_DATA(h) +
+				 GENL_HDRLEN;
+	const unsigned char *end = (const unsigned char *)h + h->nlmsg_len;
+	uint32_t v = UINT32_MAX;
+	unsigned int n = 0;
+
+	while (p + 4 <= end) {
+		const struct nlattr *a = (const struct nlattr *)p;
+
+		assert_true(a->nla_len >= 4 && p + a->nla_len <= end);
+		if (a->nla_type == type) {
+			n++;
+			if (a->nla_len == 8)
+				memcpy(&v, p + 4, 4);
+		}
+		p += NLA_ALIGN(a->nla_len);
+	}
+	assert_true(p == end);	/* every attribute padded, none cut */
+	if (count)
+		*count = n;
+	return v;
+}
+
+static uint32_t req_domid(const struct nlmsghdr *h)
+{
+	return req_attr(h, XEN_NCMIG_A_DOMID, NULL);
+}
+
+static int fk_send(void *ctx, const void *buf, size_t len)
+{
+	const struct nlmsghdr *h = buf;
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	static const char letter[CMDS] = {
+		[XEN_NCMIG_CMD_QUIESCE] = 'Q', [XEN_NCMIG_CMD_SNAPSHOT] = 'S',
+		[XEN_NCMIG_CMD_RELEASE] = 'R', [XEN_NCMIG_CMD_RESTORE] = 'T',
+		[XEN_NCMIG_CMD_RESUME] = 'U', [XEN_NCMIG_CMD_DEV_GET] = 'D',
+	};
+	uint32_t seq = h->nlmsg_seq, domid;
+	struct inject *inj = NULL;
+	unsigned int i;
+	size_t at;
+	int d;
+
+	(void)ctx;
+	assert_true(len >= NLMSG_HDRLEN + GENL_HDRLEN);
+	fk.out_len = 0;
+	if (h->nlmsg_type == GENL_ID_CTRL) {
+		if (fk.no_family) {
+			put_ack(seq, -ENOENT, NULL);
+			return 0;
+		}
+		at = msg_begin(GENL_ID_CTRL, 0, seq, CTRL_CMD_NEWFAMILY);
+		put_u16(CTRL_ATTR_FAMILY_ID, FAM);
+		put_u32(CTRL_ATTR_VERSION, XEN_NCMIG_FAMILY_VERSION);
+		msg_end(at);
+		put_ack(seq, 0, NULL);
+		return 0;
+	}
+	assert_int_equal(h->nlmsg_type, FAM);
+	assert_true(g->cmd < CMDS && letter[g->cmd]);
+	domid = req_domid(h);
+	if (domid != UINT32_MAX)
+		snprintf(fk.log + strlen(fk.log), sizeof(fk.log) - strlen(fk.log),
+			 "%s%c%u", fk.log[0] ? " " : "", letter[g->cmd], domid);
+	else
+		snprintf(fk.log + strlen(fk.log), sizeof(fk.log) - strlen(fk.log),
+			 "%s%c*", fk.log[0] ? " " : "", letter[g->cmd]);
+
+	if (g->cmd == XEN_NCMIG_CMD_DEV_GET) {
+		if (fk.dev_get_err) {
+			put_ack(seq, fk.dev_get_err, NULL);
+			return 0;
+		}
+		if (fk.other_user) {
+			size_t nest;
+
+			at = msg_begin(FAM, NLM_F_MULTI, seq, XEN_NCMIG_CMD_DEV_GET);
+			put_u32(XEN_NCMIG_A_DOMID, fk.other_user);
+			nest = nest_begin(XEN_NCMIG_A_DEVICE);
+			put_u32(XEN_NCMIG_DEV_A_KIND, XEN_NCMIG_KIND_VBD);
+			put_u32(XEN_NCMIG_DEV_A_DEVID, 51712);
+			put_u8(XEN_NCMIG_DEV_A_BOUND, 1);
+			nest_end(nest);
+			msg_end(at);
+		}
+		put_done(seq);
+		return 0;
+	}
+	d = dom_index((uint16_t)domid);
+	assert_true(d >= 0);
+	inj = &fk.inj[g->cmd][d];
+	if (inj->times) {
+		char text[64];
+
+		inj->times--;
+		snprintf(text, sizeof(text), "d%u vbd 51712: injected", domid);
+		put_ack(seq, inj->err, inj->text ? text : NULL);
+		return 0;
+	}
+	if (g->cmd == XEN_NCMIG_CMD_QUIESCE) {
+		fk.timeout_ms = req_attr(h, XEN_NCMIG_A_TIMEOUT_MS, NULL);
+		fk.deadline_ms = req_attr(h, XEN_NCMIG_A_DEADLINE_MS, NULL);
+	}
+	if (g->cmd == XEN_NCMIG_CMD_RESTORE) {
+		req_attr(h, XEN_NCMIG_A_RECORD, &fk.restore_records);
+		/* the records are the ones SNAPSHOT gave */
+		assert_int_equal(fk.restore_records, 2);
+	}
+	if (g->cmd == XEN_NCMIG_CMD_SNAPSHOT) {
+		for (i = 0; i < 2; i++) {
+			size_t nest;
+
+			at = msg_begin(FAM, NLM_F_MULTI, seq, g->cmd);
+			put_u32(XEN_NCMIG_A_DOMID, domid);
+			nest = nest_begin(XEN_NCMIG_A_DEVICE);
+			put_u32(XEN_NCMIG_DEV_A_KIND, devs[i].kind);
+			put_u32(XEN_NCMIG_DEV_A_DEVID, devs[i].devid);
+			nest_end(nest);
+			put_record((uint16_t)domid, i, fk.bad_record[d] && i == 1);
+			msg_end(at);
+		}
+		put_done(seq);
+		return 0;
+	}
+	at = msg_begin(FAM, 0, seq, g->cmd);
+	put_u32(XEN_NCMIG_A_DOMID, domid);
+	put_devs(g->cmd);
+	msg_end(at);
+	put_ack(seq, 0, NULL);
+	return 0;
+}
+
+static ssize_t fk_recv(void *ctx, void *buf, size_t cap)
+{
+	size_t n = fk.out_len;
+
+	(void)ctx;
+	assert_true(n && n <= cap);
+	memcpy(buf, fk.out, n);
+	fk.out_len = 0;
+	return (ssize_t)n;
+}
+
+static const struct ncmig_nl_transport transport = { fk_send, fk_recv, NULL };
+
+/* ---- module commands ---------------------------------------------------- */
+
+struct cmds {
+	char log[512];		/* "rmmod xen_blkback; insmod ..." */
+	bool fail_rmmod, fail_load;
+};
+
+static struct cmds cmds;
+
+static int fake_run(char *const argv[], void *arg)
+{
+	size_t off = strlen(cmds.log);
+
+	(void)arg;
+	snprintf(cmds.log + off, sizeof(cmds.log) - off, "%s%s %s",
+		 off ? "; " : "", argv[0], argv[1]);
+	if (!strcmp(argv[0], "rmmod"))
+		return cmds.fail_rmmod ? 1 : 0;
+	return cmds.fail_load ? 1 : 0;
+}
+
+/* ---- running the engine ------------------------------------------------- */
+
+static char out[65536];
+static unsigned int paths_seen;
+
+struct run {
+	unsigned int n;
+	bool reload;
+	uint32_t timeout_ms, deadline_ms;
+	int rc;
+	unsigned int paths, nr_ok, nr_devs;
+	enum ncmig_ho_phase failed;
+	char restored[128];	/* "5 6" in the order restored */
+	bool restored_ok[DOMS];
+};
+
+static struct run R;
+
+static void on_restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
+			void *arg)
+{
+	size_t off = strlen(R.restored);
+
+	(void)ho;
+	(void)arg;
+	snprintf(R.restored + off, sizeof(R.restored) - off, "%s%u",
+		 off ? " " : "", d->domid);
+	assert_int_equal(d->quiesce->nr_devs, 2);
+	assert_int_equal(d->restore->nr_devs, 2);
+	assert_int_equal(d->nr_records, 2);
+}
+
+static int run_engine(int argc, char **argv)
+{
+	struct ncmig_ho_opts o = {
+		.reload = R.reload, .restore_retry_ms = 1, .run = fake_run,
+		.restored = on_restored, .timeout_ms = R.timeout_ms,
+		.deadline_ms = R.deadline_ms,
+	};
+	struct ncmig_ho ho;
+	unsigned int i;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	err = ncmig_ho_init(&ho, fk.domids, R.n, &o, NULL);
+	assert_int_equal(err, 0);
+	R.rc = ncmig_ho_run(&ho);
+	R.paths = ho.paths;
+	R.nr_ok = ho.nr_ok;
+	R.nr_devs = ho.nr_devs;
+	R.failed = ho.failed;
+	for (i = 0; i < ho.n; i++)
+		R.restored_ok[i] = ho.doms[i].restored;
+	ncmig_ho_fini(&ho);
+	return 0;
+}
+
+/* Domains 5, 6, ... with nothing injected. */
+static void setup(unsigned int n, bool reload)
+{
+	unsigned int i;
+
+	memset(&fk, 0, sizeof(fk));
+	memset(&cmds, 0, sizeof(cmds));
+	memset(&R, 0, sizeof(R));
+	fk.n = n;
+	for (i = 0; i < n; i++)
+		fk.domids[i] = (uint16_t)(5 + i);
+	R.n = n;
+	R.reload = reload;
+}
+
+static void inject(uint8_t cmd, unsigned int dom, int err, unsigned int times)
+{
+	fk.inj[cmd][dom].err = err;
+	fk.inj[cmd][dom].times = times;
+}
+
+static void go(void)
+{
+	ncmig_nl_test_transport = &transport;
+	capture_run(run_engine, 0, NULL, out, sizeof(out));
+	ncmig_nl_test_transport = NULL;
+	paths_seen |= R.paths;
+}
+
+static void expect_path(enum ncmig_ho_path p)
+{
+	if (!(R.paths & (1U << p)))
+		fail_msg("path %d not taken (paths 0x%x); log \"%s\", out:\n%s",
+			 p, R.paths, fk.log, out);
+}
+
+static void expect_log(const char *want)
+{
+	if (strcmp(fk.log, want))
+		fail_msg("requests \"%s\", want \"%s\"; out:\n%s", fk.log, want,
+			 out);
+}
+
+static void expect_out(const char *want)
+{
+	if (!strstr(out, want))
+		fail_msg("no \"%s\" in:\n%s", want, out);
+}
+
+/* ---- success ------------------------------------------------------------ */
+
+static void test_one_domain(void **st)
+{
+	(void)st;
+	setup(1, false);
+	R.timeout_ms = 700;
+	R.deadline_ms = 9000;
+	go();
+	assert_int_equal(R.rc, 0);
+	expect_log("Q5 S5 R5 T5");
+	assert_int_equal(fk.timeout_ms, 700);
+	assert_int_equal(fk.deadline_ms, 9000);
+	assert_string_equal(R.restored, "5");
+	assert_int_equal(R.nr_ok, 1);
+	assert_int_equal(R.nr_devs, 2);
+	assert_int_equal(R.failed, NCMIG_HO_NONE);
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+	assert_string_equal(out, "");
+}
+
+static void test_three_domains_reload(void **st)
+{
+	(void)st;
+	setup(3, true);
+	go();
+	assert_int_equal(R.rc, 0);
+	/* Phase by phase, not domain by domain. */
+	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 T7");
+	/* no --timeout-ms, --deadline-ms: not sent, the kernel's own */
+	assert_int_equal(fk.timeout_ms, UINT32_MAX);
+	assert_int_equal(fk.deadline_ms, UINT32_MAX);
+	assert_string_equal(cmds.log, "rmmod xen_blkback; rmmod xen_netback; "
+			    "modprobe xen_blkback; modprobe xen_netback");
+	assert_string_equal(R.restored, "5 6 7");
+	assert_int_equal(R.nr_devs, 6);
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+static void test_open_no_family(void **st)
+{
+	(void)st;
+	setup(2, false);
+	fk.no_family = true;
+	go();
+	assert_int_equal(R.rc, -ENOENT);
+	assert_int_equal(R.failed, NCMIG_HO_OPEN);
+	expect_log("");
+	expect_out("ncmigd: no xen_ncmig netlink family: is xen-ncmig.ko loaded?\n");
+	expect_path(NCMIG_HO_PATH_OPEN_FAIL);
+}
+
+static void test_open_no_transport(void **st)
+{
+	(void)st;
+	/* Unit build: without a transport no socket is ever opened. */
+	setup(1, false);
+	capture_run(run_engine, 0, NULL, out, sizeof(out));
+	paths_seen |= R.paths;
+	assert_int_equal(R.rc, -ENOENT);
+	expect_out("ncmigd: netlink: no kernel in this test build: ");
+	expect_path(NCMIG_HO_PATH_OPEN_FAIL);
+}
+
+/* ---- QUIESCE ------------------------------------------------------------ */
+
+static void test_quiesce_first_fails(void **st)
+{
+	(void)st;
+	setup(1, false);
+	inject(XEN_NCMIG_CMD_QUIESCE, 0, -ETIMEDOUT, 1);
+	go();
+	assert_int_equal(R.rc, -ETIMEDOUT);
+	assert_int_equal(R.failed, NCMIG_HO_QUIESCE);
+	/* The kernel resumed what it quiesced: nothing more is sent. */
+	expect_log("Q5");
+	expect_out("ncmigd: d5: QUIESCE failed: ");
+	expect_path(NCMIG_HO_PATH_QUIESCE_FAIL_FIRST);
+	assert_string_equal(R.restored, "");
+}
+
+static void test_quiesce_later_fails(void **st)
+{
+	(void)st;
+	setup(3, true);
+	inject(XEN_NCMIG_CMD_QUIESCE, 2, -EBUSY, 1);
+	fk.inj[XEN_NCMIG_CMD_QUIESCE][2].text = true;
+	go();
+	assert_int_equal(R.rc, -EBUSY);
+	/* The two quiesced before are resumed in place, no reload. */
+	expect_log("Q5 Q6 Q7 U5 U6");
+	assert_string_equal(cmds.log, "");
+	/* The kernel's message names the domain and device. */
+	expect_out("ncmigd: d7 vbd 51712: injected: QUIESCE failed (");
+	expect_out("ncmigd: d5: resumed in place\n");
+	expect_out("ncmigd: d6: resumed in place\n");
+	expect_path(NCMIG_HO_PATH_QUIESCE_FAIL_LATER);
+	expect_path(NCMIG_HO_PATH_RECOVER_RESUME);
+}
+
+/* ---- SNAPSHOT ----------------------------------------------------------- */
+
+static void test_snapshot_fails(void **st)
+{
+	(void)st;
+	setup(2, true);
+	inject(XEN_NCMIG_CMD_SNAPSHOT, 1, -EIO, 1);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_SNAPSHOT);
+	/* Every domain resumed, the failed one too. */
+	expect_log("Q5 Q6 S5 S6 U5 U6");
+	expect_out("ncmigd: d6: SNAPSHOT failed: ");
+	expect_path(NCMIG_HO_PATH_SNAPSHOT_FAIL);
+	expect_path(NCMIG_HO_PATH_RECOVER_RESUME);
+	assert_string_equal(cmds.log, "");
+}
+
+static void test_snapshot_record_refused(void **st)
+{
+	(void)st;
+	setup(1, false);
+	fk.bad_record[0] = true;
+	go();
+	assert_true(R.rc < 0);
+	expect_log("Q5 S5 U5");
+	expect_out("ncmigd: d5 vif 0: kernel record refused by the stream writer: ");
+	expect_out("ncmigd: d5: resumed in place\n");
+	expect_path(NCMIG_HO_PATH_SNAPSHOT_RECORD);
+}
+
+static void test_snapshot_fails_resume_fails(void **st)
+{
+	(void)st;
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_SNAPSHOT, 0, -EIO, 1);
+	inject(XEN_NCMIG_CMD_RESUME, 0, -EIO, 1);
+	inject(XEN_NCMIG_CMD_RESUME, 1, -ENOENT, 1);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	/* d5's RESUME fails (reported), d6's session was gone already. */
+	expect_log("Q5 Q6 S5 U5 U6");
+	expect_out("ncmigd: d5: RESUME (recovery) failed: ");
+	expect_out("ncmigd: d6: resumed in place\n");
+	expect_path(NCMIG_HO_PATH_RECOVER_RESUME_FAIL);
+	expect_path(NCMIG_HO_PATH_RECOVER_RESUME_GONE);
+}
+
+/* ---- RELEASE ------------------------------------------------------------ */
+
+static void test_release_fails(void **st)
+{
+	(void)st;
+	setup(3, true);
+	inject(XEN_NCMIG_CMD_RELEASE, 1, -EIO, 1);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_RELEASE);
+	/* d5 released: RESTORE; d6 in part: RESTORE; d7: RESUME. */
+	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 T5 T6 U7");
+	expect_out("ncmigd: d6: RELEASE failed: ");
+	expect_out("ncmigd: d5: restored from the records\n");
+	expect_out("ncmigd: d6: restored from the records\n");
+	expect_out("ncmigd: d7: resumed in place\n");
+	expect_path(NCMIG_HO_PATH_RELEASE_FAIL);
+	expect_path(NCMIG_HO_PATH_RECOVER_RESTORE);
+	assert_string_equal(cmds.log, "");
+	assert_string_equal(R.restored, "");
+}
+
+static void test_release_fails_restore_fails(void **st)
+{
+	(void)st;
+	setup(1, false);
+	inject(XEN_NCMIG_CMD_RELEASE, 0, -EIO, 1);
+	inject(XEN_NCMIG_CMD_RESTORE, 0, -EINVAL, 1);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_log("Q5 S5 R5 T5");
+	expect_out("ncmigd: d5: RESTORE failed: ");
+	assert_null(strstr(out, "restored from the records"));
+	expect_path(NCMIG_HO_PATH_RECOVER_RESTORE_FAIL);
+}
+
+/* ---- RELOAD ------------------------------------------------------------- */
+
+static void test_reload_rmmod_busy(void **st)
+{
+	(void)st;
+	setup(1, true);
+	cmds.fail_rmmod = true;
+	fk.other_user = 9;
+	go();
+	/* Still loaded and restored, then the run fails. */
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
+	expect_log("Q5 S5 R5 D* D* T5");
+	expect_out("ncmigd: d5: rmmod xen_blkback failed: other domains still use it (d9 vbd 51712)\n");
+	expect_out("ncmigd: d5: rmmod xen_netback failed (other domains may still use it)\n");
+	assert_string_equal(R.restored, "5");
+	expect_path(NCMIG_HO_PATH_RELOAD_BUSY);
+	expect_path(NCMIG_HO_PATH_RELOAD_BUSY_UNKNOWN);
+}
+
+static void test_reload_dev_get_fails(void **st)
+{
+	(void)st;
+	setup(2, true);
+	cmds.fail_rmmod = true;
+	fk.dev_get_err = -EPERM;
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_out("ncmigd: d5,d6: rmmod xen_blkback failed (other domains may still use it)\n");
+	assert_string_equal(R.restored, "5 6");
+	expect_path(NCMIG_HO_PATH_RELOAD_BUSY_UNKNOWN);
+}
+
+static void test_reload_load_fails(void **st)
+{
+	(void)st;
+	setup(2, true);
+	cmds.fail_load = true;
+	go();
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
+	expect_out("ncmigd: d5,d6: loading xen_blkback failed\n");
+	expect_out("ncmigd: d5,d6: loading xen_netback failed\n");
+	/* RESTORE is tried whatever the reload did. */
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6");
+	assert_string_equal(R.restored, "5 6");
+	expect_path(NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
+}
+
+static int run_module_dir(int argc, char **argv)
+{
+	struct ncmig_ho_opts o = {
+		.reload = true, .module_dir = "/m", .run = fake_run,
+	};
+	struct ncmig_ho ho;
+
+	(void)argc;
+	(void)argv;
+	assert_int_equal(ncmig_ho_init(&ho, fk.domids, 1, &o, NULL), 0);
+	R.rc = ncmig_ho_run(&ho);
+	R.paths = ho.paths;
+	ncmig_ho_fini(&ho);
+	return 0;
+}
+
+static void test_reload_module_dir_busy(void **st)
+{
+	(void)st;
+	setup(1, true);
+	cmds.fail_rmmod = true;
+	cmds.fail_load = true;	/* insmod of a module still loaded fails */
+	ncmig_nl_test_transport = &transport;
+	capture_run(run_module_dir, 0, NULL, out, sizeof(out));
+	ncmig_nl_test_transport = NULL;
+	paths_seen |= R.paths;
+	assert_string_equal(cmds.log, "rmmod xen_blkback; rmmod xen_netback; "
+			    "insmod /m/xen-blkback.ko; insmod /m/xen-netback.ko");
+	/* busy, not a load failure: the old module is still there. */
+	assert_null(strstr(out, "loading"));
+	assert_int_equal(R.rc, -EIO);
+}
+
+/* ---- RESTORE ------------------------------------------------------------ */
+
+static void test_restore_retry(void **st)
+{
+	(void)st;
+	setup(2, true);
+	inject(XEN_NCMIG_CMD_RESTORE, 0, -EAGAIN, 1);
+	go();
+	assert_int_equal(R.rc, 0);
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T5 T6");
+	expect_out("ncmigd: d5: RESTORE failed: ");
+	assert_string_equal(R.restored, "5 6");
+	expect_path(NCMIG_HO_PATH_RESTORE_RETRY);
+	expect_path(NCMIG_HO_PATH_OK);
+}
+
+static void test_restore_fails_others_go_on(void **st)
+{
+	(void)st;
+	setup(3, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 1, -EINVAL, 2);
+	go();
+	/* Every domain tried, each reported; the run fails. */
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_RESTORE);
+	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 T6 T7");
+	assert_string_equal(R.restored, "5 7");
+	assert_int_equal(R.nr_ok, 2);
+	assert_int_equal(R.nr_devs, 4);
+	assert_false(R.restored_ok[1]);
+	expect_path(NCMIG_HO_PATH_RESTORE_FAIL);
+}
+
+static void test_restore_one_domain_fails(void **st)
+{
+	(void)st;
+	/* One domain is no special case: the same -EIO, nothing restored. */
+	setup(1, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 0, -EINVAL, 2);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_log("Q5 S5 R5 T5 T5");
+	assert_string_equal(R.restored, "");
+	expect_path(NCMIG_HO_PATH_RESTORE_FAIL);
+}
+
+/* ---- init --------------------------------------------------------------- */
+
+static void test_init_refuses(void **st)
+{
+	uint16_t two[] = { 5, 5 }, many[NCMIG_HO_DOMS_MAX + 1] = { 0 };
+	struct ncmig_ho ho;
+
+	(void)st;
+	assert_int_equal(ncmig_ho_init(&ho, two, 0, NULL, NULL), -EINVAL);
+	assert_int_equal(ncmig_ho_init(&ho, two, 2, NULL, NULL), -EINVAL);
+	assert_int_equal(ncmig_ho_init(&ho, many, NCMIG_HO_DOMS_MAX + 1,
+				       NULL, NULL), -EINVAL);
+	assert_string_equal(ncmig_ho_phase_name(NCMIG_HO_RELEASE), "release");
+}
+
+/* ---- ncmigd handover on the engine: its output is unchanged -------------- */
+
+static void expect_start(const char *want)
+{
+	if (strncmp(out, want, strlen(want)))
+		fail_msg("output does not start \"%s\":\n%s", want, out);
+}
+
+static int verb(const char *extra, unsigned int n)
+{
+	char *argv[16];
+	int argc = 0, rc;
+	unsigned int i;
+	static char num[DOMS][8];
+
+	argv[argc++] = "handover";
+	for (i = 0; i < n; i++) {
+		snprintf(num[i], sizeof(num[i]), "%u", fk.domids[i]);
+		argv[argc++] = "--domid";
+		argv[argc++] = num[i];
+	}
+	if (extra)
+		argv[argc++] = (char *)extra;
+	argv[argc] = NULL;
+	ncmig_nl_test_transport = &transport;
+	rc = capture_run(cmd_handover, argc, argv, out, sizeof(out));
+	ncmig_nl_test_transport = NULL;
+	return rc;
+}
+
+static void test_verb_one_domain(void **st)
+{
+	(void)st;
+	setup(1, false);
+	assert_int_equal(verb(NULL, 1), 0);
+	expect_out("d5 vbd 51712: drain_ms=0.500 blackout_ms=2.000\n"
+		   "d5 vif 0: drain_ms=0.500 blackout_ms=2.000\n"
+		   "d5: handover devices=2 reload=0 total_ms=");
+	/* one domain: no closing line for the run */
+	assert_null(strstr(out, "handover: domains="));
+
+	setup(1, false);
+	assert_int_equal(verb("--json", 1), 0);
+	/* one object, not an array */
+	expect_start("{\"domid\":5,\"reload\":false,\"total_ns\":");
+	expect_out("\"devices\":[{\"kind\":\"vbd\",\"devid\":51712,\"drain_ns\":500000,\"blackout_ns\":2000000},"
+		   "{\"kind\":\"vif\",\"devid\":0,\"drain_ns\":500000,\"blackout_ns\":2000000}]}\n");
+
+	setup(1, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 0, -EINVAL, 2);
+	assert_int_equal(verb(NULL, 1), 1);
+	assert_null(strstr(out, "handover devices="));
+	assert_null(strstr(out, "handover: domains="));
+}
+
+static void test_verb_several(void **st)
+{
+	(void)st;
+	setup(2, false);
+	assert_int_equal(verb(NULL, 2), 0);
+	expect_out("d5: handover devices=2 reload=0 total_ms=");
+	expect_out("d6: handover devices=2 reload=0 total_ms=");
+	expect_out("handover: domains=2 devices=4 reload=0 total_ms=");
+
+	setup(2, false);
+	assert_int_equal(verb("--json", 2), 0);
+	expect_start("[{\"domid\":5,");
+	expect_out("]},{\"domid\":6,");
+	expect_out("\"blackout_ns\":2000000}]}]\n");
+
+	/* d6's RESTORE fails: d5 reported, the run fails, the line says 1 */
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 1, -EINVAL, 2);
+	assert_int_equal(verb(NULL, 2), 1);
+	expect_out("d5: handover devices=2 ");
+	assert_null(strstr(out, "d6: handover devices="));
+	expect_out("handover: domains=1 devices=2 reload=0 total_ms=");
+
+	/* before RESTORE: nothing on stdout but the recovery's messages */
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_QUIESCE, 1, -EBUSY, 1);
+	assert_int_equal(verb("--json", 2), 1);
+	assert_null(strstr(out, "handover: domains="));
+	assert_null(strstr(out, "["));
+	expect_out("ncmigd: d5: resumed in place\n");
+}
+
+/* Last: the tests above took every path of the engine. */
+static void test_every_path(void **st)
+{
+	unsigned int p, n = 0;
+
+	(void)st;
+	for (p = 0; p < NCMIG_HO_PATHS; p++) {
+		if (paths_seen & (1U << p))
+			n++;
+		else
+			fail_msg("no test takes engine path %u", p);
+	}
+	printf("libncmig_engine_paths=%u\n", n);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_one_domain),
+		cmocka_unit_test(test_three_domains_reload),
+		cmocka_unit_test(test_open_no_family),
+		cmocka_unit_test(test_open_no_transport),
+		cmocka_unit_test(test_quiesce_first_fails),
+		cmocka_unit_test(test_quiesce_later_fails),
+		cmocka_unit_test(test_snapshot_fails),
+		cmocka_unit_test(test_snapshot_record_refused),
+		cmocka_unit_test(test_snapshot_fails_resume_fails),
+		cmocka_unit_test(test_release_fails),
+		cmocka_unit_test(test_release_fails_restore_fails),
+		cmocka_unit_test(test_reload_rmmod_busy),
+		cmocka_unit_test(test_reload_dev_get_fails),
+		cmocka_unit_test(test_reload_load_fails),
+		cmocka_unit_test(test_reload_module_dir_busy),
+		cmocka_unit_test(test_restore_retry),
+		cmocka_unit_test(test_restore_fails_others_go_on),
+		cmocka_unit_test(test_restore_one_domain_fails),
+		cmocka_unit_test(test_init_refuses),
+		cmocka_unit_test(test_verb_one_domain),
+		cmocka_unit_test(test_verb_several),
+		cmocka_unit_test(test_every_path),
+	};
+
+	return cmocka_run_group_tests_name("engine", t, NULL, NULL);
+}

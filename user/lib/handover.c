@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The handover engine: hand the backends of any number of domains (one
+ * is no special case) from one backend instance to the next, on this
+ * host, without the frontends noticing.  Phase by phase over every
+ * domain, on the one netlink socket that owns all their sessions (the
+ * kernel resumes them all if the caller dies):
+ *
+ *   QUIESCE each     a failure: RESUME the ones already quiesced (the
+ *                    kernel resumed the failed one itself)
+ *   SNAPSHOT each    into a stream of its own; a failure: RESUME all
+ *   RELEASE each     a failure: RESTORE the ones released (the failed one
+ *                    too: RESTORE resumes its devices still quiesced) from
+ *                    their streams, RESUME the rest
+ *   RELOAD, once     (if asked) the modules any of them uses; an rmmod
+ *                    that fails (another domain still bound) is reported
+ *                    with the domains that still use it; RESTORE follows
+ *                    whatever happened, and the run then fails
+ *   RESTORE each     from its stream, re-read and validated, once more
+ *                    after a moment if it fails; every domain is tried
+ *                    and each is reported
+ *
+ * Every step reports its own failure on stderr, naming the domain (and
+ * the device when there is one); ho->paths records which recovery ran.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "include/uapi/linux/xen_ncmig.h"
+#include "ncmig.h"
+
+uint64_t ncmig_ho_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+const char *ncmig_ho_phase_name(enum ncmig_ho_phase p)
+{
+	static const char *const names[] = {
+		[NCMIG_HO_QUIESCE] = "quiesce",
+		[NCMIG_HO_SNAPSHOT] = "snapshot",
+		[NCMIG_HO_RELEASE] = "release",
+		[NCMIG_HO_RELOAD] = "reload",
+		[NCMIG_HO_RESTORE] = "restore",
+	};
+
+	return (unsigned int)p < sizeof(names) / sizeof(names[0]) ?
+	       names[p] : "?";
+}
+
+static void took(struct ncmig_ho *ho, enum ncmig_ho_path p)
+{
+	ho->paths |= 1U << p;
+}
+
+/* The kernel's message names domain and device; say which step failed. */
+static void report(const struct ncmig_ho_dom *d, const char *step)
+{
+	const char *msg = d->st.msg[0] ? d->st.msg : strerror(-d->st.err);
+	char prefix[16];
+
+	snprintf(prefix, sizeof(prefix), "d%u", d->domid);
+	if (!strncmp(msg, prefix, strlen(prefix)))
+		ncmig_err("%s: %s failed (%s)", msg, step,
+			  strerror(-d->st.err));
+	else
+		ncmig_dom_err(d->domid, "%s failed: %s (%s)", step, msg,
+			      strerror(-d->st.err));
+}
+
+/* ---- the steps, one domain each ----------------------------------------- */
+
+static int record_cb(uint32_t kind, uint32_t devid, const void *rec,
+		     size_t len, void *arg)
+{
+	struct ncmig_ho_dom *d = arg;
+	int err;
+
+	err = ncmig_write_backend(&d->w, rec, len);
+	if (err) {
+		ncmig_dev_err(d->domid, ncmig_kind_name(kind), devid,
+			      "kernel record refused by the stream writer: %s",
+			      strerror(-err));
+		d->refused = true;
+		return err;
+	}
+	d->nr_records++;
+	return 0;
+}
+
+/* Re-read the stream and RESTORE every backend record in it. */
+static int restore_from_stream(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	struct ncmig_stream_err serr;
+	struct ncmig_stream s;
+	const void **recs;
+	size_t *lens;
+	int err;
+
+	err = ncmig_stream_parse(d->w.buf, d->w.len, &s, &serr);
+	if (err) {
+		ncmig_dom_err(d->domid, "stream: %s", serr.msg);
+		return err;
+	}
+	err = ncmig_stream_backend_arrays(&s, &recs, &lens);
+	if (!err) {
+		err = ncmig_nl_restore(ho->nl, d->domid, recs, lens,
+				       (unsigned int)s.nr_backends, d->restore,
+				       &d->st);
+		if (err)
+			report(d, "RESTORE");
+	}
+	free(recs);
+	free(lens);
+	ncmig_stream_free(&s);
+	return err;
+}
+
+static int quiesce(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	int err;
+
+	d->t_start = ncmig_ho_now_ns();
+	err = ncmig_nl_quiesce(ho->nl, d->domid, ho->o.timeout_ms,
+			       ho->o.deadline_ms, d->quiesce, &d->st);
+	if (err)
+		report(d, "QUIESCE");
+	return err;
+}
+
+static int snapshot(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	int err;
+
+	ncmig_writer_free(&d->w);
+	ncmig_writer_init_mem(&d->w);
+	ncmig_write_header(&d->w);
+	ncmig_write_domain(&d->w, d->domid, NCMIG_DOM_F_BACKENDS);
+	err = ncmig_nl_snapshot(ho->nl, d->domid, record_cb, d, &d->st);
+	if (err) {
+		report(d, "SNAPSHOT");
+		took(ho, d->refused ? NCMIG_HO_PATH_SNAPSHOT_RECORD :
+			 NCMIG_HO_PATH_SNAPSHOT_FAIL);
+		return err;
+	}
+	err = ncmig_write_end(&d->w);
+	if (!err)
+		err = d->w.err;
+	if (err)	/* out of memory: nothing else fails a memory writer */
+		ncmig_dom_err(d->domid, "stream: %s", strerror(-err));
+	return err;
+}
+
+static int release(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	int err;
+
+	d->released = true;
+	err = ncmig_nl_release(ho->nl, d->domid, d->restore, &d->st);
+	if (err)
+		report(d, "RELEASE");
+	return err;
+}
+
+static int restore(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	unsigned int ms = ho->o.restore_retry_ms ? ho->o.restore_retry_ms : 200;
+
+	if (restore_from_stream(ho, d)) {
+		/* Once more: a freshly loaded backend may need a moment. */
+		usleep(ms * 1000U);
+		if (restore_from_stream(ho, d)) {
+			took(ho, NCMIG_HO_PATH_RESTORE_FAIL);
+			return -EIO;
+		}
+		took(ho, NCMIG_HO_PATH_RESTORE_RETRY);
+	}
+	d->t_end = ncmig_ho_now_ns();
+	d->restored = true;
+	return 0;
+}
+
+/* Leave the guest running, whatever step failed. */
+static void recover(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	struct ncmig_nl_status st0 = d->st;
+	int err;
+
+	if (!d->released) {
+		err = ncmig_nl_resume(ho->nl, d->domid, d->restore, &d->st);
+		if (err && err != -ENOENT) {
+			report(d, "RESUME (recovery)");
+			took(ho, NCMIG_HO_PATH_RECOVER_RESUME_FAIL);
+		} else {
+			ncmig_dom_err(d->domid, "resumed in place");
+			took(ho, err ? NCMIG_HO_PATH_RECOVER_RESUME_GONE :
+				 NCMIG_HO_PATH_RECOVER_RESUME);
+		}
+	} else if (!restore_from_stream(ho, d)) {
+		ncmig_dom_err(d->domid, "restored from the records");
+		took(ho, NCMIG_HO_PATH_RECOVER_RESTORE);
+	} else {
+		took(ho, NCMIG_HO_PATH_RECOVER_RESTORE_FAIL);
+	}
+	d->st = st0;
+}
+
+/* RESUME or RESTORE each of the first @n, as far as each got. */
+static void recover_all(struct ncmig_ho *ho, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		recover(ho, &ho->doms[i]);
+}
+
+/* ---- module reload ------------------------------------------------------ */
+
+static int run_cmd(char *const argv[], void *arg)
+{
+	pid_t pid;
+	int status;
+
+	(void)arg;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int run(struct ncmig_ho *ho, char *const argv[])
+{
+	return ho->o.run ? ho->o.run(argv, ho->o.arg) : run_cmd(argv, NULL);
+}
+
+static bool any_has_kind(const struct ncmig_ho *ho, uint32_t kind)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < ho->n; i++)
+		for (k = 0; k < ho->doms[i].quiesce->nr_devs; k++)
+			if (ho->doms[i].quiesce->devs[k].kind == kind)
+				return true;
+	return false;
+}
+
+static bool in_run(const struct ncmig_ho *ho, uint32_t domid)
+{
+	unsigned int i;
+
+	for (i = 0; i < ho->n; i++)
+		if (ho->doms[i].domid == domid)
+			return true;
+	return false;
+}
+
+/* "d5" or "d5,d7,...": the domains an error line is about. */
+static void dom_list(const struct ncmig_ho *ho, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < ho->n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%sd%u", i ? "," : "",
+				ho->doms[i].domid);
+}
+
+/* The domains outside the run with a device of one kind still bound. */
+struct users {
+	const struct ncmig_ho *ho;
+	uint32_t kind;
+	char list[NCMIG_HO_DOMS_MAX * 8];
+	size_t off;
+};
+
+static int users_cb(const struct ncmig_nl_reply *r, void *arg)
+{
+	struct users *u = arg;
+	const struct ncmig_nl_dev *d = &r->devs[0];
+
+	if (r->nr_devs != 1 || !r->has_domid || d->kind != u->kind ||
+	    !d->bound || in_run(u->ho, r->domid))
+		return 0;
+	if (u->off < sizeof(u->list))
+		u->off += snprintf(u->list + u->off, sizeof(u->list) - u->off,
+				   "%sd%u %s %u", u->off ? ", " : "",
+				   r->domid, ncmig_kind_name(d->kind),
+				   d->devid);
+	return 0;
+}
+
+static void rmmod_failed(struct ncmig_ho *ho, const char *doms,
+			 uint32_t kind, const char *mod)
+{
+	struct users u = { .ho = ho, .kind = kind };
+	struct ncmig_nl_status st = { 0 };
+
+	ncmig_nl_devices(ho->nl, -1, users_cb, &u, &st);
+	if (u.off) {
+		ncmig_err("%s: rmmod %s failed: other domains still use it (%s)",
+			  doms, mod, u.list);
+		took(ho, NCMIG_HO_PATH_RELOAD_BUSY);
+	} else {
+		ncmig_err("%s: rmmod %s failed (other domains may still use it)",
+			  doms, mod);
+		took(ho, NCMIG_HO_PATH_RELOAD_BUSY_UNKNOWN);
+	}
+}
+
+/*
+ * Unload and load again, once, the backend modules the domains use.
+ * rmmod fails while any other domain's device is bound to the module:
+ * that is the safety net, not an error to force through.  0, -EBUSY (an
+ * rmmod failed) or -EIO (a load failed).
+ */
+static int reload_modules(struct ncmig_ho *ho)
+{
+	static const struct { uint32_t kind; const char *mod, *file; } mods[] = {
+		{ XEN_NCMIG_KIND_VBD, "xen_blkback", "xen-blkback.ko" },
+		{ XEN_NCMIG_KIND_VIF, "xen_netback", "xen-netback.ko" },
+	};
+	bool busy[sizeof(mods) / sizeof(mods[0])] = { false };
+	char path[4096], doms[NCMIG_HO_DOMS_MAX * 8];
+	int rc = 0;
+	size_t i;
+
+	dom_list(ho, doms, sizeof(doms));
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		char *rmmod[] = { "rmmod", (char *)mods[i].mod, NULL };
+
+		if (!any_has_kind(ho, mods[i].kind))
+			continue;
+		if (run(ho, rmmod)) {
+			rmmod_failed(ho, doms, mods[i].kind, mods[i].mod);
+			busy[i] = true;
+			rc = -EBUSY;
+		}
+	}
+	/* Load even after a failed rmmod: RESTORE needs the backends. */
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		char *insmod[] = { "insmod", path, NULL };
+		char *modprobe[] = { "modprobe", (char *)mods[i].mod, NULL };
+		int err;
+
+		if (!any_has_kind(ho, mods[i].kind))
+			continue;
+		if (ho->o.module_dir) {
+			snprintf(path, sizeof(path), "%s/%s", ho->o.module_dir,
+				 mods[i].file);
+			err = run(ho, insmod);
+			/* Still loaded (rmmod failed) is fine for insmod. */
+			if (err && busy[i])
+				err = 0;
+		} else {
+			err = run(ho, modprobe);
+		}
+		if (err) {
+			ncmig_err("%s: loading %s failed", doms, mods[i].mod);
+			took(ho, NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
+			rc = rc ? rc : -EIO;
+		}
+	}
+	return rc;
+}
+
+/* ---- the phases --------------------------------------------------------- */
+
+static void phase(struct ncmig_ho *ho, enum ncmig_ho_phase p, bool begin)
+{
+	if (ho->o.phase)
+		ho->o.phase(ho, p, begin, ho->o.arg);
+}
+
+/* QUIESCE failed for d[i]: the kernel resumed it; resume the ones before. */
+static void quiesce_failed(struct ncmig_ho *ho, unsigned int i)
+{
+	took(ho, i ? NCMIG_HO_PATH_QUIESCE_FAIL_LATER :
+		 NCMIG_HO_PATH_QUIESCE_FAIL_FIRST);
+	recover_all(ho, i);
+}
+
+/* SNAPSHOT failed: every domain is quiesced, resume them all. */
+static void snapshot_failed(struct ncmig_ho *ho, unsigned int i)
+{
+	(void)i;
+	recover_all(ho, ho->n);
+}
+
+/* RELEASE failed: the released (d[i] in part) RESTORE, the rest RESUME. */
+static void release_failed(struct ncmig_ho *ho, unsigned int i)
+{
+	(void)i;
+	took(ho, NCMIG_HO_PATH_RELEASE_FAIL);
+	recover_all(ho, ho->n);
+}
+
+/* RESTORE each; every domain is tried, each reported as it is done. */
+static int restore_all(struct ncmig_ho *ho)
+{
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i < ho->n; i++) {
+		struct ncmig_ho_dom *d = &ho->doms[i];
+
+		d->err = restore(ho, d);
+		if (d->err) {
+			rc = d->err;
+			continue;
+		}
+		ho->nr_ok++;
+		ho->nr_devs += d->quiesce->nr_devs;
+		if (ho->o.restored)
+			ho->o.restored(ho, d, ho->o.arg);
+	}
+	return rc;
+}
+
+/*
+ * One phase of quiesce, snapshot, release: @fn for each domain in turn;
+ * the first that fails stops the phase and @failed recovers.
+ */
+static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
+		int (*fn)(struct ncmig_ho *ho, struct ncmig_ho_dom *d),
+		void (*failed)(struct ncmig_ho *ho, unsigned int i))
+{
+	unsigned int i;
+	int err;
+
+	phase(ho, p, true);
+	for (i = 0; i < ho->n; i++) {
+		err = fn(ho, &ho->doms[i]);
+		if (err) {
+			failed(ho, i);
+			ho->failed = p;
+			return err;
+		}
+	}
+	phase(ho, p, false);
+	return 0;
+}
+
+int ncmig_ho_run(struct ncmig_ho *ho)
+{
+	int err, rc;
+
+	ho->t0 = ncmig_ho_now_ns();
+	if (!ho->nl) {
+		ho->nl = ncmig_nl_open(&ho->open_st);
+		if (!ho->nl) {
+			ncmig_err("%s", ho->open_st.msg);
+			ho->failed = NCMIG_HO_OPEN;
+			took(ho, NCMIG_HO_PATH_OPEN_FAIL);
+			return ho->open_st.err ? ho->open_st.err : -EIO;
+		}
+		ho->own_nl = true;
+	}
+	err = step(ho, NCMIG_HO_QUIESCE, quiesce, quiesce_failed);
+	if (!err)
+		err = step(ho, NCMIG_HO_SNAPSHOT, snapshot, snapshot_failed);
+	if (!err)
+		err = step(ho, NCMIG_HO_RELEASE, release, release_failed);
+	if (err)
+		return err;
+
+	if (ho->o.reload) {
+		phase(ho, NCMIG_HO_RELOAD, true);
+		if (reload_modules(ho)) {
+			err = -EIO;	/* still restore, then fail */
+			ho->failed = NCMIG_HO_RELOAD;
+		}
+		phase(ho, NCMIG_HO_RELOAD, false);
+	}
+	if (ho->o.hold_ms)
+		usleep(ho->o.hold_ms * 1000ULL);
+
+	phase(ho, NCMIG_HO_RESTORE, true);
+	rc = restore_all(ho);
+	if (rc && !err)
+		ho->failed = NCMIG_HO_RESTORE;
+	phase(ho, NCMIG_HO_RESTORE, false);
+	if (!err && !rc)
+		took(ho, NCMIG_HO_PATH_OK);
+	return err ? err : rc;
+}
+
+int ncmig_ho_init(struct ncmig_ho *ho, const uint16_t *domids, unsigned int n,
+		  const struct ncmig_ho_opts *o, struct ncmig_nl_sock *nl)
+{
+	unsigned int i, k;
+
+	memset(ho, 0, sizeof(*ho));
+	if (!n || n > NCMIG_HO_DOMS_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < i; k++)
+			if (domids[k] == domids[i])
+				return -EINVAL;
+	if (o)
+		ho->o = *o;
+	ho->nl = nl;
+	ho->failed = NCMIG_HO_NONE;
+	ho->doms = calloc(n, sizeof(*ho->doms));
+	if (!ho->doms)
+		return -ENOMEM;
+	ho->n = n;
+	for (i = 0; i < n; i++) {
+		struct ncmig_ho_dom *d = &ho->doms[i];
+
+		d->domid = domids[i];
+		ncmig_writer_init_mem(&d->w);
+		d->quiesce = calloc(1, sizeof(*d->quiesce));
+		d->restore = calloc(1, sizeof(*d->restore));
+		if (!d->quiesce || !d->restore) {
+			ncmig_ho_fini(ho);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ncmig_ho_fini(struct ncmig_ho *ho)
+{
+	unsigned int i;
+
+	for (i = 0; ho->doms && i < ho->n; i++) {
+		ncmig_writer_free(&ho->doms[i].w);
+		free(ho->doms[i].quiesce);
+		free(ho->doms[i].restore);
+	}
+	free(ho->doms);
+	ho->doms = NULL;
+	if (ho->own_nl)
+		ncmig_nl_close(ho->nl);
+	ho->nl = NULL;
+	ho->own_nl = false;
+}

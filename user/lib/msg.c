@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* libncmig: error lines naming domain and device, whole-buffer I/O, UUIDs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ncmig.h"
+
+static void verr(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "ncmigd: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ncmig_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr("", fmt, ap);
+	va_end(ap);
+}
+
+void ncmig_dom_err(unsigned int domid, const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "d%u: ", domid);
+	va_start(ap, fmt);
+	verr(prefix, fmt, ap);
+	va_end(ap);
+}
+
+void ncmig_dev_err(unsigned int domid, const char *kind, uint32_t devid,
+		    const char *fmt, ...)
+{
+	char prefix[64];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "d%u %s %u: ", domid, kind, devid);
+	va_start(ap, fmt);
+	verr(prefix, fmt, ap);
+	va_end(ap);
+}
+
+const char *ncmig_kind_name(unsigned int kind)
+{
+	static char buf[24];
+
+	if (kind == 1)
+		return "vbd";
+	if (kind == 2)
+		return "vif";
+	snprintf(buf, sizeof(buf), "kind%u", kind);
+	return buf;
+}
+
+int ncmig_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int ncmig_read_all(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ncmig_parse_uuid(const char *s, size_t len, unsigned char out[16])
+{
+	size_t i, k = 0;
+	bool dashed = len == 36;
+
+	if (len != 32 && len != 36)
+		return -EINVAL;
+	for (i = 0; i < len; ) {
+		int hi, lo;
+
+		if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (s[i++] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hi = hexval(s[i]);
+		lo = i + 1 < len ? hexval(s[i + 1]) : -1;
+		if (hi < 0 || lo < 0 || k == 16)
+			return -EINVAL;
+		out[k++] = (unsigned char)(hi << 4 | lo);
+		i += 2;
+	}
+	return k == 16 ? 0 : -EINVAL;
+}
+
+int ncmig_host_id(unsigned char id[16])
+{
+	const char *path = getenv("NCMIGD_HOST_ID_FILE");
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path ? path : "/etc/machine-id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	return ncmig_parse_uuid(buf, (size_t)n, id);
+}

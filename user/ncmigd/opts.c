@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* ncmigd: the one option parser of every verb (opts.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ncmig.h"
+#include "opts.h"
+#include "util.h"
+
+/* getopt codes of the shared long options (own options use chars). */
+enum { OPT_FD = 0x100, OPT_JSON, OPT_HELP };
+
+#define OPTS_MAX 32
+
+void ncmigd_usage(const struct ncmigd_verb *v, FILE *f)
+{
+	fputs(v->usage, f);
+}
+
+int ncmigd_usage_error(const struct ncmigd_verb *v)
+{
+	ncmigd_usage(v, stderr);
+	return 2;
+}
+
+/* The long options: the shared ones @v takes, its own, --help. */
+static void build(const struct ncmigd_verb *v, struct option *o, char *s,
+		  size_t cap)
+{
+	const char *own = v->shortopts ? v->shortopts : "";
+	size_t n = 0, i;
+
+	if (v->shared & NCMIGD_OPT_DOMID)
+		o[n++] = (struct option){ "domid", required_argument, NULL, 'd' };
+	if (v->shared & NCMIGD_OPT_FD)
+		o[n++] = (struct option){ "fd", required_argument, NULL, OPT_FD };
+	if (v->shared & NCMIGD_OPT_JSON)
+		o[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	for (i = 0; v->own && v->own[i].name && n < OPTS_MAX - 2; i++)
+		o[n++] = v->own[i];
+	o[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	o[n] = (struct option){ NULL, 0, NULL, 0 };
+	snprintf(s, cap, "%s%sh%s%s", *own == '+' ? "+" : "",
+		 v->shared & NCMIGD_OPT_DOMID ? "d:" : "",
+		 *own == '+' ? own + 1 : own, "");
+}
+
+int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
+		 struct ncmigd_args *a)
+{
+	struct option opts[OPTS_MAX];
+	char shortopts[64];
+	int c, rc;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	build(v, opts, shortopts, sizeof(shortopts));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!(v->shared & NCMIGD_OPT_DOMID))
+				goto own;
+			if (!ncmigd_parse_domid(optarg, &a->domid)) {
+				ncmig_err("%s: bad domid \"%s\"", v->name, optarg);
+				return ncmigd_usage_error(v);
+			}
+			a->has_domid = true;
+			break;
+		case OPT_FD:
+			if (!ncmigd_parse_fd(optarg, &a->fd)) {
+				ncmig_err("%s: --fd %s is not an open fd", v->name,
+					  optarg);
+				return ncmigd_usage_error(v);
+			}
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case 'h':
+			ncmigd_usage(v, stdout);
+			return 1;
+		case '?':
+			return ncmigd_usage_error(v);
+		default:
+own:
+			rc = v->opt ? v->opt(c, optarg, v->ctx) : 2;
+			if (rc)
+				return ncmigd_usage_error(v);
+			break;
+		}
+	}
+	return 0;
+}
