@@ -64,9 +64,10 @@ io() {
 }
 # io_moves DOMID BEFORE: I/O served since BEFORE, within 30 s.
 io_moves() {
-	_i=0
+	_end=$(($(date +%s) + 30))
 	while [ "$(io "$1")" = "$2" ]; do
-		_i=$((_i + 1)); [ $_i -lt 300 ] || return 1; sleep 0.1
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.2
 	done
 }
 # Memory our code and the backends hold outside the page cache, in KiB.
@@ -96,6 +97,7 @@ lab_wait 60 sh -c "ping -c 1 -W 1 $(lab_guest_ip sa) && ping -c 1 -W 1 $(lab_gue
 if timeout 300 ncmigd handover --domid "$A" --domid "$B" --reload-modules \
 	--module-dir /ncmig/backends >"$W/warmup" 2>&1; then
 	tap_ok "warm-up handover of both guests with a reload"
+	sed 's/^/# warm-up: /' "$W/warmup"
 else
 	sed 's/^/# warm-up: /' "$W/warmup"; give_up "warm-up handover of both guests with a reload"
 fi
@@ -123,8 +125,15 @@ while [ $i -lt "$ROUNDS" ]; do
 		grep -o 'blackout_ms=[0-9.]*' "$W/out" | cut -d= -f2 >>"$W/blackout.$kind"
 	else
 		failed=$((failed + 1)) fails_row=$((fails_row + 1))
-		tap_diag "round $i ($kind, d$(echo $doms | sed 's/ /, d/')) failed:"
+		tap_diag "round $i ($kind, d$(echo "$doms" | sed 's/ /, d/g')) failed:"
 		sed 's/^/#   /' "$W/out"
+		for d in $doms; do
+			for v in 51712 51728; do
+				tap_diag "  vbd-$d-$v: backend $(lab_xs_read "/local/domain/0/backend/vbd/$d/$v/state")," \
+					"frontend $(lab_xs_read "/local/domain/$d/device/vbd/$v/state")"
+			done
+		done
+		lab_kmsg_slice soak | grep -a -E "vbd-|blkback|ncmig|xbq" | tail -25 | sed 's/^/#   kernel: /'
 	fi
 	for d in $doms; do
 		b=0; eval "b=\$io_$d"
