@@ -71,8 +71,9 @@ io_moves() {
 	done
 }
 # Memory our code and the backends hold outside the page cache, in KiB.
+# (No sync or drop_caches: neither touches these, and a sync under the
+# guests' writes can take minutes.)
 mem_kib() {
-	sync; echo 3 >/proc/sys/vm/drop_caches
 	awk '/^SUnreclaim:/ { s = $2 } /^VmallocUsed:/ { v = $2 } END { print s + v }' /proc/meminfo
 }
 
