@@ -330,14 +330,18 @@ static void ncmig_msg_also(struct xbq_msg *msg, const struct xbq_msg *other)
  * ownerless): if it cannot come back, say so and let it end. Returns true
  * if it ended now; @msg, if given, then says how.
  */
-static bool ncmig_dev_check_fate(struct ncmig_sess_dev *d,
-				 struct xbq_msg *msg)
+static bool ncmig_dev_fate(struct ncmig_sess_dev *d, struct xbq_msg *msg,
+			   bool running_ends)
 {
 	enum ncmig_dev_step step;
+	enum xbq_fate fate;
 
 	if (d->step != NCMIG_DEV_QUIESCED && d->step != NCMIG_DEV_RELEASED)
 		return false;
-	switch (xbq_fate(&d->id)) {
+	fate = xbq_fate(&d->id);
+	if (fate == XBQ_FATE_RUNNING && !running_ends)
+		return false;
+	switch (fate) {
 	case XBQ_FATE_GONE:
 		step = NCMIG_DEV_GONE;
 		break;
@@ -366,6 +370,12 @@ static bool ncmig_dev_check_fate(struct ncmig_sess_dev *d,
 		ncmig_msg_also(msg, &fate);
 	}
 	return true;
+}
+
+static bool ncmig_dev_check_fate(struct ncmig_sess_dev *d,
+				 struct xbq_msg *msg)
+{
+	return ncmig_dev_fate(d, msg, true);
 }
 
 static int ncmig_dev_resume(struct ncmig_sess_dev *d, struct xbq_msg *msg)
@@ -1005,6 +1015,20 @@ static void ncmig_check_fates(struct ncmig_session *s)
 		ncmig_dev_check_fate(&s->devs[i], NULL);
 }
 
+/*
+ * Owned and released: only a device that is gone or closed leaves. One
+ * bound meanwhile is not "reconnected": the new module of a reload binds
+ * (parks) every unbound device at once, and the owner's RESTORE is about
+ * to attach it.
+ */
+static void ncmig_check_closed(struct ncmig_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		ncmig_dev_fate(&s->devs[i], NULL, false);
+}
+
 /* The kernel takes @s over from its owner. */
 static void ncmig_take_over(struct ncmig_session *s, const char *why, u64 now)
 {
@@ -1031,7 +1055,7 @@ static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 	 * (xbq_fate() does), and leaves the session; RESTORE ends it.
 	 */
 	if (s->owner && s->state == XEN_NCMIG_SESSION_RELEASED)
-		ncmig_check_fates(s);
+		ncmig_check_closed(s);
 	if (s->owner || !s->retry_ns)
 		return true;
 	if (now < s->retry_ns) {
