@@ -9,9 +9,12 @@ LAB_KREPORTS='WARNING:|BUG:|Oops|INFO: task .* blocked|blocked for more than|gen
 
 # lab_kmsg_slice NAME: the kernel's lines since scenario NAME began (the
 # whole log if it has no mark: judge everything rather than nothing).
-lab_kmsg_slice() {
+lab_kmsg_slice() { lab_kmsg_since "ncmig-lab: scenario $1 begin"; }
+
+# lab_kmsg_since MARK: the same, since the last line holding MARK.
+lab_kmsg_since() {
 	_kmsg=${NCMIG_KMSG:-/run/ncmig-kmsg.log}
-	_mark="ncmig-lab: scenario $1 begin"
+	_mark=$1
 	if grep -q "$_mark" "$_kmsg" 2>/dev/null; then
 		sed -n "/$_mark/,\$p" "$_kmsg" | cut -d';' -f2-
 	else

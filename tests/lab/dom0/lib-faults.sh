@@ -3,6 +3,8 @@
 # sourced after lib.sh and lib-blk.sh. Each case calls fault_case NAME
 # first and fault_end at its end; fault_summary prints the faults: line.
 
+. /ncmig/dom0/kreports.sh
+
 FAULT_CASES=0 FAULT_SURVIVED=0 FAULT_DATA_ERRORS=0 FAULT_LEFTOVERS=0
 FAULT_WAITS=''
 
@@ -86,15 +88,7 @@ fault_kernel_wait_ms() {
 }
 
 # fault_dmesg_reports: kernel reports since fault_mark.
-fault_dmesg_reports() {
-	_mark=$FAULT_MARK
-	_k=/run/ncmig-kmsg.log
-	if grep -q "$_mark" "$_k" 2>/dev/null; then
-		sed -n "/$_mark/,\$p" "$_k"
-	else
-		dmesg
-	fi | grep -cE 'WARNING:|BUG:|Oops|blocked for more than|general protection|refcount_t:|list_add corruption|list_del corruption|UBSAN:|KASAN:'
-}
+fault_dmesg_reports() { lab_kmsg_since "$FAULT_MARK" | grep -cE "$LAB_KREPORTS"; }
 
 # fault_load_modules: unload ours and the backends, then load the
 # backends from $MODDIR (the payload's patched ones by default) and our

@@ -262,19 +262,22 @@ lab_load_ncmig_modules() {
 		lsmod | grep -q "^$(echo "$_m" | tr - _) " || insmod "$_ko" || return 1
 	done
 }
-# lab_have_patched_backends: true if the payload carries them.
+# lab_have_patched_backends [DIR]: true if DIR (default: the payload's
+# /ncmig/backends) carries them.
 lab_have_patched_backends() {
-	[ -f /ncmig/backends/xen-blkback.ko ] && [ -f /ncmig/backends/xen-netback.ko ]
+	[ -f "${1:-/ncmig/backends}/xen-blkback.ko" ] && [ -f "${1:-/ncmig/backends}/xen-netback.ko" ]
 }
-# lab_use_patched_backends: replace the stock xen-blkback/xen-netback by the
-# payload's patched ones. Must run while no guest uses a backend.
+# lab_use_patched_backends [DIR]: replace the stock xen-blkback/xen-netback
+# by the payload's patched ones, or by those in DIR (another build of the
+# series, e.g. without its last fix). Must run while no guest uses a backend.
 lab_use_patched_backends() {
-	lab_have_patched_backends || { echo "# lab: no patched backends in payload" >&2; return 1; }
+	_bk=${1:-/ncmig/backends}
+	lab_have_patched_backends "$_bk" || { echo "# lab: no patched backends in $_bk" >&2; return 1; }
 	for _m in xen_blkback xen_netback; do
 		if lsmod | grep -q "^$_m "; then rmmod "$_m" || return 1; fi
 	done
-	insmod /ncmig/backends/xen-blkback.ko || return 1
-	insmod /ncmig/backends/xen-netback.ko || return 1
+	insmod "$_bk/xen-blkback.ko" || return 1
+	insmod "$_bk/xen-netback.ko" || return 1
 }
 # lab_use_stock_backends: back to Debian's modules.
 lab_use_stock_backends() {

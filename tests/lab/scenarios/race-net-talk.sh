@@ -34,14 +34,7 @@ summary() {
 # NET_BACKENDS_DIR: load xen-blkback.ko and xen-netback.ko from another
 # directory (another build of the series, e.g. without its last fix).
 BK=${NET_BACKENDS_DIR:-/ncmig/backends}
-use_backends() {
-	if [ "$BK" = /ncmig/backends ]; then lab_use_patched_backends; return; fi
-	for _m in xen_blkback xen_netback; do
-		if lsmod | grep -q "^$_m "; then rmmod "$_m" || return 1; fi
-	done
-	insmod "$BK/xen-blkback.ko" && insmod "$BK/xen-netback.ko"
-}
-if use_backends; then tap_ok "patched backends loaded from $BK"; else
+if lab_use_patched_backends "$BK"; then tap_ok "patched backends loaded from $BK"; else
 	tap_not_ok "patched backends loaded"; tap_done; summary; exit 1; fi
 tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
 
