@@ -552,6 +552,16 @@ EXPORT_SYMBOL_GPL(xbq_exists);
 #define XBQ_XS_CLOSING		5
 #define XBQ_XS_CLOSED		6
 
+/* The "state" node under @dir: xenbus_read_driver_state(), whose arguments 7.x changed. */
+static unsigned int xbq_read_state(const char *dir)
+{
+	unsigned int state;
+
+	if (xenbus_scanf(XBT_NIL, dir, "state", "%u", &state) != 1)
+		state = XBQ_XS_UNKNOWN;
+	return state;
+}
+
 /* The frontend's state, read from the backend's "frontend" node. */
 static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
 {
@@ -561,9 +571,7 @@ static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
 	fe = xenbus_read(XBT_NIL, xdev->nodename, "frontend", NULL);
 	if (IS_ERR(fe))
 		return XBQ_XS_UNKNOWN;
-	/* As xenbus_read_driver_state(), whose arguments 7.x changed. */
-	if (xenbus_scanf(XBT_NIL, fe, "state", "%u", &state) != 1)
-		state = XBQ_XS_UNKNOWN;
+	state = xbq_read_state(fe);
 	kfree(fe);
 	return state;
 }
@@ -579,13 +587,9 @@ static unsigned int xbq_frontend_state(struct xenbus_device *xdev)
  */
 static void xbq_answer_close(struct xenbus_device *xdev)
 {
-	unsigned int state;
-
 	device_lock(&xdev->dev);
-	/* As xenbus_read_driver_state(), whose arguments 7.x changed. */
-	if (xenbus_scanf(XBT_NIL, xdev->nodename, "state", "%u", &state) != 1)
-		state = XBQ_XS_UNKNOWN;
-	if (!xdev->dev.driver && state == XBQ_XS_CLOSING) {
+	if (!xdev->dev.driver &&
+	    xbq_read_state(xdev->nodename) == XBQ_XS_CLOSING) {
 		dev_info(&xdev->dev, "released, and closed by the toolstack: answering Closed\n");
 		xenbus_printf(XBT_NIL, xdev->nodename, "state", "%d",
 			      XBQ_XS_CLOSED);
