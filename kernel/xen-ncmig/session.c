@@ -12,7 +12,7 @@
  * --------  -------------------------  --------  ---------------------------
  * NONE      QUIESCE                    QUIESCED  every device stopped and
  *                                                drained; deadline armed.
- *                                                One never connected to its
+ *                                                One not connected to its
  *                                                frontend is left alone
  * NONE      QUIESCE fails on device k  NONE      devices before k resumed
  * NONE      RESTORE                    NONE      fresh restore: every device
@@ -478,7 +478,7 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 		d->done_ns = ktime_get_ns();
 		if (err == -ENOTCONN && xbq_unconnected(&d->id)) {
 			/* Nothing to hand over: not part of the session. */
-			pr_info("d%u %s %u: never connected to its frontend: left alone\n",
+			pr_info("d%u %s %u: not connected to its frontend: left alone\n",
 				domid, xbq_kind_name(d->id.kind), d->id.devid);
 			memset(d, 0, sizeof(*d));
 			err = 0;
