@@ -28,7 +28,7 @@ DEMO_SCENARIOS ?= blk-handover net-handover
 BASELINE_SCENARIOS ?= blk-baseline net-baseline
 
 .PHONY: all deps modules backends user guest-kmod check demo kernel-check unit fuzz \
-	lab-check baseline payload soak check-full clean
+	lab-check baseline payload soak check-full clean gen
 
 # Another release's build runs in that release's build root (its gcc,
 # headers and libraries: mk/buildroot.sh), where this Makefile runs again.
@@ -88,7 +88,12 @@ unit:
 fuzz:
 	$(MAKE) -C user fuzz-check
 
-# W=1, sparse and checkpatch on our kernel sources; uapi/spec sync.
+# include/uapi/linux/xen_ncmig.h from its YNL spec (6.12's generator).
+gen:
+	mk/ynl-gen
+
+# W=1, sparse and checkpatch on our kernel sources; the uapi header is
+# what its spec generates.
 kernel-check:
 	kernel/check.sh
 
