@@ -3,11 +3,13 @@
  * Snapshot record codec (include/uapi/linux/xen_ncmig_snap.h).
  *
  * Built both into the kernel modules and into ncmigd, its tests and
- * fuzzers, so it uses nothing beyond memcpy/memset.  Every multi-octet
+ * fuzzers, so it uses nothing beyond memcpy/memset and a CRC-32C: the
+ * kernel's crc32c() in the kernel, user/lib/crc32c.c in userspace.  Every multi-octet
  * field is loaded and stored byte by byte: records are little-endian and
  * may sit at any alignment.  doc/snapshot-record.md describes the format.
  */
 #ifdef __KERNEL__
+#include <linux/crc32c.h>
 #include <linux/errno.h>
 #include <linux/string.h>
 #else
@@ -32,25 +34,43 @@
 
 #define VBD_PROTOCOL_MAX	3
 
-/* CRC-32C, reflected polynomial 0x82f63b78, four bits at a time. */
-static const u32 crc32c_nibble[16] = {
-	0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1,
-	0x417b1dbc, 0x5125dad3, 0x61c69362, 0x7198540d,
-	0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9,
-	0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
-};
-
+#ifdef __KERNEL__
+/*
+ * The kernel's crc32c() (libcrc32c on 6.1 and 6.12, lib/crc32 from 6.14
+ * on) neither inverts on entry nor on exit; ours does, as RFC 3720 does.
+ * Userspace has its own, user/lib/crc32c.c.
+ */
 u32 ncmig_crc32c(u32 crc, const void *buf, size_t len)
 {
-	const u8 *p = buf;
+	return ~crc32c(~crc, buf, len);
+}
+#endif
 
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		crc = (crc >> 4) ^ crc32c_nibble[crc & 15];
-		crc = (crc >> 4) ^ crc32c_nibble[crc & 15];
+/* RFC 3720 B.4's examples (their CRCs as stored, little-endian). */
+int ncmig_crc32c_selftest(void)
+{
+	static const u8 pdu[48] = {
+		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
+		0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18,
+		0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	/* 32 zeros, 32 0xff, 0x00..0x1f, 0x1f..0x00, the read PDU */
+	static const u32 want[5] = {
+		0x8a9136aa, 0x62a8ab43, 0x46dd794e, 0x113fdb5c, 0xd9963a56,
+	};
+	u8 buf[32];
+	int v, i;
+
+	for (v = 0; v < 4; v++) {
+		for (i = 0; i < 32; i++)
+			buf[i] = v == 0 ? 0 : v == 1 ? 0xff : v == 2 ? i : 31 - i;
+		if (ncmig_crc32c(0, buf, sizeof(buf)) != want[v])
+			return v + 1;
 	}
-	return ~crc;
+	return ncmig_crc32c(0, pdu, sizeof(pdu)) != want[4] ? 5 : 0;
 }
 
 static u16 ld16(const u8 *p)

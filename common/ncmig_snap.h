@@ -119,8 +119,16 @@ struct ncmig_snap {
  * CRC-32C (Castagnoli, reflected 0x82f63b78), as used for the record and
  * stream checksums.  Start with @crc 0; calls chain: crc32c(crc32c(0, a),
  * b) is the CRC of a followed by b.  "123456789" gives 0xe3069283.
+ * The kernel's crc32c() behind it in the kernel, a table in userspace
+ * (user/lib/crc32c.c).
  */
 u32 ncmig_crc32c(u32 crc, const void *buf, size_t len);
+
+/*
+ * 0 if ncmig_crc32c() gives RFC 3720 B.4's five example CRCs, else the
+ * number (1-5) of the first example it gets wrong.
+ */
+int ncmig_crc32c_selftest(void);
 
 /*
  * Octets ncmig_snap_encode() needs for @s (a multiple of 8), or 0 if @s

@@ -5,6 +5,7 @@
  */
 #include <linux/module.h>
 
+#include "../../common/ncmig_snap.h"
 #include "backend_bus.h"
 #include "core.h"
 #ifdef XBQ_HAVE_BLK
@@ -14,6 +15,16 @@
 static int __init xbq_init(void)
 {
 	int err;
+
+#ifdef XBQ_HAVE_SNAP
+	/* Records carry RFC 3720's CRC-32C: the kernel's crc32c() must agree. */
+	err = ncmig_crc32c_selftest();
+	if (err) {
+		pr_err("xen-backend-quiesce: CRC-32C is wrong on RFC 3720 B.4 example %d\n",
+		       err);
+		return -ELIBBAD;
+	}
+#endif
 
 	xbq_core_init();
 	err = xbq_bus_init();

@@ -99,6 +99,7 @@ fault_load_modules() {
 	done
 	insmod "$MODDIR/xen-blkback.ko" && insmod "$MODDIR/xen-netback.ko" || return 1
 	if [ -f "$MODDIR/xen-ncmig.ko" ]; then
+		modprobe -q libcrc32c 2>/dev/null || :	# crc32c(), 6.1/6.12
 		insmod "$MODDIR/xen-backend-quiesce.ko" && insmod "$MODDIR/xen-ncmig.ko"
 	else
 		lab_load_ncmig_modules

@@ -255,7 +255,10 @@ lab_netserver_result() {
 
 # ---- modules ----------------------------------------------------------------
 # lab_load_ncmig_modules: insmod our modules from the payload (if present).
+# xen-backend-quiesce needs crc32c(): libcrc32c on 6.1/6.12 (from 6.14 on
+# it is in the kernel image, and there is no such module).
 lab_load_ncmig_modules() {
+	modprobe -q libcrc32c 2>/dev/null || :
 	for _m in xen-backend-quiesce xen-ncmig; do
 		_ko=/ncmig/modules/$_m.ko
 		[ -f "$_ko" ] || { echo "# lab: $_ko not in payload" >&2; return 1; }
