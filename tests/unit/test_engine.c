@@ -7,7 +7,8 @@
  * DEV_GET dumps) and fails any request of any domain on demand.  Module
  * reload runs through the engine's run() hook.
  *
- * Every failure path of every phase, with one and with several domains:
+ * Every failure path of every phase, with one and with several domains,
+ * of a handover and of a checkpoint (save's: QUIESCE, SNAPSHOT, RESUME):
  * the order of the requests the engine sends (the recovery), what it
  * reports on stderr, its return value and which engine paths it took.
  * The last test checks that the tests together took every path of
@@ -383,6 +384,7 @@ static unsigned int paths_seen;
 struct run {
 	unsigned int n;
 	bool reload;
+	bool checkpoint;	/* ncmig_ho_checkpoint(), not ncmig_ho_run() */
 	uint32_t timeout_ms, deadline_ms;
 	int rc;
 	unsigned int paths, nr_ok, nr_devs;
@@ -422,12 +424,16 @@ static int run_engine(int argc, char **argv)
 	(void)argv;
 	err = ncmig_ho_init(&ho, fk.domids, R.n, &o, NULL);
 	assert_int_equal(err, 0);
-	R.rc = ncmig_ho_run(&ho);
+	R.rc = R.checkpoint ? ncmig_ho_checkpoint(&ho) : ncmig_ho_run(&ho);
+	if (R.checkpoint)
+		for (i = 0; i < ho.n; i++)
+			R.restored_ok[i] = ho.doms[i].nr_records == 2 &&
+					   !ho.doms[i].err;
 	R.paths = ho.paths;
 	R.nr_ok = ho.nr_ok;
 	R.nr_devs = ho.nr_devs;
 	R.failed = ho.failed;
-	for (i = 0; i < ho.n; i++)
+	for (i = 0; !R.checkpoint && i < ho.n; i++)
 		R.restored_ok[i] = ho.doms[i].restored;
 	ncmig_ho_fini(&ho);
 	return 0;
@@ -898,6 +904,118 @@ static void test_verb_several(void **st)
 	expect_out("ncmigd: d5: resumed in place\n");
 }
 
+/* ---- a checkpoint (save --backends) ------------------------------------ */
+
+static void test_checkpoint(void **st)
+{
+	(void)st;
+	setup(2, true);
+	R.checkpoint = true;
+	go();
+	assert_int_equal(R.rc, 0);
+	/* No RELEASE, no reload, no RESTORE: RESUME each. */
+	expect_log("Q5 Q6 S5 S6 U5 U6");
+	assert_string_equal(cmds.log, "");
+	assert_true(R.restored_ok[0] && R.restored_ok[1]);
+	assert_int_equal(R.nr_ok, 2);
+	assert_int_equal(R.nr_devs, 4);
+	assert_int_equal(R.failed, NCMIG_HO_NONE);
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+	assert_string_equal(out, "");
+}
+
+/* A checkpoint of @n domains whose @cmd fails once for d[@dom]. */
+static void checkpoint_failing(unsigned int n, uint8_t cmd, unsigned int dom,
+			       int err, enum ncmig_ho_phase failed)
+{
+	setup(n, false);
+	R.checkpoint = true;
+	inject(cmd, dom, err, 1);
+	go();
+	assert_int_equal(R.rc, err);
+	assert_int_equal(R.failed, failed);
+}
+
+static void test_checkpoint_quiesce_fails(void **st)
+{
+	(void)st;
+	checkpoint_failing(2, XEN_NCMIG_CMD_QUIESCE, 1, -ETIMEDOUT,
+			   NCMIG_HO_QUIESCE);
+	expect_log("Q5 Q6 U5");
+	expect_out("ncmigd: d6: QUIESCE failed: ");
+	expect_out("ncmigd: d5: resumed in place\n");
+	expect_path(NCMIG_HO_PATH_QUIESCE_FAIL_LATER);
+}
+
+static void test_checkpoint_snapshot_fails(void **st)
+{
+	(void)st;
+	checkpoint_failing(2, XEN_NCMIG_CMD_SNAPSHOT, 0, -EIO,
+			   NCMIG_HO_SNAPSHOT);
+	/* Both resumed once, by the recovery; no second RESUME. */
+	expect_log("Q5 Q6 S5 U5 U6");
+	expect_out("ncmigd: d5: SNAPSHOT failed: ");
+	expect_path(NCMIG_HO_PATH_SNAPSHOT_FAIL);
+	expect_path(NCMIG_HO_PATH_RECOVER_RESUME);
+}
+
+static void test_checkpoint_resume_fails(void **st)
+{
+	(void)st;
+	checkpoint_failing(3, XEN_NCMIG_CMD_RESUME, 1, -EIO, NCMIG_HO_RESUME);
+	/* d6's RESUME fails: reported, d7 is still resumed. */
+	expect_log("Q5 Q6 Q7 S5 S6 S7 U5 U6 U7");
+	expect_out("ncmigd: d6: RESUME failed: ");
+	assert_true(R.restored_ok[0] && !R.restored_ok[1] && R.restored_ok[2]);
+	assert_int_equal(R.nr_ok, 2);
+	expect_path(NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL);
+	assert_false(R.paths & (1U << NCMIG_HO_PATH_OK));
+}
+
+/* backends.c's save hook is the engine's checkpoint, one domain. */
+static int run_backends_write(int argc, char **argv)
+{
+	struct ncmig_stream_err serr;
+	struct ncmig_stream s;
+	struct ncmig_writer w;
+
+	(void)argc;
+	(void)argv;
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, 5, NCMIG_DOM_F_BACKENDS);
+	R.rc = ncmig_backends_write(5, &w);
+	if (R.rc == 2) {
+		assert_int_equal(ncmig_write_end(&w), 0);
+		assert_int_equal(ncmig_stream_parse(w.buf, w.len, &s, &serr), 0);
+		assert_int_equal(s.nr_backends, 2);
+		ncmig_stream_free(&s);
+	}
+	ncmig_writer_free(&w);
+	return 0;
+}
+
+static void test_backends_write(void **st)
+{
+	(void)st;
+	setup(1, false);
+	ncmig_nl_test_transport = &transport;
+	capture_run(run_backends_write, 0, NULL, out, sizeof(out));
+	assert_int_equal(R.rc, 2);
+	expect_log("Q5 S5 U5");
+	assert_string_equal(out, "");
+
+	/* A failed SNAPSHOT: resumed, the save fails. */
+	setup(1, false);
+	inject(XEN_NCMIG_CMD_SNAPSHOT, 0, -EIO, 1);
+	capture_run(run_backends_write, 0, NULL, out, sizeof(out));
+	ncmig_nl_test_transport = NULL;
+	assert_int_equal(R.rc, -EIO);
+	expect_log("Q5 S5 U5");
+	expect_out("ncmigd: d5: SNAPSHOT failed: ");
+	expect_out("ncmigd: d5: resumed in place\n");
+}
+
 /* Last: the tests above took every path of the engine. */
 static void test_every_path(void **st)
 {
@@ -937,6 +1055,11 @@ int main(void)
 		cmocka_unit_test(test_init_refuses),
 		cmocka_unit_test(test_verb_one_domain),
 		cmocka_unit_test(test_verb_several),
+		cmocka_unit_test(test_checkpoint),
+		cmocka_unit_test(test_checkpoint_quiesce_fails),
+		cmocka_unit_test(test_checkpoint_snapshot_fails),
+		cmocka_unit_test(test_checkpoint_resume_fails),
+		cmocka_unit_test(test_backends_write),
 		cmocka_unit_test(test_every_path),
 	};
 

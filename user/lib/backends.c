@@ -3,9 +3,11 @@
  * The stream commands' way to the kernel's backends (ncmig.h), through
  * the xen_ncmig family (nl*.c).
  *
- * save takes a checkpoint: it quiesces the domain's backends, snapshots
- * them and resumes them in place, all on one socket, so the records are
- * consistent (no request in flight) and the guest goes on. restore hands
+ * save takes a checkpoint through the handover engine
+ * (ncmig_ho_checkpoint(), handover.c, which owns its recovery): it
+ * quiesces the domain's backends, snapshots them and resumes them in
+ * place, all on one socket, so the records are consistent (no request in
+ * flight) and the guest goes on. restore hands
  * the records to RESTORE: a fresh restore of backends that were released
  * (or never bound) on this host.
  */
@@ -55,59 +57,45 @@ int ncmig_backends_probe(uint16_t domid)
 	return err ? err : nr > 0;
 }
 
-struct write_ctx {
-	uint16_t domid;
-	struct ncmig_writer *w;
-	int nr;
-};
-
-static int write_cb(uint32_t kind, uint32_t devid, const void *rec,
-		    size_t len, void *arg)
-{
-	struct write_ctx *c = arg;
-	int err = ncmig_write_backend(c->w, rec, len);
-
-	if (err) {
-		ncmig_dev_err(c->domid, ncmig_kind_name(kind), devid,
-			       "record refused: %s", strerror(-err));
-		return err;
-	}
-	c->nr++;
-	return 0;
-}
-
+/* A checkpoint by the handover engine, its records copied into @w. */
 int ncmig_backends_write(uint16_t domid, struct ncmig_writer *w)
 {
-	struct write_ctx c = { .domid = domid, .w = w };
-	struct ncmig_nl_reply *r = malloc(sizeof(*r));
-	struct ncmig_nl_status st;
-	struct ncmig_nl_sock *nl;
+	struct ncmig_stream_err serr;
+	struct ncmig_stream s;
+	struct ncmig_ho_dom *d;
+	struct ncmig_ho ho;
+	const void **recs = NULL;
+	size_t *lens = NULL;
+	size_t i;
 	int err;
 
-	if (!r)
-		return -ENOMEM;
-	nl = open_family(&st);
-	if (!nl) {
-		free(r);
-		return st.err;
-	}
-	err = ncmig_nl_quiesce(nl, domid, 0, 0, r, &st);
+	err = ncmig_ho_init(&ho, &domid, 1, NULL, NULL);
+	if (err)
+		return err;
+	err = ncmig_ho_checkpoint(&ho);
+	d = &ho.doms[0];
+	if (err)
+		goto out;
+	err = ncmig_stream_parse(d->w.buf, d->w.len, &s, &serr);
 	if (err) {
-		kernel_err(domid, "QUIESCE", &st);
+		ncmig_dom_err(domid, "stream: %s", serr.msg);
 		goto out;
 	}
-	err = ncmig_nl_snapshot(nl, domid, write_cb, &c, &st);
-	if (err)
-		kernel_err(domid, "SNAPSHOT", &st);
-	/* A checkpoint: the guest goes on whatever the snapshot did. */
-	if (ncmig_nl_resume(nl, domid, r, &st)) {
-		kernel_err(domid, "RESUME", &st);
-		err = err ? err : st.err;
+	err = ncmig_stream_backend_arrays(&s, &recs, &lens);
+	for (i = 0; !err && i < s.nr_backends; i++) {
+		err = ncmig_write_backend(w, recs[i], lens[i]);
+		if (err)
+			ncmig_dom_err(domid, "record %zu refused: %s", i,
+				      strerror(-err));
 	}
+	if (!err)
+		err = (int)s.nr_backends;
+	free(recs);
+	free(lens);
+	ncmig_stream_free(&s);
 out:
-	ncmig_nl_close(nl);
-	free(r);
-	return err ? err : c.nr;
+	ncmig_ho_fini(&ho);
+	return err;
 }
 
 int ncmig_backends_restore(uint16_t domid, const struct ncmig_stream *s)

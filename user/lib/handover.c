@@ -20,6 +20,10 @@
  *                    after a moment if it fails; every domain is tried
  *                    and each is reported
  *
+ * A checkpoint (ncmig_ho_checkpoint(), save's) runs QUIESCE and SNAPSHOT
+ * with the same recovery, then RESUME each instead of RELEASE: every
+ * domain is tried and each failure reported.
+ *
  * Every step reports its own failure on stderr, naming the domain (and
  * the device when there is one); ho->paths records which recovery ran.
  */
@@ -50,6 +54,7 @@ const char *ncmig_ho_phase_name(enum ncmig_ho_phase p)
 		[NCMIG_HO_RELEASE] = "release",
 		[NCMIG_HO_RELOAD] = "reload",
 		[NCMIG_HO_RESTORE] = "restore",
+		[NCMIG_HO_RESUME] = "resume",
 	};
 
 	return (unsigned int)p < sizeof(names) / sizeof(names[0]) ?
@@ -455,9 +460,10 @@ static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
 	return 0;
 }
 
-int ncmig_ho_run(struct ncmig_ho *ho)
+/* The socket, unless the caller gave one; then QUIESCE and SNAPSHOT. */
+static int open_and_snapshot(struct ncmig_ho *ho)
 {
-	int err, rc;
+	int err;
 
 	ho->t0 = ncmig_ho_now_ns();
 	if (!ho->nl) {
@@ -473,6 +479,53 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 	err = step(ho, NCMIG_HO_QUIESCE, quiesce, quiesce_failed);
 	if (!err)
 		err = step(ho, NCMIG_HO_SNAPSHOT, snapshot, snapshot_failed);
+	return err;
+}
+
+/* RESUME each, a checkpoint's end; every domain is tried. */
+static int resume_all(struct ncmig_ho *ho)
+{
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i < ho->n; i++) {
+		struct ncmig_ho_dom *d = &ho->doms[i];
+
+		d->err = ncmig_nl_resume(ho->nl, d->domid, d->restore, &d->st);
+		if (d->err) {
+			report(d, "RESUME");
+			took(ho, NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL);
+			rc = rc ? rc : d->err;
+			continue;
+		}
+		d->t_end = ncmig_ho_now_ns();
+		ho->nr_ok++;
+		ho->nr_devs += d->quiesce->nr_devs;
+	}
+	return rc;
+}
+
+int ncmig_ho_checkpoint(struct ncmig_ho *ho)
+{
+	int err = open_and_snapshot(ho);
+
+	if (err)
+		return err;
+	phase(ho, NCMIG_HO_RESUME, true);
+	err = resume_all(ho);
+	if (err)
+		ho->failed = NCMIG_HO_RESUME;
+	phase(ho, NCMIG_HO_RESUME, false);
+	if (!err)
+		took(ho, NCMIG_HO_PATH_OK);
+	return err;
+}
+
+int ncmig_ho_run(struct ncmig_ho *ho)
+{
+	int err, rc;
+
+	err = open_and_snapshot(ho);
 	if (!err)
 		err = step(ho, NCMIG_HO_RELEASE, release, release_failed);
 	if (err)

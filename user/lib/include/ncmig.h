@@ -666,6 +666,7 @@ enum ncmig_ho_phase {
 	NCMIG_HO_RELEASE,
 	NCMIG_HO_RELOAD,
 	NCMIG_HO_RESTORE,
+	NCMIG_HO_RESUME,	/* ncmig_ho_checkpoint()'s last */
 	NCMIG_HO_NONE,		/* ncmig_ho.failed: nothing failed */
 };
 
@@ -688,6 +689,7 @@ enum ncmig_ho_path {
 	NCMIG_HO_PATH_RELOAD_LOAD_FAIL,		/* insmod or modprobe failed */
 	NCMIG_HO_PATH_RESTORE_RETRY,		/* RESTORE failed once */
 	NCMIG_HO_PATH_RESTORE_FAIL,		/* RESTORE failed twice */
+	NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL,	/* a checkpoint's RESUME */
 	NCMIG_HO_PATHS
 };
 
@@ -750,6 +752,16 @@ int ncmig_ho_init(struct ncmig_ho *ho, const uint16_t *domids, unsigned int n,
 		  const struct ncmig_ho_opts *o, struct ncmig_nl_sock *nl);
 /* The whole handover: 0 or the first failure's negative errno. */
 int ncmig_ho_run(struct ncmig_ho *ho);
+/*
+ * A checkpoint instead (what `ncmigd save --backends` takes): QUIESCE
+ * all, SNAPSHOT all, RESUME all, so that each domain's stream (doms[i].w)
+ * holds records with no request in flight and the guests go on.  A
+ * failure before RESUME resumes every domain as ncmig_ho_run() does; a
+ * RESUME that fails is reported and the others are still resumed (the
+ * kernel's watchdog resumes the failed one).  ho.o.reload, .hold_ms and
+ * .restored are not used.  0 or the first failure's negative errno.
+ */
+int ncmig_ho_checkpoint(struct ncmig_ho *ho);
 void ncmig_ho_fini(struct ncmig_ho *ho);
 const char *ncmig_ho_phase_name(enum ncmig_ho_phase p);
 uint64_t ncmig_ho_now_ns(void);
@@ -773,7 +785,8 @@ int ncmig_backends_probe(uint16_t domid);
 
 /*
  * Write one BACKEND record per device of @domid with
- * ncmig_write_backend().  Returns how many, or a negative errno.
+ * ncmig_write_backend(), from a checkpoint (ncmig_ho_checkpoint()).
+ * Returns how many, or a negative errno.
  */
 int ncmig_backends_write(uint16_t domid, struct ncmig_writer *w);
 
