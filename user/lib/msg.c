@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* libncmig: error lines naming domain and device, whole-buffer I/O, UUIDs. */
+/*
+ * libncmig: error lines naming domain and device (to the caller's
+ * callback, stderr by default), whole-buffer I/O, UUIDs.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,11 +13,38 @@
 
 #include "ncmig.h"
 
-static void verr(const char *prefix, const char *fmt, va_list ap)
+static void default_err(const struct ncmig_msg *m, void *arg)
 {
-	fprintf(stderr, "ncmigd: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	(void)arg;
+	fprintf(stderr, "ncmigd: %s\n", m->line);
+}
+
+static ncmig_err_fn err_fn = default_err;
+static void *err_arg;
+
+void ncmig_set_err_cb(ncmig_err_fn fn, void *arg)
+{
+	err_fn = fn ? fn : default_err;
+	err_arg = fn ? arg : NULL;
+}
+
+static void verr(int domid, const char *kind, uint32_t devid,
+		 const char *fmt, va_list ap)
+{
+	struct ncmig_msg m = { .domid = domid, .kind = kind, .devid = devid };
+	char text[1024], line[1100];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (kind)
+		snprintf(line, sizeof(line), "d%d %s %u: %s", domid, kind,
+			 devid, text);
+	else if (domid >= 0)
+		snprintf(line, sizeof(line), "d%d: %s", domid, text);
+	else
+		snprintf(line, sizeof(line), "%s", text);
+	m.text = text;
+	m.line = line;
+	err_fn(&m, err_arg);
 }
 
 void ncmig_err(const char *fmt, ...)
@@ -22,30 +52,26 @@ void ncmig_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	verr("", fmt, ap);
+	verr(-1, NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
 void ncmig_dom_err(unsigned int domid, const char *fmt, ...)
 {
-	char prefix[32];
 	va_list ap;
 
-	snprintf(prefix, sizeof(prefix), "d%u: ", domid);
 	va_start(ap, fmt);
-	verr(prefix, fmt, ap);
+	verr((int)domid, NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
 void ncmig_dev_err(unsigned int domid, const char *kind, uint32_t devid,
 		    const char *fmt, ...)
 {
-	char prefix[64];
 	va_list ap;
 
-	snprintf(prefix, sizeof(prefix), "d%u %s %u: ", domid, kind, devid);
 	va_start(ap, fmt);
-	verr(prefix, fmt, ap);
+	verr((int)domid, kind ? kind : "?", devid, fmt, ap);
 	va_end(ap);
 }
 

@@ -8,11 +8,23 @@
 #include <errno.h>
 #include <ncmig.h>
 
+/* A toolstack logs the library's errors its own way. */
+static void log_err(const struct ncmig_msg *m, void *arg)
+{
+	(*(unsigned int *)arg) += m->domid == 9 && m->kind == NULL;
+}
+
 int main(void)
 {
 	uint16_t doms[] = { 5, 7 };
+	unsigned int logged = 0;
 	struct ncmig_ho ho;
 
+	ncmig_set_err_cb(log_err, &logged);
+	ncmig_dom_err(9, "from the library");
+	ncmig_set_err_cb(NULL, NULL);
+	if (logged != 1)
+		return 1;
 	if (ncmig_ho_init(&ho, doms, 2, NULL, NULL))
 		return 1;
 	ncmig_ho_fini(&ho);

@@ -874,14 +874,28 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 /* ==== Messages and small helpers (msg.c) ==== */
 
 /*
- * Errors go to stderr as one line naming the domain and the device
- * ("ncmigd: d5 vbd 51712: ..."): the CLI's messages are the library's.
+ * Every error the library reports goes through one callback, as one
+ * message naming the domain and the device.  By default (and after
+ * ncmig_set_err_cb(NULL, NULL)) it is written to stderr as the line
+ * "ncmigd: " + line + "\n" ("ncmigd: d5 vbd 51712: ..."): the CLI's
+ * messages are the library's.  A toolstack sets its own to log them its
+ * way.  The strings live only during the call.
  */
+struct ncmig_msg {
+	int domid;		/* -1: not about one domain */
+	const char *kind;	/* "vbd", "vif", ...; NULL: not one device */
+	uint32_t devid;		/* with kind */
+	const char *text;	/* the message alone */
+	const char *line;	/* "d5 vbd 51712: text", "d5: text" or "text" */
+};
+typedef void (*ncmig_err_fn)(const struct ncmig_msg *m, void *arg);
+/* Where errors go from now on: @fn(m, @arg); NULL: stderr again. */
+void ncmig_set_err_cb(ncmig_err_fn fn, void *arg);
 
 /* Highest domid a guest can have (DOMID_FIRST_RESERVED - 1). */
 #define NCMIG_DOMID_MAX	0x7fefU
 
-/* "ncmigd: ...\n" on stderr. */
+/* Report an error (default: "ncmigd: ...\n" on stderr). */
 void ncmig_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "ncmigd: d<domid>: ...\n" */
 void ncmig_dom_err(unsigned int domid, const char *fmt, ...)
