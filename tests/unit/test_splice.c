@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * The splice filter on a synthetic xl migration stream: send inserts our
- * record before libxl's END, recv removes it, and what comes out of recv
- * is octet for octet what xl wrote.  Plus what the filter refuses.
+ * optional libxc record before libxc's END, recv removes it, and what
+ * comes out of recv is octet for octet what xl wrote; a reader that
+ * follows libxc's rules (skip bit-31 records) sees xl's stream.  Plus
+ * what the filter refuses: every octet of our record damaged, the
+ * envelope's rules one by one.
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +20,7 @@
 #include <cmocka.h>
 
 #include "le.h"
+#include "ncmig_snap.h"
 #include "splice_args.h"
 #include "ncmig.h"
 
@@ -24,6 +29,7 @@ static size_t xs_len;
 static size_t libxl_end_off;	/* where libxl's END header starts */
 static size_t libxc_off;	/* first libxc record header */
 static size_t libxl_hdr_off;	/* the libxl stream header */
+static size_t libxc_end_off;	/* where libxc's END header starts */
 
 static void put(const void *p, size_t n)
 {
@@ -86,11 +92,26 @@ static void build(void)
 	libxc_off = xs_len;
 	put_rec(5, "PAGE_DATA-ish", 13);
 	put_rec(0x0a, "params", 6);
+	libxc_end_off = xs_len;
 	put_rec(0, NULL, 0);		/* libxc END */
 	put_rec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);	/* EMULATOR_XENSTORE_DATA */
 	libxl_end_off = xs_len;
 	put_rec(0, NULL, 0);		/* libxl END */
 	put("domain is yours, you are cleared to unpause", 44);
+}
+
+#define REC 8	/* a libxc or libxl record header */
+
+/* The envelope's CRC-32C as doc/stream-format.md defines it. */
+static uint32_t envelope_crc(const unsigned char *env)
+{
+	unsigned char h[24];
+	uint32_t crc;
+
+	memcpy(h, env, 24);
+	le32_st(h + 20, 0);
+	crc = ncmig_crc32c(0, h, 24);
+	return ncmig_crc32c(crc, env + 24, le32_ld(env + 12));
 }
 
 static int to_fd(const void *p, size_t n)
@@ -175,14 +196,24 @@ static void test_send_recv_roundtrip(void **s)
 	assert_int_equal(st.libxl_records, 3);
 	assert_int_equal(st.libxc_records, 3);
 	assert_int_equal(st.in_octets, xs_len);
-	/* Inserted right before libxl's END: header, 26 octets, padding. */
-	assert_int_equal(mid_len, xs_len + 8 + 32);
-	assert_memory_equal(mid, xs, libxl_end_off);
-	assert_int_equal(le32_ld(mid + libxl_end_off), NCMIG_SPLICE_REC_TYPE);
-	assert_int_equal(le32_ld(mid + libxl_end_off + 4), 26);
-	assert_memory_equal(mid + libxl_end_off + 8, payload, 26);
-	assert_memory_equal(mid + libxl_end_off + 40, xs + libxl_end_off,
-			    xs_len - libxl_end_off);
+	assert_int_equal(st.stream_octets, 26);
+	assert_true(st.added_us >= st.capture_us);
+	/*
+	 * Inserted right before libxc's END: the record header, the
+	 * 24-octet envelope, 26 octets, 6 of padding.
+	 */
+	assert_int_equal(mid_len, xs_len + REC + 56);
+	assert_memory_equal(mid, xs, libxc_end_off);
+	assert_int_equal(le32_ld(mid + libxc_end_off), NCMIG_SPLICE_REC_TYPE);
+	assert_int_equal(le32_ld(mid + libxc_end_off + 4), 24 + 26);
+	assert_memory_equal(mid + libxc_end_off + 8, "NCMIGOPT\1\0\0\0", 12);
+	assert_int_equal(le32_ld(mid + libxc_end_off + 20), 26);
+	assert_int_equal(le32_ld(mid + libxc_end_off + 28),
+			 envelope_crc(mid + libxc_end_off + 8));
+	assert_memory_equal(mid + libxc_end_off + 32, payload, 26);
+	assert_memory_equal(mid + libxc_end_off + 58, "\0\0\0\0\0\0", 6);
+	assert_memory_equal(mid + libxc_end_off + 64, xs + libxc_end_off,
+			    xs_len - libxc_end_off);
 
 	got_len = 0;
 	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg), 0);
@@ -259,7 +290,7 @@ static void test_config_seen(void **s)
 	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
 	assert_int_equal(cfg_calls, 1);
 	assert_string_equal(cfg_uuid, "01234567-89ab-cdef-0123-456789abcdef");
-	assert_memory_equal(mid, xs, libxl_end_off);
+	assert_memory_equal(mid, xs, libxc_end_off);
 	/* No uuid, or a broken length: said so. */
 	assert_int_equal(ncmig_splice_config_uuid((const unsigned char *)
 			 "\x0d\0\0\0{\"c_info\":{}}", 17, u), -ENOENT);
@@ -279,7 +310,7 @@ static void test_recv_argv(void **s)
 	char **a;
 
 	(void)s;
-	a = ncmigd_splice_recv_argv("ssh -p 2222", "dst", false, opts, 2, cmd, 3);
+	a = ncmigd_splice_recv_argv("ssh -p 2222", "dst", false, false, opts, 2, cmd, 3);
 	assert_non_null(a);
 	assert_string_equal(a[0], "ssh");
 	assert_string_equal(a[1], "-p");
@@ -291,7 +322,7 @@ static void test_recv_argv(void **s)
 	assert_null(a[5]);
 	ncmigd_splice_argv_free(a);
 	/* Local: exec'd directly, nothing to quote. */
-	a = ncmigd_splice_recv_argv("ssh", "localhost", true, opts, 1, cmd, 2);
+	a = ncmigd_splice_recv_argv("ssh", "localhost", true, false, opts, 1, cmd, 2);
 	assert_string_equal(a[0], "/proc/self/exe");
 	assert_string_equal(a[3], opts[0]);
 	assert_string_equal(a[4], "--");
@@ -305,6 +336,7 @@ struct bad {
 	void (*edit)(void);
 	int rc;
 	const char *want;
+	bool after_libxc;	/* fails after our record went out */
 };
 
 static void b_magic(void) { xs[0] = 'x'; }
@@ -318,23 +350,33 @@ static void b_libxc_ver(void) { xs[libxc_off - 16 - 24 + 15] = 4; }
 static void b_checkpoint(void) { le32_st(xs + libxc_off, 0x0e); }
 static void b_libxl_checkpoint(void) { le32_st(xs + libxl_end_off, 4); }
 static void b_end_body(void) { le32_st(xs + libxl_end_off + 4, 8); }
+static void b_libxc_end_body(void) { le32_st(xs + libxc_end_off + 4, 8); }
+static void b_libxc_huge(void) { le32_st(xs + libxc_off + 4, (128U << 20) + 1); }
+static void b_two_contexts(void)
+{
+	/* A second LIBXC_CONTEXT where libxl's END was. */
+	le32_st(xs + libxl_end_off, 1);
+}
 static void b_truncated(void) { xs_len = libxc_off + 12; }
 static void b_no_end(void) { xs_len = libxl_end_off; }
 
 static const struct bad bads[] = {
-	{ "not xl", b_magic, -EPROTO, "not an xl migration stream" },
-	{ "legacy v1", b_v1, -EPROTO, "need a v2 stream" },
-	{ "unknown mandatory flag", b_flags, -EPROTO, "mandatory flags 0x7" },
-	{ "byte order", b_order, -EPROTO, "byte order" },
-	{ "libxl ident", b_libxl_ident, -EPROTO, "not a libxl v2 stream" },
-	{ "libxl big-endian", b_libxl_be, -EPROTO, "options 0x1" },
-	{ "libxc id", b_libxc_id, -EPROTO, "not a libxc" },
-	{ "libxc version", b_libxc_ver, -EPROTO, "not a libxc" },
-	{ "libxc checkpoint", b_checkpoint, -EPROTO, "checkpointed" },
-	{ "libxl checkpoint", b_libxl_checkpoint, -EPROTO, "checkpointed" },
-	{ "END with body", b_end_body, -EPROTO, "END with a body" },
-	{ "truncated record", b_truncated, -EPIPE, "stream ends inside a libxc record" },
-	{ "no libxl END", b_no_end, -EPIPE, "stream ends inside a libxl record header" },
+	{ "not xl", b_magic, -EPROTO, "not an xl migration stream", false },
+	{ "legacy v1", b_v1, -EPROTO, "need a v2 stream", false },
+	{ "unknown mandatory flag", b_flags, -EPROTO, "mandatory flags 0x7", false },
+	{ "byte order", b_order, -EPROTO, "byte order", false },
+	{ "libxl ident", b_libxl_ident, -EPROTO, "not a libxl v2 stream", false },
+	{ "libxl big-endian", b_libxl_be, -EPROTO, "options 0x1", false },
+	{ "libxc id", b_libxc_id, -EPROTO, "not a libxc", false },
+	{ "libxc version", b_libxc_ver, -EPROTO, "not a libxc", false },
+	{ "libxc checkpoint", b_checkpoint, -EPROTO, "checkpointed", false },
+	{ "libxl checkpoint", b_libxl_checkpoint, -EPROTO, "checkpointed", true },
+	{ "END with body", b_end_body, -EPROTO, "libxl END with a body", true },
+	{ "libxc END with body", b_libxc_end_body, -EPROTO, "libxc END with a body", false },
+	{ "libxc record over 128 MiB", b_libxc_huge, -EPROTO, "over libxc's", false },
+	{ "second LIBXC_CONTEXT", b_two_contexts, -EPROTO, "second LIBXC_CONTEXT", true },
+	{ "truncated record", b_truncated, -EPIPE, "stream ends inside a libxc record", false },
+	{ "no libxl END", b_no_end, -EPIPE, "stream ends inside a libxl record header", true },
 };
 
 static void run_bad(void **s)
@@ -356,34 +398,268 @@ static void run_bad(void **s)
 		fail_msg("%s: rc %d \"%s\", want %d \"%s\"", b->name, rc, msg,
 			 b->rc, b->want);
 	assert_non_null(strstr(msg, "input offset"));
-	/* Nothing of ours went out before the failure. */
-	assert_int_equal(st.inserted, 0);
+	/* Nothing of ours went out before a failure inside libxc's part. */
+	assert_int_equal(st.inserted, b->after_libxc ? 1 : 0);
 }
 
-static void test_recv_record_rules(void **s)
+/* A real ncmig stream (header, DOMAIN, END) as the payload. */
+static void real_payload(void)
+{
+	struct ncmig_writer w;
+
+	ncmig_writer_init_mem(&w);
+	assert_int_equal(ncmig_write_header(&w), 0);
+	assert_int_equal(ncmig_write_domain(&w, 5, NCMIG_DOM_F_XS_NODES), 0);
+	assert_int_equal(ncmig_write_end(&w), 0);
+	assert_true(w.len <= sizeof(payload));
+	memcpy(payload, w.buf, w.len);
+	payload_len = w.len;
+	ncmig_writer_free(&w);
+}
+
+static int found_calls;
+
+/* recv's hook as ncmigd's: the stream must parse. */
+static int found_parse(void *arg, const unsigned char *buf, size_t len)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_stream st;
+	int rc;
+
+	(void)arg;
+	found_calls++;
+	rc = ncmig_stream_parse(buf, len, &st, &err);
+	if (!rc)
+		ncmig_stream_free(&st);
+	return rc;
+}
+
+static size_t send_once(unsigned char *mid)
 {
 	struct ncmig_splice_hooks send = { .at_end = at_end };
-	struct ncmig_splice_hooks recv = { .found = found };
+	struct ncmig_splice_stats st;
+	size_t mid_len;
+	char msg[300];
+
+	build();
+	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
+	return mid_len;
+}
+
+/*
+ * What an unmodified receiver's libxc does (xg_sr_restore.c): read each
+ * record header, refuse a length over REC_LENGTH_MAX, read the body
+ * rounded up to 8, skip a type with bit 31 that it does not know.  On
+ * send's output, what it processes is exactly xl's libxc stream.
+ */
+static void test_plain_libxc_skips_it(void **s)
+{
+	static unsigned char mid[8192], seen[8192];
+	size_t mid_len, off, n = 0, skipped = 0;
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	assert_true(mid_len > xs_len);
+	off = libxc_off;
+	for (;;) {
+		uint32_t type = le32_ld(mid + off), len = le32_ld(mid + off + 4);
+		size_t whole = REC + ((len + 7) & ~7U);
+
+		assert_true(len <= 128U << 20);
+		assert_true(off + whole <= mid_len);
+		if (type & 0x80000000U) {
+			assert_int_equal(type, NCMIG_SPLICE_REC_TYPE);
+			skipped++;
+		} else {
+			memcpy(seen + n, mid + off, whole);
+			n += whole;
+		}
+		off += whole;
+		if (type == 0)
+			break;
+	}
+	assert_int_equal(skipped, 1);
+	assert_int_equal(n, libxc_end_off + REC - libxc_off);
+	assert_memory_equal(seen, xs + libxc_off, n);
+	/* And libxl's part after it is untouched. */
+	assert_int_equal(mid_len - off, xs_len - (libxc_end_off + REC));
+	assert_memory_equal(mid + off, xs + libxc_end_off + REC, mid_len - off);
+}
+
+/* Flip each octet of our record: recv refuses every one, hands nothing on. */
+static void test_recv_refuses_every_damaged_octet(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
 	static unsigned char mid[8192], out[8192];
 	struct ncmig_splice_stats st;
-	size_t mid_len, out_len;
+	size_t mid_len, out_len, rec_len, i;
+	char msg[300];
+	int rc;
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	rec_len = REC + ((24 + payload_len + 7) & ~(size_t)7);
+	/* Undamaged, it passes. */
+	found_calls = 0;
+	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg), 0);
+	assert_int_equal(found_calls, 1);
+	assert_int_equal(st.removed, 1);
+	assert_int_equal(out_len, xs_len);
+	for (i = 0; i < rec_len; i++) {
+		if (i < 4)	/* the type: then it is not ours, passed on */
+			continue;
+		mid[libxc_end_off + i] ^= 0x10;
+		found_calls = 0;
+		rc = run(mid, mid_len, &recv, out, &out_len, &st, msg);
+		if (!rc)
+			fail_msg("octet %zu of the record damaged, yet accepted", i);
+		assert_int_equal(st.removed, 0);
+		/* The envelope's checksum catches it before the parser runs. */
+		assert_int_equal(found_calls, 0);
+		/* Nothing after our record reached the receiver. */
+		assert_true(out_len <= libxc_end_off);
+		mid[libxc_end_off + i] ^= 0x10;
+	}
+}
+
+static void reseal(unsigned char *env)
+{
+	le32_st(env + 20, envelope_crc(env));
+}
+
+static int recv_rc(unsigned char *mid, size_t mid_len, char *msg)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char out[8192];
+	struct ncmig_splice_stats st;
+	size_t out_len;
+
+	return run(mid, mid_len, &recv, out, &out_len, &st, msg);
+}
+
+/* The envelope's rules one by one, each with a valid checksum. */
+static void test_recv_envelope_rules(void **s)
+{
+	static unsigned char mid[8192], keep[8192];
+	unsigned char *rec, *env;
+	size_t mid_len;
 	char msg[300];
 
 	(void)s;
+	real_payload();
+	mid_len = send_once(keep);
+	rec = mid + libxc_end_off;
+	env = rec + REC;
+
+#define FRESH() memcpy(mid, keep, mid_len)
+	FRESH();
+	memcpy(env, "NCMIGOPX", 8);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "without its ident"));
+
+	FRESH();
+	le16_st(env + 8, 2);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "version 2"));
+
+	FRESH();
+	le16_st(env + 10, 1);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "flags"));
+
+	FRESH();
+	le32_st(env + 12, (uint32_t)payload_len - 8);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "says its stream has"));
+
+	/* Under the envelope, over the limit: before any allocation. */
+	FRESH();
+	le32_st(rec + 4, 23);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "under its 24-octet header"));
+	FRESH();
+	le32_st(rec + 4, 24 + NCMIG_STREAM_MAX + 1);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -E2BIG);
+
+	/* Nonzero padding (this stream fills its record: make some). */
+	FRESH();
+	le32_st(rec + 4, le32_ld(rec + 4) - 1);
+	le32_st(env + 12, (uint32_t)payload_len - 1);
+	env[24 + payload_len - 1] = 1;
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EINVAL);
+	assert_non_null(strstr(msg, "padding not zero"));
+
+	/* A valid envelope around a stream that does not parse. */
+	FRESH();
+	env[24] = 'X';
+	reseal(env);
+	found_calls = 0;
+	assert_int_not_equal(recv_rc(mid, mid_len, msg), 0);
+	assert_int_equal(found_calls, 1);
+	assert_non_null(strstr(msg, "was refused"));
+
+	/* Cut off inside our record. */
+	assert_int_equal(recv_rc(keep, libxc_end_off + REC + 30, msg), -EPIPE);
+	assert_non_null(strstr(msg, "the ncmig record"));
+#undef FRESH
+}
+
+/* Two of our records: send refuses to add one, recv to take a second. */
+static void test_recv_refuses_second_record(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char mid[8192], two[16384], out[16384];
+	struct ncmig_splice_stats st;
+	size_t mid_len, rec_len, two_len, out_len;
+	char msg[300];
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	rec_len = REC + ((24 + payload_len + 7) & ~(size_t)7);
+	memcpy(two, mid, libxc_end_off + rec_len);
+	memcpy(two + libxc_end_off + rec_len, mid + libxc_end_off,
+	       mid_len - libxc_end_off);
+	two_len = mid_len + rec_len;
+	assert_int_equal(run(two, two_len, &recv, out, &out_len, &st, msg),
+			 -EEXIST);
+	assert_non_null(strstr(msg, "second ncmig record"));
+}
+
+/* What an older send inserted (before libxl's END) is still removed. */
+static void test_recv_legacy_layout(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char old[8192], out[8192];
+	struct ncmig_splice_stats st;
+	size_t n, out_len;
+	char msg[300];
+
+	(void)s;
+	real_payload();
 	build();
-	memcpy(payload, "12345", 5);
-	payload_len = 5;
-	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
-	/* Nonzero padding after the body. */
-	mid[libxl_end_off + 8 + 6] = 1;
-	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg),
-			 -EINVAL);
-	assert_non_null(strstr(msg, "padding"));
-	mid[libxl_end_off + 8 + 6] = 0;
-	/* Over the stream limit: refused before any allocation. */
-	le32_st(mid + libxl_end_off + 4, NCMIG_STREAM_MAX + 1);
-	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg),
-			 -E2BIG);
+	memcpy(old, xs, libxl_end_off);
+	n = libxl_end_off;
+	le32_st(old + n, NCMIG_SPLICE_LEGACY_TYPE);
+	le32_st(old + n + 4, (uint32_t)payload_len);
+	memcpy(old + n + 8, payload, payload_len);
+	n += 8 + ((payload_len + 7) & ~(size_t)7);
+	memset(old + libxl_end_off + 8 + payload_len, 0,
+	       n - (libxl_end_off + 8 + payload_len));
+	memcpy(old + n, xs + libxl_end_off, xs_len - libxl_end_off);
+	n += xs_len - libxl_end_off;
+	assert_int_equal(run(old, n, &recv, out, &out_len, &st, msg), 0);
+	assert_int_equal(st.removed, 1);
+	assert_int_equal(st.legacy, 1);
+	assert_int_equal(out_len, xs_len);
+	assert_memory_equal(out, xs, xs_len);
 }
 
 int main(void)
@@ -394,7 +670,11 @@ int main(void)
 		cmocka_unit_test(test_send_refuses_second_record),
 		cmocka_unit_test(test_config_seen),
 		cmocka_unit_test(test_recv_argv),
-		cmocka_unit_test(test_recv_record_rules),
+		cmocka_unit_test(test_plain_libxc_skips_it),
+		cmocka_unit_test(test_recv_refuses_every_damaged_octet),
+		cmocka_unit_test(test_recv_envelope_rules),
+		cmocka_unit_test(test_recv_refuses_second_record),
+		cmocka_unit_test(test_recv_legacy_layout),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nb = sizeof(bads) / sizeof(bads[0]), i;

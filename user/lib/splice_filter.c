@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "le.h"
+#include "ncmig_snap.h"
 #include "ncmig.h"
 
 /* tools/xl/xl.h */
@@ -34,7 +36,18 @@
 #define LIBXC_REC_END		0
 #define LIBXC_REC_CHECKPOINT	0x0e
 #define LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST 0x0f
+#define LIBXC_REC_OPTIONAL	0x80000000U
+#define LIBXC_REC_LENGTH_MAX	(128U << 20)	/* xg_sr_stream_format.h */
 #define REC_HDR_LEN		8
+
+/* doc/stream-format.md, "Inside xl migrate" */
+#define OPT_IDENT		"NCMIGOPT"
+#define OPT_VERSION		1
+
+_Static_assert(NCMIG_SPLICE_REC_TYPE & LIBXC_REC_OPTIONAL,
+	       "our libxc record must be optional");
+_Static_assert(NCMIG_SPLICE_OPT_HDR_LEN + NCMIG_STREAM_MAX + 7 <=
+	       LIBXC_REC_LENGTH_MAX, "libxc's reader must take our record");
 
 struct splice {
 	int in, out;
@@ -68,6 +81,14 @@ static uint32_t be32(const unsigned char *p)
 static uint64_t be64(const unsigned char *p)
 {
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
 static int rd(struct splice *sp, void *buf, size_t n, const char *what)
@@ -200,11 +221,161 @@ static int libxl_header(struct splice *sp)
 	return 0;
 }
 
+/*
+ * send: our optional libxc record, just before libxc's END.  The domain
+ * is suspended from the last memory pass on (xg_sr_save.c), so what
+ * at_end captures is what the guest left; the time from END's arrival
+ * until END is passed on is what we add to xl's suspend window.
+ */
+static int insert(struct splice *sp, uint64_t t0)
+{
+	static const unsigned char zero[8];
+	unsigned char h[REC_HDR_LEN + NCMIG_SPLICE_OPT_HDR_LEN];
+	unsigned char *buf = NULL, *o = h + REC_HDR_LEN;
+	uint64_t capture;
+	size_t len = 0;
+	uint32_t crc;
+	int rc;
+
+	rc = sp->h->at_end(sp->h->arg, &buf, &len);
+	capture = now_us() - t0;
+	if (rc)
+		return fail(sp, rc, "taking the ncmig stream: %s", strerror(-rc));
+	if (len > NCMIG_STREAM_MAX) {
+		free(buf);
+		return fail(sp, -E2BIG, "ncmig stream of %zu octets", len);
+	}
+	le32_st(h, NCMIG_SPLICE_REC_TYPE);
+	le32_st(h + 4, (uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN + len));
+	memcpy(o, OPT_IDENT, 8);
+	le16_st(o + 8, OPT_VERSION);
+	le16_st(o + 10, 0);
+	le32_st(o + 12, (uint32_t)len);
+	le32_st(o + 16, capture > UINT32_MAX ? UINT32_MAX : (uint32_t)capture);
+	le32_st(o + 20, 0);
+	crc = ncmig_crc32c(0, o, NCMIG_SPLICE_OPT_HDR_LEN);
+	crc = ncmig_crc32c(crc, buf, len);
+	le32_st(o + 20, crc);
+	rc = wr(sp, h, sizeof(h));
+	if (!rc)
+		rc = wr(sp, buf, len);
+	if (!rc)
+		rc = wr(sp, zero, padded((uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN +
+						     len)) -
+			(NCMIG_SPLICE_OPT_HDR_LEN + len));
+	free(buf);
+	if (!rc) {
+		sp->st->inserted++;
+		sp->st->capture_us = capture;
+		sp->st->stream_octets = len;
+	}
+	return rc;
+}
+
+/* Read a record body of @len octets and its padding, padding checked. */
+static int body(struct splice *sp, uint32_t len, unsigned char **out,
+		const char *what)
+{
+	uint64_t plen = padded(len);
+	unsigned char *buf = malloc(plen ? plen : 1);
+	size_t i;
+	int rc;
+
+	if (!buf)
+		return fail(sp, -ENOMEM, "out of memory for %s", what);
+	rc = rd(sp, buf, plen, what);
+	for (i = len; !rc && i < plen; i++)
+		if (buf[i])
+			rc = fail(sp, -EINVAL, "%s: padding not zero", what);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int no_found(struct splice *sp)
+{
+	if (!sp->h || !sp->h->found)
+		return fail(sp, -EEXIST, "the stream already carries an ncmig "
+			    "record");
+	if (sp->st->removed)
+		return fail(sp, -EEXIST, "a second ncmig record");
+	return 0;
+}
+
+/*
+ * recv: our optional libxc record, validated in full (envelope, length,
+ * checksum, padding, then the hook parses the ncmig stream) before
+ * anything after it is passed on.  Not passed on itself.
+ */
+static int take_opt(struct splice *sp, uint32_t len)
+{
+	const char *what = "the ncmig record";
+	unsigned char *buf, *o;
+	uint32_t slen, stored, crc;
+	uint64_t t0;
+	int rc;
+
+	rc = no_found(sp);
+	if (rc)
+		return rc;
+	if (len < NCMIG_SPLICE_OPT_HDR_LEN)
+		return fail(sp, -EPROTO, "ncmig record of %u octets, under "
+			    "its %u-octet header", len, NCMIG_SPLICE_OPT_HDR_LEN);
+	if (len - NCMIG_SPLICE_OPT_HDR_LEN > NCMIG_STREAM_MAX)
+		return fail(sp, -E2BIG, "ncmig record of %u octets, over %u",
+			    len, NCMIG_SPLICE_OPT_HDR_LEN + NCMIG_STREAM_MAX);
+	rc = body(sp, len, &buf, what);
+	if (rc)
+		return rc;
+	t0 = now_us();
+	o = buf;
+	slen = le32_ld(o + 12);
+	stored = le32_ld(o + 20);
+	if (memcmp(o, OPT_IDENT, 8))
+		rc = fail(sp, -EPROTO, "ncmig record without its ident "
+			  "(another program's optional record of our type?)");
+	else if (le16_ld(o + 8) != OPT_VERSION)
+		rc = fail(sp, -EPROTO, "ncmig record version %u, not %u",
+			  le16_ld(o + 8), OPT_VERSION);
+	else if (le16_ld(o + 10))
+		rc = fail(sp, -EPROTO, "ncmig record flags %#x",
+			  le16_ld(o + 10));
+	else if (slen != len - NCMIG_SPLICE_OPT_HDR_LEN)
+		rc = fail(sp, -EPROTO, "ncmig record of %u octets says its "
+			  "stream has %u", len, slen);
+	if (!rc) {
+		le32_st(o + 20, 0);
+		crc = ncmig_crc32c(0, o, NCMIG_SPLICE_OPT_HDR_LEN);
+		crc = ncmig_crc32c(crc, o + NCMIG_SPLICE_OPT_HDR_LEN, slen);
+		le32_st(o + 20, stored);
+		if (crc != stored)
+			rc = fail(sp, -EBADMSG, "ncmig record: bad checksum "
+				  "(stored %#x, computed %#x)", stored, crc);
+	}
+	if (!rc) {
+		rc = sp->h->found(sp->h->arg, o + NCMIG_SPLICE_OPT_HDR_LEN, slen);
+		if (rc)
+			fail(sp, rc, "the ncmig record was refused");
+	}
+	if (!rc) {
+		sp->st->removed++;
+		sp->st->capture_us = le32_ld(o + 16);
+		sp->st->stream_octets = slen;
+		sp->st->added_us = now_us() - t0;
+	}
+	free(buf);
+	return rc;
+}
+
 /* The libxc stream that follows LIBXC_CONTEXT, up to its END. */
 static int libxc_stream(struct splice *sp)
 {
 	unsigned char h[LIBXC_IHDR_LEN];
 	uint32_t type, len, version;
+	uint64_t t0;
 	int rc;
 
 	rc = fwd(sp, h, LIBXC_IHDR_LEN, "the libxc image header");
@@ -220,79 +391,77 @@ static int libxc_stream(struct splice *sp)
 	if (rc)
 		return rc;
 	for (;;) {
-		rc = fwd(sp, h, REC_HDR_LEN, "a libxc record header");
+		rc = rd(sp, h, REC_HDR_LEN, "a libxc record header");
 		if (rc)
 			return rc;
+		t0 = now_us();
 		type = le32_ld(h);
 		len = le32_ld(h + 4);
 		if (type == LIBXC_REC_CHECKPOINT ||
 		    type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
 			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
 				    "streams are not supported");
-		rc = copy(sp, padded(len), "a libxc record");
+		if (len > LIBXC_REC_LENGTH_MAX)
+			return fail(sp, -EPROTO, "libxc record %#x of %u "
+				    "octets, over libxc's %u", type, len,
+				    LIBXC_REC_LENGTH_MAX);
+		if (type == NCMIG_SPLICE_REC_TYPE) {
+			rc = take_opt(sp, len);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (type == LIBXC_REC_END) {
+			if (len)
+				return fail(sp, -EPROTO, "libxc END with a body");
+			if (sp->h && sp->h->at_end) {
+				rc = insert(sp, t0);
+				if (rc)
+					return rc;
+			}
+			rc = wr(sp, h, REC_HDR_LEN);
+			if (!rc && sp->h && sp->h->at_end)
+				sp->st->added_us = now_us() - t0;
+			if (!rc)
+				sp->st->libxc_records++;
+			return rc;
+		}
+		rc = wr(sp, h, REC_HDR_LEN);
+		if (!rc)
+			rc = copy(sp, padded(len), "a libxc record");
 		if (rc)
 			return rc;
 		sp->st->libxc_records++;
-		if (type == LIBXC_REC_END)
-			return len ? fail(sp, -EPROTO, "libxc END with a body") : 0;
 	}
 }
 
-static int insert(struct splice *sp)
-{
-	static const unsigned char zero[8];
-	unsigned char h[REC_HDR_LEN], *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = sp->h->at_end(sp->h->arg, &buf, &len);
-	if (rc)
-		return fail(sp, rc, "taking the ncmig stream: %s", strerror(-rc));
-	if (len > NCMIG_STREAM_MAX) {
-		free(buf);
-		return fail(sp, -E2BIG, "ncmig stream of %zu octets", len);
-	}
-	le32_st(h, NCMIG_SPLICE_REC_TYPE);
-	le32_st(h + 4, (uint32_t)len);
-	rc = wr(sp, h, sizeof(h));
-	if (!rc)
-		rc = wr(sp, buf, len);
-	if (!rc)
-		rc = wr(sp, zero, padded((uint32_t)len) - len);
-	free(buf);
-	if (!rc)
-		sp->st->inserted++;
-	return rc;
-}
-
-static int take(struct splice *sp, uint32_t len)
+/*
+ * recv: the libxl-layer record an older `splice send` inserted before
+ * libxl's END (a bare ncmig stream).  Still removed and validated.
+ */
+static int take_legacy(struct splice *sp, uint32_t len)
 {
 	unsigned char *buf;
-	uint64_t plen = padded(len);
-	size_t i;
 	int rc;
 
-	if (!sp->h || !sp->h->found)
-		return fail(sp, -EEXIST, "the stream already carries an ncmig "
-			    "record");
+	rc = no_found(sp);
+	if (rc)
+		return rc;
 	if (len > NCMIG_STREAM_MAX)
 		return fail(sp, -E2BIG, "ncmig record of %u octets, over %u",
 			    len, NCMIG_STREAM_MAX);
-	buf = malloc(plen ? plen : 1);
-	if (!buf)
-		return fail(sp, -ENOMEM, "out of memory");
-	rc = rd(sp, buf, plen, "the ncmig record");
-	for (i = len; !rc && i < plen; i++)
-		if (buf[i])
-			rc = fail(sp, -EINVAL, "ncmig record padding not zero");
-	if (!rc) {
-		rc = sp->h->found(sp->h->arg, buf, len);
-		if (rc)
-			fail(sp, rc, "the ncmig record was refused");
-	}
+	rc = body(sp, len, &buf, "the ncmig record");
+	if (rc)
+		return rc;
+	rc = sp->h->found(sp->h->arg, buf, len);
+	if (rc)
+		fail(sp, rc, "the ncmig record was refused");
 	free(buf);
-	if (!rc)
+	if (!rc) {
 		sp->st->removed++;
+		sp->st->legacy++;
+		sp->st->stream_octets = len;
+	}
 	return rc;
 }
 
@@ -313,15 +482,12 @@ static int libxl_records(struct splice *sp)
 		case LIBXL_REC_END:
 			if (len)
 				return fail(sp, -EPROTO, "libxl END with a body");
-			if (sp->h && sp->h->at_end) {
-				rc = insert(sp);
-				if (rc)
-					return rc;
-			}
 			return wr(sp, h, sizeof(h));
 		case LIBXL_REC_LIBXC_CONTEXT:
 			if (len)
 				return fail(sp, -EPROTO, "LIBXC_CONTEXT with a body");
+			if (sp->st->libxc_streams++)
+				return fail(sp, -EPROTO, "a second LIBXC_CONTEXT");
 			rc = wr(sp, h, sizeof(h));
 			if (!rc)
 				rc = libxc_stream(sp);
@@ -330,8 +496,8 @@ static int libxl_records(struct splice *sp)
 		case LIBXL_REC_CHECKPOINT_STATE:
 			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
 				    "streams are not supported");
-		case NCMIG_SPLICE_REC_TYPE:
-			rc = take(sp, len);
+		case NCMIG_SPLICE_LEGACY_TYPE:
+			rc = take_legacy(sp, len);
 			break;
 		default:
 			rc = wr(sp, h, sizeof(h));

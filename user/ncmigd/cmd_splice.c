@@ -8,10 +8,13 @@
  * xl runs "<that> HOST xl migrate-receive ..." with its stream on stdin
  * and the receiver's replies expected on stdout.  send starts the
  * receiving side ("ncmigd splice recv [O...] -- xl migrate-receive ..."
- * locally for localhost, else through ssh), hands it the stream with our
- * record inserted before libxl's END, and leaves stdout to it.  recv
- * removes the record before xl migrate-receive reads the stream, and
- * keeps it (--keep FILE).  (A --restore that ran after xl migrate-receive
+ * locally for localhost, else through ssh; with --plain "xl
+ * migrate-receive ..." alone), hands it the stream with our record
+ * inserted as an optional libxc record before libxc's END, and leaves
+ * stdout to it.  recv validates and removes the record before xl
+ * migrate-receive reads what follows it, and keeps it (--keep FILE); an
+ * unmodified receiver's libxc skips it.  The files are written once the
+ * stream has passed, not inside xl's suspend window.  (A --restore that ran after xl migrate-receive
  * had exited was removed: by then the guest runs here and the source is
  * gone, so a failed restore could neither stop nor undo the migration.)
  * Nothing but xl's own bytes ever reaches stdout.
@@ -35,12 +38,14 @@
 
 const char splice_usage[] =
 		"usage: ncmigd splice send --domid D [--keep FILE] [--ssh CMD]\n"
-		"                          [--backends] [--recv-opt OPT]...\n"
+		"                          [--backends] [--plain | --recv-opt OPT...]\n"
 		"                          HOST COMMAND...\n"
 		"       ncmigd splice recv [--keep FILE] [--] COMMAND...\n"
 		"  A transport for xl migrate -s: send inserts domain D's ncmig\n"
-		"  stream before libxl's END record, recv removes it before\n"
-		"  COMMAND (xl migrate-receive) reads the stream.  D must be the\n"
+		"  stream as an optional libxc record before libxc's END, recv\n"
+		"  removes it before COMMAND (xl migrate-receive) reads the\n"
+		"  stream.  --plain: HOST runs no ncmig filter (COMMAND is started\n"
+		"  alone; its libxc skips our record).  D must be the\n"
 		"  domain xl migrates (its UUID in xl's config).  --backends also\n"
 		"  takes its backend snapshots (quiescing its disks and vifs\n"
 		"  inside xl's suspend window); without it nothing is quiesced.\n"
@@ -113,7 +118,9 @@ static int wait_child(pid_t pid, const char *what)
 struct send_ctx {
 	uint16_t domid;
 	const char *keep;
-	bool backends;
+	bool backends, plain;
+	unsigned char *sent;	/* a copy of what was inserted, for --keep */
+	size_t sent_len;
 };
 
 /* xl's config names the domain it migrates: it must be --domid's. */
@@ -169,8 +176,15 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	ncmig_writer_init_mem(&w);
 	rc = ncmig_save_stream(x, c->domid, c->backends, &w, &rep);
 	ncmig_xs_close(x);
-	if (!rc && c->keep)
-		rc = keep(c->keep, w.buf, w.len);
+	/* Kept once the stream has passed: no fsync in the suspend window. */
+	if (!rc && c->keep) {
+		c->sent = malloc(w.len ? w.len : 1);
+		if (!c->sent)
+			rc = -ENOMEM;
+		else
+			memcpy(c->sent, w.buf, w.len);
+		c->sent_len = w.len;
+	}
 	if (!rc) {
 		fprintf(stderr, "ncmigd: splice send: d%u: inserting %zu octets: "
 			"%zu xenstore nodes, watches %s, %d backend records\n",
@@ -212,6 +226,9 @@ static int send_opt(int c, const char *arg, void *ctx)
 	case 'B':
 		o->ctx->backends = true;
 		return 0;
+	case 'P':
+		o->ctx->plain = true;
+		return 0;
 	}
 	return 2;
 }
@@ -223,6 +240,7 @@ static int splice_send(int argc, char **argv)
 		{ "ssh", required_argument, NULL, 's' },
 		{ "recv-opt", required_argument, NULL, 'r' },
 		{ "backends", no_argument, NULL, 'B' },
+		{ "plain", no_argument, NULL, 'P' },
 		{ 0 }
 	};
 	struct send_ctx ctx = { 0 };
@@ -245,12 +263,12 @@ static int splice_send(int argc, char **argv)
 	rc = ncmigd_parse(&v, argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : 2;
-	if (!a.has_domid || argc - optind < 2)
+	if (!a.has_domid || argc - optind < 2 || (ctx.plain && so.nopts))
 		return ncmigd_usage_error(&v);
 	ctx.domid = a.domid;
 	local = !strcmp(argv[optind], "localhost") ||
 		!strcmp(argv[optind], "127.0.0.1") || !strcmp(argv[optind], "-");
-	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local,
+	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local, ctx.plain,
 					so.recv_opts, so.nopts, argv + optind + 1,
 					argc - optind - 1);
 	if (!cargv)
@@ -267,21 +285,34 @@ static int splice_send(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
+	if (!rc && st.inserted && ctx.keep &&
+	    keep(ctx.keep, ctx.sent, ctx.sent_len))
+		rc = -EIO;
 	status = wait_child(pid, "the receiving side");
 	if (rc) {
-		ncmig_dom_err(ctx.domid, "splice send: %s", msg);
+		ncmig_dom_err(ctx.domid, "splice send: %s",
+			       msg[0] ? msg : "keeping failed");
+		free(ctx.sent);
 		return 1;
 	}
 	if (!st.inserted) {
-		ncmig_dom_err(ctx.domid, "splice send: no libxl END seen, "
+		ncmig_dom_err(ctx.domid, "splice send: no libxc END seen, "
 			       "nothing inserted");
+		free(ctx.sent);
 		return 1;
 	}
+	free(ctx.sent);
 	fprintf(stderr, "ncmigd: splice send: d%u: %llu octets in, %llu out, "
-		"%u libxl and %u libxc records\n", ctx.domid,
+		"%u libxl and %u libxc records%s\n", ctx.domid,
 		(unsigned long long)st.in_octets,
 		(unsigned long long)st.out_octets, st.libxl_records,
-		st.libxc_records);
+		st.libxc_records, ctx.plain ? ", to a plain receiver" : "");
+	/* What the guest's suspend window grew by on this side. */
+	fprintf(stderr, "ncmigd: splice send: d%u: added_suspend_us=%llu "
+		"(capture %llu us, %llu-octet stream)\n", ctx.domid,
+		(unsigned long long)st.added_us,
+		(unsigned long long)st.capture_us,
+		(unsigned long long)st.stream_octets);
 	return status ? 1 : 0;
 }
 
@@ -319,7 +350,7 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 		return -ENOMEM;
 	memcpy(c->kept, buf, len);
 	c->kept_len = len;
-	return c->keep ? keep(c->keep, buf, len) : 0;
+	return 0;
 }
 
 static int recv_opt(int c, const char *arg, void *ctx)
@@ -365,11 +396,24 @@ static int splice_recv(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
+	/* Kept only from a stream that passed whole. */
+	if (!rc && st.removed && ctx.keep &&
+	    keep(ctx.keep, ctx.kept, ctx.kept_len))
+		rc = -EIO;
 	status = wait_child(pid, argv[optind]);
-	if (rc)
-		ncmig_err("splice recv: %s", msg);
-	else if (!st.removed)
+	if (rc) {
+		ncmig_err("splice recv: %s", msg[0] ? msg : "keeping failed");
+	} else if (!st.removed) {
 		ncmig_err("splice recv: the stream carried no ncmig record");
+	} else {
+		fprintf(stderr, "ncmigd: splice recv: %s record; "
+			"validating it held the stream %llu us (sender's "
+			"capture %llu us)\n",
+			st.legacy ? "a libxl-layer (older ncmigd)" :
+			"an optional libxc",
+			(unsigned long long)st.added_us,
+			(unsigned long long)st.capture_us);
+	}
 	free(ctx.kept);
 	return rc || status ? 1 : 0;
 }
