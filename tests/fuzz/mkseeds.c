@@ -301,6 +301,7 @@ static void xrec(uint32_t type, const void *body, uint32_t len)
 
 static unsigned char *seed_stream;
 static size_t seed_stream_len;
+static int seed_colo;
 
 static int seed_at_end(void *arg, unsigned char **buf, size_t *len)
 {
@@ -316,7 +317,8 @@ static int seed_at_end(void *arg, unsigned char **buf, size_t *len)
 /* What send makes of xl[0..xl_len): the real filter, into @out. */
 static size_t seed_send(unsigned char *out, size_t cap)
 {
-	struct ncmig_splice_hooks h = { .at_end = seed_at_end };
+	struct ncmig_splice_hooks h = { .at_end = seed_at_end,
+					.colo = seed_colo };
 	struct ncmig_splice_stats st;
 	FILE *fi = tmpfile(), *fo = tmpfile();
 	char msg[300];
@@ -361,6 +363,45 @@ static void splices(void)
 	ihdr[15] = 3;
 	xput(ihdr, 24);
 	xput(dhdr, 16);
+	{
+		/* Checkpointed (Remus, then COLO) streams, as send makes
+		 * them: 3 checkpoints, then the primary stops.
+		 */
+		size_t head = xl_len, k;
+		static unsigned char sent[sizeof(xl)];
+		int colo;
+
+		for (colo = 0; colo < 2; colo++) {
+			xl_len = head;
+			for (k = 0; k < 3; k++) {
+				xrec(1, "pages", 5);
+				xrec(0x0e, NULL, 0);
+				xrec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);
+				xrec(4, NULL, 0);
+				if (colo)
+					xrec(5, "\1\0\0\0", 4);
+			}
+			seed_colo = colo;
+			{
+				struct ncmig_writer cw;
+				size_t n;
+
+				ncmig_writer_init_mem(&cw);
+				ncmig_write_header(&cw);
+				ncmig_write_domain(&cw, 5, NCMIG_DOM_F_XS_NODES);
+				ncmig_write_end(&cw);
+				seed_stream = cw.buf;
+				seed_stream_len = cw.len;
+				n = seed_send(sent + 1, sizeof(sent) - 1);
+				sent[0] = colo ? 2 : 0;
+				put("fuzz_splice", colo ? "recv-colo" : "recv-remus",
+				    sent, n + 1);
+				ncmig_writer_free(&cw);
+			}
+		}
+		seed_colo = 0;
+		xl_len = head;
+	}
 	xrec(5, "page", 4);
 	xrec(0, NULL, 0);
 	xrec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);

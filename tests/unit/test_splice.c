@@ -369,8 +369,8 @@ static const struct bad bads[] = {
 	{ "libxl big-endian", b_libxl_be, -EPROTO, "options 0x1", false },
 	{ "libxc id", b_libxc_id, -EPROTO, "not a libxc", false },
 	{ "libxc version", b_libxc_ver, -EPROTO, "not a libxc", false },
-	{ "libxc checkpoint", b_checkpoint, -EPROTO, "checkpointed", false },
-	{ "libxl checkpoint", b_libxl_checkpoint, -EPROTO, "checkpointed", true },
+	{ "CHECKPOINT with a body", b_checkpoint, -EPROTO, "CHECKPOINT with a body", false },
+	{ "CHECKPOINT_END outside one", b_libxl_checkpoint, -EPROTO, "CHECKPOINT_END outside a checkpoint", true },
 	{ "END with body", b_end_body, -EPROTO, "libxl END with a body", true },
 	{ "libxc END with body", b_libxc_end_body, -EPROTO, "libxc END with a body", false },
 	{ "libxc record over 128 MiB", b_libxc_huge, -EPROTO, "over libxc's", false },
@@ -662,6 +662,342 @@ static void test_recv_legacy_layout(void **s)
 	assert_memory_equal(out, xs, xs_len);
 }
 
+
+/* ---- checkpointed streams (Remus, COLO) ---- */
+
+enum ck_end {
+	CK_CUT,		/* the primary stops after the last checkpoint */
+	CK_MID,		/* cut inside the next checkpoint's libxc part */
+	CK_SHORT,	/* cut after CHECKPOINT, before CHECKPOINT_END */
+	CK_END,		/* libxc END and libxl END after the checkpoints */
+};
+
+static unsigned char ck[1 << 16];
+static size_t ck_len;
+
+static void ck_put(const void *p, size_t n)
+{
+	assert_true(ck_len + n <= sizeof(ck));
+	if (n)
+		memcpy(ck + ck_len, p, n);
+	ck_len += n;
+}
+
+static void ck_rec(uint32_t type, const void *body, uint32_t len)
+{
+	static const unsigned char zero[8];
+	unsigned char h[8];
+
+	le32_st(h, type);
+	le32_st(h + 4, len);
+	ck_put(h, 8);
+	ck_put(body, len);
+	ck_put(zero, (8 - len % 8) % 8);
+}
+
+/*
+ * A checkpointed stream as xl remus writes it: xl's and libxl's headers,
+ * LIBXC_CONTEXT, libxc's headers, then per checkpoint libxc records and
+ * CHECKPOINT, libxl's records and CHECKPOINT_END (libxl reads them from
+ * libxc's checkpoint callback), and with COLO a CHECKPOINT_STATE.
+ */
+static void build_ck(unsigned int n, bool colo, enum ck_end end)
+{
+	unsigned char st4[4] = { 1, 0, 0, 0 };	/* CHECKPOINT_NEW */
+	char page[32];
+	unsigned int k;
+
+	build();	/* for its headers */
+	ck_len = 0;
+	ck_put(xs, libxc_off);
+	for (k = 1; k <= n + (end == CK_MID || end == CK_SHORT); k++) {
+		snprintf(page, sizeof(page), "pages of checkpoint %u", k);
+		ck_rec(1, page, (uint32_t)strlen(page));
+		if (k > n && end == CK_MID)
+			return;
+		ck_rec(0x0e, NULL, 0);			/* CHECKPOINT */
+		ck_rec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);
+		if (k > n && end == CK_SHORT)
+			return;
+		ck_rec(4, NULL, 0);			/* CHECKPOINT_END */
+		if (colo)
+			ck_rec(5, st4, 4);		/* CHECKPOINT_STATE */
+	}
+	if (end == CK_END) {
+		ck_rec(0, NULL, 0);			/* libxc END */
+		ck_rec(0, NULL, 0);			/* libxl END */
+	}
+}
+
+static unsigned int seq, found_seq, complete_calls;
+static uint16_t pending_domid, latest_domid;
+
+/* send's hook: checkpoint k's set is a stream of "domain" k. */
+static int at_end_seq(void *arg, unsigned char **buf, size_t *len)
+{
+	struct ncmig_writer w;
+
+	(void)arg;
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, (uint16_t)++seq, NCMIG_DOM_F_XS_NODES);
+	ncmig_write_end(&w);
+	*buf = w.buf;
+	*len = w.len;
+	return w.err;
+}
+
+static int found_ck(void *arg, const unsigned char *buf, size_t len)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_stream st;
+	int rc;
+
+	(void)arg;
+	rc = ncmig_stream_parse(buf, len, &st, &err);
+	if (rc)
+		return rc;
+	found_seq++;
+	pending_domid = st.domid;
+	ncmig_stream_free(&st);
+	return 0;
+}
+
+static int complete_ck(void *arg)
+{
+	(void)arg;
+	complete_calls++;
+	latest_domid = pending_domid;
+	return 0;
+}
+
+static unsigned char ck_mid[1 << 17], ck_out[1 << 17];
+
+/* send over ck (COLO or not); returns the output's length. */
+static size_t ck_send(bool colo, bool first_only, struct ncmig_splice_stats *st)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end_seq, .colo = colo,
+					   .first_checkpoint_only = first_only };
+	char msg[300];
+	int ifd = to_fd(ck, ck_len), ofd = to_fd("", 0), rc;
+	ssize_t n;
+
+	seq = 0;
+	rc = ncmig_splice_filter(ifd, ofd, &send, st, msg, sizeof(msg));
+	if (rc)
+		fail_msg("send: %d %s", rc, msg);
+	lseek(ofd, 0, SEEK_SET);
+	n = read(ofd, ck_mid, sizeof(ck_mid));
+	assert_true(n > 0);
+	close(ifd);
+	close(ofd);
+	return (size_t)n;
+}
+
+static int ck_recv(size_t mid_len, bool colo, struct ncmig_splice_stats *st,
+		   size_t *out_len, char *msg)
+{
+	struct ncmig_splice_hooks recv = { .found = found_ck,
+					   .complete = complete_ck, .colo = colo };
+	int ifd = to_fd(ck_mid, mid_len), ofd = to_fd("", 0), rc;
+	ssize_t n;
+
+	found_seq = complete_calls = 0;
+	pending_domid = latest_domid = 0;
+	rc = ncmig_splice_filter(ifd, ofd, &recv, st, msg, 300);
+	lseek(ofd, 0, SEEK_SET);
+	n = read(ofd, ck_out, sizeof(ck_out));
+	assert_true(n >= 0);
+	*out_len = (size_t)n;
+	close(ifd);
+	close(ofd);
+	return rc;
+}
+
+/*
+ * Walk a checkpointed stream record by record (libxc's part up to each
+ * CHECKPOINT, libxl's up to CHECKPOINT_END, COLO's CHECKPOINT_STATE),
+ * counting END records of either layer and our records.
+ */
+static void ck_walk(const unsigned char *p, size_t len, bool colo,
+		    unsigned int *ends, unsigned int *ours)
+{
+	size_t i = libxc_off;
+	bool libxl = false;
+
+	*ends = *ours = 0;
+	while (i + 8 <= len) {
+		uint32_t type = le32_ld(p + i), l = le32_ld(p + i + 4);
+
+		i += 8 + ((l + 7) & ~7U);
+		if (type == 0)
+			(*ends)++;
+		if (type == NCMIG_SPLICE_REC_TYPE)
+			(*ours)++;
+		if (!libxl && type == 0x0e) {
+			libxl = true;
+		} else if (libxl && type == 4) {
+			libxl = false;
+			if (colo)
+				i += 16;	/* CHECKPOINT_STATE */
+		} else if (!libxl && type == 0) {
+			libxl = true;		/* after libxc's END */
+		}
+	}
+}
+
+static void ck_roundtrip(unsigned int n, bool colo, enum ck_end end,
+			 unsigned int want_complete)
+{
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len;
+	char msg[300];
+	unsigned int sent, ends_in, ends_out, ours;
+
+	build_ck(n, colo, end);
+	mid_len = ck_send(colo, false, &st);
+	sent = st.inserted;
+	/* One set per checkpoint (and the one cut inside its libxc part
+	 * has none yet: its CHECKPOINT never came).
+	 */
+	assert_int_equal(sent, n + (end == CK_SHORT));
+	assert_int_equal(st.checkpoints, n);
+	assert_int_equal(st.cut_short, end != CK_END);
+	/* Never a second END: the stream's ENDs are xl's (two with CK_END,
+	 * libxc's and libxl's), none added.
+	 */
+	ck_walk(ck, ck_len, colo, &ends_in, &ours);
+	assert_int_equal(ours, 0);
+	ck_walk(ck_mid, mid_len, colo, &ends_out, &ours);
+	assert_int_equal(ends_out, ends_in);
+	assert_int_equal(ends_in, end == CK_END ? 2 : 0);
+	assert_int_equal(ours, sent);
+	assert_int_equal(mid_len, ck_len + sent * (8 + 80));
+
+	assert_int_equal(ck_recv(mid_len, colo, &st, &out_len, msg), 0);
+	assert_int_equal(found_seq, sent);
+	assert_int_equal(st.removed, sent);
+	assert_int_equal(complete_calls, want_complete);
+	assert_int_equal(st.complete_sets, want_complete);
+	/* The latest complete set is the last complete checkpoint's. */
+	assert_int_equal(latest_domid, want_complete);
+	/* What reaches xl migrate-receive is what xl sent. */
+	assert_int_equal(out_len, ck_len);
+	assert_memory_equal(ck_out, ck, ck_len);
+}
+
+static void test_remus_many_checkpoints(void **s)
+{
+	(void)s;
+	ck_roundtrip(40, false, CK_CUT, 40);
+	ck_roundtrip(40, false, CK_END, 40);
+}
+
+static void test_colo_many_checkpoints(void **s)
+{
+	(void)s;
+	ck_roundtrip(40, true, CK_CUT, 40);
+	ck_roundtrip(40, true, CK_END, 40);
+}
+
+/* The stream ends inside a checkpoint's libxc part: the last complete one
+ * is kept, the one under way never completes.
+ */
+static void test_checkpoint_ends_mid(void **s)
+{
+	(void)s;
+	ck_roundtrip(7, false, CK_MID, 7);
+	ck_roundtrip(7, true, CK_MID, 7);
+}
+
+/* A checkpoint cut short: its CHECKPOINT came (and our record before it)
+ * but not its CHECKPOINT_END: that set is removed and never handed on.
+ */
+static void test_checkpoint_cut_short(void **s)
+{
+	(void)s;
+	ck_roundtrip(9, false, CK_SHORT, 9);
+	ck_roundtrip(9, true, CK_SHORT, 9);
+	ck_roundtrip(0, false, CK_SHORT, 0);
+}
+
+/* Towards a receiver without ncmig: only the first checkpoint carries
+ * one (libxc's handle_checkpoint() fails on a later optional record).
+ */
+static void test_checkpoint_plain_first_only(void **s)
+{
+	struct ncmig_splice_stats st;
+	unsigned int ends, ours;
+	size_t mid_len;
+
+	(void)s;
+	build_ck(12, false, CK_CUT);
+	mid_len = ck_send(false, true, &st);
+	assert_int_equal(st.inserted, 1);
+	ck_walk(ck_mid, mid_len, false, &ends, &ours);
+	assert_int_equal(ours, 1);
+	assert_int_equal(ends, 0);
+	/* Before the first CHECKPOINT. */
+	assert_int_equal(le32_ld(ck_mid + libxc_off + 8 + 24),
+			 NCMIG_SPLICE_REC_TYPE);
+}
+
+/* COLO's CHECKPOINT_STATE: missing, or a COLO stream read as Remus. */
+static void test_colo_mismatch_refused(void **s)
+{
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len;
+	char msg[300];
+
+	(void)s;
+	build_ck(3, true, CK_CUT);
+	mid_len = ck_send(true, false, &st);
+	assert_int_equal(ck_recv(mid_len, false, &st, &out_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "a COLO stream"));
+	build_ck(3, false, CK_CUT);
+	mid_len = ck_send(false, false, &st);
+	assert_int_equal(ck_recv(mid_len, true, &st, &out_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "without CHECKPOINT_STATE"));
+}
+
+/* Two of our records in one checkpoint; END inside a checkpoint's libxl
+ * part; a damaged record in checkpoint 5 stops the stream there.
+ */
+static void test_checkpoint_rules(void **s)
+{
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len, rec = 8 + 80, first;
+	char msg[300];
+
+	(void)s;
+	build_ck(6, false, CK_CUT);
+	mid_len = ck_send(false, false, &st);
+	/* Checkpoint 2's record, doubled. */
+	first = libxc_off + 32 + rec + 8 + 24 + 8;	/* ckpt 1's tail */
+	first += 8 + 24;				/* ckpt 2's page */
+	assert_int_equal(le32_ld(ck_mid + first), NCMIG_SPLICE_REC_TYPE);
+	memmove(ck_mid + first + rec, ck_mid + first, mid_len - first);
+	mid_len += rec;
+	assert_int_equal(ck_recv(mid_len, false, &st, &out_len, msg), -EEXIST);
+	assert_non_null(strstr(msg, "second ncmig record in checkpoint 2"));
+	assert_int_equal(complete_calls, 1);
+
+	build_ck(6, false, CK_CUT);
+	mid_len = ck_send(false, false, &st);
+	ck_mid[first + 8 + 24 + 3] ^= 1;		/* inside ckpt 2's set */
+	assert_int_equal(ck_recv(mid_len, false, &st, &out_len, msg), -EBADMSG);
+	assert_int_equal(complete_calls, 1);
+	assert_true(out_len <= first);
+
+	/* libxl's END where CHECKPOINT_END belongs. */
+	build_ck(2, false, CK_CUT);
+	le32_st(ck + ck_len - 8, 0);
+	memcpy(ck_mid, ck, ck_len);
+	assert_int_equal(ck_recv(ck_len, false, &st, &out_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "libxl END inside checkpoint 2"));
+	(void)mid_len;
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -675,6 +1011,13 @@ int main(void)
 		cmocka_unit_test(test_recv_envelope_rules),
 		cmocka_unit_test(test_recv_refuses_second_record),
 		cmocka_unit_test(test_recv_legacy_layout),
+		cmocka_unit_test(test_remus_many_checkpoints),
+		cmocka_unit_test(test_colo_many_checkpoints),
+		cmocka_unit_test(test_checkpoint_ends_mid),
+		cmocka_unit_test(test_checkpoint_cut_short),
+		cmocka_unit_test(test_checkpoint_plain_first_only),
+		cmocka_unit_test(test_colo_mismatch_refused),
+		cmocka_unit_test(test_checkpoint_rules),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nb = sizeof(bads) / sizeof(bads[0]), i;

@@ -55,6 +55,10 @@ struct splice {
 	struct ncmig_splice_stats *st;
 	char *msg;
 	size_t cap;
+	bool eof;		/* the input ended inside something */
+	bool ours_here;		/* an ncmig record in the current checkpoint */
+	bool pending;		/* recv: one found, its checkpoint not complete */
+	bool after_ckpt;	/* the next libxc record follows CHECKPOINT_END */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -91,12 +95,21 @@ static uint64_t now_us(void)
 	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
+/* The longest any one record held the stream (once per checkpoint). */
+static void note_added(struct splice *sp, uint64_t us)
+{
+	if (us > sp->st->added_us)
+		sp->st->added_us = us;
+}
+
 static int rd(struct splice *sp, void *buf, size_t n, const char *what)
 {
 	int rc = ncmig_read_all(sp->in, buf, n);
 
-	if (rc == -ENODATA)
+	if (rc == -ENODATA) {
+		sp->eof = true;
 		return fail(sp, -EPIPE, "stream ends inside %s", what);
+	}
 	if (rc)
 		return fail(sp, rc, "reading %s: %s", what, strerror(-rc));
 	sp->st->in_octets += n;
@@ -266,6 +279,8 @@ static int insert(struct splice *sp, uint64_t t0)
 	free(buf);
 	if (!rc) {
 		sp->st->inserted++;
+		sp->st->inserted_octets += REC_HDR_LEN +
+			padded((uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN + len));
 		sp->st->capture_us = capture;
 		sp->st->stream_octets = len;
 	}
@@ -295,13 +310,36 @@ static int body(struct splice *sp, uint32_t len, unsigned char **out,
 	return 0;
 }
 
+/* recv only; one ncmig record per checkpoint (a plain stream has one). */
 static int no_found(struct splice *sp)
 {
 	if (!sp->h || !sp->h->found)
 		return fail(sp, -EEXIST, "the stream already carries an ncmig "
 			    "record");
-	if (sp->st->removed)
-		return fail(sp, -EEXIST, "a second ncmig record");
+	if (sp->ours_here)
+		return fail(sp, -EEXIST, sp->st->checkpoints ?
+			    "a second ncmig record in checkpoint %u" :
+			    "a second ncmig record%.0u", sp->st->checkpoints + 1);
+	return 0;
+}
+
+/*
+ * recv: the checkpoint (or the plain stream) whose record was found is
+ * complete: that record is now the latest complete set.
+ */
+static int completed(struct splice *sp)
+{
+	int rc = 0;
+
+	if (sp->pending && sp->h && sp->h->complete)
+		rc = sp->h->complete(sp->h->arg);
+	if (rc)
+		return fail(sp, rc, "handing on the ncmig record: %s",
+			    strerror(-rc));
+	if (sp->pending)
+		sp->st->complete_sets++;
+	sp->pending = false;
+	sp->ours_here = false;
 	return 0;
 }
 
@@ -367,11 +405,49 @@ static int take_opt(struct splice *sp, uint32_t len)
 	}
 	if (!rc) {
 		sp->st->removed++;
+		sp->st->removed_octets += REC_HDR_LEN + padded(len);
 		sp->st->capture_us = le32_ld(o + 16);
 		sp->st->stream_octets = slen;
-		sp->st->added_us = now_us() - t0;
+		note_added(sp, now_us() - t0);
+		sp->ours_here = true;
+		sp->pending = true;
 	}
 	free(buf);
+	return rc;
+}
+
+static int libxl_records(struct splice *sp, bool in_checkpoint);
+
+/*
+ * libxc's CHECKPOINT has been passed on: libxc hands the fd to libxl,
+ * which reads its records up to CHECKPOINT_END (libxl_stream_read.c,
+ * PHASE_BUFFERING); with COLO the secondary then reads one
+ * CHECKPOINT_STATE (CHECKPOINT_NEW, from its wait_checkpoint callback)
+ * before libxc reads on.
+ */
+static int checkpoint_tail(struct splice *sp)
+{
+	unsigned char h[REC_HDR_LEN], body[8];
+	int rc;
+
+	rc = libxl_records(sp, true);
+	if (rc)
+		return rc;
+	sp->st->checkpoints++;
+	sp->after_ckpt = true;
+	rc = completed(sp);
+	if (rc || !sp->h || !sp->h->colo)
+		return rc;
+	rc = rd(sp, h, sizeof(h), "COLO's CHECKPOINT_STATE header");
+	if (rc)
+		return rc;
+	if (le32_ld(h) != LIBXL_REC_CHECKPOINT_STATE || le32_ld(h + 4) != 4)
+		return fail(sp, -EPROTO, "COLO stream without CHECKPOINT_STATE "
+			    "after checkpoint %u (record %#x, %u octets)",
+			    sp->st->checkpoints, le32_ld(h), le32_ld(h + 4));
+	rc = wr(sp, h, sizeof(h));
+	if (!rc)
+		rc = fwd(sp, body, 8, "COLO's CHECKPOINT_STATE");
 	return rc;
 }
 
@@ -402,10 +478,22 @@ static int libxc_stream(struct splice *sp)
 		t0 = now_us();
 		type = le32_ld(h);
 		len = le32_ld(h + 4);
-		if (type == LIBXC_REC_CHECKPOINT ||
-		    type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
-			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
-				    "streams are not supported");
+		/*
+		 * COLO's CHECKPOINT_STATE (libxl type 5, 4 octets) where a
+		 * libxc record is expected: libxc's type 5 (X86_PV_VCPU_
+		 * EXTENDED) is never 4 octets long, so this is a COLO stream
+		 * read as Remus.  Refused rather than passed as libxc's.
+		 */
+		if (sp->after_ckpt && type == LIBXL_REC_CHECKPOINT_STATE &&
+		    len == 4)
+			return fail(sp, -EPROTO, "a COLO stream (CHECKPOINT_STATE "
+				    "after checkpoint %u), not read as one",
+				    sp->st->checkpoints);
+		sp->after_ckpt = false;
+		if (type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
+			return fail(sp, -EPROTO, "CHECKPOINT_DIRTY_PFN_LIST "
+				    "in the forward stream (it belongs on COLO's "
+				    "back channel)");
 		if (len > LIBXC_REC_LENGTH_MAX)
 			return fail(sp, -EPROTO, "libxc record %#x of %u "
 				    "octets, over libxc's %u", type, len,
@@ -416,20 +504,65 @@ static int libxc_stream(struct splice *sp)
 				return rc;
 			continue;
 		}
-		if (type == LIBXC_REC_END) {
+		if (type == LIBXC_REC_CHECKPOINT) {
+			/*
+			 * The end of a checkpoint's libxc part, the domain
+			 * suspended (xg_sr_save.c writes it after
+			 * end_of_checkpoint): send inserts this checkpoint's
+			 * record here.  With first_checkpoint_only (a
+			 * receiver without ncmig) only in the first: an
+			 * unmodified libxc replays the records of a later
+			 * checkpoint through handle_checkpoint(), which
+			 * fails on RECORD_NOT_PROCESSED.
+			 */
 			if (len)
-				return fail(sp, -EPROTO, "libxc END with a body");
-			if (sp->h && sp->h->at_end) {
+				return fail(sp, -EPROTO, "CHECKPOINT with a body");
+			if (sp->h && sp->h->at_end &&
+			    !(sp->h->first_checkpoint_only &&
+			      sp->st->checkpoint_records)) {
 				rc = insert(sp, t0);
 				if (rc)
 					return rc;
 			}
 			rc = wr(sp, h, REC_HDR_LEN);
-			if (!rc && sp->h && sp->h->at_end)
-				sp->st->added_us = now_us() - t0;
-			if (!rc)
-				sp->st->libxc_records++;
-			return rc;
+			if (rc)
+				return rc;
+			if (sp->h && sp->h->at_end)
+				note_added(sp, now_us() - t0);
+			sp->st->libxc_records++;
+			sp->st->checkpoint_records++;
+			rc = checkpoint_tail(sp);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (type == LIBXC_REC_END) {
+			bool ours;
+
+			if (len)
+				return fail(sp, -EPROTO, "libxc END with a body");
+			/*
+			 * In a checkpointed stream END abandons the checkpoint
+			 * under way (libxc's restore discards what it buffered
+			 * for it): nothing of ours belongs there.
+			 */
+			ours = sp->h && sp->h->at_end && !sp->st->checkpoint_records;
+			if (ours) {
+				rc = insert(sp, t0);
+				if (rc)
+					return rc;
+			}
+			rc = wr(sp, h, REC_HDR_LEN);
+			if (!rc && ours)
+				note_added(sp, now_us() - t0);
+			if (rc)
+				return rc;
+			sp->st->libxc_records++;
+			if (sp->st->checkpoint_records) {
+				sp->pending = false;	/* never complete */
+				return 0;
+			}
+			return completed(sp);
 		}
 		rc = wr(sp, h, REC_HDR_LEN);
 		if (!rc)
@@ -450,6 +583,8 @@ static int take_legacy(struct splice *sp, uint32_t len)
 	int rc;
 
 	rc = no_found(sp);
+	if (!rc && sp->st->removed)
+		rc = fail(sp, -EEXIST, "a second ncmig record");
 	if (rc)
 		return rc;
 	if (len > NCMIG_STREAM_MAX)
@@ -464,13 +599,20 @@ static int take_legacy(struct splice *sp, uint32_t len)
 	free(buf);
 	if (!rc) {
 		sp->st->removed++;
+		sp->st->removed_octets += REC_HDR_LEN + padded(len);
 		sp->st->legacy++;
 		sp->st->stream_octets = len;
+		sp->ours_here = sp->pending = true;
+		rc = completed(sp);
 	}
 	return rc;
 }
 
-static int libxl_records(struct splice *sp)
+/*
+ * libxl's records: the top level up to libxl's END, or (@in_checkpoint)
+ * those of a checkpoint, up to its CHECKPOINT_END.
+ */
+static int libxl_records(struct splice *sp, bool in_checkpoint)
 {
 	unsigned char h[REC_HDR_LEN];
 	uint32_t type, len;
@@ -487,10 +629,17 @@ static int libxl_records(struct splice *sp)
 		case LIBXL_REC_END:
 			if (len)
 				return fail(sp, -EPROTO, "libxl END with a body");
+			if (in_checkpoint)
+				return fail(sp, -EPROTO, "libxl END inside "
+					    "checkpoint %u",
+					    sp->st->checkpoints + 1);
 			return wr(sp, h, sizeof(h));
 		case LIBXL_REC_LIBXC_CONTEXT:
 			if (len)
 				return fail(sp, -EPROTO, "LIBXC_CONTEXT with a body");
+			if (in_checkpoint)
+				return fail(sp, -EPROTO, "LIBXC_CONTEXT inside "
+					    "a checkpoint");
 			if (sp->st->libxc_streams++)
 				return fail(sp, -EPROTO, "a second LIBXC_CONTEXT");
 			rc = wr(sp, h, sizeof(h));
@@ -498,10 +647,19 @@ static int libxl_records(struct splice *sp)
 				rc = libxc_stream(sp);
 			break;
 		case LIBXL_REC_CHECKPOINT_END:
+			if (len)
+				return fail(sp, -EPROTO, "CHECKPOINT_END with a body");
+			if (!in_checkpoint)
+				return fail(sp, -EPROTO, "CHECKPOINT_END outside "
+					    "a checkpoint");
+			return wr(sp, h, sizeof(h));
 		case LIBXL_REC_CHECKPOINT_STATE:
-			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
-				    "streams are not supported");
+			return fail(sp, -EPROTO, "CHECKPOINT_STATE where libxl "
+				    "reads none");
 		case NCMIG_SPLICE_LEGACY_TYPE:
+			if (in_checkpoint || sp->st->checkpoint_records)
+				return fail(sp, -EPROTO, "a libxl-layer ncmig "
+					    "record in a checkpointed stream");
 			rc = take_legacy(sp, len);
 			break;
 		default:
@@ -529,9 +687,22 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 	if (!rc)
 		rc = libxl_header(&sp);
 	if (!rc)
-		rc = libxl_records(&sp);
+		rc = libxl_records(&sp, false);
 	/* xl's handshake ("domain is yours...") and anything else. */
 	if (!rc)
 		rc = copy_rest(&sp);
+	/*
+	 * A checkpointed stream ends when the primary stops sending (Remus
+	 * and COLO fail over to the last complete checkpoint): a cut after
+	 * the first CHECKPOINT is its normal end, not an error.  What was
+	 * under way is dropped, as libxc and libxl drop it.
+	 */
+	if (rc == -EPIPE && sp.eof && st->checkpoint_records) {
+		st->cut_short = 1;
+		sp.pending = false;
+		if (msg && cap)
+			msg[0] = 0;
+		rc = 0;
+	}
 	return rc;
 }

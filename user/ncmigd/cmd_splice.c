@@ -49,6 +49,8 @@ const char splice_usage[] =
 		"  domain xl migrates (its UUID in xl's config).  --backends also\n"
 		"  takes its backend snapshots (quiescing its disks and vifs\n"
 		"  inside xl's suspend window); without it nothing is quiesced.\n"
+		"  Checkpointed streams (xl remus): one record per checkpoint,\n"
+		"  before its CHECKPOINT; recv keeps the latest complete one.\n"
 		"  --ssh CMD is split at blanks (\"ssh -p 2222\"); through ssh every\n"
 		"  word of the remote command is quoted.  recv only keeps the\n"
 		"  stream: restore it with ncmigd restore once the migration is\n"
@@ -111,6 +113,19 @@ static int wait_child(pid_t pid, const char *what)
 	}
 	ncmig_err("splice: %s killed by signal %d", what, WTERMSIG(status));
 	return 1;
+}
+
+/* xl migrate-receive -r (Remus) or --colo: COLO puts CHECKPOINT_STATE
+ * records in the stream.
+ */
+static bool is_colo(char *const *cmd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(cmd[i], "--colo"))
+			return true;
+	return false;
 }
 
 /* ---- send ---- */
@@ -178,6 +193,7 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	ncmig_xs_close(x);
 	/* Kept once the stream has passed: no fsync in the suspend window. */
 	if (!rc && c->keep) {
+		free(c->sent);	/* a checkpointed stream: keep the latest */
 		c->sent = malloc(w.len ? w.len : 1);
 		if (!c->sent)
 			rc = -ENOMEM;
@@ -268,6 +284,8 @@ static int splice_send(int argc, char **argv)
 	ctx.domid = a.domid;
 	local = !strcmp(argv[optind], "localhost") ||
 		!strcmp(argv[optind], "127.0.0.1") || !strcmp(argv[optind], "-");
+	hooks.colo = is_colo(argv + optind + 1, argc - optind - 1);
+	hooks.first_checkpoint_only = ctx.plain;
 	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local, ctx.plain,
 					so.recv_opts, so.nopts, argv + optind + 1,
 					argc - optind - 1);
@@ -307,7 +325,14 @@ static int splice_send(int argc, char **argv)
 		(unsigned long long)st.in_octets,
 		(unsigned long long)st.out_octets, st.libxl_records,
 		st.libxc_records, ctx.plain ? ", to a plain receiver" : "");
-	/* What the guest's suspend window grew by on this side. */
+	if (st.checkpoint_records)
+		fprintf(stderr, "ncmigd: splice send: d%u: checkpointed stream: "
+			"%u checkpoints, %u records inserted%s\n", ctx.domid,
+			st.checkpoints, st.inserted,
+			st.cut_short ? ", cut short" : "");
+	/* What the guest's suspend window grew by on this side (the
+	 * longest of them, for a checkpointed stream).
+	 */
 	fprintf(stderr, "ncmigd: splice send: d%u: added_suspend_us=%llu "
 		"(capture %llu us, %llu-octet stream)\n", ctx.domid,
 		(unsigned long long)st.added_us,
@@ -318,10 +343,16 @@ static int splice_send(int argc, char **argv)
 
 /* ---- recv ---- */
 
+/*
+ * recv: the record last found (pending) and the latest complete set
+ * (kept): in a checkpointed stream a set counts once its checkpoint's
+ * CHECKPOINT_END has passed, in a plain one once libxc's END has.
+ */
 struct recv_ctx {
 	const char *keep;
-	unsigned char *kept;
-	size_t kept_len;
+	unsigned char *pending, *kept;
+	size_t pending_len, kept_len;
+	uint16_t pending_domid, kept_domid;
 };
 
 static int recv_found(void *arg, const unsigned char *buf, size_t len)
@@ -331,10 +362,6 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	struct ncmig_stream s;
 	int rc;
 
-	if (c->kept) {
-		ncmig_err("splice recv: a second ncmig record");
-		return -EEXIST;
-	}
 	/* Strict: a damaged record stops the migration. */
 	rc = ncmig_stream_parse(buf, len, &s, &err);
 	if (rc) {
@@ -344,14 +371,31 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	fprintf(stderr, "ncmigd: splice recv: removed the stream of d%u: "
 		"%zu octets, %zu nodes, %zu watches, %zu backend records\n",
 		s.domid, len, s.nr_nodes, s.nr_watches, s.nr_backends);
-	ncmig_stream_free(&s);
-	c->kept = malloc(len ? len : 1);
-	if (!c->kept)
+	free(c->pending);
+	c->pending = malloc(len ? len : 1);
+	if (!c->pending) {
+		ncmig_stream_free(&s);
 		return -ENOMEM;
-	memcpy(c->kept, buf, len);
-	c->kept_len = len;
+	}
+	memcpy(c->pending, buf, len);
+	c->pending_len = len;
+	c->pending_domid = s.domid;
+	ncmig_stream_free(&s);
 	return 0;
 }
+
+static int recv_complete(void *arg)
+{
+	struct recv_ctx *c = arg;
+
+	free(c->kept);
+	c->kept = c->pending;
+	c->kept_len = c->pending_len;
+	c->kept_domid = c->pending_domid;
+	c->pending = NULL;
+	return 0;
+}
+
 
 static int recv_opt(int c, const char *arg, void *ctx)
 {
@@ -374,7 +418,9 @@ static int splice_recv(int argc, char **argv)
 		.name = "splice recv", .usage = splice_usage, .own = own,
 		.shortopts = "+", .opt = recv_opt, .ctx = &ctx,
 	};
-	struct ncmig_splice_hooks hooks = { .found = recv_found, .arg = &ctx };
+	struct ncmig_splice_hooks hooks = { .found = recv_found,
+					    .complete = recv_complete,
+					    .arg = &ctx };
 	struct ncmig_splice_stats st;
 	struct ncmigd_args a;
 	char msg[300];
@@ -386,6 +432,7 @@ static int splice_recv(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	if (optind >= argc)
 		return ncmigd_usage_error(&v);
+	hooks.colo = is_colo(argv + optind, argc - optind);
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(argv + optind, &to);
 	if (pid < 0) {
@@ -396,15 +443,25 @@ static int splice_recv(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
-	/* Kept only from a stream that passed whole. */
-	if (!rc && st.removed && ctx.keep &&
+	/* Kept only a complete set, from a stream that passed. */
+	if (!rc && ctx.kept && ctx.keep &&
 	    keep(ctx.keep, ctx.kept, ctx.kept_len))
 		rc = -EIO;
 	status = wait_child(pid, argv[optind]);
+	if (!rc && st.checkpoint_records)
+		fprintf(stderr, "ncmigd: splice recv: checkpointed stream: %u "
+			"checkpoints complete, %u ncmig records removed, %u "
+			"complete sets%s; kept the latest (d%u)\n",
+			st.checkpoints, st.removed, st.complete_sets,
+			st.cut_short ? ", cut short (failover)" : "",
+			ctx.kept_domid);
 	if (rc) {
 		ncmig_err("splice recv: %s", msg[0] ? msg : "keeping failed");
 	} else if (!st.removed) {
 		ncmig_err("splice recv: the stream carried no ncmig record");
+	} else if (!ctx.kept) {
+		ncmig_err("splice recv: no checkpoint with an ncmig record "
+			  "completed: nothing kept");
 	} else {
 		fprintf(stderr, "ncmigd: splice recv: %s record; "
 			"validating it held the stream %llu us (sender's "
@@ -415,6 +472,7 @@ static int splice_recv(int argc, char **argv)
 			(unsigned long long)st.capture_us);
 	}
 	free(ctx.kept);
+	free(ctx.pending);
 	return rc || status ? 1 : 0;
 }
 

@@ -822,9 +822,14 @@ int ncmig_backends_family(void);
  *    NCMIG_SPLICE_LEGACY_TYPE (what an older send inserted before
  *    libxl's END) is removed and handed on likewise.
  *
- * Anything it does not recognise (a checkpointed Remus/COLO stream, a
- * big-endian stream, a legacy stream) stops the migration with an error
- * rather than passing through something it may have misread.
+ * Checkpointed streams (Remus, COLO): send inserts one record per
+ * checkpoint, just before libxc's CHECKPOINT (the domain suspended);
+ * recv removes each, and hands a set on (complete) only once its
+ * checkpoint's CHECKPOINT_END has passed.  Never a second END.
+ *
+ * Anything it does not recognise (a big-endian stream, a legacy stream,
+ * records out of their place) stops the migration with an error rather
+ * than passing through something it may have misread.
  */
 
 /* libxc record type of the inserted record ("NCMG" with bit 31 set). */
@@ -846,9 +851,23 @@ struct ncmig_splice_hooks {
 	 * NCMIG_SPLICE_CONFIG_MAX octets) before it is passed on.
 	 */
 	int (*config)(void *arg, const unsigned char *buf, size_t len);
-	/* recv: the inserted record's body, found and removed. */
+	/*
+	 * recv: the inserted record's ncmig stream, found and removed
+	 * (validate it here: nothing after the record is passed on before
+	 * this returns 0).  Once per checkpoint in a checkpointed stream.
+	 */
 	int (*found)(void *arg, const unsigned char *buf, size_t len);
+	/*
+	 * recv: the record last found is a complete set: its checkpoint's
+	 * CHECKPOINT_END (or, in a plain stream, libxc's END) has passed.
+	 * A set whose checkpoint never completes is never completed.
+	 */
+	int (*complete)(void *arg);
 	void *arg;
+	/* Both: COLO (CHECKPOINT_STATE after each CHECKPOINT_END). */
+	bool colo;
+	/* send: in a checkpointed stream, insert in the first one only. */
+	bool first_checkpoint_only;
 };
 
 struct ncmig_splice_stats {
@@ -864,6 +883,16 @@ struct ncmig_splice_stats {
 	 * last octet arrived (END waits for it).
 	 */
 	uint64_t capture_us, added_us;
+	/*
+	 * Checkpointed streams: libxc CHECKPOINT records seen, checkpoints
+	 * completed (CHECKPOINT_END), sets handed on as complete, and
+	 * whether the stream was cut short (the primary stopped: its normal
+	 * end, not an error).  added_us is then the longest of them.
+	 */
+	uint32_t checkpoint_records, checkpoints, complete_sets;
+	uint32_t cut_short;
+	/* Octets of our records put in (send) or taken out (recv). */
+	uint64_t inserted_octets, removed_octets;
 };
 
 /*
