@@ -235,10 +235,11 @@ static int libxl_header(struct splice *sp)
 }
 
 /*
- * send: our optional libxc record, just before libxc's END.  The domain
- * is suspended from the last memory pass on (xg_sr_save.c), so what
- * at_end captures is what the guest left; the time from END's arrival
- * until END is passed on is what we add to xl's suspend window.
+ * send: our optional libxc record, just before libxc's END (or, in a
+ * checkpointed stream, each CHECKPOINT).  The domain is suspended from
+ * the last memory pass on (xg_sr_save.c), so what at_end captures is
+ * what the guest left; the time from END's arrival until END is passed
+ * on is what we add to xl's suspend window.
  */
 static int insert(struct splice *sp, uint64_t t0)
 {
