@@ -92,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Bit 1: COLO; bit 2: send inserts in the first checkpoint only. */
 	send.colo = recv.colo = data[0] & 2;
 	send.first_checkpoint_only = data[0] & 4;
+	recv.leave = data[0] & 8;	/* bit 3: recv --leave */
 	rc = ncmig_splice_filter(in_fd, null_fd, data[0] & 1 ? &send : &recv,
 				 &st, msg, sizeof(msg));
 	if (rc && !msg[0])

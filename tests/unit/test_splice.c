@@ -663,6 +663,31 @@ static void test_recv_legacy_layout(void **s)
 }
 
 
+/* recv --leave: validated and handed on, and passed on as it came. */
+static void test_recv_leave(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse, .leave = true };
+	static unsigned char mid[8192], out[8192];
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len;
+	char msg[300];
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	found_calls = 0;
+	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg), 0);
+	assert_int_equal(found_calls, 1);
+	assert_int_equal(st.left, 1);
+	assert_int_equal(out_len, mid_len);
+	assert_memory_equal(out, mid, mid_len);
+	/* Damaged, it is refused all the same. */
+	mid[libxc_end_off + 8 + 30] ^= 1;
+	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg),
+			 -EBADMSG);
+	assert_true(out_len <= libxc_end_off);
+}
+
 /* ---- checkpointed streams (Remus, COLO) ---- */
 
 enum ck_end {
@@ -1011,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_recv_envelope_rules),
 		cmocka_unit_test(test_recv_refuses_second_record),
 		cmocka_unit_test(test_recv_legacy_layout),
+		cmocka_unit_test(test_recv_leave),
 		cmocka_unit_test(test_remus_many_checkpoints),
 		cmocka_unit_test(test_colo_many_checkpoints),
 		cmocka_unit_test(test_checkpoint_ends_mid),

@@ -404,9 +404,22 @@ static int take_opt(struct splice *sp, uint32_t len)
 		if (rc)
 			fail(sp, rc, "the ncmig record was refused");
 	}
+	/* leave: validated, handed on, and passed on too (libxc skips it). */
+	if (!rc && sp->h->leave) {
+		unsigned char h[REC_HDR_LEN];
+
+		le32_st(h, NCMIG_SPLICE_REC_TYPE);
+		le32_st(h + 4, len);
+		rc = wr(sp, h, sizeof(h));
+		if (!rc)
+			rc = wr(sp, buf, padded(len));
+		if (!rc)
+			sp->st->left++;
+	} else if (!rc) {
+		sp->st->removed_octets += REC_HDR_LEN + padded(len);
+	}
 	if (!rc) {
 		sp->st->removed++;
-		sp->st->removed_octets += REC_HDR_LEN + padded(len);
 		sp->st->capture_us = le32_ld(o + 16);
 		sp->st->stream_octets = slen;
 		note_added(sp, now_us() - t0);

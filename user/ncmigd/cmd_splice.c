@@ -40,7 +40,7 @@ const char splice_usage[] =
 		"usage: ncmigd splice send --domid D [--keep FILE] [--ssh CMD]\n"
 		"                          [--backends] [--plain | --recv-opt OPT...]\n"
 		"                          HOST COMMAND...\n"
-		"       ncmigd splice recv [--keep FILE] [--] COMMAND...\n"
+		"       ncmigd splice recv [--keep FILE] [--leave] [--] COMMAND...\n"
 		"  A transport for xl migrate -s: send inserts domain D's ncmig\n"
 		"  stream as an optional libxc record before libxc's END, recv\n"
 		"  removes it before COMMAND (xl migrate-receive) reads the\n"
@@ -49,6 +49,8 @@ const char splice_usage[] =
 		"  domain xl migrates (its UUID in xl's config).  --backends also\n"
 		"  takes its backend snapshots (quiescing its disks and vifs\n"
 		"  inside xl's suspend window); without it nothing is quiesced.\n"
+		"  recv --leave validates the record and passes it on instead of\n"
+		"  removing it (COMMAND's libxc skips it).\n"
 		"  Checkpointed streams (xl remus): one record per checkpoint,\n"
 		"  before its CHECKPOINT; recv keeps the latest complete one.\n"
 		"  --ssh CMD is split at blanks (\"ssh -p 2222\"); through ssh every\n"
@@ -353,6 +355,7 @@ struct recv_ctx {
 	unsigned char *pending, *kept;
 	size_t pending_len, kept_len;
 	uint16_t pending_domid, kept_domid;
+	bool leave;
 };
 
 static int recv_found(void *arg, const unsigned char *buf, size_t len)
@@ -401,6 +404,10 @@ static int recv_opt(int c, const char *arg, void *ctx)
 {
 	struct recv_ctx *r = ctx;
 
+	if (c == 'l') {
+		r->leave = true;
+		return 0;
+	}
 	if (c != 'k')
 		return 2;
 	r->keep = arg;
@@ -411,6 +418,7 @@ static int splice_recv(int argc, char **argv)
 {
 	static const struct option own[] = {
 		{ "keep", required_argument, NULL, 'k' },
+		{ "leave", no_argument, NULL, 'l' },
 		{ 0 }
 	};
 	struct recv_ctx ctx = { 0 };
@@ -433,6 +441,7 @@ static int splice_recv(int argc, char **argv)
 	if (optind >= argc)
 		return ncmigd_usage_error(&v);
 	hooks.colo = is_colo(argv + optind, argc - optind);
+	hooks.leave = ctx.leave;
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(argv + optind, &to);
 	if (pid < 0) {

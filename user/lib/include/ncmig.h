@@ -866,6 +866,12 @@ struct ncmig_splice_hooks {
 	void *arg;
 	/* Both: COLO (CHECKPOINT_STATE after each CHECKPOINT_END). */
 	bool colo;
+	/*
+	 * recv: pass the (validated) optional libxc record on instead of
+	 * removing it; the receiver's libxc skips it.  A libxl-layer record
+	 * of an older send is always removed (libxl would fail on it).
+	 */
+	bool leave;
 	/* send: in a checkpointed stream, insert in the first one only. */
 	bool first_checkpoint_only;
 };
@@ -873,7 +879,8 @@ struct ncmig_splice_hooks {
 struct ncmig_splice_stats {
 	uint64_t in_octets, out_octets;
 	uint32_t libxl_records, libxc_records, libxc_streams;
-	uint32_t inserted, removed, legacy;
+	uint32_t inserted, removed, legacy;	/* removed: found (and, */
+	uint32_t left;				/* unless left, taken out) */
 	uint64_t stream_octets;	/* of the ncmig stream inserted or removed */
 	/*
 	 * send: capture_us is at_end's time, added_us the time from libxc's
