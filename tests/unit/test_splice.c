@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -663,6 +665,51 @@ static void test_recv_legacy_layout(void **s)
 }
 
 
+/*
+ * xl's handshake comes only once the receiver answers.  If the receiver
+ * has gone after taking the whole stream (it refused it), the filter
+ * must not sit waiting for xl, which waits for the receiver: it stops
+ * with -EPIPE so that xl sees its transport fail and resumes the guest.
+ */
+static void test_receiver_gone_no_deadlock(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found };
+	struct ncmig_splice_stats st;
+	int pin[2], pout[2], status, rc;
+	char msg[300];
+	pid_t pid;
+
+	(void)s;
+	build();
+	xs_len -= 44;		/* no handshake yet: xl waits for the receiver */
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(pin), 0);
+	assert_int_equal(pipe(pout), 0);
+	assert_int_equal(write(pin[1], xs, xs_len), (ssize_t)xs_len);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {		/* the receiver: reads the stream, then goes */
+		static unsigned char sink[8192];
+		size_t got_n = 0;
+		ssize_t n;
+
+		close(pout[1]);
+		while (got_n < xs_len &&
+		       (n = read(pout[0], sink, sizeof(sink))) > 0)
+			got_n += (size_t)n;
+		_exit(got_n == xs_len ? 0 : 1);
+	}
+	close(pout[0]);
+	rc = ncmig_splice_filter(pin[0], pout[1], &recv, &st, msg, sizeof(msg));
+	assert_int_equal(rc, -EPIPE);
+	assert_non_null(strstr(msg, "receiving side has gone"));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(pin[0]);
+	close(pin[1]);	/* xl's end: still open all along */
+	close(pout[1]);
+}
+
 /* recv --leave: validated and handed on, and passed on as it came. */
 static void test_recv_leave(void **s)
 {
@@ -1037,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_recv_refuses_second_record),
 		cmocka_unit_test(test_recv_legacy_layout),
 		cmocka_unit_test(test_recv_leave),
+		cmocka_unit_test(test_receiver_gone_no_deadlock),
 		cmocka_unit_test(test_remus_many_checkpoints),
 		cmocka_unit_test(test_colo_many_checkpoints),
 		cmocka_unit_test(test_checkpoint_ends_mid),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* Walk xl's migration stream, inserting or removing our record. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -157,6 +158,27 @@ static int copy_rest(struct splice *sp)
 	int rc;
 
 	for (;;) {
+		/*
+		 * xl's handshake comes only once the receiver answers: if the
+		 * receiving side is gone (it refused the stream), nothing more
+		 * comes from xl either, so watch our output too and stop when
+		 * nobody reads it any more.  Our exit closes xl's reply pipe,
+		 * xl sees it fail and resumes the guest at the source.
+		 */
+		struct pollfd pf[2] = {
+			{ .fd = sp->in, .events = POLLIN },
+			{ .fd = sp->out, .events = 0 },
+		};
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(sp, -errno, "poll: %s", strerror(errno));
+		}
+		if (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL) &&
+		    !(pf[0].revents & POLLIN))
+			return fail(sp, -EPIPE, "the receiving side has gone "
+				    "(it closed its input)");
 		n = read(sp->in, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -6,8 +6,10 @@
 # inside the first ncmig optional libxc record (type 0xCE434D47, ident
 # "NCMIGOPT"): the receiver must refuse that record.  stdout is the
 # command's, untouched.  Prints what it flipped on stderr.
+import os
 import subprocess
 import sys
+import threading
 
 MARK = b"\x47\x4d\x43\xce"      # the record's type, little-endian
 IDENT = b"NCMIGOPT"
@@ -17,6 +19,17 @@ FLIP = 8 + 24 + 16 + 16 + 2
 NEED = FLIP + 1
 
 child = subprocess.Popen(["sh", "-c", sys.argv[2]], stdin=subprocess.PIPE)
+
+
+# Like ssh, end when the remote command ends (even while our stdin is
+# still open): the sender must see its receiver go.
+def reaper():
+    rc = child.wait()
+    sys.stderr.flush()
+    os._exit(rc if rc >= 0 else 128 - rc)
+
+
+threading.Thread(target=reaper, daemon=True).start()
 src = sys.stdin.buffer
 pending = bytearray()
 offset = 0          # input offset of pending[0]
