@@ -3,7 +3,14 @@
  * The splice filter: what `ncmigd splice recv` parses is a migration
  * stream from the network.  The first octet picks the side (bit 0: send,
  * which inserts a fixed record; else recv, which validates the record it
- * removes like the real recv does); the rest is the stream.
+ * removes like the real recv does); the rest is the stream.  The fuzz
+ * build skips the envelope's checksum (and the stream reader's: see
+ * README.md, "Past the checksums"), so mutations reach the envelope's
+ * other rules and the ncmig stream parser behind them.  Asserts: an
+ * error has a message; never more read than given; recv passes on
+ * exactly what it read less the records it removed (and send what it
+ * read plus those it inserted); at most one set per checkpoint.  Bit 1
+ * of the first octet: COLO; bit 2: send's first-checkpoint-only.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -58,10 +65,16 @@ static int found(void *arg, const unsigned char *buf, size_t len)
 	return rc;
 }
 
+static int complete(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ncmig_splice_hooks send = { .at_end = at_end, .config = config };
-	struct ncmig_splice_hooks recv = { .found = found };
+	struct ncmig_splice_hooks recv = { .found = found, .complete = complete };
 	struct ncmig_splice_stats st;
 	char msg[300];
 	int rc;
@@ -76,11 +89,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    pwrite(in_fd, data + 1, size - 1, 0) != (ssize_t)(size - 1) ||
 	    lseek(in_fd, 0, SEEK_SET))
 		abort();
+	/* Bit 1: COLO; bit 2: send inserts in the first checkpoint only. */
+	send.colo = recv.colo = data[0] & 2;
+	send.first_checkpoint_only = data[0] & 4;
+	recv.leave = data[0] & 8;	/* bit 3: recv --leave */
 	rc = ncmig_splice_filter(in_fd, null_fd, data[0] & 1 ? &send : &recv,
 				 &st, msg, sizeof(msg));
 	if (rc && !msg[0])
 		abort();
 	if (st.in_octets > size - 1)
+		abort();
+	if (st.legacy > st.removed || st.complete_sets > st.removed ||
+	    st.legacy > 1)
+		abort();
+	/* One set per checkpoint at most (a plain stream: one). */
+	if (st.inserted > st.checkpoint_records + 1 ||
+	    st.removed > st.checkpoint_records + 1)
+		abort();
+	/*
+	 * What went out is what came in, less ours removed, plus ours put
+	 * in; a stream cut inside our record (a checkpointed stream's end)
+	 * leaves that record's header read and not passed on.
+	 */
+	if (!rc && !st.cut_short && st.out_octets + st.removed_octets !=
+	    st.in_octets + st.inserted_octets)
+		abort();
+	if (!rc && st.cut_short &&
+	    (st.out_octets + st.removed_octets > st.in_octets + st.inserted_octets ||
+	     st.in_octets + st.inserted_octets - st.out_octets - st.removed_octets > 8))
+		abort();
+	if (st.inserted && st.inserted_octets != st.inserted *
+	    (8 + ((NCMIG_SPLICE_OPT_HDR_LEN + 16 + 7) & ~7ULL)))
 		abort();
 	return 0;
 }

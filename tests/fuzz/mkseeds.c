@@ -299,6 +299,46 @@ static void xrec(uint32_t type, const void *body, uint32_t len)
 	xput(zero, (8 - len % 8) % 8);
 }
 
+static unsigned char *seed_stream;
+static size_t seed_stream_len;
+static int seed_colo;
+
+static int seed_at_end(void *arg, unsigned char **buf, size_t *len)
+{
+	(void)arg;
+	*buf = malloc(seed_stream_len);
+	if (!*buf)
+		return -12;
+	memcpy(*buf, seed_stream, seed_stream_len);
+	*len = seed_stream_len;
+	return 0;
+}
+
+/* What send makes of xl[0..xl_len): the real filter, into @out. */
+static size_t seed_send(unsigned char *out, size_t cap)
+{
+	struct ncmig_splice_hooks h = { .at_end = seed_at_end,
+					.colo = seed_colo };
+	struct ncmig_splice_stats st;
+	FILE *fi = tmpfile(), *fo = tmpfile();
+	char msg[300];
+	size_t n;
+
+	if (!fi || !fo || fwrite(xl, 1, xl_len, fi) != xl_len || fflush(fi))
+		abort();
+	rewind(fi);
+	if (ncmig_splice_filter(fileno(fi), fileno(fo), &h, &st, msg,
+				sizeof(msg))) {
+		fprintf(stderr, "mkseeds: splice: %s\n", msg);
+		abort();
+	}
+	rewind(fo);
+	n = fread(out, 1, cap, fo);
+	fclose(fi);
+	fclose(fo);
+	return n;
+}
+
 static void splices(void)
 {
 	static const char cfg[] = "{\"c_info\": {\"name\": \"guest\", \"uuid\": \"01234567-89ab-cdef-0123-456789abcdef\"}}";
@@ -323,6 +363,45 @@ static void splices(void)
 	ihdr[15] = 3;
 	xput(ihdr, 24);
 	xput(dhdr, 16);
+	{
+		/* Checkpointed (Remus, then COLO) streams, as send makes
+		 * them: 3 checkpoints, then the primary stops.
+		 */
+		size_t head = xl_len, k;
+		static unsigned char sent[sizeof(xl)];
+		int colo;
+
+		for (colo = 0; colo < 2; colo++) {
+			xl_len = head;
+			for (k = 0; k < 3; k++) {
+				xrec(1, "pages", 5);
+				xrec(0x0e, NULL, 0);
+				xrec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);
+				xrec(4, NULL, 0);
+				if (colo)
+					xrec(5, "\1\0\0\0", 4);
+			}
+			seed_colo = colo;
+			{
+				struct ncmig_writer cw;
+				size_t n;
+
+				ncmig_writer_init_mem(&cw);
+				ncmig_write_header(&cw);
+				ncmig_write_domain(&cw, 5, NCMIG_DOM_F_XS_NODES);
+				ncmig_write_end(&cw);
+				seed_stream = cw.buf;
+				seed_stream_len = cw.len;
+				n = seed_send(sent + 1, sizeof(sent) - 1);
+				sent[0] = colo ? 2 : 0;
+				put("fuzz_splice", colo ? "recv-colo" : "recv-remus",
+				    sent, n + 1);
+				ncmig_writer_free(&cw);
+			}
+		}
+		seed_colo = 0;
+		xl_len = head;
+	}
 	xrec(5, "page", 4);
 	xrec(0, NULL, 0);
 	xrec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);
@@ -337,7 +416,7 @@ static void splices(void)
 	xl[0] = 0;
 	put("fuzz_splice", "recv-plain", xl, xl_len + 1);
 
-	/* The same with our record before libxl's END, as send makes it. */
+	/* The same with our optional libxc record, as send makes it. */
 	mode = 0;
 	memmove(xl, xl + 1, xl_len);
 	ncmig_writer_init_mem(&w);
@@ -346,6 +425,17 @@ static void splices(void)
 	node(&w, NULL, "", "", 0, 2);
 	node(&w, NULL, "name", "guest", 5, 2);
 	ncmig_write_end(&w);
+	{
+		static unsigned char sent[sizeof(xl)];
+		size_t n;
+
+		seed_stream = w.buf;
+		seed_stream_len = w.len;
+		n = seed_send(sent + 1, sizeof(sent) - 1);
+		sent[0] = mode;
+		put("fuzz_splice", "recv-record", sent, n + 1);
+	}
+	/* And the libxl-layer record an older send put before libxl's END. */
 	memmove(xl + end + 8 + ((w.len + 7) & ~(size_t)7), xl + end,
 		xl_len - end);
 	memset(xl + end, 0, 8 + ((w.len + 7) & ~(size_t)7));
@@ -361,7 +451,7 @@ static void splices(void)
 	}
 	memmove(xl + 1, xl, xl_len);
 	xl[0] = mode;
-	put("fuzz_splice", "recv-record", xl, xl_len + 1);
+	put("fuzz_splice", "recv-record-legacy", xl, xl_len + 1);
 	ncmig_writer_free(&w);
 }
 

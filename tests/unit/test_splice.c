@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * The splice filter on a synthetic xl migration stream: send inserts our
- * record before libxl's END, recv removes it, and what comes out of recv
- * is octet for octet what xl wrote.  Plus what the filter refuses.
+ * optional libxc record before libxc's END, recv removes it, and what
+ * comes out of recv is octet for octet what xl wrote; a reader that
+ * follows libxc's rules (skip bit-31 records) sees xl's stream.  Plus
+ * what the filter refuses: every octet of our record damaged, the
+ * envelope's rules one by one.
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "le.h"
+#include "ncmig_snap.h"
 #include "splice_args.h"
 #include "ncmig.h"
 
@@ -24,6 +31,7 @@ static size_t xs_len;
 static size_t libxl_end_off;	/* where libxl's END header starts */
 static size_t libxc_off;	/* first libxc record header */
 static size_t libxl_hdr_off;	/* the libxl stream header */
+static size_t libxc_end_off;	/* where libxc's END header starts */
 
 static void put(const void *p, size_t n)
 {
@@ -86,11 +94,26 @@ static void build(void)
 	libxc_off = xs_len;
 	put_rec(5, "PAGE_DATA-ish", 13);
 	put_rec(0x0a, "params", 6);
+	libxc_end_off = xs_len;
 	put_rec(0, NULL, 0);		/* libxc END */
 	put_rec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);	/* EMULATOR_XENSTORE_DATA */
 	libxl_end_off = xs_len;
 	put_rec(0, NULL, 0);		/* libxl END */
 	put("domain is yours, you are cleared to unpause", 44);
+}
+
+#define REC 8	/* a libxc or libxl record header */
+
+/* The envelope's CRC-32C as doc/stream-format.md defines it. */
+static uint32_t envelope_crc(const unsigned char *env)
+{
+	unsigned char h[24];
+	uint32_t crc;
+
+	memcpy(h, env, 24);
+	le32_st(h + 20, 0);
+	crc = ncmig_crc32c(0, h, 24);
+	return ncmig_crc32c(crc, env + 24, le32_ld(env + 12));
 }
 
 static int to_fd(const void *p, size_t n)
@@ -175,14 +198,24 @@ static void test_send_recv_roundtrip(void **s)
 	assert_int_equal(st.libxl_records, 3);
 	assert_int_equal(st.libxc_records, 3);
 	assert_int_equal(st.in_octets, xs_len);
-	/* Inserted right before libxl's END: header, 26 octets, padding. */
-	assert_int_equal(mid_len, xs_len + 8 + 32);
-	assert_memory_equal(mid, xs, libxl_end_off);
-	assert_int_equal(le32_ld(mid + libxl_end_off), NCMIG_SPLICE_REC_TYPE);
-	assert_int_equal(le32_ld(mid + libxl_end_off + 4), 26);
-	assert_memory_equal(mid + libxl_end_off + 8, payload, 26);
-	assert_memory_equal(mid + libxl_end_off + 40, xs + libxl_end_off,
-			    xs_len - libxl_end_off);
+	assert_int_equal(st.stream_octets, 26);
+	assert_true(st.added_us >= st.capture_us);
+	/*
+	 * Inserted right before libxc's END: the record header, the
+	 * 24-octet envelope, 26 octets, 6 of padding.
+	 */
+	assert_int_equal(mid_len, xs_len + REC + 56);
+	assert_memory_equal(mid, xs, libxc_end_off);
+	assert_int_equal(le32_ld(mid + libxc_end_off), NCMIG_SPLICE_REC_TYPE);
+	assert_int_equal(le32_ld(mid + libxc_end_off + 4), 24 + 26);
+	assert_memory_equal(mid + libxc_end_off + 8, "NCMIGOPT\1\0\0\0", 12);
+	assert_int_equal(le32_ld(mid + libxc_end_off + 20), 26);
+	assert_int_equal(le32_ld(mid + libxc_end_off + 28),
+			 envelope_crc(mid + libxc_end_off + 8));
+	assert_memory_equal(mid + libxc_end_off + 32, payload, 26);
+	assert_memory_equal(mid + libxc_end_off + 58, "\0\0\0\0\0\0", 6);
+	assert_memory_equal(mid + libxc_end_off + 64, xs + libxc_end_off,
+			    xs_len - libxc_end_off);
 
 	got_len = 0;
 	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg), 0);
@@ -259,7 +292,7 @@ static void test_config_seen(void **s)
 	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
 	assert_int_equal(cfg_calls, 1);
 	assert_string_equal(cfg_uuid, "01234567-89ab-cdef-0123-456789abcdef");
-	assert_memory_equal(mid, xs, libxl_end_off);
+	assert_memory_equal(mid, xs, libxc_end_off);
 	/* No uuid, or a broken length: said so. */
 	assert_int_equal(ncmig_splice_config_uuid((const unsigned char *)
 			 "\x0d\0\0\0{\"c_info\":{}}", 17, u), -ENOENT);
@@ -279,7 +312,7 @@ static void test_recv_argv(void **s)
 	char **a;
 
 	(void)s;
-	a = ncmigd_splice_recv_argv("ssh -p 2222", "dst", false, opts, 2, cmd, 3);
+	a = ncmigd_splice_recv_argv("ssh -p 2222", "dst", false, false, opts, 2, cmd, 3);
 	assert_non_null(a);
 	assert_string_equal(a[0], "ssh");
 	assert_string_equal(a[1], "-p");
@@ -291,7 +324,7 @@ static void test_recv_argv(void **s)
 	assert_null(a[5]);
 	ncmigd_splice_argv_free(a);
 	/* Local: exec'd directly, nothing to quote. */
-	a = ncmigd_splice_recv_argv("ssh", "localhost", true, opts, 1, cmd, 2);
+	a = ncmigd_splice_recv_argv("ssh", "localhost", true, false, opts, 1, cmd, 2);
 	assert_string_equal(a[0], "/proc/self/exe");
 	assert_string_equal(a[3], opts[0]);
 	assert_string_equal(a[4], "--");
@@ -305,6 +338,7 @@ struct bad {
 	void (*edit)(void);
 	int rc;
 	const char *want;
+	bool after_libxc;	/* fails after our record went out */
 };
 
 static void b_magic(void) { xs[0] = 'x'; }
@@ -318,23 +352,33 @@ static void b_libxc_ver(void) { xs[libxc_off - 16 - 24 + 15] = 4; }
 static void b_checkpoint(void) { le32_st(xs + libxc_off, 0x0e); }
 static void b_libxl_checkpoint(void) { le32_st(xs + libxl_end_off, 4); }
 static void b_end_body(void) { le32_st(xs + libxl_end_off + 4, 8); }
+static void b_libxc_end_body(void) { le32_st(xs + libxc_end_off + 4, 8); }
+static void b_libxc_huge(void) { le32_st(xs + libxc_off + 4, (128U << 20) + 1); }
+static void b_two_contexts(void)
+{
+	/* A second LIBXC_CONTEXT where libxl's END was. */
+	le32_st(xs + libxl_end_off, 1);
+}
 static void b_truncated(void) { xs_len = libxc_off + 12; }
 static void b_no_end(void) { xs_len = libxl_end_off; }
 
 static const struct bad bads[] = {
-	{ "not xl", b_magic, -EPROTO, "not an xl migration stream" },
-	{ "legacy v1", b_v1, -EPROTO, "need a v2 stream" },
-	{ "unknown mandatory flag", b_flags, -EPROTO, "mandatory flags 0x7" },
-	{ "byte order", b_order, -EPROTO, "byte order" },
-	{ "libxl ident", b_libxl_ident, -EPROTO, "not a libxl v2 stream" },
-	{ "libxl big-endian", b_libxl_be, -EPROTO, "options 0x1" },
-	{ "libxc id", b_libxc_id, -EPROTO, "not a libxc" },
-	{ "libxc version", b_libxc_ver, -EPROTO, "not a libxc" },
-	{ "libxc checkpoint", b_checkpoint, -EPROTO, "checkpointed" },
-	{ "libxl checkpoint", b_libxl_checkpoint, -EPROTO, "checkpointed" },
-	{ "END with body", b_end_body, -EPROTO, "END with a body" },
-	{ "truncated record", b_truncated, -EPIPE, "stream ends inside a libxc record" },
-	{ "no libxl END", b_no_end, -EPIPE, "stream ends inside a libxl record header" },
+	{ "not xl", b_magic, -EPROTO, "not an xl migration stream", false },
+	{ "legacy v1", b_v1, -EPROTO, "need a v2 stream", false },
+	{ "unknown mandatory flag", b_flags, -EPROTO, "mandatory flags 0x7", false },
+	{ "byte order", b_order, -EPROTO, "byte order", false },
+	{ "libxl ident", b_libxl_ident, -EPROTO, "not a libxl v2 stream", false },
+	{ "libxl big-endian", b_libxl_be, -EPROTO, "options 0x1", false },
+	{ "libxc id", b_libxc_id, -EPROTO, "not a libxc", false },
+	{ "libxc version", b_libxc_ver, -EPROTO, "not a libxc", false },
+	{ "CHECKPOINT with a body", b_checkpoint, -EPROTO, "CHECKPOINT with a body", false },
+	{ "CHECKPOINT_END outside one", b_libxl_checkpoint, -EPROTO, "CHECKPOINT_END outside a checkpoint", true },
+	{ "END with body", b_end_body, -EPROTO, "libxl END with a body", true },
+	{ "libxc END with body", b_libxc_end_body, -EPROTO, "libxc END with a body", false },
+	{ "libxc record over 128 MiB", b_libxc_huge, -EPROTO, "over libxc's", false },
+	{ "second LIBXC_CONTEXT", b_two_contexts, -EPROTO, "second LIBXC_CONTEXT", true },
+	{ "truncated record", b_truncated, -EPIPE, "stream ends inside a libxc record", false },
+	{ "no libxl END", b_no_end, -EPIPE, "stream ends inside a libxl record header", true },
 };
 
 static void run_bad(void **s)
@@ -356,34 +400,674 @@ static void run_bad(void **s)
 		fail_msg("%s: rc %d \"%s\", want %d \"%s\"", b->name, rc, msg,
 			 b->rc, b->want);
 	assert_non_null(strstr(msg, "input offset"));
-	/* Nothing of ours went out before the failure. */
-	assert_int_equal(st.inserted, 0);
+	/* Nothing of ours went out before a failure inside libxc's part. */
+	assert_int_equal(st.inserted, b->after_libxc ? 1 : 0);
 }
 
-static void test_recv_record_rules(void **s)
+/* A real ncmig stream (header, DOMAIN, END) as the payload. */
+static void real_payload(void)
+{
+	struct ncmig_writer w;
+
+	ncmig_writer_init_mem(&w);
+	assert_int_equal(ncmig_write_header(&w), 0);
+	assert_int_equal(ncmig_write_domain(&w, 5, NCMIG_DOM_F_XS_NODES), 0);
+	assert_int_equal(ncmig_write_end(&w), 0);
+	assert_true(w.len <= sizeof(payload));
+	memcpy(payload, w.buf, w.len);
+	payload_len = w.len;
+	ncmig_writer_free(&w);
+}
+
+static int found_calls;
+
+/* recv's hook as ncmigd's: the stream must parse. */
+static int found_parse(void *arg, const unsigned char *buf, size_t len)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_stream st;
+	int rc;
+
+	(void)arg;
+	found_calls++;
+	rc = ncmig_stream_parse(buf, len, &st, &err);
+	if (!rc)
+		ncmig_stream_free(&st);
+	return rc;
+}
+
+static size_t send_once(unsigned char *mid)
 {
 	struct ncmig_splice_hooks send = { .at_end = at_end };
+	struct ncmig_splice_stats st;
+	size_t mid_len;
+	char msg[300];
+
+	build();
+	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
+	return mid_len;
+}
+
+/*
+ * What an unmodified receiver's libxc does (xg_sr_restore.c): read each
+ * record header, refuse a length over REC_LENGTH_MAX, read the body
+ * rounded up to 8, skip a type with bit 31 that it does not know.  On
+ * send's output, what it processes is exactly xl's libxc stream.
+ */
+static void test_plain_libxc_skips_it(void **s)
+{
+	static unsigned char mid[8192], seen[8192];
+	size_t mid_len, off, n = 0, skipped = 0;
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	assert_true(mid_len > xs_len);
+	off = libxc_off;
+	for (;;) {
+		uint32_t type = le32_ld(mid + off), len = le32_ld(mid + off + 4);
+		size_t whole = REC + ((len + 7) & ~7U);
+
+		assert_true(len <= 128U << 20);
+		assert_true(off + whole <= mid_len);
+		if (type & 0x80000000U) {
+			assert_int_equal(type, NCMIG_SPLICE_REC_TYPE);
+			skipped++;
+		} else {
+			memcpy(seen + n, mid + off, whole);
+			n += whole;
+		}
+		off += whole;
+		if (type == 0)
+			break;
+	}
+	assert_int_equal(skipped, 1);
+	assert_int_equal(n, libxc_end_off + REC - libxc_off);
+	assert_memory_equal(seen, xs + libxc_off, n);
+	/* And libxl's part after it is untouched. */
+	assert_int_equal(mid_len - off, xs_len - (libxc_end_off + REC));
+	assert_memory_equal(mid + off, xs + libxc_end_off + REC, mid_len - off);
+}
+
+/* Flip each octet of our record: recv refuses every one, hands nothing on. */
+static void test_recv_refuses_every_damaged_octet(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char mid[8192], out[8192];
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len, rec_len, i;
+	char msg[300];
+	int rc;
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	rec_len = REC + ((24 + payload_len + 7) & ~(size_t)7);
+	/* Undamaged, it passes. */
+	found_calls = 0;
+	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg), 0);
+	assert_int_equal(found_calls, 1);
+	assert_int_equal(st.removed, 1);
+	assert_int_equal(out_len, xs_len);
+	for (i = 0; i < rec_len; i++) {
+		if (i < 4)	/* the type: then it is not ours, passed on */
+			continue;
+		mid[libxc_end_off + i] ^= 0x10;
+		found_calls = 0;
+		rc = run(mid, mid_len, &recv, out, &out_len, &st, msg);
+		if (!rc)
+			fail_msg("octet %zu of the record damaged, yet accepted", i);
+		assert_int_equal(st.removed, 0);
+		/* The envelope's checksum catches it before the parser runs. */
+		assert_int_equal(found_calls, 0);
+		/* Nothing after our record reached the receiver. */
+		assert_true(out_len <= libxc_end_off);
+		mid[libxc_end_off + i] ^= 0x10;
+	}
+}
+
+static void reseal(unsigned char *env)
+{
+	le32_st(env + 20, envelope_crc(env));
+}
+
+static int recv_rc(unsigned char *mid, size_t mid_len, char *msg)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char out[8192];
+	struct ncmig_splice_stats st;
+	size_t out_len;
+
+	return run(mid, mid_len, &recv, out, &out_len, &st, msg);
+}
+
+/* The envelope's rules one by one, each with a valid checksum. */
+static void test_recv_envelope_rules(void **s)
+{
+	static unsigned char mid[8192], keep[8192];
+	unsigned char *rec, *env;
+	size_t mid_len;
+	char msg[300];
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(keep);
+	rec = mid + libxc_end_off;
+	env = rec + REC;
+
+#define FRESH() memcpy(mid, keep, mid_len)
+	FRESH();
+	memcpy(env, "NCMIGOPX", 8);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "without its ident"));
+
+	FRESH();
+	le16_st(env + 8, 2);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "version 2"));
+
+	FRESH();
+	le16_st(env + 10, 1);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "flags"));
+
+	FRESH();
+	le32_st(env + 12, (uint32_t)payload_len - 8);
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "says its stream has"));
+
+	/* Under the envelope, over the limit: before any allocation. */
+	FRESH();
+	le32_st(rec + 4, 23);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "under its 24-octet header"));
+	FRESH();
+	le32_st(rec + 4, 24 + NCMIG_STREAM_MAX + 1);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -E2BIG);
+
+	/* Nonzero padding (this stream fills its record: make some). */
+	FRESH();
+	le32_st(rec + 4, le32_ld(rec + 4) - 1);
+	le32_st(env + 12, (uint32_t)payload_len - 1);
+	env[24 + payload_len - 1] = 1;
+	reseal(env);
+	assert_int_equal(recv_rc(mid, mid_len, msg), -EINVAL);
+	assert_non_null(strstr(msg, "padding not zero"));
+
+	/* A valid envelope around a stream that does not parse. */
+	FRESH();
+	env[24] = 'X';
+	reseal(env);
+	found_calls = 0;
+	assert_int_not_equal(recv_rc(mid, mid_len, msg), 0);
+	assert_int_equal(found_calls, 1);
+	assert_non_null(strstr(msg, "was refused"));
+
+	/* Cut off inside our record. */
+	assert_int_equal(recv_rc(keep, libxc_end_off + REC + 30, msg), -EPIPE);
+	assert_non_null(strstr(msg, "the ncmig record"));
+#undef FRESH
+}
+
+/* Two of our records: send refuses to add one, recv to take a second. */
+static void test_recv_refuses_second_record(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char mid[8192], two[16384], out[16384];
+	struct ncmig_splice_stats st;
+	size_t mid_len, rec_len, two_len, out_len;
+	char msg[300];
+
+	(void)s;
+	real_payload();
+	mid_len = send_once(mid);
+	rec_len = REC + ((24 + payload_len + 7) & ~(size_t)7);
+	memcpy(two, mid, libxc_end_off + rec_len);
+	memcpy(two + libxc_end_off + rec_len, mid + libxc_end_off,
+	       mid_len - libxc_end_off);
+	two_len = mid_len + rec_len;
+	assert_int_equal(run(two, two_len, &recv, out, &out_len, &st, msg),
+			 -EEXIST);
+	assert_non_null(strstr(msg, "second ncmig record"));
+}
+
+/* What an older send inserted (before libxl's END) is still removed. */
+static void test_recv_legacy_layout(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse };
+	static unsigned char old[8192], out[8192];
+	struct ncmig_splice_stats st;
+	size_t n, out_len;
+	char msg[300];
+
+	(void)s;
+	real_payload();
+	build();
+	memcpy(old, xs, libxl_end_off);
+	n = libxl_end_off;
+	le32_st(old + n, NCMIG_SPLICE_LEGACY_TYPE);
+	le32_st(old + n + 4, (uint32_t)payload_len);
+	memcpy(old + n + 8, payload, payload_len);
+	n += 8 + ((payload_len + 7) & ~(size_t)7);
+	memset(old + libxl_end_off + 8 + payload_len, 0,
+	       n - (libxl_end_off + 8 + payload_len));
+	memcpy(old + n, xs + libxl_end_off, xs_len - libxl_end_off);
+	n += xs_len - libxl_end_off;
+	assert_int_equal(run(old, n, &recv, out, &out_len, &st, msg), 0);
+	assert_int_equal(st.removed, 1);
+	assert_int_equal(st.legacy, 1);
+	assert_int_equal(out_len, xs_len);
+	assert_memory_equal(out, xs, xs_len);
+}
+
+
+/*
+ * xl's handshake comes only once the receiver answers.  If the receiver
+ * has gone after taking the whole stream (it refused it), the filter
+ * must not sit waiting for xl, which waits for the receiver: it stops
+ * with -EPIPE so that xl sees its transport fail and resumes the guest.
+ */
+static void test_receiver_gone_no_deadlock(void **s)
+{
 	struct ncmig_splice_hooks recv = { .found = found };
+	struct ncmig_splice_stats st;
+	int pin[2], pout[2], status, rc;
+	char msg[300];
+	pid_t pid;
+
+	(void)s;
+	build();
+	xs_len -= 44;		/* no handshake yet: xl waits for the receiver */
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(pin), 0);
+	assert_int_equal(pipe(pout), 0);
+	assert_int_equal(write(pin[1], xs, xs_len), (ssize_t)xs_len);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {		/* the receiver: reads the stream, then goes */
+		static unsigned char sink[8192];
+		size_t got_n = 0;
+		ssize_t n;
+
+		close(pout[1]);
+		while (got_n < xs_len &&
+		       (n = read(pout[0], sink, sizeof(sink))) > 0)
+			got_n += (size_t)n;
+		_exit(got_n == xs_len ? 0 : 1);
+	}
+	close(pout[0]);
+	rc = ncmig_splice_filter(pin[0], pout[1], &recv, &st, msg, sizeof(msg));
+	assert_int_equal(rc, -EPIPE);
+	assert_non_null(strstr(msg, "receiving side has gone"));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(pin[0]);
+	close(pin[1]);	/* xl's end: still open all along */
+	close(pout[1]);
+}
+
+/* recv --leave: validated and handed on, and passed on as it came. */
+static void test_recv_leave(void **s)
+{
+	struct ncmig_splice_hooks recv = { .found = found_parse, .leave = true };
 	static unsigned char mid[8192], out[8192];
 	struct ncmig_splice_stats st;
 	size_t mid_len, out_len;
 	char msg[300];
 
 	(void)s;
-	build();
-	memcpy(payload, "12345", 5);
-	payload_len = 5;
-	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
-	/* Nonzero padding after the body. */
-	mid[libxl_end_off + 8 + 6] = 1;
+	real_payload();
+	mid_len = send_once(mid);
+	found_calls = 0;
+	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg), 0);
+	assert_int_equal(found_calls, 1);
+	assert_int_equal(st.left, 1);
+	assert_int_equal(out_len, mid_len);
+	assert_memory_equal(out, mid, mid_len);
+	/* Damaged, it is refused all the same. */
+	mid[libxc_end_off + 8 + 30] ^= 1;
 	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg),
-			 -EINVAL);
-	assert_non_null(strstr(msg, "padding"));
-	mid[libxl_end_off + 8 + 6] = 0;
-	/* Over the stream limit: refused before any allocation. */
-	le32_st(mid + libxl_end_off + 4, NCMIG_STREAM_MAX + 1);
-	assert_int_equal(run(mid, mid_len, &recv, out, &out_len, &st, msg),
-			 -E2BIG);
+			 -EBADMSG);
+	assert_true(out_len <= libxc_end_off);
+}
+
+/* ---- checkpointed streams (Remus, COLO) ---- */
+
+enum ck_end {
+	CK_CUT,		/* the primary stops after the last checkpoint */
+	CK_MID,		/* cut inside the next checkpoint's libxc part */
+	CK_SHORT,	/* cut after CHECKPOINT, before CHECKPOINT_END */
+	CK_END,		/* libxc END and libxl END after the checkpoints */
+};
+
+static unsigned char ck[1 << 16];
+static size_t ck_len;
+
+static void ck_put(const void *p, size_t n)
+{
+	assert_true(ck_len + n <= sizeof(ck));
+	if (n)
+		memcpy(ck + ck_len, p, n);
+	ck_len += n;
+}
+
+static void ck_rec(uint32_t type, const void *body, uint32_t len)
+{
+	static const unsigned char zero[8];
+	unsigned char h[8];
+
+	le32_st(h, type);
+	le32_st(h + 4, len);
+	ck_put(h, 8);
+	ck_put(body, len);
+	ck_put(zero, (8 - len % 8) % 8);
+}
+
+/*
+ * A checkpointed stream as xl remus writes it: xl's and libxl's headers,
+ * LIBXC_CONTEXT, libxc's headers, then per checkpoint libxc records and
+ * CHECKPOINT, libxl's records and CHECKPOINT_END (libxl reads them from
+ * libxc's checkpoint callback), and with COLO a CHECKPOINT_STATE.
+ */
+static void build_ck(unsigned int n, bool colo, enum ck_end end)
+{
+	unsigned char st4[4] = { 1, 0, 0, 0 };	/* CHECKPOINT_NEW */
+	char page[32];
+	unsigned int k;
+
+	build();	/* for its headers */
+	ck_len = 0;
+	ck_put(xs, libxc_off);
+	for (k = 1; k <= n + (end == CK_MID || end == CK_SHORT); k++) {
+		snprintf(page, sizeof(page), "pages of checkpoint %u", k);
+		ck_rec(1, page, (uint32_t)strlen(page));
+		if (k > n && end == CK_MID)
+			return;
+		ck_rec(0x0e, NULL, 0);			/* CHECKPOINT */
+		ck_rec(2, "\0\0\0\0\0\0\0\0k\0v\0", 12);
+		if (k > n && end == CK_SHORT)
+			return;
+		ck_rec(4, NULL, 0);			/* CHECKPOINT_END */
+		if (colo)
+			ck_rec(5, st4, 4);		/* CHECKPOINT_STATE */
+	}
+	if (end == CK_END) {
+		ck_rec(0, NULL, 0);			/* libxc END */
+		ck_rec(0, NULL, 0);			/* libxl END */
+	}
+}
+
+static unsigned int seq, found_seq, complete_calls;
+static uint16_t pending_domid, latest_domid;
+
+/* send's hook: checkpoint k's set is a stream of "domain" k. */
+static int at_end_seq(void *arg, unsigned char **buf, size_t *len)
+{
+	struct ncmig_writer w;
+
+	(void)arg;
+	ncmig_writer_init_mem(&w);
+	ncmig_write_header(&w);
+	ncmig_write_domain(&w, (uint16_t)++seq, NCMIG_DOM_F_XS_NODES);
+	ncmig_write_end(&w);
+	*buf = w.buf;
+	*len = w.len;
+	return w.err;
+}
+
+static int found_ck(void *arg, const unsigned char *buf, size_t len)
+{
+	struct ncmig_stream_err err;
+	struct ncmig_stream st;
+	int rc;
+
+	(void)arg;
+	rc = ncmig_stream_parse(buf, len, &st, &err);
+	if (rc)
+		return rc;
+	found_seq++;
+	pending_domid = st.domid;
+	ncmig_stream_free(&st);
+	return 0;
+}
+
+static int complete_ck(void *arg)
+{
+	(void)arg;
+	complete_calls++;
+	latest_domid = pending_domid;
+	return 0;
+}
+
+static unsigned char ck_mid[1 << 17], ck_out[1 << 17];
+
+/* send over ck (COLO or not); returns the output's length. */
+static size_t ck_send(bool colo, bool first_only, struct ncmig_splice_stats *st)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end_seq, .colo = colo,
+					   .first_checkpoint_only = first_only };
+	char msg[300];
+	int ifd = to_fd(ck, ck_len), ofd = to_fd("", 0), rc;
+	ssize_t n;
+
+	seq = 0;
+	rc = ncmig_splice_filter(ifd, ofd, &send, st, msg, sizeof(msg));
+	if (rc)
+		fail_msg("send: %d %s", rc, msg);
+	lseek(ofd, 0, SEEK_SET);
+	n = read(ofd, ck_mid, sizeof(ck_mid));
+	assert_true(n > 0);
+	close(ifd);
+	close(ofd);
+	return (size_t)n;
+}
+
+static int ck_recv(size_t mid_len, bool colo, struct ncmig_splice_stats *st,
+		   size_t *out_len, char *msg)
+{
+	struct ncmig_splice_hooks recv = { .found = found_ck,
+					   .complete = complete_ck, .colo = colo };
+	int ifd = to_fd(ck_mid, mid_len), ofd = to_fd("", 0), rc;
+	ssize_t n;
+
+	found_seq = complete_calls = 0;
+	pending_domid = latest_domid = 0;
+	rc = ncmig_splice_filter(ifd, ofd, &recv, st, msg, 300);
+	lseek(ofd, 0, SEEK_SET);
+	n = read(ofd, ck_out, sizeof(ck_out));
+	assert_true(n >= 0);
+	*out_len = (size_t)n;
+	close(ifd);
+	close(ofd);
+	return rc;
+}
+
+/*
+ * Walk a checkpointed stream record by record (libxc's part up to each
+ * CHECKPOINT, libxl's up to CHECKPOINT_END, COLO's CHECKPOINT_STATE),
+ * counting END records of either layer and our records.
+ */
+static void ck_walk(const unsigned char *p, size_t len, bool colo,
+		    unsigned int *ends, unsigned int *ours)
+{
+	size_t i = libxc_off;
+	bool libxl = false;
+
+	*ends = *ours = 0;
+	while (i + 8 <= len) {
+		uint32_t type = le32_ld(p + i), l = le32_ld(p + i + 4);
+
+		i += 8 + ((l + 7) & ~7U);
+		if (type == 0)
+			(*ends)++;
+		if (type == NCMIG_SPLICE_REC_TYPE)
+			(*ours)++;
+		if (!libxl && type == 0x0e) {
+			libxl = true;
+		} else if (libxl && type == 4) {
+			libxl = false;
+			if (colo)
+				i += 16;	/* CHECKPOINT_STATE */
+		} else if (!libxl && type == 0) {
+			libxl = true;		/* after libxc's END */
+		}
+	}
+}
+
+static void ck_roundtrip(unsigned int n, bool colo, enum ck_end end,
+			 unsigned int want_complete)
+{
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len;
+	char msg[300];
+	unsigned int sent, ends_in, ends_out, ours;
+
+	build_ck(n, colo, end);
+	mid_len = ck_send(colo, false, &st);
+	sent = st.inserted;
+	/* One set per checkpoint (and the one cut inside its libxc part
+	 * has none yet: its CHECKPOINT never came).
+	 */
+	assert_int_equal(sent, n + (end == CK_SHORT));
+	assert_int_equal(st.checkpoints, n);
+	assert_int_equal(st.cut_short, end != CK_END);
+	/* Never a second END: the stream's ENDs are xl's (two with CK_END,
+	 * libxc's and libxl's), none added.
+	 */
+	ck_walk(ck, ck_len, colo, &ends_in, &ours);
+	assert_int_equal(ours, 0);
+	ck_walk(ck_mid, mid_len, colo, &ends_out, &ours);
+	assert_int_equal(ends_out, ends_in);
+	assert_int_equal(ends_in, end == CK_END ? 2 : 0);
+	assert_int_equal(ours, sent);
+	assert_int_equal(mid_len, ck_len + sent * (8 + 80));
+
+	assert_int_equal(ck_recv(mid_len, colo, &st, &out_len, msg), 0);
+	assert_int_equal(found_seq, sent);
+	assert_int_equal(st.removed, sent);
+	assert_int_equal(complete_calls, want_complete);
+	assert_int_equal(st.complete_sets, want_complete);
+	/* The latest complete set is the last complete checkpoint's. */
+	assert_int_equal(latest_domid, want_complete);
+	/* What reaches xl migrate-receive is what xl sent. */
+	assert_int_equal(out_len, ck_len);
+	assert_memory_equal(ck_out, ck, ck_len);
+}
+
+static void test_remus_many_checkpoints(void **s)
+{
+	(void)s;
+	ck_roundtrip(40, false, CK_CUT, 40);
+	ck_roundtrip(40, false, CK_END, 40);
+}
+
+static void test_colo_many_checkpoints(void **s)
+{
+	(void)s;
+	ck_roundtrip(40, true, CK_CUT, 40);
+	ck_roundtrip(40, true, CK_END, 40);
+}
+
+/* The stream ends inside a checkpoint's libxc part: the last complete one
+ * is kept, the one under way never completes.
+ */
+static void test_checkpoint_ends_mid(void **s)
+{
+	(void)s;
+	ck_roundtrip(7, false, CK_MID, 7);
+	ck_roundtrip(7, true, CK_MID, 7);
+}
+
+/* A checkpoint cut short: its CHECKPOINT came (and our record before it)
+ * but not its CHECKPOINT_END: that set is removed and never handed on.
+ */
+static void test_checkpoint_cut_short(void **s)
+{
+	(void)s;
+	ck_roundtrip(9, false, CK_SHORT, 9);
+	ck_roundtrip(9, true, CK_SHORT, 9);
+	ck_roundtrip(0, false, CK_SHORT, 0);
+}
+
+/* Towards a receiver without ncmig: only the first checkpoint carries
+ * one (libxc's handle_checkpoint() fails on a later optional record).
+ */
+static void test_checkpoint_plain_first_only(void **s)
+{
+	struct ncmig_splice_stats st;
+	unsigned int ends, ours;
+	size_t mid_len;
+
+	(void)s;
+	build_ck(12, false, CK_CUT);
+	mid_len = ck_send(false, true, &st);
+	assert_int_equal(st.inserted, 1);
+	ck_walk(ck_mid, mid_len, false, &ends, &ours);
+	assert_int_equal(ours, 1);
+	assert_int_equal(ends, 0);
+	/* Before the first CHECKPOINT. */
+	assert_int_equal(le32_ld(ck_mid + libxc_off + 8 + 24),
+			 NCMIG_SPLICE_REC_TYPE);
+}
+
+/* COLO's CHECKPOINT_STATE: missing, or a COLO stream read as Remus. */
+static void test_colo_mismatch_refused(void **s)
+{
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len;
+	char msg[300];
+
+	(void)s;
+	build_ck(3, true, CK_CUT);
+	mid_len = ck_send(true, false, &st);
+	assert_int_equal(ck_recv(mid_len, false, &st, &out_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "a COLO stream"));
+	build_ck(3, false, CK_CUT);
+	mid_len = ck_send(false, false, &st);
+	assert_int_equal(ck_recv(mid_len, true, &st, &out_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "without CHECKPOINT_STATE"));
+}
+
+/* Two of our records in one checkpoint; END inside a checkpoint's libxl
+ * part; a damaged record in checkpoint 5 stops the stream there.
+ */
+static void test_checkpoint_rules(void **s)
+{
+	struct ncmig_splice_stats st;
+	size_t mid_len, out_len, rec = 8 + 80, first;
+	char msg[300];
+
+	(void)s;
+	build_ck(6, false, CK_CUT);
+	mid_len = ck_send(false, false, &st);
+	/* Checkpoint 2's record, doubled. */
+	first = libxc_off + 32 + rec + 8 + 24 + 8;	/* ckpt 1's tail */
+	first += 8 + 24;				/* ckpt 2's page */
+	assert_int_equal(le32_ld(ck_mid + first), NCMIG_SPLICE_REC_TYPE);
+	memmove(ck_mid + first + rec, ck_mid + first, mid_len - first);
+	mid_len += rec;
+	assert_int_equal(ck_recv(mid_len, false, &st, &out_len, msg), -EEXIST);
+	assert_non_null(strstr(msg, "second ncmig record in checkpoint 2"));
+	assert_int_equal(complete_calls, 1);
+
+	build_ck(6, false, CK_CUT);
+	mid_len = ck_send(false, false, &st);
+	ck_mid[first + 8 + 24 + 3] ^= 1;		/* inside ckpt 2's set */
+	assert_int_equal(ck_recv(mid_len, false, &st, &out_len, msg), -EBADMSG);
+	assert_int_equal(complete_calls, 1);
+	assert_true(out_len <= first);
+
+	/* libxl's END where CHECKPOINT_END belongs. */
+	build_ck(2, false, CK_CUT);
+	le32_st(ck + ck_len - 8, 0);
+	memcpy(ck_mid, ck, ck_len);
+	assert_int_equal(ck_recv(ck_len, false, &st, &out_len, msg), -EPROTO);
+	assert_non_null(strstr(msg, "libxl END inside checkpoint 2"));
+	(void)mid_len;
 }
 
 int main(void)
@@ -394,7 +1078,20 @@ int main(void)
 		cmocka_unit_test(test_send_refuses_second_record),
 		cmocka_unit_test(test_config_seen),
 		cmocka_unit_test(test_recv_argv),
-		cmocka_unit_test(test_recv_record_rules),
+		cmocka_unit_test(test_plain_libxc_skips_it),
+		cmocka_unit_test(test_recv_refuses_every_damaged_octet),
+		cmocka_unit_test(test_recv_envelope_rules),
+		cmocka_unit_test(test_recv_refuses_second_record),
+		cmocka_unit_test(test_recv_legacy_layout),
+		cmocka_unit_test(test_recv_leave),
+		cmocka_unit_test(test_receiver_gone_no_deadlock),
+		cmocka_unit_test(test_remus_many_checkpoints),
+		cmocka_unit_test(test_colo_many_checkpoints),
+		cmocka_unit_test(test_checkpoint_ends_mid),
+		cmocka_unit_test(test_checkpoint_cut_short),
+		cmocka_unit_test(test_checkpoint_plain_first_only),
+		cmocka_unit_test(test_colo_mismatch_refused),
+		cmocka_unit_test(test_checkpoint_rules),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nb = sizeof(bads) / sizeof(bads[0]), i;

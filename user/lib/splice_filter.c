@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* Walk xl's migration stream, inserting or removing our record. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "le.h"
+#include "ncmig_snap.h"
 #include "ncmig.h"
 
 /* tools/xl/xl.h */
@@ -34,7 +37,18 @@
 #define LIBXC_REC_END		0
 #define LIBXC_REC_CHECKPOINT	0x0e
 #define LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST 0x0f
+#define LIBXC_REC_OPTIONAL	0x80000000U
+#define LIBXC_REC_LENGTH_MAX	(128U << 20)	/* xg_sr_stream_format.h */
 #define REC_HDR_LEN		8
+
+/* doc/stream-format.md, "Inside xl migrate" */
+#define OPT_IDENT		"NCMIGOPT"
+#define OPT_VERSION		1
+
+_Static_assert(NCMIG_SPLICE_REC_TYPE & LIBXC_REC_OPTIONAL,
+	       "our libxc record must be optional");
+_Static_assert(NCMIG_SPLICE_OPT_HDR_LEN + NCMIG_STREAM_MAX + 7 <=
+	       LIBXC_REC_LENGTH_MAX, "libxc's reader must take our record");
 
 struct splice {
 	int in, out;
@@ -42,6 +56,10 @@ struct splice {
 	struct ncmig_splice_stats *st;
 	char *msg;
 	size_t cap;
+	bool eof;		/* the input ended inside something */
+	bool ours_here;		/* an ncmig record in the current checkpoint */
+	bool pending;		/* recv: one found, its checkpoint not complete */
+	bool after_ckpt;	/* the next libxc record follows CHECKPOINT_END */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -70,12 +88,29 @@ static uint64_t be64(const unsigned char *p)
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+/* The longest any one record held the stream (once per checkpoint). */
+static void note_added(struct splice *sp, uint64_t us)
+{
+	if (us > sp->st->added_us)
+		sp->st->added_us = us;
+}
+
 static int rd(struct splice *sp, void *buf, size_t n, const char *what)
 {
 	int rc = ncmig_read_all(sp->in, buf, n);
 
-	if (rc == -ENODATA)
+	if (rc == -ENODATA) {
+		sp->eof = true;
 		return fail(sp, -EPIPE, "stream ends inside %s", what);
+	}
 	if (rc)
 		return fail(sp, rc, "reading %s: %s", what, strerror(-rc));
 	sp->st->in_octets += n;
@@ -123,6 +158,27 @@ static int copy_rest(struct splice *sp)
 	int rc;
 
 	for (;;) {
+		/*
+		 * xl's handshake comes only once the receiver answers: if the
+		 * receiving side is gone (it refused the stream), nothing more
+		 * comes from xl either, so watch our output too and stop when
+		 * nobody reads it any more.  Our exit closes xl's reply pipe,
+		 * xl sees it fail and resumes the guest at the source.
+		 */
+		struct pollfd pf[2] = {
+			{ .fd = sp->in, .events = POLLIN },
+			{ .fd = sp->out, .events = 0 },
+		};
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(sp, -errno, "poll: %s", strerror(errno));
+		}
+		if (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL) &&
+		    !(pf[0].revents & POLLIN))
+			return fail(sp, -EPIPE, "the receiving side has gone "
+				    "(it closed its input)");
 		n = read(sp->in, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -200,11 +256,243 @@ static int libxl_header(struct splice *sp)
 	return 0;
 }
 
+/*
+ * send: our optional libxc record, just before libxc's END (or, in a
+ * checkpointed stream, each CHECKPOINT).  The domain is suspended from
+ * the last memory pass on (xg_sr_save.c), so what at_end captures is
+ * what the guest left; the time from END's arrival until END is passed
+ * on is what we add to xl's suspend window.
+ */
+static int insert(struct splice *sp, uint64_t t0)
+{
+	static const unsigned char zero[8];
+	unsigned char h[REC_HDR_LEN + NCMIG_SPLICE_OPT_HDR_LEN];
+	unsigned char *buf = NULL, *o = h + REC_HDR_LEN;
+	uint64_t capture;
+	size_t len = 0;
+	uint32_t crc;
+	int rc;
+
+	rc = sp->h->at_end(sp->h->arg, &buf, &len);
+	capture = now_us() - t0;
+	if (rc)
+		return fail(sp, rc, "taking the ncmig stream: %s", strerror(-rc));
+	if (len > NCMIG_STREAM_MAX) {
+		free(buf);
+		return fail(sp, -E2BIG, "ncmig stream of %zu octets", len);
+	}
+	le32_st(h, NCMIG_SPLICE_REC_TYPE);
+	le32_st(h + 4, (uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN + len));
+	memcpy(o, OPT_IDENT, 8);
+	le16_st(o + 8, OPT_VERSION);
+	le16_st(o + 10, 0);
+	le32_st(o + 12, (uint32_t)len);
+	le32_st(o + 16, capture > UINT32_MAX ? UINT32_MAX : (uint32_t)capture);
+	le32_st(o + 20, 0);
+	crc = ncmig_crc32c(0, o, NCMIG_SPLICE_OPT_HDR_LEN);
+	crc = ncmig_crc32c(crc, buf, len);
+	le32_st(o + 20, crc);
+	rc = wr(sp, h, sizeof(h));
+	if (!rc)
+		rc = wr(sp, buf, len);
+	if (!rc)
+		rc = wr(sp, zero, padded((uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN +
+						     len)) -
+			(NCMIG_SPLICE_OPT_HDR_LEN + len));
+	free(buf);
+	if (!rc) {
+		sp->st->inserted++;
+		sp->st->inserted_octets += REC_HDR_LEN +
+			padded((uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN + len));
+		sp->st->capture_us = capture;
+		sp->st->stream_octets = len;
+	}
+	return rc;
+}
+
+/* Read a record body of @len octets and its padding, padding checked. */
+static int body(struct splice *sp, uint32_t len, unsigned char **out,
+		const char *what)
+{
+	uint64_t plen = padded(len);
+	unsigned char *buf = malloc(plen ? plen : 1);
+	size_t i;
+	int rc;
+
+	if (!buf)
+		return fail(sp, -ENOMEM, "out of memory for %s", what);
+	rc = rd(sp, buf, plen, what);
+	for (i = len; !rc && i < plen; i++)
+		if (buf[i])
+			rc = fail(sp, -EINVAL, "%s: padding not zero", what);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* recv only; one ncmig record per checkpoint (a plain stream has one). */
+static int no_found(struct splice *sp)
+{
+	if (!sp->h || !sp->h->found)
+		return fail(sp, -EEXIST, "the stream already carries an ncmig "
+			    "record");
+	if (sp->ours_here)
+		return fail(sp, -EEXIST, sp->st->checkpoints ?
+			    "a second ncmig record in checkpoint %u" :
+			    "a second ncmig record%.0u", sp->st->checkpoints + 1);
+	return 0;
+}
+
+/*
+ * recv: the checkpoint (or the plain stream) whose record was found is
+ * complete: that record is now the latest complete set.
+ */
+static int completed(struct splice *sp)
+{
+	int rc = 0;
+
+	if (sp->pending && sp->h && sp->h->complete)
+		rc = sp->h->complete(sp->h->arg);
+	if (rc)
+		return fail(sp, rc, "handing on the ncmig record: %s",
+			    strerror(-rc));
+	if (sp->pending)
+		sp->st->complete_sets++;
+	sp->pending = false;
+	sp->ours_here = false;
+	return 0;
+}
+
+/*
+ * recv: our optional libxc record, validated in full (envelope, length,
+ * checksum, padding, then the hook parses the ncmig stream) before
+ * anything after it is passed on.  Not passed on itself.
+ */
+static int take_opt(struct splice *sp, uint32_t len)
+{
+	const char *what = "the ncmig record";
+	unsigned char *buf, *o;
+	uint32_t slen, stored, crc;
+	uint64_t t0;
+	int rc;
+
+	rc = no_found(sp);
+	if (rc)
+		return rc;
+	if (len < NCMIG_SPLICE_OPT_HDR_LEN)
+		return fail(sp, -EPROTO, "ncmig record of %u octets, under "
+			    "its %u-octet header", len, NCMIG_SPLICE_OPT_HDR_LEN);
+	if (len - NCMIG_SPLICE_OPT_HDR_LEN > NCMIG_STREAM_MAX)
+		return fail(sp, -E2BIG, "ncmig record of %u octets, over %u",
+			    len, NCMIG_SPLICE_OPT_HDR_LEN + NCMIG_STREAM_MAX);
+	rc = body(sp, len, &buf, what);
+	if (rc)
+		return rc;
+	t0 = now_us();
+	o = buf;
+	slen = le32_ld(o + 12);
+	stored = le32_ld(o + 20);
+	if (memcmp(o, OPT_IDENT, 8))
+		rc = fail(sp, -EPROTO, "ncmig record without its ident "
+			  "(another program's optional record of our type?)");
+	else if (le16_ld(o + 8) != OPT_VERSION)
+		rc = fail(sp, -EPROTO, "ncmig record version %u, not %u",
+			  le16_ld(o + 8), OPT_VERSION);
+	else if (le16_ld(o + 10))
+		rc = fail(sp, -EPROTO, "ncmig record flags %#x",
+			  le16_ld(o + 10));
+	else if (slen != len - NCMIG_SPLICE_OPT_HDR_LEN)
+		rc = fail(sp, -EPROTO, "ncmig record of %u octets says its "
+			  "stream has %u", len, slen);
+	if (!rc) {
+		le32_st(o + 20, 0);
+		crc = ncmig_crc32c(0, o, NCMIG_SPLICE_OPT_HDR_LEN);
+		crc = ncmig_crc32c(crc, o + NCMIG_SPLICE_OPT_HDR_LEN, slen);
+		le32_st(o + 20, stored);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		/* tests/fuzz/README.md, "Past the checksums" */
+		if (crc != stored)
+			rc = fail(sp, -EBADMSG, "ncmig record: bad checksum "
+				  "(stored %#x, computed %#x)", stored, crc);
+#else
+		(void)crc;
+#endif
+	}
+	if (!rc) {
+		rc = sp->h->found(sp->h->arg, o + NCMIG_SPLICE_OPT_HDR_LEN, slen);
+		if (rc)
+			fail(sp, rc, "the ncmig record was refused");
+	}
+	/* leave: validated, handed on, and passed on too (libxc skips it). */
+	if (!rc && sp->h->leave) {
+		unsigned char h[REC_HDR_LEN];
+
+		le32_st(h, NCMIG_SPLICE_REC_TYPE);
+		le32_st(h + 4, len);
+		rc = wr(sp, h, sizeof(h));
+		if (!rc)
+			rc = wr(sp, buf, padded(len));
+		if (!rc)
+			sp->st->left++;
+	} else if (!rc) {
+		sp->st->removed_octets += REC_HDR_LEN + padded(len);
+	}
+	if (!rc) {
+		sp->st->removed++;
+		sp->st->capture_us = le32_ld(o + 16);
+		sp->st->stream_octets = slen;
+		note_added(sp, now_us() - t0);
+		sp->ours_here = true;
+		sp->pending = true;
+	}
+	free(buf);
+	return rc;
+}
+
+static int libxl_records(struct splice *sp, bool in_checkpoint);
+
+/*
+ * libxc's CHECKPOINT has been passed on: libxc hands the fd to libxl,
+ * which reads its records up to CHECKPOINT_END (libxl_stream_read.c,
+ * PHASE_BUFFERING); with COLO the secondary then reads one
+ * CHECKPOINT_STATE (CHECKPOINT_NEW, from its wait_checkpoint callback)
+ * before libxc reads on.
+ */
+static int checkpoint_tail(struct splice *sp)
+{
+	unsigned char h[REC_HDR_LEN], body[8];
+	int rc;
+
+	rc = libxl_records(sp, true);
+	if (rc)
+		return rc;
+	sp->st->checkpoints++;
+	sp->after_ckpt = true;
+	rc = completed(sp);
+	if (rc || !sp->h || !sp->h->colo)
+		return rc;
+	rc = rd(sp, h, sizeof(h), "COLO's CHECKPOINT_STATE header");
+	if (rc)
+		return rc;
+	if (le32_ld(h) != LIBXL_REC_CHECKPOINT_STATE || le32_ld(h + 4) != 4)
+		return fail(sp, -EPROTO, "COLO stream without CHECKPOINT_STATE "
+			    "after checkpoint %u (record %#x, %u octets)",
+			    sp->st->checkpoints, le32_ld(h), le32_ld(h + 4));
+	rc = wr(sp, h, sizeof(h));
+	if (!rc)
+		rc = fwd(sp, body, 8, "COLO's CHECKPOINT_STATE");
+	return rc;
+}
+
 /* The libxc stream that follows LIBXC_CONTEXT, up to its END. */
 static int libxc_stream(struct splice *sp)
 {
 	unsigned char h[LIBXC_IHDR_LEN];
 	uint32_t type, len, version;
+	uint64_t t0;
 	int rc;
 
 	rc = fwd(sp, h, LIBXC_IHDR_LEN, "the libxc image header");
@@ -220,83 +508,147 @@ static int libxc_stream(struct splice *sp)
 	if (rc)
 		return rc;
 	for (;;) {
-		rc = fwd(sp, h, REC_HDR_LEN, "a libxc record header");
+		rc = rd(sp, h, REC_HDR_LEN, "a libxc record header");
 		if (rc)
 			return rc;
+		t0 = now_us();
 		type = le32_ld(h);
 		len = le32_ld(h + 4);
-		if (type == LIBXC_REC_CHECKPOINT ||
-		    type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
-			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
-				    "streams are not supported");
-		rc = copy(sp, padded(len), "a libxc record");
+		/*
+		 * COLO's CHECKPOINT_STATE (libxl type 5, 4 octets) where a
+		 * libxc record is expected: libxc's type 5 (X86_PV_VCPU_
+		 * EXTENDED) is never 4 octets long, so this is a COLO stream
+		 * read as Remus.  Refused rather than passed as libxc's.
+		 */
+		if (sp->after_ckpt && type == LIBXL_REC_CHECKPOINT_STATE &&
+		    len == 4)
+			return fail(sp, -EPROTO, "a COLO stream (CHECKPOINT_STATE "
+				    "after checkpoint %u), not read as one",
+				    sp->st->checkpoints);
+		sp->after_ckpt = false;
+		if (type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
+			return fail(sp, -EPROTO, "CHECKPOINT_DIRTY_PFN_LIST "
+				    "in the forward stream (it belongs on COLO's "
+				    "back channel)");
+		if (len > LIBXC_REC_LENGTH_MAX)
+			return fail(sp, -EPROTO, "libxc record %#x of %u "
+				    "octets, over libxc's %u", type, len,
+				    LIBXC_REC_LENGTH_MAX);
+		if (type == NCMIG_SPLICE_REC_TYPE) {
+			rc = take_opt(sp, len);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (type == LIBXC_REC_CHECKPOINT) {
+			/*
+			 * The end of a checkpoint's libxc part, the domain
+			 * suspended (xg_sr_save.c writes it after
+			 * end_of_checkpoint): send inserts this checkpoint's
+			 * record here.  With first_checkpoint_only (a
+			 * receiver without ncmig) only in the first: an
+			 * unmodified libxc replays the records of a later
+			 * checkpoint through handle_checkpoint(), which
+			 * fails on RECORD_NOT_PROCESSED.
+			 */
+			if (len)
+				return fail(sp, -EPROTO, "CHECKPOINT with a body");
+			if (sp->h && sp->h->at_end &&
+			    !(sp->h->first_checkpoint_only &&
+			      sp->st->checkpoint_records)) {
+				rc = insert(sp, t0);
+				if (rc)
+					return rc;
+			}
+			rc = wr(sp, h, REC_HDR_LEN);
+			if (rc)
+				return rc;
+			if (sp->h && sp->h->at_end)
+				note_added(sp, now_us() - t0);
+			sp->st->libxc_records++;
+			sp->st->checkpoint_records++;
+			rc = checkpoint_tail(sp);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (type == LIBXC_REC_END) {
+			bool ours;
+
+			if (len)
+				return fail(sp, -EPROTO, "libxc END with a body");
+			/*
+			 * In a checkpointed stream END abandons the checkpoint
+			 * under way (libxc's restore discards what it buffered
+			 * for it): nothing of ours belongs there.
+			 */
+			ours = sp->h && sp->h->at_end && !sp->st->checkpoint_records;
+			if (ours) {
+				rc = insert(sp, t0);
+				if (rc)
+					return rc;
+			}
+			rc = wr(sp, h, REC_HDR_LEN);
+			if (!rc && ours)
+				note_added(sp, now_us() - t0);
+			if (rc)
+				return rc;
+			sp->st->libxc_records++;
+			if (sp->st->checkpoint_records) {
+				sp->pending = false;	/* never complete */
+				return 0;
+			}
+			return completed(sp);
+		}
+		rc = wr(sp, h, REC_HDR_LEN);
+		if (!rc)
+			rc = copy(sp, padded(len), "a libxc record");
 		if (rc)
 			return rc;
 		sp->st->libxc_records++;
-		if (type == LIBXC_REC_END)
-			return len ? fail(sp, -EPROTO, "libxc END with a body") : 0;
 	}
 }
 
-static int insert(struct splice *sp)
-{
-	static const unsigned char zero[8];
-	unsigned char h[REC_HDR_LEN], *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = sp->h->at_end(sp->h->arg, &buf, &len);
-	if (rc)
-		return fail(sp, rc, "taking the ncmig stream: %s", strerror(-rc));
-	if (len > NCMIG_STREAM_MAX) {
-		free(buf);
-		return fail(sp, -E2BIG, "ncmig stream of %zu octets", len);
-	}
-	le32_st(h, NCMIG_SPLICE_REC_TYPE);
-	le32_st(h + 4, (uint32_t)len);
-	rc = wr(sp, h, sizeof(h));
-	if (!rc)
-		rc = wr(sp, buf, len);
-	if (!rc)
-		rc = wr(sp, zero, padded((uint32_t)len) - len);
-	free(buf);
-	if (!rc)
-		sp->st->inserted++;
-	return rc;
-}
-
-static int take(struct splice *sp, uint32_t len)
+/*
+ * recv: the libxl-layer record an older `splice send` inserted before
+ * libxl's END (a bare ncmig stream).  Still removed and validated.
+ */
+static int take_legacy(struct splice *sp, uint32_t len)
 {
 	unsigned char *buf;
-	uint64_t plen = padded(len);
-	size_t i;
 	int rc;
 
-	if (!sp->h || !sp->h->found)
-		return fail(sp, -EEXIST, "the stream already carries an ncmig "
-			    "record");
+	rc = no_found(sp);
+	if (!rc && sp->st->removed)
+		rc = fail(sp, -EEXIST, "a second ncmig record");
+	if (rc)
+		return rc;
 	if (len > NCMIG_STREAM_MAX)
 		return fail(sp, -E2BIG, "ncmig record of %u octets, over %u",
 			    len, NCMIG_STREAM_MAX);
-	buf = malloc(plen ? plen : 1);
-	if (!buf)
-		return fail(sp, -ENOMEM, "out of memory");
-	rc = rd(sp, buf, plen, "the ncmig record");
-	for (i = len; !rc && i < plen; i++)
-		if (buf[i])
-			rc = fail(sp, -EINVAL, "ncmig record padding not zero");
-	if (!rc) {
-		rc = sp->h->found(sp->h->arg, buf, len);
-		if (rc)
-			fail(sp, rc, "the ncmig record was refused");
-	}
+	rc = body(sp, len, &buf, "the ncmig record");
+	if (rc)
+		return rc;
+	rc = sp->h->found(sp->h->arg, buf, len);
+	if (rc)
+		fail(sp, rc, "the ncmig record was refused");
 	free(buf);
-	if (!rc)
+	if (!rc) {
 		sp->st->removed++;
+		sp->st->removed_octets += REC_HDR_LEN + padded(len);
+		sp->st->legacy++;
+		sp->st->stream_octets = len;
+		sp->ours_here = sp->pending = true;
+		rc = completed(sp);
+	}
 	return rc;
 }
 
-static int libxl_records(struct splice *sp)
+/*
+ * libxl's records: the top level up to libxl's END, or (@in_checkpoint)
+ * those of a checkpoint, up to its CHECKPOINT_END.
+ */
+static int libxl_records(struct splice *sp, bool in_checkpoint)
 {
 	unsigned char h[REC_HDR_LEN];
 	uint32_t type, len;
@@ -313,25 +665,38 @@ static int libxl_records(struct splice *sp)
 		case LIBXL_REC_END:
 			if (len)
 				return fail(sp, -EPROTO, "libxl END with a body");
-			if (sp->h && sp->h->at_end) {
-				rc = insert(sp);
-				if (rc)
-					return rc;
-			}
+			if (in_checkpoint)
+				return fail(sp, -EPROTO, "libxl END inside "
+					    "checkpoint %u",
+					    sp->st->checkpoints + 1);
 			return wr(sp, h, sizeof(h));
 		case LIBXL_REC_LIBXC_CONTEXT:
 			if (len)
 				return fail(sp, -EPROTO, "LIBXC_CONTEXT with a body");
+			if (in_checkpoint)
+				return fail(sp, -EPROTO, "LIBXC_CONTEXT inside "
+					    "a checkpoint");
+			if (sp->st->libxc_streams++)
+				return fail(sp, -EPROTO, "a second LIBXC_CONTEXT");
 			rc = wr(sp, h, sizeof(h));
 			if (!rc)
 				rc = libxc_stream(sp);
 			break;
 		case LIBXL_REC_CHECKPOINT_END:
+			if (len)
+				return fail(sp, -EPROTO, "CHECKPOINT_END with a body");
+			if (!in_checkpoint)
+				return fail(sp, -EPROTO, "CHECKPOINT_END outside "
+					    "a checkpoint");
+			return wr(sp, h, sizeof(h));
 		case LIBXL_REC_CHECKPOINT_STATE:
-			return fail(sp, -EPROTO, "checkpointed (Remus/COLO) "
-				    "streams are not supported");
-		case NCMIG_SPLICE_REC_TYPE:
-			rc = take(sp, len);
+			return fail(sp, -EPROTO, "CHECKPOINT_STATE where libxl "
+				    "reads none");
+		case NCMIG_SPLICE_LEGACY_TYPE:
+			if (in_checkpoint || sp->st->checkpoint_records)
+				return fail(sp, -EPROTO, "a libxl-layer ncmig "
+					    "record in a checkpointed stream");
+			rc = take_legacy(sp, len);
 			break;
 		default:
 			rc = wr(sp, h, sizeof(h));
@@ -358,9 +723,22 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 	if (!rc)
 		rc = libxl_header(&sp);
 	if (!rc)
-		rc = libxl_records(&sp);
+		rc = libxl_records(&sp, false);
 	/* xl's handshake ("domain is yours...") and anything else. */
 	if (!rc)
 		rc = copy_rest(&sp);
+	/*
+	 * A checkpointed stream ends when the primary stops sending (Remus
+	 * and COLO fail over to the last complete checkpoint): a cut after
+	 * the first CHECKPOINT is its normal end, not an error.  What was
+	 * under way is dropped, as libxc and libxl drop it.
+	 */
+	if (rc == -EPIPE && sp.eof && st->checkpoint_records) {
+		st->cut_short = 1;
+		sp.pending = false;
+		if (msg && cap)
+			msg[0] = 0;
+		rc = 0;
+	}
 	return rc;
 }

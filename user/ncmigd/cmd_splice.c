@@ -8,10 +8,13 @@
  * xl runs "<that> HOST xl migrate-receive ..." with its stream on stdin
  * and the receiver's replies expected on stdout.  send starts the
  * receiving side ("ncmigd splice recv [O...] -- xl migrate-receive ..."
- * locally for localhost, else through ssh), hands it the stream with our
- * record inserted before libxl's END, and leaves stdout to it.  recv
- * removes the record before xl migrate-receive reads the stream, and
- * keeps it (--keep FILE).  (A --restore that ran after xl migrate-receive
+ * locally for localhost, else through ssh; with --plain "xl
+ * migrate-receive ..." alone), hands it the stream with our record
+ * inserted as an optional libxc record before libxc's END, and leaves
+ * stdout to it.  recv validates and removes the record before xl
+ * migrate-receive reads what follows it, and keeps it (--keep FILE); an
+ * unmodified receiver's libxc skips it.  The files are written once the
+ * stream has passed, not inside xl's suspend window.  (A --restore that ran after xl migrate-receive
  * had exited was removed: by then the guest runs here and the source is
  * gone, so a failed restore could neither stop nor undo the migration.)
  * Nothing but xl's own bytes ever reaches stdout.
@@ -35,15 +38,21 @@
 
 const char splice_usage[] =
 		"usage: ncmigd splice send --domid D [--keep FILE] [--ssh CMD]\n"
-		"                          [--backends] [--recv-opt OPT]...\n"
+		"                          [--backends] [--plain | --recv-opt OPT...]\n"
 		"                          HOST COMMAND...\n"
-		"       ncmigd splice recv [--keep FILE] [--] COMMAND...\n"
+		"       ncmigd splice recv [--keep FILE] [--leave] [--] COMMAND...\n"
 		"  A transport for xl migrate -s: send inserts domain D's ncmig\n"
-		"  stream before libxl's END record, recv removes it before\n"
-		"  COMMAND (xl migrate-receive) reads the stream.  D must be the\n"
+		"  stream as an optional libxc record before libxc's END, recv\n"
+		"  removes it before COMMAND (xl migrate-receive) reads the\n"
+		"  stream.  --plain: HOST runs no ncmig filter (COMMAND is started\n"
+		"  alone; its libxc skips our record).  D must be the\n"
 		"  domain xl migrates (its UUID in xl's config).  --backends also\n"
 		"  takes its backend snapshots (quiescing its disks and vifs\n"
 		"  inside xl's suspend window); without it nothing is quiesced.\n"
+		"  recv --leave validates the record and passes it on instead of\n"
+		"  removing it (COMMAND's libxc skips it).\n"
+		"  Checkpointed streams (xl remus): one record per checkpoint,\n"
+		"  before its CHECKPOINT; recv keeps the latest complete one.\n"
 		"  --ssh CMD is split at blanks (\"ssh -p 2222\"); through ssh every\n"
 		"  word of the remote command is quoted.  recv only keeps the\n"
 		"  stream: restore it with ncmigd restore once the migration is\n"
@@ -108,12 +117,27 @@ static int wait_child(pid_t pid, const char *what)
 	return 1;
 }
 
+/* xl migrate-receive -r (Remus) or --colo: COLO puts CHECKPOINT_STATE
+ * records in the stream.
+ */
+static bool is_colo(char *const *cmd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(cmd[i], "--colo"))
+			return true;
+	return false;
+}
+
 /* ---- send ---- */
 
 struct send_ctx {
 	uint16_t domid;
 	const char *keep;
-	bool backends;
+	bool backends, plain;
+	unsigned char *sent;	/* a copy of what was inserted, for --keep */
+	size_t sent_len;
 };
 
 /* xl's config names the domain it migrates: it must be --domid's. */
@@ -169,8 +193,16 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	ncmig_writer_init_mem(&w);
 	rc = ncmig_save_stream(x, c->domid, c->backends, &w, &rep);
 	ncmig_xs_close(x);
-	if (!rc && c->keep)
-		rc = keep(c->keep, w.buf, w.len);
+	/* Kept once the stream has passed: no fsync in the suspend window. */
+	if (!rc && c->keep) {
+		free(c->sent);	/* a checkpointed stream: keep the latest */
+		c->sent = malloc(w.len ? w.len : 1);
+		if (!c->sent)
+			rc = -ENOMEM;
+		else
+			memcpy(c->sent, w.buf, w.len);
+		c->sent_len = w.len;
+	}
 	if (!rc) {
 		fprintf(stderr, "ncmigd: splice send: d%u: inserting %zu octets: "
 			"%zu xenstore nodes, watches %s, %d backend records\n",
@@ -212,6 +244,9 @@ static int send_opt(int c, const char *arg, void *ctx)
 	case 'B':
 		o->ctx->backends = true;
 		return 0;
+	case 'P':
+		o->ctx->plain = true;
+		return 0;
 	}
 	return 2;
 }
@@ -223,6 +258,7 @@ static int splice_send(int argc, char **argv)
 		{ "ssh", required_argument, NULL, 's' },
 		{ "recv-opt", required_argument, NULL, 'r' },
 		{ "backends", no_argument, NULL, 'B' },
+		{ "plain", no_argument, NULL, 'P' },
 		{ 0 }
 	};
 	struct send_ctx ctx = { 0 };
@@ -245,12 +281,14 @@ static int splice_send(int argc, char **argv)
 	rc = ncmigd_parse(&v, argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : 2;
-	if (!a.has_domid || argc - optind < 2)
+	if (!a.has_domid || argc - optind < 2 || (ctx.plain && so.nopts))
 		return ncmigd_usage_error(&v);
 	ctx.domid = a.domid;
 	local = !strcmp(argv[optind], "localhost") ||
 		!strcmp(argv[optind], "127.0.0.1") || !strcmp(argv[optind], "-");
-	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local,
+	hooks.colo = is_colo(argv + optind + 1, argc - optind - 1);
+	hooks.first_checkpoint_only = ctx.plain;
+	cargv = ncmigd_splice_recv_argv(so.ssh, argv[optind], local, ctx.plain,
 					so.recv_opts, so.nopts, argv + optind + 1,
 					argc - optind - 1);
 	if (!cargv)
@@ -267,30 +305,57 @@ static int splice_send(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
+	if (!rc && st.inserted && ctx.keep &&
+	    keep(ctx.keep, ctx.sent, ctx.sent_len))
+		rc = -EIO;
 	status = wait_child(pid, "the receiving side");
 	if (rc) {
-		ncmig_dom_err(ctx.domid, "splice send: %s", msg);
+		ncmig_dom_err(ctx.domid, "splice send: %s",
+			       msg[0] ? msg : "keeping failed");
+		free(ctx.sent);
 		return 1;
 	}
 	if (!st.inserted) {
-		ncmig_dom_err(ctx.domid, "splice send: no libxl END seen, "
+		ncmig_dom_err(ctx.domid, "splice send: no libxc END seen, "
 			       "nothing inserted");
+		free(ctx.sent);
 		return 1;
 	}
+	free(ctx.sent);
 	fprintf(stderr, "ncmigd: splice send: d%u: %llu octets in, %llu out, "
-		"%u libxl and %u libxc records\n", ctx.domid,
+		"%u libxl and %u libxc records%s\n", ctx.domid,
 		(unsigned long long)st.in_octets,
 		(unsigned long long)st.out_octets, st.libxl_records,
-		st.libxc_records);
+		st.libxc_records, ctx.plain ? ", to a plain receiver" : "");
+	if (st.checkpoint_records)
+		fprintf(stderr, "ncmigd: splice send: d%u: checkpointed stream: "
+			"%u checkpoints, %u records inserted%s\n", ctx.domid,
+			st.checkpoints, st.inserted,
+			st.cut_short ? ", cut short" : "");
+	/* What the guest's suspend window grew by on this side (the
+	 * longest of them, for a checkpointed stream).
+	 */
+	fprintf(stderr, "ncmigd: splice send: d%u: added_suspend_us=%llu "
+		"(capture %llu us, %llu-octet stream)\n", ctx.domid,
+		(unsigned long long)st.added_us,
+		(unsigned long long)st.capture_us,
+		(unsigned long long)st.stream_octets);
 	return status ? 1 : 0;
 }
 
 /* ---- recv ---- */
 
+/*
+ * recv: the record last found (pending) and the latest complete set
+ * (kept): in a checkpointed stream a set counts once its checkpoint's
+ * CHECKPOINT_END has passed, in a plain one once libxc's END has.
+ */
 struct recv_ctx {
 	const char *keep;
-	unsigned char *kept;
-	size_t kept_len;
+	unsigned char *pending, *kept;
+	size_t pending_len, kept_len;
+	uint16_t pending_domid, kept_domid;
+	bool leave;
 };
 
 static int recv_found(void *arg, const unsigned char *buf, size_t len)
@@ -300,10 +365,6 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	struct ncmig_stream s;
 	int rc;
 
-	if (c->kept) {
-		ncmig_err("splice recv: a second ncmig record");
-		return -EEXIST;
-	}
 	/* Strict: a damaged record stops the migration. */
 	rc = ncmig_stream_parse(buf, len, &s, &err);
 	if (rc) {
@@ -313,19 +374,40 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	fprintf(stderr, "ncmigd: splice recv: removed the stream of d%u: "
 		"%zu octets, %zu nodes, %zu watches, %zu backend records\n",
 		s.domid, len, s.nr_nodes, s.nr_watches, s.nr_backends);
-	ncmig_stream_free(&s);
-	c->kept = malloc(len ? len : 1);
-	if (!c->kept)
+	free(c->pending);
+	c->pending = malloc(len ? len : 1);
+	if (!c->pending) {
+		ncmig_stream_free(&s);
 		return -ENOMEM;
-	memcpy(c->kept, buf, len);
-	c->kept_len = len;
-	return c->keep ? keep(c->keep, buf, len) : 0;
+	}
+	memcpy(c->pending, buf, len);
+	c->pending_len = len;
+	c->pending_domid = s.domid;
+	ncmig_stream_free(&s);
+	return 0;
 }
+
+static int recv_complete(void *arg)
+{
+	struct recv_ctx *c = arg;
+
+	free(c->kept);
+	c->kept = c->pending;
+	c->kept_len = c->pending_len;
+	c->kept_domid = c->pending_domid;
+	c->pending = NULL;
+	return 0;
+}
+
 
 static int recv_opt(int c, const char *arg, void *ctx)
 {
 	struct recv_ctx *r = ctx;
 
+	if (c == 'l') {
+		r->leave = true;
+		return 0;
+	}
 	if (c != 'k')
 		return 2;
 	r->keep = arg;
@@ -336,6 +418,7 @@ static int splice_recv(int argc, char **argv)
 {
 	static const struct option own[] = {
 		{ "keep", required_argument, NULL, 'k' },
+		{ "leave", no_argument, NULL, 'l' },
 		{ 0 }
 	};
 	struct recv_ctx ctx = { 0 };
@@ -343,7 +426,9 @@ static int splice_recv(int argc, char **argv)
 		.name = "splice recv", .usage = splice_usage, .own = own,
 		.shortopts = "+", .opt = recv_opt, .ctx = &ctx,
 	};
-	struct ncmig_splice_hooks hooks = { .found = recv_found, .arg = &ctx };
+	struct ncmig_splice_hooks hooks = { .found = recv_found,
+					    .complete = recv_complete,
+					    .arg = &ctx };
 	struct ncmig_splice_stats st;
 	struct ncmigd_args a;
 	char msg[300];
@@ -355,6 +440,8 @@ static int splice_recv(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	if (optind >= argc)
 		return ncmigd_usage_error(&v);
+	hooks.colo = is_colo(argv + optind, argc - optind);
+	hooks.leave = ctx.leave;
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn(argv + optind, &to);
 	if (pid < 0) {
@@ -365,12 +452,36 @@ static int splice_recv(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
+	/* Kept only a complete set, from a stream that passed. */
+	if (!rc && ctx.kept && ctx.keep &&
+	    keep(ctx.keep, ctx.kept, ctx.kept_len))
+		rc = -EIO;
 	status = wait_child(pid, argv[optind]);
-	if (rc)
-		ncmig_err("splice recv: %s", msg);
-	else if (!st.removed)
+	if (!rc && st.checkpoint_records)
+		fprintf(stderr, "ncmigd: splice recv: checkpointed stream: %u "
+			"checkpoints complete, %u ncmig records removed, %u "
+			"complete sets%s; kept the latest (d%u)\n",
+			st.checkpoints, st.removed, st.complete_sets,
+			st.cut_short ? ", cut short (failover)" : "",
+			ctx.kept_domid);
+	if (rc) {
+		ncmig_err("splice recv: %s", msg[0] ? msg : "keeping failed");
+	} else if (!st.removed) {
 		ncmig_err("splice recv: the stream carried no ncmig record");
+	} else if (!ctx.kept) {
+		ncmig_err("splice recv: no checkpoint with an ncmig record "
+			  "completed: nothing kept");
+	} else {
+		fprintf(stderr, "ncmigd: splice recv: %s record; "
+			"validating it held the stream %llu us (sender's "
+			"capture %llu us)\n",
+			st.legacy ? "a libxl-layer (older ncmigd)" :
+			"an optional libxc",
+			(unsigned long long)st.added_us,
+			(unsigned long long)st.capture_us);
+	}
 	free(ctx.kept);
+	free(ctx.pending);
 	return rc || status ? 1 : 0;
 }
 

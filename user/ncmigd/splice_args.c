@@ -83,7 +83,7 @@ static char *quote_append(char *s, size_t *len, const char *w)
 }
 
 char **ncmigd_splice_recv_argv(const char *ssh, const char *host, bool local,
-			       const char *const *opts, int nopts,
+			       bool plain, const char *const *opts, int nopts,
 			       char *const *cmd, int ncmd)
 {
 	size_t words = strlen(ssh) / 2 + 2, rlen = 0;
@@ -94,6 +94,13 @@ char **ncmigd_splice_recv_argv(const char *ssh, const char *host, bool local,
 
 	if (!a)
 		return NULL;
+	if (plain)
+		nopts = 0;
+	if (local && plain) {
+		for (i = 0; i < ncmd; i++)
+			a[n++] = strdup(cmd[i]);
+		goto check;
+	}
 	if (local) {
 		a[n++] = strdup("/proc/self/exe");
 		a[n++] = strdup("splice");
@@ -122,17 +129,22 @@ char **ncmigd_splice_recv_argv(const char *ssh, const char *host, bool local,
 	}
 	a[n++] = strdup(host);
 	/* One word for the remote shell, every part of it quoted. */
-	remote = quote_append(remote, &rlen, "ncmigd");
-	if (remote)
-		remote = quote_append(remote, &rlen, "splice");
-	if (remote)
-		remote = quote_append(remote, &rlen, "recv");
-	for (i = 0; remote && i < nopts; i++)
-		remote = quote_append(remote, &rlen, opts[i]);
-	if (remote)
-		remote = quote_append(remote, &rlen, "--");
-	for (i = 0; remote && i < ncmd; i++)
+	if (!plain) {
+		remote = quote_append(remote, &rlen, "ncmigd");
+		if (remote)
+			remote = quote_append(remote, &rlen, "splice");
+		if (remote)
+			remote = quote_append(remote, &rlen, "recv");
+		for (i = 0; remote && i < nopts; i++)
+			remote = quote_append(remote, &rlen, opts[i]);
+		if (remote)
+			remote = quote_append(remote, &rlen, "--");
+	}
+	for (i = 0; (remote || plain) && i < ncmd; i++) {
 		remote = quote_append(remote, &rlen, cmd[i]);
+		if (!remote)
+			break;
+	}
 	a[n++] = remote;
 check:
 	for (i = 0; i < n; i++)

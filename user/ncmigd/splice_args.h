@@ -19,11 +19,12 @@ int ncmig_splice_config_uuid(const unsigned char *buf, size_t len,
  * words at blanks, HOST, and ONE argument for the remote shell:
  * "ncmigd splice recv 'OPT'... -- 'CMD'..." with every word
  * single-quoted (ssh joins its arguments with blanks and hands them to
- * a shell).  A NULL-terminated malloc()ed array; free with
+ * a shell).  @plain (a receiver without ncmig): CMD... alone, locally
+ * exec'd as it is, through ssh quoted the same way; @opts are ignored.  A NULL-terminated malloc()ed array; free with
  * ncmigd_splice_argv_free().
  */
 char **ncmigd_splice_recv_argv(const char *ssh, const char *host, bool local,
-			       const char *const *opts, int nopts,
+			       bool plain, const char *const *opts, int nopts,
 			       char *const *cmd, int ncmd);
 void ncmigd_splice_argv_free(char **argv);
 

@@ -1,76 +1,160 @@
 #!/bin/sh
-# splice: `xl migrate` a running PV guest to localhost through
-# `ncmigd splice send` / `ncmigd splice recv`.  send inserts the domain's
-# ncmig stream into xl's transport just before libxl's END record; recv
-# removes it before `xl migrate-receive` reads the stream.  Checks that
-# the migration succeeds (libxl, which rejects unknown records, never saw
-# ours), the guest is alive afterwards, and the stream recv kept is
-# byte-identical to the one send inserted.
+# splice: `xl migrate` a running PV guest (3 disks and a vif: 4 devices)
+# to localhost through `ncmigd splice send`.  send inserts the domain's
+# ncmig stream as an optional libxc record (type 0xCE434D47, bit 31 set)
+# just before libxc's END; see doc/stream-format.md.
+#
+#  1. plain: send --plain starts `xl migrate-receive` with NO ncmig
+#     filter.  Its libxc must skip our record ("Ignoring optional
+#     record") and the migration succeed, the guest run.
+#  2. both: send + `ncmigd splice recv`, which validates and removes the
+#     record: the migration succeeds and the stream recv kept is byte for
+#     byte the one send inserted.
+#  3. corrupt: send's receiver is started through dom0/splice-corrupt.py
+#     (standing in for ssh), which flips one octet inside our record: recv
+#     must refuse it before anything of it is applied (nothing kept), the
+#     migration abort and xl resume the guest at the source.
+#  4. a --domid that is not the migrated domain: refused by send at xl's
+#     header, before anything is suspended.
+# Each send reports added_suspend_us (libxc END's arrival to its being
+# passed on: the capture and our record's transfer), each recv how long
+# validating held the stream; their sum is the summary's added_suspend_ms.
 #
 # libxl still runs a cooperative migration here (the guest suspends and
-# its frontends reconnect): this proves the splice, not non-cooperation.
-# Then a migration whose --domid is not the domain xl migrates must be
-# refused by send at xl's header (before anything is suspended), the
-# guest left running where it was.
+# its frontends reconnect): this proves the record's transport, not
+# non-cooperation.
 . /ncmig/dom0/lib.sh
 
-tap_plan 12
+tap_plan 26
 W=/run/ncmig-lab/splice
 rm -rf "$W"; mkdir -p "$W"
+migrations=0 plain_ok=0 identical=0 corrupt_refused=0 added_max=0
+
+# us_of FILE KEY: the number after KEY= on the last line that has it.
+us_of() { sed -n "s/.*$2=\\([0-9][0-9]*\\).*/\\1/p" "$1" | tail -1; }
+# "validating it held the stream N us" from recv.
+held_of() { sed -n 's/.*held the stream \([0-9][0-9]*\) us.*/\1/p' "$1" | tail -1; }
+added_note() {	# added_note LABEL SEND_US RECV_US
+	_t=$(( ${2:-0} + ${3:-0} ))
+	tap_diag "$1: added to the suspend window: send ${2:-?} us + recv ${3:-0} us = $_t us"
+	[ "$_t" -le "$added_max" ] || added_max=$_t
+}
+ping_ok() { lab_wait 60 ping -c 1 -W 1 "$ip"; }
 
 lab_netserver_start || tap_diag "netstream server did not start"
-old=$(lab_guest_start spl --disks 1 --memory 192 --workload "wl_ping 120")
+old=$(lab_guest_start spl --disks 3 --memory 192 --workload "wl_ping 200")
 if [ -z "$old" ]; then tap_not_ok "guest created"; tap_done; exit 1; fi
-tap_ok "guest spl created (d$old)"
+tap_ok "guest spl created (d$old, 3 disks + 1 vif)"
 ip=$(lab_guest_ip spl)
 lab_guest_result spl guest.ready 180 >/dev/null
 lab_xs_wait 60 "$(lab_be_path spl vbd 51712)/state" 4
 
+# ---- 1. to a receiver without any ncmig filter ----
 t0=$(date +%s)
 if timeout 600 xl migrate \
-	-s "ncmigd splice send --domid $old --keep $W/sent.ncmig --recv-opt --keep=$W/kept.ncmig" \
-	spl localhost >"$W/migrate.log" 2>&1; then
-	tap_ok "xl migrate through ncmigd splice ($(($(date +%s) - t0)) s)"
+	-s "ncmigd splice send --domid $old --plain --keep $W/sent-plain.ncmig" \
+	spl localhost >"$W/plain.log" 2>&1; then
+	tap_ok "xl migrate to a plain receiver ($(($(date +%s) - t0)) s)"
+	migrations=$((migrations + 1))
 else
-	tap_not_ok "xl migrate through ncmigd splice"
+	tap_not_ok "xl migrate to a plain receiver"
 fi
-sed 's/^/# xl: /' "$W/migrate.log" | grep -v '^# xl: *$' | tail -25
+sed 's/^/# xl: /' "$W/plain.log" | grep -v '^# xl: *$' | tail -20
+mid=$(timeout 30 xl domid spl 2>/dev/null)
+tap_run "spl runs under a new domid ($old -> ${mid:-none})" \
+	sh -c "[ -n '$mid' ] && [ '$mid' != '$old' ]"
+tap_run "send inserted the record, and no ncmig filter received it" \
+	sh -c "grep -q 'splice send: d$old: inserting' '$W/plain.log' &&
+	       grep -q 'to a plain receiver' '$W/plain.log' &&
+	       ! grep -q 'splice recv' '$W/plain.log'"
+tap_run "the record sent to the plain receiver is a valid stream" \
+	lab_wait 30 ncmigd inspect "$W/sent-plain.ncmig"
+tap_run "the guest answers ping after the plain migration" ping_ok
+if [ -n "$mid" ] && [ "$mid" != "$old" ] &&
+   grep -q "splice send: d$old: inserting" "$W/plain.log" && ping_ok; then
+	plain_ok=1
+fi
+added_note plain "$(us_of "$W/plain.log" added_suspend_us)" 0
+lab_xs_wait 60 "$(lab_be_path spl vbd 51712)/state" 4
 
+# ---- 2. filters on both ends ----
+t0=$(date +%s)
+if timeout 600 xl migrate \
+	-s "ncmigd splice send --domid $mid --keep $W/sent.ncmig --recv-opt --keep=$W/kept.ncmig" \
+	spl localhost >"$W/migrate.log" 2>&1; then
+	tap_ok "xl migrate through ncmigd splice send and recv ($(($(date +%s) - t0)) s)"
+	migrations=$((migrations + 1))
+else
+	tap_not_ok "xl migrate through ncmigd splice send and recv"
+fi
+sed 's/^/# xl: /' "$W/migrate.log" | grep -v '^# xl: *$' | tail -20
 new=$(timeout 30 xl domid spl 2>/dev/null)
-tap_run "spl runs under a new domid ($old -> ${new:-none})" \
-	sh -c "[ -n '$new' ] && [ '$new' != '$old' ]"
-tap_run "send inserted and recv removed the record" \
-	sh -c "grep -q 'splice send: d$old: inserting' '$W/migrate.log' &&
-	       grep -q 'splice recv: removed the stream of d$old' '$W/migrate.log'"
-tap_run "recv kept what send inserted, byte for byte" \
-	cmp "$W/sent.ncmig" "$W/kept.ncmig"
+tap_run "spl runs under a new domid ($mid -> ${new:-none})" \
+	sh -c "[ -n '$new' ] && [ '$new' != '$mid' ]"
+tap_run "send inserted and recv removed an optional libxc record" \
+	sh -c "grep -q 'splice send: d$mid: inserting' '$W/migrate.log' &&
+	       grep -q 'splice recv: removed the stream of d$mid' '$W/migrate.log' &&
+	       grep -q 'splice recv: an optional libxc record' '$W/migrate.log'"
+lab_wait 30 test -s "$W/kept.ncmig"
+if tap_run "recv kept what send inserted, byte for byte" \
+	cmp "$W/sent.ncmig" "$W/kept.ncmig"; then
+	identical=1
+fi
 tap_run "the kept stream is valid" ncmigd inspect "$W/kept.ncmig"
 ncmigd inspect "$W/kept.ncmig" 2>&1 | head -3 | sed 's/^/# /'
-# Alive: the guest answers dom0 over its (reconnected) vif and finishes
-# its workload after the migration.
-tap_run "the guest answers ping after the migration" \
-	lab_wait 60 ping -c 1 -W 1 "$ip"
-# xenconsoled names a console log after the domain's name when it first
-# sees it: the migrated domain was "spl--incoming" then.
+tap_run "the guest answers ping after the migration" ping_ok
+added_note both "$(us_of "$W/migrate.log" added_suspend_us)" \
+	"$(held_of "$W/migrate.log")"
+lab_xs_wait 60 "$(lab_be_path spl vbd 51712)/state" 4
+
+# ---- 3. a corrupted record: refused, migration aborted, source resumed ----
+if timeout 600 xl migrate \
+	-s "ncmigd splice send --domid $new --ssh 'python3 /ncmig/dom0/splice-corrupt.py' --recv-opt --keep=$W/corrupt.ncmig" \
+	spl corrupt >"$W/corrupt.log" 2>&1; then
+	tap_not_ok "xl migrate with a corrupted ncmig record fails"
+else
+	tap_ok "xl migrate with a corrupted ncmig record fails"
+fi
+sed 's/^/# xl: /' "$W/corrupt.log" | grep -v '^# xl: *$' | tail -20
+tap_run "the record was corrupted on the way" \
+	grep -q 'splice-corrupt: flipped octet' "$W/corrupt.log"
+tap_run "recv refused it by its checksum" \
+	grep -q 'splice recv: .*ncmig record: bad checksum' "$W/corrupt.log"
+tap_run "recv kept nothing of it" test ! -e "$W/corrupt.ncmig"
+tap_run "xl resumed the guest at the source" \
+	grep -q 'resuming at sender\|Resumed OK' "$W/corrupt.log"
+tap_run "spl still runs as d$new" \
+	sh -c "[ \"\$(timeout 30 xl domid spl 2>/dev/null)\" = '$new' ]"
+tap_run "the receiver's copy is gone" \
+	lab_wait 60 sh -c '! xl list 2>/dev/null | grep -q incoming'
+tap_run "the resumed guest answers ping" ping_ok
+if grep -q 'splice recv: .*ncmig record: bad checksum' "$W/corrupt.log" &&
+   [ ! -e "$W/corrupt.ncmig" ] &&
+   [ "$(timeout 30 xl domid spl 2>/dev/null)" = "$new" ] && ping_ok; then
+	corrupt_refused=1
+fi
+
+# Alive: the guest finishes its workload (console: the migrated domain
+# was "spl--incoming" when xenconsoled first saw it).
 con=spl
 [ -f "$LAB_CONSOLE_DIR/guest-spl--incoming.log" ] && con=spl--incoming
 if lab_guest_wait_done "$con" 400; then
-	tap_ok "guest workload finished after the migration (console $con)"
+	tap_ok "guest workload finished after the migrations (console $con)"
 else
-	tap_not_ok "guest workload finished after the migration (console $con)"
+	tap_not_ok "guest workload finished after the migrations (console $con)"
 fi
 tap_cmp "$(lab_guest_result "$con" udp.recv 5)" -gt 0 "guest's UDP pings were answered"
-tap_diag "udp (a cooperative migration's blackout included): sent=$(lab_guest_result "$con" udp.sent 5) lost=$(lab_guest_result "$con" udp.lost 5) longest_loss_ms=$(lab_guest_result "$con" udp.longest_loss_ms 5)"
+tap_diag "udp (cooperative migrations' blackouts included): sent=$(lab_guest_result "$con" udp.sent 5) lost=$(lab_guest_result "$con" udp.lost 5) longest_loss_ms=$(lab_guest_result "$con" udp.longest_loss_ms 5)"
 
 lab_netserver_stop >/dev/null
 
-# ---- recv --restore is gone ----
-# It restored only after xl migrate-receive had exited, when a failure
-# could neither stop nor undo the migration (issue 10): a usage error now.
+# ---- recv --restore is gone; --plain and --recv-opt exclude each other ----
 ncmigd splice recv --restore -- true >"$W/restore-opt.out" 2>&1
 tap_is "$?" 2 "splice recv --restore is refused as a usage error"
+ncmigd splice send --domid 1 --plain --recv-opt --keep=x localhost true >"$W/plain-opt.out" 2>&1
+tap_is "$?" 2 "splice send --plain with --recv-opt is a usage error"
 
-# ---- --domid must name the domain xl migrates ----
+# ---- 4. --domid must name the domain xl migrates ----
 if timeout 180 xl migrate \
 	-s "ncmigd splice send --domid 4000 --recv-opt --keep=$W/wrong.ncmig" \
 	spl localhost >"$W/wrong.log" 2>&1; then
@@ -85,3 +169,6 @@ tap_run "refused by send at xl's config, spl still runs as d$new" \
 
 lab_guest_destroy spl
 tap_done
+rc=$?
+echo "splice: migrations=$migrations plain_receiver_ok=$plain_ok records_identical=$identical corrupt_refused=$corrupt_refused added_suspend_ms=$(awk "BEGIN { printf \"%.1f\", $added_max / 1000 }")"
+exit $rc

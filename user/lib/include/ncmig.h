@@ -824,23 +824,37 @@ int ncmig_backends_family(void);
  * then xl's handshake messages.  The filter walks that structure record
  * by record, copying it through:
  *
- *  - send: just before libxl's END (the domain is suspended by then) it
- *    inserts one libxl-framed record of type NCMIG_SPLICE_REC_TYPE whose
- *    body is a whole ncmig stream;
- *  - recv: it removes that record and hands its body on, so libxl, which
- *    rejects record types it does not know, never sees it.
+ *  - send: just before libxc's END (the domain is suspended by then) it
+ *    inserts one optional libxc record of type NCMIG_SPLICE_REC_TYPE: a
+ *    24-octet envelope (ident, version, length, capture time, CRC-32C)
+ *    and a whole ncmig stream.  An unmodified receiver's libxc skips it
+ *    (bit 31: "Ignoring optional record", xg_sr_restore.c);
+ *  - recv: it validates that record in full (envelope, checksum,
+ *    padding, then the found hook) before passing anything after it on,
+ *    removes it and hands the ncmig stream on.  A libxl-layer record of
+ *    NCMIG_SPLICE_LEGACY_TYPE (what an older send inserted before
+ *    libxl's END) is removed and handed on likewise.
  *
- * Anything it does not recognise (a checkpointed Remus/COLO stream, a
- * big-endian stream, a legacy stream) stops the migration with an error
- * rather than passing through something it may have misread.
+ * Checkpointed streams (Remus, COLO): send inserts one record per
+ * checkpoint, just before libxc's CHECKPOINT (the domain suspended);
+ * recv removes each, and hands a set on (complete) only once its
+ * checkpoint's CHECKPOINT_END has passed.  Never a second END.
+ *
+ * Anything it does not recognise (a big-endian stream, a legacy stream,
+ * records out of their place) stops the migration with an error rather
+ * than passing through something it may have misread.
  */
 
-/* libxl record type of the inserted record ("NCMG" with bit 31 set). */
+/* libxc record type of the inserted record ("NCMG" with bit 31 set). */
 #define NCMIG_SPLICE_REC_TYPE	0xce434d47U
+/* The same number as a libxl record: the layout before the libxc one. */
+#define NCMIG_SPLICE_LEGACY_TYPE	0xce434d47U
+/* The envelope ahead of the ncmig stream in NCMIG_SPLICE_REC_TYPE. */
+#define NCMIG_SPLICE_OPT_HDR_LEN	24
 
 struct ncmig_splice_hooks {
 	/*
-	 * send: called when libxl's END arrives; return a malloc()ed ncmig
+	 * send: called when libxc's END arrives; return a malloc()ed ncmig
 	 * stream in *buf and *len to insert (the filter frees it), or an errno.
 	 */
 	int (*at_end)(void *arg, unsigned char **buf, size_t *len);
@@ -850,15 +864,55 @@ struct ncmig_splice_hooks {
 	 * NCMIG_SPLICE_CONFIG_MAX octets) before it is passed on.
 	 */
 	int (*config)(void *arg, const unsigned char *buf, size_t len);
-	/* recv: the inserted record's body, found and removed. */
+	/*
+	 * recv: the inserted record's ncmig stream, found and removed
+	 * (validate it here: nothing after the record is passed on before
+	 * this returns 0).  Once per checkpoint in a checkpointed stream.
+	 */
 	int (*found)(void *arg, const unsigned char *buf, size_t len);
+	/*
+	 * recv: the record last found is a complete set: its checkpoint's
+	 * CHECKPOINT_END (or, in a plain stream, libxc's END) has passed.
+	 * A set whose checkpoint never completes is never completed.
+	 */
+	int (*complete)(void *arg);
 	void *arg;
+	/* Both: COLO (CHECKPOINT_STATE after each CHECKPOINT_END). */
+	bool colo;
+	/*
+	 * recv: pass the (validated) optional libxc record on instead of
+	 * removing it; the receiver's libxc skips it.  A libxl-layer record
+	 * of an older send is always removed (libxl would fail on it).
+	 */
+	bool leave;
+	/* send: in a checkpointed stream, insert in the first one only. */
+	bool first_checkpoint_only;
 };
 
 struct ncmig_splice_stats {
 	uint64_t in_octets, out_octets;
-	uint32_t libxl_records, libxc_records;
-	uint32_t inserted, removed;
+	uint32_t libxl_records, libxc_records, libxc_streams;
+	uint32_t inserted, removed, legacy;	/* removed: found (and, */
+	uint32_t left;				/* unless left, taken out) */
+	uint64_t stream_octets;	/* of the ncmig stream inserted or removed */
+	/*
+	 * send: capture_us is at_end's time, added_us the time from libxc's
+	 * END arriving to its being passed on (what xl's suspend window
+	 * grows by on this side).  recv: capture_us is what the sender
+	 * stored, added_us the time validating the record took after its
+	 * last octet arrived (END waits for it).
+	 */
+	uint64_t capture_us, added_us;
+	/*
+	 * Checkpointed streams: libxc CHECKPOINT records seen, checkpoints
+	 * completed (CHECKPOINT_END), sets handed on as complete, and
+	 * whether the stream was cut short (the primary stopped: its normal
+	 * end, not an error).  added_us is then the longest of them.
+	 */
+	uint32_t checkpoint_records, checkpoints, complete_sets;
+	uint32_t cut_short;
+	/* Octets of our records put in (send) or taken out (recv). */
+	uint64_t inserted_octets, removed_octets;
 };
 
 /*
