@@ -13,6 +13,9 @@ export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).
 # The default target (TARGET, trixie: Debian's stable release) gets every
 # boot below; the other target (OTHER_TARGET) gets LAB_OTHER in one boot.
+# On trixie the lab has passed smoke, blk-handover, net-handover and
+# multi-reload (2026-12-01, branch trixie-lab); the other scenarios below
+# have not been booted on trixie yet (nothing known to fail there).
 LAB_BOOT1 ?= smoke lab-selftest ncmig-session blk-handover blk-keep park-fallback
 LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
 # Issue 9's races, summed in the kernel-races line. race-release and
@@ -26,8 +29,15 @@ LAB_RACES ?= race-session race-drain race-net-ctrl-blackout race-net-park-collid
 LAB_FAULTS ?= fault-blk soak
 # The other target (bookworm when the default is trixie, and the other way
 # round): the handovers and a reload on its Xen and kernel, in one boot.
+# make check runs its blk-handover and net-handover with 10 handovers each
+# (2 with a reload) rather than 20 (LAB_OTHER_ENV, the scenarios' own
+# knobs): the default target's 20 are the figures the issue asks for, and
+# the other target's boot must fit make check's 60 minutes with the three
+# above (a full bookworm boot of these four took 13-20 min, half of it the
+# handovers). make check-full runs the other target in full.
 OTHER_TARGET := $(if $(filter bookworm,$(TARGET)),trixie,bookworm)
 LAB_OTHER ?= smoke blk-handover net-handover multi-reload
+LAB_OTHER_ENV ?= BLK_HANDOVERS=10 NET_HANDOVERS=10
 # What `make demo` shows: live handovers of a guest's disks and vifs.
 DEMO_SCENARIOS ?= blk-handover net-handover
 # Linux's plain unbind/rebind under the same load: evidence, not a test.
@@ -113,13 +123,13 @@ baseline: deps
 # Every step runs; the last line sums them: "check: N passed, N failed".
 # Each lab verdict names its target: lab[trixie]: N passed, N failed.
 check: deps
-	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" \
+	LAB_OTHER_ENV="$(LAB_OTHER_ENV)" mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" \
 		$(if $(strip $(LAB_OTHER)),"$(OTHER_TARGET):$(LAB_OTHER)")
 
 # Everything on both targets: each of make check's boots, and the faults
 # and bounded soak, on trixie and on bookworm (about 2.5 hours).
 check-full: deps
-	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" "$(LAB_FAULTS)" \
+	LAB_OTHER_ENV= mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" "$(LAB_FAULTS)" \
 		"$(OTHER_TARGET):$(LAB_BOOT1)" "$(OTHER_TARGET):$(LAB_BOOT2)" \
 		"$(OTHER_TARGET):$(LAB_RACES)" "$(OTHER_TARGET):$(LAB_FAULTS)"
 

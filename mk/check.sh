@@ -79,14 +79,16 @@ wait "$images_pid"
 grep -h "lab-image: \(done\|building\)\|FAILED" "$BUILD/images.log" || true
 step payload make --no-print-directory payload
 # Each argument is one lab boot: "SCENARIO..." on the default target, or
-# "TARGET:SCENARIO..." on another one.
+# "TARGET:SCENARIO..." on another one. LAB_OTHER_ENV ("K=V ...", the
+# Makefile's) is passed to the scenarios of another target's boots.
 for boot in "$@"; do
-	t=$default list=$boot
+	t=$default list=$boot env=${NCMIG_LAB_ENV:-}
 	case $boot in
 	*:*) t=${boot%%:*}; list=${boot#*:} ;;
 	esac
+	[ "$t" = "$default" ] || env="${LAB_OTHER_ENV:-} $env"
 	# shellcheck disable=SC2086
-	step "lab[$t]($(echo $list))" for_target "$t" tests/lab/run $list
+	step "lab[$t]($(echo $list))" for_target "$t" NCMIG_LAB_ENV="$env" tests/lab/run $list
 done
 read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')
