@@ -1,5 +1,7 @@
 # ncmig: top-level build. `make demo` and `make check` do all set-up on a
-# fresh Debian bookworm machine (apt-get installs what is missing).
+# fresh Debian bookworm machine (apt-get installs what is missing). TARGET
+# (mk/versions.mk: trixie by default, or bookworm) is the dom0 release every
+# goal builds for and boots.
 include mk/versions.mk
 # The in-tree build is the lab's: it carries the test-only hooks the race
 # scenarios use (debugfs delay knobs in our own modules, never in the
@@ -9,6 +11,11 @@ export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_
 
 # Scenarios `make check` runs in the lab: each group is one dom0 boot
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).
+# The default target (TARGET, trixie: Debian's stable release) gets every
+# boot below; the other target (OTHER_TARGET) gets LAB_OTHER in one boot.
+# On trixie the lab has passed smoke, blk-handover, net-handover and
+# multi-reload (2026-12-01, branch trixie-lab); the other scenarios below
+# have not been booted on trixie yet (nothing known to fail there).
 LAB_BOOT1 ?= smoke lab-selftest ncmig-session blk-handover blk-keep park-fallback
 LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
 # Issue 9's races, summed in the kernel-races line. race-release and
@@ -20,8 +27,17 @@ LAB_RACES ?= race-session race-drain race-net-ctrl-blackout race-net-park-collid
 # check-full for now, as make check's 60 minutes are spent by the boots
 # above (the verdict prints each scenario's run time).
 LAB_FAULTS ?= fault-blk soak
-# The other target: the lab's recipe on trixie (Xen 4.20, Linux 6.12).
-LAB_TRIXIE ?= trixie:smoke
+# The other target (bookworm when the default is trixie, and the other way
+# round): the handovers and a reload on its Xen and kernel, in one boot.
+# make check runs its blk-handover and net-handover with 10 handovers each
+# (2 with a reload) rather than 20 (LAB_OTHER_ENV, the scenarios' own
+# knobs): the default target's 20 are the figures the issue asks for, and
+# the other target's boot must fit make check's 60 minutes with the three
+# above (a full bookworm boot of these four took 13-20 min, half of it the
+# handovers). make check-full runs the other target in full.
+OTHER_TARGET := $(if $(filter bookworm,$(TARGET)),trixie,bookworm)
+LAB_OTHER ?= smoke blk-handover net-handover multi-reload
+LAB_OTHER_ENV ?= BLK_HANDOVERS=10 NET_HANDOVERS=10
 # What `make demo` shows: live handovers of a guest's disks and vifs.
 DEMO_SCENARIOS ?= blk-handover net-handover
 # Linux's plain unbind/rebind under the same load: evidence, not a test.
@@ -110,14 +126,17 @@ baseline: deps
 	tests/lab/run $(BASELINE_SCENARIOS)
 
 # Every step runs; the last line sums them: "check: N passed, N failed".
+# Each lab verdict names its target: lab[trixie]: N passed, N failed.
 check: deps
-	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" $(if $(LAB_TRIXIE),"$(LAB_TRIXIE)")
+	LAB_OTHER_ENV="$(LAB_OTHER_ENV)" mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" \
+		$(if $(strip $(LAB_OTHER)),"$(OTHER_TARGET):$(LAB_OTHER)")
 
 # Everything on both targets: each of make check's boots, and the faults
-# and bounded soak, on bookworm and on trixie (about 2.5 hours).
+# and bounded soak, on trixie and on bookworm (about 2.5 hours).
 check-full: deps
-	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" "$(LAB_FAULTS)" \
-		"trixie:$(LAB_BOOT1)" "trixie:$(LAB_BOOT2)" "trixie:$(LAB_RACES)" "trixie:$(LAB_FAULTS)"
+	LAB_OTHER_ENV= mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" "$(LAB_FAULTS)" \
+		"$(OTHER_TARGET):$(LAB_BOOT1)" "$(OTHER_TARGET):$(LAB_BOOT2)" \
+		"$(OTHER_TARGET):$(LAB_RACES)" "$(OTHER_TARGET):$(LAB_FAULTS)"
 
 # Issue 11's soak: 1000 handovers in one boot under the full load (make
 # check runs the bounded variant, 100, in its third boot).

@@ -3,7 +3,24 @@
 # shows everything; the last line sums the steps' "N passed, N failed"
 # lines and the exit status says whether anything failed.
 set -uo pipefail
-: "${BUILD:=$(pwd)/build}"
+top=$(pwd)
+# The default target (make exports TARGET; mk/kabi.sh's default otherwise)
+# and each target's build directory: as mk/versions.mk names them (build/
+# for bookworm, build-TARGET/ for another), unless the caller chose another
+# BUILD, then BUILD-TARGET for every target but the default.
+: "${TARGET:=$(. "$top/mk/kabi.sh" && echo "$TARGET")}"
+default=$TARGET
+build_name() { [ "$1" = bookworm ] && echo "$top/build" || echo "$top/build-$1"; }
+: "${BUILD:=$(build_name "$default")}"
+build_of() {
+	if [ "$BUILD" = "$(build_name "$default")" ]; then
+		build_name "$1"
+	elif [ "$1" = "$default" ]; then
+		echo "$BUILD"
+	else
+		echo "$BUILD-$1"
+	fi
+}
 log=$BUILD/check.log
 mkdir -p "$BUILD"
 : >"$log"
@@ -17,33 +34,43 @@ step() {
 		echo "=== check: $name FAILED ===" | tee -a "$log"
 	fi
 }
-# Run "$@" for target $1: make exported the default target's versions,
-# which mk/versions.mk and mk/kabi.sh would otherwise keep for any TARGET.
+# Run "$@" for target $1 with its BUILD: make exported the default
+# target's versions, which mk/versions.mk and mk/kabi.sh would otherwise
+# keep for any TARGET.
 for_target() {
 	local t=$1
 	shift
-	env -u SUITE -u KABI -u KVER -u KDIR -u KSRC_TARBALL -u XEN_VER TARGET="$t" "$@"
+	env -u SUITE -u KABI -u KVER -u KDIR -u KSRC_TARBALL -u XEN_VER \
+		TARGET="$t" BUILD="$(build_of "$t")" "$@"
 }
-# The lab images of every target a boot names are built (once per recipe,
-# mostly downloads) while the build and the unit tests use the CPUs.
-targets=$(for boot in "$@"; do case $boot in *:*) echo "${boot%%:*}" ;; esac; done | sort -u)
-# Another target's build root first (mostly downloads too; its build and
-# kernel-check's 6.12 and 7.3 trees need it).
+# Every target a boot names ("TARGET:SCENARIO..."), the default first.
+targets=$(for boot in "$@"; do case $boot in *:*) echo "${boot%%:*}" ;; esac; done |
+	grep -vx "$default" | sort -u)
+targets="$default $targets"
+host_suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+suite_of() { sed -n 's/^T_SUITE=//p' "$top/mk/targets/$1.env"; }
+# Build roots of the targets the host does not run (mostly downloads; their
+# builds and kernel-check's 6.12 and 7.3 trees need them), then every
+# target's lab images (once per recipe, mostly downloads), while the host's
+# own target builds and the unit tests use the CPUs.
 (
 	for t in $targets; do
-		[ "$t" = "${TARGET:-bookworm}" ] ||
+		[ "$(suite_of "$t")" = "$host_suite" ] ||
 			for_target "$t" mk/buildroot.sh path >/dev/null || echo "build root for $t: FAILED"
 	done
-	for t in ${TARGET:-bookworm} $targets; do
+	for t in $targets; do
 		for_target "$t" tests/lab/image/ensure.sh >/dev/null || echo "images for $t: FAILED"
 	done
 ) >"$BUILD/images.log" 2>&1 &
 images_pid=$!
-step build make --no-print-directory all
-# Each other target's modules, backends and ncmigd, in its build root.
+# Each target's modules, backends and ncmigd (another release's in its
+# build root): the host's own release first, as its build needs no root.
+native='' rooted=''
 for t in $targets; do
-	[ "$t" = "${TARGET:-bookworm}" ] && continue
-	step "build[$t]" for_target "$t" BUILD="$BUILD-$t" make --no-print-directory all
+	if [ "$(suite_of "$t")" = "$host_suite" ]; then native="$native $t"; else rooted="$rooted $t"; fi
+done
+for t in $native $rooted; do
+	step "build[$t]" for_target "$t" make --no-print-directory all
 done
 step unit make --no-print-directory unit
 step fuzz make --no-print-directory fuzz
@@ -52,15 +79,16 @@ wait "$images_pid"
 grep -h "lab-image: \(done\|building\)\|FAILED" "$BUILD/images.log" || true
 step payload make --no-print-directory payload
 # Each argument is one lab boot: "SCENARIO..." on the default target, or
-# "TARGET: SCENARIO..." on another one.
+# "TARGET:SCENARIO..." on another one. LAB_OTHER_ENV ("K=V ...", the
+# Makefile's) is passed to the scenarios of another target's boots.
 for boot in "$@"; do
-	t=${TARGET:-bookworm} list=$boot b=$BUILD
+	t=$default list=$boot env=${NCMIG_LAB_ENV:-}
 	case $boot in
-	*:*) t=${boot%%:*}; list=${boot#*:}
-		[ "$t" = "${TARGET:-bookworm}" ] || b=$BUILD-$t ;;	# as mk/versions.mk
+	*:*) t=${boot%%:*}; list=${boot#*:} ;;
 	esac
+	[ "$t" = "$default" ] || env="${LAB_OTHER_ENV:-} $env"
 	# shellcheck disable=SC2086
-	step "lab[$t]($(echo $list))" for_target "$t" BUILD="$b" tests/lab/run $list
+	step "lab[$t]($(echo $list))" for_target "$t" NCMIG_LAB_ENV="$env" tests/lab/run $list
 done
 read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')

@@ -3,6 +3,16 @@
 # that are not installed yet. Idempotent: a second run installs nothing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# The packages are the build host's own (headers and linux-source for its
+# kernel, the host-side build and lab tools), whatever TARGET is: another
+# target's build runs in its build root (mk/buildroot.sh), which brings its
+# own. So the versions are the host release's target's, not the ones make
+# exported for TARGET.
+host=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+if [ -f "$here/targets/$host.env" ]; then
+	unset SUITE KABI XEN_VER
+	export TARGET="$host"
+fi
 . "$here/kabi.sh"
 want=$(sed -e 's/#.*//' -e "s/@KABI@/$KABI/g" "$here"/packages/*.txt | tr -s ' \t' '\n\n' | sed '/^$/d' | sort -u)
 missing=

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Between scenarios: destroy every guest and free the loop devices, so each
 # scenario starts from an idle dom0 (as if freshly booted).
+. /ncmig/dom0/lib-destroy.sh
 for d in $(xenstore-list /local/domain 2>/dev/null); do
-	[ "$d" = 0 ] || timeout 60 xl destroy "$d"
+	[ "$d" = 0 ] || lab_xl_destroy "$d" 60
 done
 for p in /run/ncmig-lab/*.pid; do
 	# shellcheck disable=SC2046 # one pid per word

@@ -188,8 +188,11 @@ lab_guest_domid() { cat "$LAB_STATE/$1/domid" 2>/dev/null; }
 lab_guest_ip() { cat "$LAB_STATE/$1/ip" 2>/dev/null; }
 
 # lab_guest_destroy NAME: destroy the domain, free its loop devices and files.
+. /ncmig/dom0/lib-destroy.sh
 lab_guest_destroy() {
-	timeout 60 xl destroy "$1" >/dev/null 2>&1
+	_gd_t0=$(cut -d' ' -f1 /proc/uptime)
+	lab_xl_destroy "$1" 60
+	_gd_t1=$(cut -d' ' -f1 /proc/uptime)
 	if [ -f "$LAB_STATE/$1/follower" ]; then
 		sleep 1	# the console's last lines
 		kill -TERM "-$(cat "$LAB_STATE/$1/follower")" 2>/dev/null
@@ -198,6 +201,7 @@ lab_guest_destroy() {
 		while read -r _l; do losetup -d "$_l" 2>/dev/null; done <"$LAB_STATE/$1/loops"
 	fi
 	rm -rf "${LAB_STATE:?}/$1"
+	lab_destroy_report "$1" "$_gd_t0" "$_gd_t1"
 }
 
 lab_guest_log() { cat "$LAB_CONSOLE_DIR/guest-$1.log" 2>/dev/null; }
