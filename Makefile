@@ -28,7 +28,7 @@ DEMO_SCENARIOS ?= blk-handover net-handover
 BASELINE_SCENARIOS ?= blk-baseline net-baseline
 
 .PHONY: all deps modules backends user guest-kmod check demo kernel-check unit fuzz \
-	lab-check baseline payload soak check-full clean gen
+	lab-check baseline payload soak check-full clean gen deb deb-check
 
 # Another release's build runs in that release's build root (its gcc,
 # headers and libraries: mk/buildroot.sh), where this Makefile runs again.
@@ -38,7 +38,7 @@ IN_BUILDROOT := mk/buildroot.sh run
 endif
 
 ifdef IN_BUILDROOT
-all user modules backends guest-kmod:
+all user modules backends guest-kmod deb:
 	$(IN_BUILDROOT) $(MAKE) --no-print-directory $@
 else
 all: user modules backends guest-kmod
@@ -78,7 +78,17 @@ user:
 # in its build root, and the payload (built on the host) takes it.
 guest-kmod:
 	$(MAKE) -C tests/guest BUILD=$(BUILD) $(BUILD)/guest/xen-netctl.ko
+
+# The target's Debian packages (ncmig-dkms, ncmigd) in $(BUILD)/deb/,
+# lintian-clean (pkg/README.md).
+deb:
+	mk/deb.sh
 endif
+
+# The packages' contents, and a DKMS build of ncmig-dkms for the build
+# host's kernel headers in a private DKMS tree: "deb-check: N passed".
+deb-check: deb
+	mk/deb-check.sh
 
 # Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
 unit:

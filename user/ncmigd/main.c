@@ -55,7 +55,19 @@ static void usage(FILE *f)
 		synopsis(f, &verbs[i]);
 		fprintf(f, ": %s\n", verbs[i].what);
 	}
-	fprintf(f, "\nncmigd VERB --help shows a verb's options.\n");
+	fprintf(f, "\nncmigd VERB --help shows a verb's options;"
+		" ncmigd --help-all shows them all.\n");
+	fprintf(f, "ncmigd -V, --version prints the version.\n");
+}
+
+/* The man page's source (help2man): the list, then every verb's usage. */
+static void usage_all(FILE *f)
+{
+	size_t i;
+
+	usage(f);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "\n%s", verbs[i].usage);
 }
 
 int main(int argc, char **argv)
@@ -69,6 +81,14 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help-all")) {
+		usage_all(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ncmigd %s\n", NCMIG_VERSION);
 		return 0;
 	}
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
