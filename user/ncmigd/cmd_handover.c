@@ -126,6 +126,13 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		pause();
 }
 
+/*
+ * Not in the help, for the lab's tests only:
+ *   --pause-after quiesce|snapshot|release  (one domain) stop there,
+ *                     holding the session, until killed;
+ *   --hold-ms N       wait N ms between release and restore, as a slow
+ *                     module load would.
+ */
 const char handover_usage[] =
 		"usage: ncmigd handover --domid D [--domid D2]... [--reload-modules]\n"
 		"                       [--module-dir DIR] [--timeout-ms N] [--deadline-ms N]\n"
@@ -137,12 +144,7 @@ const char handover_usage[] =
 		"  --module-dir DIR  insmod DIR/xen-blkback.ko... (else modprobe)\n"
 		"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
 		"  --deadline-ms N   resume by itself if not released by then\n"
-		"  --json            one object (one domain) or an array of them\n"
-		"  --pause-after quiesce|snapshot|release\n"
-		"                    (tests, one domain) stop there, holding the session,\n"
-		"                    until killed\n"
-		"  --hold-ms N       (tests) wait N ms between release and restore,\n"
-		"                    as a slow module load would\n";
+		"  --json            one object (one domain) or an array of them\n";
 
 /* Options shared by every domain of the run, parsed into @o. */
 struct ho_args {
@@ -153,7 +155,7 @@ struct ho_args {
 	unsigned int nr;
 };
 
-/* 0, or 2 with the reason printed (the caller prints the usage). */
+/* 0; 2 for a bad value; NCMIGD_USAGE_SAID with the reason printed. */
 static int add_domid(struct ho_args *a, const char *arg)
 {
 	uint16_t d;
@@ -164,12 +166,12 @@ static int add_domid(struct ho_args *a, const char *arg)
 	for (i = 0; i < a->nr; i++) {
 		if (a->domids[i] == d) {
 			ncmig_err("handover: --domid %u given twice", d);
-			return 2;
+			return NCMIGD_USAGE_SAID;
 		}
 	}
 	if (a->nr == NCMIG_HO_DOMS_MAX) {
 		ncmig_err("handover: at most %d --domid", NCMIG_HO_DOMS_MAX);
-		return 2;
+		return NCMIGD_USAGE_SAID;
 	}
 	a->domids[a->nr++] = d;
 	return 0;

@@ -33,7 +33,15 @@ static void print_reply(const char *step, const struct ncmig_nl_reply *r)
 
 const char quiesce_usage[] =
 	"usage: ncmigd quiesce --domid D [--timeout-ms N] [--deadline-ms N] [--hold-s S]\n"
-	"       ncmigd resume --domid D\n";
+	"       ncmigd resume --domid D\n"
+	"  quiesce stops every backend device of domain D (its rings are\n"
+	"  drained, nothing new is consumed) and prints each device's drain\n"
+	"  time; the session belongs to this process, so D resumes when it\n"
+	"  exits, or at the kernel's deadline.  resume ends a session that\n"
+	"  holds D in place: its devices serve again.\n"
+	"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
+	"  --deadline-ms N   the kernel resumes D by itself after N ms\n"
+	"  --hold-s S        keep D quiesced S seconds (0: until killed)\n";
 
 /* quiesce's own options; resume has none. */
 struct session_opts {

@@ -163,7 +163,7 @@ static int restore_opt(int c, const char *arg, void *ctx)
 			ncmig_err("restore: bad --map-domid \"%s\" "
 				  "(A=B, A a guest's domid; at most %u)",
 				  arg, NCMIGD_MAP_MAX);
-			return 2;
+			return NCMIGD_USAGE_SAID;
 		}
 		o->nr_map++;
 		return 0;

@@ -127,6 +127,9 @@ int cmd_save(int argc, char **argv)
 	json = a.json;
 	domid = a.domid;
 	fd = a.fd;
+	/* Before anything is captured (or, with --backends, quiesced). */
+	if (ncmigd_stream_to_tty("save", out, fd))
+		return 1;
 	x = ncmig_xs_open();
 	if (!x) {
 		ncmig_err("cannot open xenstore: %s", strerror(errno));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* ncmigd: dispatch to the verb named on the command line (commands.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,16 @@ static void usage_all(FILE *f)
 		fprintf(f, "\n%s", verbs[i].usage);
 }
 
+/* A result printed to a full disk or a closed pipe is not a success. */
+static int finish(int rc)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		ncmig_err("writing stdout: %s", strerror(errno ? errno : EIO));
+		return rc ? rc : 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -93,7 +104,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+			return finish(verbs[i].fn(argc - 1, argv + 1));
 	ncmig_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
 	return 2;
 }

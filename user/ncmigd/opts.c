@@ -45,9 +45,21 @@ static void build(const struct ncmigd_verb *v, struct option *o, char *s,
 		 *own == '+' ? own + 1 : own, "");
 }
 
+/* "--name" of the option getopt returned as @c, for a usage error. */
+static void opt_name(const struct option *o, int c, char *buf, size_t cap)
+{
+	for (; o->name; o++)
+		if (o->val == c && !o->flag) {
+			snprintf(buf, cap, "--%s", o->name);
+			return;
+		}
+	snprintf(buf, cap, "-%c", c);
+}
+
 int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
 		 struct ncmigd_args *a)
 {
+	char name[40];
 	struct option opts[OPTS_MAX];
 	char shortopts[64];
 	int c, rc;
@@ -85,6 +97,15 @@ int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
 		default:
 own:
 			rc = v->opt ? v->opt(c, optarg, v->ctx) : 2;
+			if (rc == 2) {
+				opt_name(opts, c, name, sizeof(name));
+				if (optarg)
+					ncmig_err("%s: %s: bad value \"%s\"",
+						  v->name, name, optarg);
+				else
+					ncmig_err("%s: %s not allowed here",
+						  v->name, name);
+			}
 			if (rc)
 				return ncmigd_usage_error(v);
 			break;

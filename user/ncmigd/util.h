@@ -24,6 +24,12 @@ bool ncmigd_parse_fd(const char *s, int *out);
  * printed).  ncmigd_close_stream() closes what ncmigd_open_stream opened.
  */
 int ncmigd_open_stream(const char *path, int fd, bool for_write);
+
+/*
+ * true (after saying so) if a binary stream for @path/@fd, as
+ * ncmigd_open_stream() would open it for writing, would go to a terminal.
+ */
+bool ncmigd_stream_to_tty(const char *verb, const char *path, int fd);
 void ncmigd_close_stream(int fd, const char *path);
 
 /*
