@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "commands.h"
 #include "handover.h"
 #include "json.h"
@@ -89,6 +90,7 @@ struct ho_out {
 	bool json, multi;
 	bool restoring;			/* RESTORE began */
 	const char *pause_after;	/* tests: stop there until killed */
+	uint64_t max_blackout_ns;
 	struct json j;
 };
 
@@ -96,9 +98,14 @@ static void restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
 		     void *arg)
 {
 	struct ho_out *out = arg;
+	unsigned int i;
 
 	ho_print_result(d, ho->o.reload, out->json,
 			out->json && out->multi ? &out->j : NULL);
+	ncmigd_audit_restored(d);
+	for (i = 0; d->restore && i < d->restore->nr_devs; i++)
+		if (d->restore->devs[i].blackout_ns > out->max_blackout_ns)
+			out->max_blackout_ns = d->restore->devs[i].blackout_ns;
 }
 
 /*
@@ -110,6 +117,8 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 {
 	struct ho_out *out = arg;
 
+	if (!begin)
+		ncmigd_audit_phase(ho, p);
 	if (begin && p == NCMIG_HO_RESTORE) {
 		out->restoring = true;
 		if (out->multi && out->json) {
@@ -241,12 +250,46 @@ static int parse_args(int argc, char **argv, struct ho_args *a)
 	return 0;
 }
 
-int cmd_handover(int argc, char **argv)
+int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
+		struct ncmig_ho_opts *o, bool json, const char *pause_after)
 {
-	static struct ho_args a;
 	struct ho_out out = { 0 };
 	struct ncmig_ho ho;
 	int err;
+
+	out.json = json;
+	/* update-backends always closes with its line, even for one. */
+	out.multi = n > 1 || strcmp(verb, "handover");
+	out.pause_after = pause_after;
+	o->phase = phase;
+	o->restored = restored;
+	o->arg = &out;
+	err = ncmig_ho_init(&ho, domids, n, o, NULL);
+	if (err) {
+		ncmig_err("out of memory");
+		return 1;
+	}
+	err = ncmig_ho_run(&ho);
+	ncmigd_audit_end(&ho, err);
+	/* Several domains: the closing line once RESTORE was reached. */
+	if (out.multi && out.restoring) {
+		if (out.json) {
+			json_arr_end(&out.j);
+			json_finish(&out.j);
+		} else {
+			printf("%s: domains=%u devices=%u reload=%d total_ms=%.3f max_blackout_ms=%.3f\n",
+			       verb, ho.nr_ok, ho.nr_devs, o->reload,
+			       (ncmig_ho_now_ns() - ho.t0) / 1e6,
+			       out.max_blackout_ns / 1e6);
+		}
+	}
+	ncmig_ho_fini(&ho);
+	return err ? 1 : 0;
+}
+
+int cmd_handover(int argc, char **argv)
+{
+	static struct ho_args a;
 
 	memset(&a, 0, sizeof(a));
 	switch (parse_args(argc, argv, &a)) {
@@ -257,29 +300,6 @@ int cmd_handover(int argc, char **argv)
 	default:
 		return 2;
 	}
-	out.json = a.json;
-	out.multi = a.nr > 1;
-	out.pause_after = a.pause_after;
-	a.o.phase = phase;
-	a.o.restored = restored;
-	a.o.arg = &out;
-	err = ncmig_ho_init(&ho, a.domids, a.nr, &a.o, NULL);
-	if (err) {
-		ncmig_err("out of memory");
-		return 1;
-	}
-	err = ncmig_ho_run(&ho);
-	/* Several domains: the closing line once RESTORE was reached. */
-	if (out.multi && out.restoring) {
-		if (out.json) {
-			json_arr_end(&out.j);
-			json_finish(&out.j);
-		} else {
-			printf("handover: domains=%u devices=%u reload=%d total_ms=%.3f\n",
-			       ho.nr_ok, ho.nr_devs, a.o.reload,
-			       (ncmig_ho_now_ns() - ho.t0) / 1e6);
-		}
-	}
-	ncmig_ho_fini(&ho);
-	return err ? 1 : 0;
+	return ho_run_verb("handover", a.domids, a.nr, &a.o, a.json,
+			   a.pause_after);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "commands.h"
 #include "ncmig.h"
 #include "opts.h"
@@ -108,7 +109,12 @@ static int session_step(int argc, char **argv, bool quiesce)
 	if (err) {
 		ncmig_dom_err(domid, "%s: %s (%s)", argv[0],
 			       st.msg[0] ? st.msg : "failed", strerror(-err));
+		ncmigd_audit(true, "d%u: %s failed: %s (%s)", domid, argv[0],
+			     st.msg[0] ? st.msg : "failed", strerror(-err));
 	} else {
+		ncmigd_audit(false, "d%u: %s done: %u device(s)%s", domid,
+			     argv[0], r->nr_devs, quiesce ?
+			     "; they resume when this process exits" : "");
 		print_reply(argv[0], r);
 		if (so.have_hold) {
 			if (so.hold)

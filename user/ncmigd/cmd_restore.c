@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ncmig.h"
+#include "audit.h"
 #include "commands.h"
 #include "json.h"
 #include "opts.h"
@@ -292,6 +293,9 @@ int cmd_restore(int argc, char **argv)
 				       "undoing the xenstore part FAILED" :
 				       "the xenstore part was undone, nothing "
 				       "restored");
+			ncmigd_audit(true, "d%u: restore of %zu backend devices "
+				     "failed: %s", domid, s.nr_backends,
+				     strerror(-backends));
 			ncmig_xs_close(x);
 			ncmig_xs_restore_free(&r);
 			ncmig_stream_free(&s);
@@ -300,6 +304,9 @@ int cmd_restore(int argc, char **argv)
 	}
 	ncmig_xs_close(x);
 	ncmig_xs_restore_free(&r);
+	if (backends > 0)
+		ncmigd_audit(false, "d%u: restore done: %d backend devices "
+			     "attached from a stream", domid, backends);
 	report(json, &s, &r, backends);
 	ncmig_stream_free(&s);
 	return 0;
