@@ -29,10 +29,11 @@ check "ncmigd ships /usr/sbin/ncmigd, its man page and bash completion" \
 check "the packaged ncmigd --version says $ver" \
 	sh -c "'$t/tool/usr/sbin/ncmigd' --version | grep -qx 'ncmigd $ver'"
 # The man page comes from the tool's help: every verb is in it.
-verbs=$("$t/tool/usr/sbin/ncmigd" --help 2>/dev/null | sed -n 's/^  \([a-z]*\) .*/\1/p')
+verbs=$("$t/tool/usr/sbin/ncmigd" --help 2>/dev/null | sed -n 's/^  \([a-z-]*\) .*/\1/p')
 missing=
 for v in $verbs; do
-	zcat "$t/tool/usr/share/man/man8/ncmigd.8.gz" | grep -q "ncmigd $v" || missing="$missing $v"
+	zcat "$t/tool/usr/share/man/man8/ncmigd.8.gz" | sed 's/\\-/-/g' |
+		grep -q "ncmigd $v" || missing="$missing $v"
 done
 if [ -n "$verbs" ] && [ -z "$missing" ]; then ok "ncmigd(8) documents every verb ($(echo $verbs))"
 else not_ok "ncmigd(8) documents every verb (missing:$missing)"; fi
@@ -66,6 +67,21 @@ else
 			not_ok "DKMS made $m for $KVER"
 		fi
 	done
+	# Every parameter of the packaged modules is in xen-ncmig(4).
+	undoc=
+	for m in xen-backend-quiesce xen-ncmig; do
+		f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1)
+		[ -n "$f" ] || continue
+		for p in $(modinfo -F parm "$f" | cut -d: -f1); do
+			zcat "$t/dkms-src/usr/share/man/man4/xen-ncmig.4.gz" |
+				grep -q "^\.BI $p=" || undoc="$undoc $p"
+		done
+	done
+	if [ -f "$t/dkms-src/usr/share/man/man4/xen-ncmig.4.gz" ] && [ -z "$undoc" ]; then
+		ok "xen-ncmig(4) documents every module parameter"
+	else
+		not_ok "xen-ncmig(4) documents every module parameter (missing:$undoc)"
+	fi
 	# A packaged build has no lab hooks.
 	f=$(ls "$mods/xen-backend-quiesce.ko"* 2>/dev/null | head -1)
 	if [ -n "$f" ] && ! modinfo -F parm "$f" | grep -q '^test_'; then
