@@ -186,6 +186,20 @@ static int add_domid(struct ho_args *a, const char *arg)
 	return 0;
 }
 
+int ho_engine_opt(int c, const char *arg, struct ncmig_ho_opts *o)
+{
+	switch (c) {
+	case 'm':
+		o->module_dir = arg;
+		return 0;
+	case 't':
+		return ncmigd_parse_u32(arg, &o->timeout_ms) ? 0 : 2;
+	case 'D':
+		return ncmigd_parse_u32(arg, &o->deadline_ms) ? 0 : 2;
+	}
+	return 2;
+}
+
 static int handover_opt(int c, const char *arg, void *ctx)
 {
 	struct ho_args *a = ctx;
@@ -198,12 +212,9 @@ static int handover_opt(int c, const char *arg, void *ctx)
 		o->reload = true;
 		return 0;
 	case 'm':
-		o->module_dir = arg;
-		return 0;
 	case 't':
-		return ncmigd_parse_u32(arg, &o->timeout_ms) ? 0 : 2;
 	case 'D':
-		return ncmigd_parse_u32(arg, &o->deadline_ms) ? 0 : 2;
+		return ho_engine_opt(c, arg, o);
 	case 'p':
 		if (strcmp(arg, "quiesce") && strcmp(arg, "snapshot") &&
 		    strcmp(arg, "release"))

@@ -36,18 +36,7 @@ const char update_backends_usage[] =
 
 static int update_opt(int c, const char *arg, void *ctx)
 {
-	struct ncmig_ho_opts *o = ctx;
-
-	switch (c) {
-	case 'm':
-		o->module_dir = arg;
-		return 0;
-	case 't':
-		return ncmigd_parse_u32(arg, &o->timeout_ms) ? 0 : 2;
-	case 'D':
-		return ncmigd_parse_u32(arg, &o->deadline_ms) ? 0 : 2;
-	}
-	return 2;
+	return ho_engine_opt(c, arg, ctx);
 }
 
 int cmd_update_backends(int argc, char **argv)
