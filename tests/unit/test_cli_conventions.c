@@ -63,6 +63,20 @@ static void test_usage_error_names_option(void **st)
 	assert_non_null(strstr(out, "monitor: --count: bad value \"-1\""));
 }
 
+static void test_json_errors(void **st)
+{
+	char *bad[] = { "handover", "--domid", "3", "--timeout-ms", "x", "--json", NULL };
+	char *text[] = { "handover", "--domid", "3", "--timeout-ms", "x", NULL };
+
+	(void)st;
+	/* Before --json on the line, and still JSON. */
+	assert_int_equal(capture(cmd_handover, 6, bad), 2);
+	assert_non_null(strstr(out, "{\"error\":\"handover: --timeout-ms: bad value \\\"x\\\"\"}\n"));
+	/* The next run without --json is text again. */
+	assert_int_equal(capture(cmd_handover, 5, text), 2);
+	assert_non_null(strstr(out, "ncmigd: handover: --timeout-ms: bad value \"x\"\n"));
+}
+
 static void test_test_options_hidden(void **st)
 {
 	char *help[] = { "handover", "--help", NULL };
@@ -100,6 +114,7 @@ int main(void)
 	static const struct CMUnitTest t[] = {
 		cmocka_unit_test(test_every_verb_has_help),
 		cmocka_unit_test(test_usage_error_names_option),
+		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test(test_test_options_hidden),
 		cmocka_unit_test(test_no_stream_to_a_terminal),
 	};

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "ncmig.h"
 #include "opts.h"
 #include "util.h"
@@ -56,6 +57,29 @@ static void opt_name(const struct option *o, int c, char *buf, size_t cap)
 	snprintf(buf, cap, "-%c", c);
 }
 
+/*
+ * With --json, errors too are JSON: one object per line on stderr,
+ * {"error":"d5 vbd 51712: ...","domid":5,"kind":"vbd","devid":51712},
+ * so that stdout stays one document and a caller parses both.
+ */
+static void json_err(const struct ncmig_msg *m, void *arg)
+{
+	struct json j;
+
+	(void)arg;
+	json_init(&j, stderr);
+	json_obj_begin(&j);
+	json_kv_str(&j, "error", m->line);
+	if (m->domid >= 0)
+		json_kv_u64(&j, "domid", (uint64_t)m->domid);
+	if (m->kind) {
+		json_kv_str(&j, "kind", m->kind);
+		json_kv_u64(&j, "devid", m->devid);
+	}
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
 int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
 		 struct ncmigd_args *a)
 {
@@ -66,6 +90,14 @@ int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
+	/* Before parsing, so that a usage error is JSON too. */
+	ncmig_set_err_cb(NULL, NULL);
+	for (c = 1; (v->shared & NCMIGD_OPT_JSON) && c < argc; c++) {
+		if (!strcmp(argv[c], "--"))
+			break;
+		if (!strcmp(argv[c], "--json"))
+			ncmig_set_err_cb(json_err, NULL);
+	}
 	build(v, opts, shortopts, sizeof(shortopts));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
