@@ -119,6 +119,12 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 
 	if (!begin)
 		ncmigd_audit_phase(ho, p);
+	/* Progress: with -v, or for several domains on a terminal. */
+	if (ncmigd_verbosity > 0 ||
+	    (!ncmigd_verbosity && ho->n > 1 && isatty(STDERR_FILENO)))
+		fprintf(stderr, "%s %s: %u domain(s), %.1f ms\n",
+			begin ? "..." : "done", ncmig_ho_phase_name(p), ho->n,
+			(ncmig_ho_now_ns() - ho->t0) / 1e6);
 	if (begin && p == NCMIG_HO_RESTORE) {
 		out->restoring = true;
 		if (out->multi && out->json) {

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "ncmig.h"
+#include "util.h"
 
 struct verb {
 	const char *name;
@@ -50,7 +51,7 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: ncmigd VERB [OPTIONS]\n\n");
+	fprintf(f, "usage: ncmigd [-v | -q] VERB [OPTIONS]\n\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		fprintf(f, "  ");
 		synopsis(f, &verbs[i]);
@@ -59,6 +60,9 @@ static void usage(FILE *f)
 	fprintf(f, "\nncmigd VERB --help shows a verb's options;"
 		" ncmigd --help-all shows them all.\n");
 	fprintf(f, "ncmigd -V, --version prints the version.\n");
+	fprintf(f, "-v, --verbose: each step's progress on stderr (a handover of\n"
+		   "several domains shows it on a terminal anyway);\n"
+		   "-q, --quiet: nothing but errors.\n");
 }
 
 /* The man page's source (help2man): the list, then every verb's usage. */
@@ -85,6 +89,13 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	while (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose") ||
+			     !strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"))) {
+		ncmigd_verbosity = argv[1][1] == 'v' || argv[1][2] == 'v' ? 1 : -1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -102,9 +113,20 @@ int main(int argc, char **argv)
 		printf("ncmigd %s\n", NCMIG_VERSION);
 		return 0;
 	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return finish(verbs[i].fn(argc - 1, argv + 1));
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name))
+			continue;
+		/*
+		 * -q: a verb's text results go nowhere; save and splice may
+		 * carry a binary stream on stdout, and save says less itself.
+		 */
+		if (ncmigd_verbosity < 0 && strcmp(argv[1], "save") &&
+		    strcmp(argv[1], "splice") && !freopen("/dev/null", "w", stdout)) {
+			ncmig_err("-q: %s", strerror(errno));
+			return 1;
+		}
+		return finish(verbs[i].fn(argc - 1, argv + 1));
+	}
 	ncmig_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
 	return 2;
 }

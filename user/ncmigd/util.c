@@ -10,6 +10,8 @@
 
 #include "util.h"
 
+int ncmigd_verbosity;
+
 bool ncmigd_parse_u32(const char *s, uint32_t *out)
 {
 	unsigned long long v;

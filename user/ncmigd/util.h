@@ -12,6 +12,9 @@
 #include "ncmig.h"
 
 /* Whole-string decimal (or 0x hex) numbers; false on junk or overflow. */
+/* ncmigd -q (-1: errors only), none (0), -v (1: progress on stderr). */
+extern int ncmigd_verbosity;
+
 bool ncmigd_parse_u32(const char *s, uint32_t *out);
 /* A guest domid, 1..NCMIG_DOMID_MAX. */
 bool ncmigd_parse_domid(const char *s, uint16_t *out);
