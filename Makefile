@@ -38,7 +38,7 @@ IN_BUILDROOT := mk/buildroot.sh run
 endif
 
 ifdef IN_BUILDROOT
-all user modules backends guest-kmod deb:
+all user modules backends guest-kmod:
 	$(IN_BUILDROOT) $(MAKE) --no-print-directory $@
 else
 all: user modules backends guest-kmod
@@ -79,16 +79,19 @@ user:
 guest-kmod:
 	$(MAKE) -C tests/guest BUILD=$(BUILD) $(BUILD)/guest/xen-netctl.ko
 
-# The target's Debian packages (ncmig-dkms, ncmigd) in $(BUILD)/deb/,
-# lintian-clean (pkg/README.md).
-deb:
-	mk/deb.sh
 endif
 
-# The packages' contents, and a DKMS build of ncmig-dkms for the build
-# host's kernel headers in a private DKMS tree: "deb-check: N passed".
+# The target's Debian packages (ncmig-dkms, ncmigd) in $(BUILD)/deb/,
+# lintian-clean (pkg/README.md): staged here, built in the target's
+# build root when it is not the host's release.
+deb:
+	mk/deb.sh
+
+# The packages' contents, and a DKMS build of ncmig-dkms for the
+# target's kernel headers in a private DKMS tree (in its build root):
+# "deb-check: N passed, N failed".
 deb-check: deb
-	mk/deb-check.sh
+	$(IN_BUILDROOT) mk/deb-check.sh
 
 # Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
 unit:

@@ -1,8 +1,9 @@
 #!/bin/sh
 # mk/deb.sh: build TARGET's Debian packages (ncmig-dkms, ncmigd) into
 # $BUILD/deb/ from the tree's tracked files, with pkg/debian as debian/,
-# then check them with lintian. Run by `make deb` (in the target's build
-# root when it is not the host's release).
+# then check them with lintian. Run by `make deb`: the tree is staged
+# here (git), the packages are built and checked in the target's build
+# root (mk/buildroot.sh) when it is not the host's release.
 #
 # The version is VERSION's, with a Debian revision naming the release
 # (0.5.0-1+deb12 for bookworm, +deb13 for trixie), so that each target
@@ -38,16 +39,20 @@ ncmig ($debver) $SUITE; urgency=medium
  -- ncmig developers <dev@ncmig.invalid>  $when
 EOC
 
+# The target release's debhelper, compiler and libraries.
+inroot=
+host=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+[ "$SUITE" = "$host" ] || inroot="$top/mk/buildroot.sh run"
+
 echo "deb: building ncmig $debver for $SUITE in $stage"
-(cd "$stage" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 || {
+(cd "$stage" && $inroot dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 || {
 	tail -40 "$out/build.log" >&2
 	echo "deb: dpkg-buildpackage failed (log: $out/build.log)" >&2
 	exit 1
 }
-# lintian: errors and warnings fail; every override is in
-# pkg/debian/*.lintian-overrides with its reason.
-lintian --fail-on error,warning --suppress-tags-from-file "$top/pkg/lintian-suppress" \
-	"$out"/ncmig_"$debver"_*.changes >"$out/lintian.log" 2>&1 || {
+# lintian: errors and warnings fail (there are no overrides).
+(cd "$out" && $inroot lintian --fail-on error,warning ncmig_"$debver"_*.changes) \
+	>"$out/lintian.log" 2>&1 || {
 	cat "$out/lintian.log" >&2
 	echo "deb: lintian failed" >&2
 	exit 1
