@@ -41,7 +41,7 @@ DEMO_SCENARIOS ?= blk-handover net-handover
 BASELINE_SCENARIOS ?= blk-baseline net-baseline
 
 .PHONY: all deps modules backends user guest-kmod check demo kernel-check unit fuzz \
-	lab-check baseline payload soak check-full clean gen
+	lab-check baseline payload soak check-full clean gen deb deb-check
 
 # Another release's build runs in that release's build root (its gcc,
 # headers and libraries: mk/buildroot.sh), where this Makefile runs again.
@@ -91,7 +91,20 @@ user:
 # in its build root, and the payload (built on the host) takes it.
 guest-kmod:
 	$(MAKE) -C tests/guest BUILD=$(BUILD) $(BUILD)/guest/xen-netctl.ko
+
 endif
+
+# The target's Debian packages (ncmig-dkms, ncmigd) in $(BUILD)/deb/,
+# lintian-clean (pkg/README.md): staged here, built in the target's
+# build root when it is not the host's release.
+deb:
+	mk/deb.sh
+
+# The packages' contents, and a DKMS build of ncmig-dkms for the
+# target's kernel headers in a private DKMS tree (in its build root):
+# "deb-check: N passed, N failed".
+deb-check: deb
+	$(IN_BUILDROOT) mk/deb-check.sh
 
 # Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
 unit:

@@ -75,6 +75,7 @@ done
 step unit make --no-print-directory unit
 step fuzz make --no-print-directory fuzz
 step kernel-check make --no-print-directory kernel-check
+step deb-check make --no-print-directory deb-check
 wait "$images_pid"
 grep -h "lab-image: \(done\|building\)\|FAILED" "$BUILD/images.log" || true
 step payload make --no-print-directory payload

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "ncmig.h"
 
 int capture_run(int (*fn)(int, char **), int argc, char **argv,
 		char *out, size_t cap)
@@ -16,6 +17,8 @@ int capture_run(int (*fn)(int, char **), int argc, char **argv,
 	dup2(fileno(f), 1);
 	dup2(fileno(f), 2);
 	rc = fn(argc, argv);
+	/* A verb's --json set the error callback for its process: reset. */
+	ncmig_set_err_cb(NULL, NULL);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);

@@ -901,7 +901,8 @@ static void test_verb_several(void **st)
 	assert_int_equal(verb("--json", 2), 1);
 	assert_null(strstr(out, "handover: domains="));
 	assert_null(strstr(out, "["));
-	expect_out("ncmigd: d5: resumed in place\n");
+	/* With --json the errors are JSON too (stderr, one per line). */
+	expect_out("{\"error\":\"d5: resumed in place\",\"domid\":5}\n");
 }
 
 /* ---- a checkpoint (save --backends) ------------------------------------ */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "commands.h"
 #include "handover.h"
 #include "json.h"
@@ -89,6 +90,7 @@ struct ho_out {
 	bool json, multi;
 	bool restoring;			/* RESTORE began */
 	const char *pause_after;	/* tests: stop there until killed */
+	uint64_t max_blackout_ns;
 	struct json j;
 };
 
@@ -96,9 +98,14 @@ static void restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
 		     void *arg)
 {
 	struct ho_out *out = arg;
+	unsigned int i;
 
 	ho_print_result(d, ho->o.reload, out->json,
 			out->json && out->multi ? &out->j : NULL);
+	ncmigd_audit_restored(d);
+	for (i = 0; d->restore && i < d->restore->nr_devs; i++)
+		if (d->restore->devs[i].blackout_ns > out->max_blackout_ns)
+			out->max_blackout_ns = d->restore->devs[i].blackout_ns;
 }
 
 /*
@@ -110,6 +117,14 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 {
 	struct ho_out *out = arg;
 
+	if (!begin)
+		ncmigd_audit_phase(ho, p);
+	/* Progress: with -v, or for several domains on a terminal. */
+	if (ncmigd_verbosity > 0 ||
+	    (!ncmigd_verbosity && ho->n > 1 && isatty(STDERR_FILENO)))
+		fprintf(stderr, "%s %s: %u domain(s), %.1f ms\n",
+			begin ? "..." : "done", ncmig_ho_phase_name(p), ho->n,
+			(ncmig_ho_now_ns() - ho->t0) / 1e6);
 	if (begin && p == NCMIG_HO_RESTORE) {
 		out->restoring = true;
 		if (out->multi && out->json) {
@@ -126,6 +141,13 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		pause();
 }
 
+/*
+ * Not in the help, for the lab's tests only:
+ *   --pause-after quiesce|snapshot|release  (one domain) stop there,
+ *                     holding the session, until killed;
+ *   --hold-ms N       wait N ms between release and restore, as a slow
+ *                     module load would.
+ */
 const char handover_usage[] =
 		"usage: ncmigd handover --domid D [--domid D2]... [--reload-modules]\n"
 		"                       [--module-dir DIR] [--timeout-ms N] [--deadline-ms N]\n"
@@ -137,12 +159,7 @@ const char handover_usage[] =
 		"  --module-dir DIR  insmod DIR/xen-blkback.ko... (else modprobe)\n"
 		"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
 		"  --deadline-ms N   resume by itself if not released by then\n"
-		"  --json            one object (one domain) or an array of them\n"
-		"  --pause-after quiesce|snapshot|release\n"
-		"                    (tests, one domain) stop there, holding the session,\n"
-		"                    until killed\n"
-		"  --hold-ms N       (tests) wait N ms between release and restore,\n"
-		"                    as a slow module load would\n";
+		"  --json            one object (one domain) or an array of them\n";
 
 /* Options shared by every domain of the run, parsed into @o. */
 struct ho_args {
@@ -153,7 +170,7 @@ struct ho_args {
 	unsigned int nr;
 };
 
-/* 0, or 2 with the reason printed (the caller prints the usage). */
+/* 0; 2 for a bad value; NCMIGD_USAGE_SAID with the reason printed. */
 static int add_domid(struct ho_args *a, const char *arg)
 {
 	uint16_t d;
@@ -164,15 +181,29 @@ static int add_domid(struct ho_args *a, const char *arg)
 	for (i = 0; i < a->nr; i++) {
 		if (a->domids[i] == d) {
 			ncmig_err("handover: --domid %u given twice", d);
-			return 2;
+			return NCMIGD_USAGE_SAID;
 		}
 	}
 	if (a->nr == NCMIG_HO_DOMS_MAX) {
 		ncmig_err("handover: at most %d --domid", NCMIG_HO_DOMS_MAX);
-		return 2;
+		return NCMIGD_USAGE_SAID;
 	}
 	a->domids[a->nr++] = d;
 	return 0;
+}
+
+int ho_engine_opt(int c, const char *arg, struct ncmig_ho_opts *o)
+{
+	switch (c) {
+	case 'm':
+		o->module_dir = arg;
+		return 0;
+	case 't':
+		return ncmigd_parse_u32(arg, &o->timeout_ms) ? 0 : 2;
+	case 'D':
+		return ncmigd_parse_u32(arg, &o->deadline_ms) ? 0 : 2;
+	}
+	return 2;
 }
 
 static int handover_opt(int c, const char *arg, void *ctx)
@@ -187,12 +218,9 @@ static int handover_opt(int c, const char *arg, void *ctx)
 		o->reload = true;
 		return 0;
 	case 'm':
-		o->module_dir = arg;
-		return 0;
 	case 't':
-		return ncmigd_parse_u32(arg, &o->timeout_ms) ? 0 : 2;
 	case 'D':
-		return ncmigd_parse_u32(arg, &o->deadline_ms) ? 0 : 2;
+		return ho_engine_opt(c, arg, o);
 	case 'p':
 		if (strcmp(arg, "quiesce") && strcmp(arg, "snapshot") &&
 		    strcmp(arg, "release"))
@@ -239,12 +267,46 @@ static int parse_args(int argc, char **argv, struct ho_args *a)
 	return 0;
 }
 
-int cmd_handover(int argc, char **argv)
+int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
+		struct ncmig_ho_opts *o, bool json, const char *pause_after)
 {
-	static struct ho_args a;
 	struct ho_out out = { 0 };
 	struct ncmig_ho ho;
 	int err;
+
+	out.json = json;
+	/* update-backends always closes with its line, even for one. */
+	out.multi = n > 1 || strcmp(verb, "handover");
+	out.pause_after = pause_after;
+	o->phase = phase;
+	o->restored = restored;
+	o->arg = &out;
+	err = ncmig_ho_init(&ho, domids, n, o, NULL);
+	if (err) {
+		ncmig_err("out of memory");
+		return 1;
+	}
+	err = ncmig_ho_run(&ho);
+	ncmigd_audit_end(&ho, err);
+	/* Several domains: the closing line once RESTORE was reached. */
+	if (out.multi && out.restoring) {
+		if (out.json) {
+			json_arr_end(&out.j);
+			json_finish(&out.j);
+		} else {
+			printf("%s: domains=%u devices=%u reload=%d total_ms=%.3f max_blackout_ms=%.3f\n",
+			       verb, ho.nr_ok, ho.nr_devs, o->reload,
+			       (ncmig_ho_now_ns() - ho.t0) / 1e6,
+			       out.max_blackout_ns / 1e6);
+		}
+	}
+	ncmig_ho_fini(&ho);
+	return err ? 1 : 0;
+}
+
+int cmd_handover(int argc, char **argv)
+{
+	static struct ho_args a;
 
 	memset(&a, 0, sizeof(a));
 	switch (parse_args(argc, argv, &a)) {
@@ -255,29 +317,6 @@ int cmd_handover(int argc, char **argv)
 	default:
 		return 2;
 	}
-	out.json = a.json;
-	out.multi = a.nr > 1;
-	out.pause_after = a.pause_after;
-	a.o.phase = phase;
-	a.o.restored = restored;
-	a.o.arg = &out;
-	err = ncmig_ho_init(&ho, a.domids, a.nr, &a.o, NULL);
-	if (err) {
-		ncmig_err("out of memory");
-		return 1;
-	}
-	err = ncmig_ho_run(&ho);
-	/* Several domains: the closing line once RESTORE was reached. */
-	if (out.multi && out.restoring) {
-		if (out.json) {
-			json_arr_end(&out.j);
-			json_finish(&out.j);
-		} else {
-			printf("handover: domains=%u devices=%u reload=%d total_ms=%.3f\n",
-			       ho.nr_ok, ho.nr_devs, a.o.reload,
-			       (ncmig_ho_now_ns() - ho.t0) / 1e6);
-		}
-	}
-	ncmig_ho_fini(&ho);
-	return err ? 1 : 0;
+	return ho_run_verb("handover", a.domids, a.nr, &a.o, a.json,
+			   a.pause_after);
 }

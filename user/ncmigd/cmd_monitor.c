@@ -43,7 +43,14 @@ static void print_event(const struct ncmig_nl_reply *r, bool as_json)
 }
 
 const char monitor_usage[] =
-	"usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n";
+	"usage: ncmigd monitor [--count N] [--until EVENT] [--timeout-ms N] [--json]\n"
+	"  Print the kernel's handover events, one line (or JSON object)\n"
+	"  each: quiesced, released, restored, resumed, auto-resumed (the\n"
+	"  watchdog's), failed.\n"
+	"  --count N         exit after N events\n"
+	"  --until EVENT     exit after the first EVENT\n"
+	"  --timeout-ms N    exit 1 if that has not happened after N ms\n"
+	"  --json            one JSON object per event\n";
 
 struct monitor_opts {
 	uint32_t count, timeout;

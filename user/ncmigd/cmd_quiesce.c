@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "commands.h"
 #include "ncmig.h"
 #include "opts.h"
@@ -33,7 +34,15 @@ static void print_reply(const char *step, const struct ncmig_nl_reply *r)
 
 const char quiesce_usage[] =
 	"usage: ncmigd quiesce --domid D [--timeout-ms N] [--deadline-ms N] [--hold-s S]\n"
-	"       ncmigd resume --domid D\n";
+	"       ncmigd resume --domid D\n"
+	"  quiesce stops every backend device of domain D (its rings are\n"
+	"  drained, nothing new is consumed) and prints each device's drain\n"
+	"  time; the session belongs to this process, so D resumes when it\n"
+	"  exits, or at the kernel's deadline.  resume ends a session that\n"
+	"  holds D in place: its devices serve again.\n"
+	"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
+	"  --deadline-ms N   the kernel resumes D by itself after N ms\n"
+	"  --hold-s S        keep D quiesced S seconds (0: until killed)\n";
 
 /* quiesce's own options; resume has none. */
 struct session_opts {
@@ -100,7 +109,12 @@ static int session_step(int argc, char **argv, bool quiesce)
 	if (err) {
 		ncmig_dom_err(domid, "%s: %s (%s)", argv[0],
 			       st.msg[0] ? st.msg : "failed", strerror(-err));
+		ncmigd_audit(true, "d%u: %s failed: %s (%s)", domid, argv[0],
+			     st.msg[0] ? st.msg : "failed", strerror(-err));
 	} else {
+		ncmigd_audit(false, "d%u: %s done: %u device(s)%s", domid,
+			     argv[0], r->nr_devs, quiesce ?
+			     "; they resume when this process exits" : "");
 		print_reply(argv[0], r);
 		if (so.have_hold) {
 			if (so.hold)

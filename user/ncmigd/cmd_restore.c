@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ncmig.h"
+#include "audit.h"
 #include "commands.h"
 #include "json.h"
 #include "opts.h"
@@ -163,7 +164,7 @@ static int restore_opt(int c, const char *arg, void *ctx)
 			ncmig_err("restore: bad --map-domid \"%s\" "
 				  "(A=B, A a guest's domid; at most %u)",
 				  arg, NCMIGD_MAP_MAX);
-			return 2;
+			return NCMIGD_USAGE_SAID;
 		}
 		o->nr_map++;
 		return 0;
@@ -292,6 +293,9 @@ int cmd_restore(int argc, char **argv)
 				       "undoing the xenstore part FAILED" :
 				       "the xenstore part was undone, nothing "
 				       "restored");
+			ncmigd_audit(true, "d%u: restore of %zu backend devices "
+				     "failed: %s", domid, s.nr_backends,
+				     strerror(-backends));
 			ncmig_xs_close(x);
 			ncmig_xs_restore_free(&r);
 			ncmig_stream_free(&s);
@@ -300,6 +304,9 @@ int cmd_restore(int argc, char **argv)
 	}
 	ncmig_xs_close(x);
 	ncmig_xs_restore_free(&r);
+	if (backends > 0)
+		ncmigd_audit(false, "d%u: restore done: %d backend devices "
+			     "attached from a stream", domid, backends);
 	report(json, &s, &r, backends);
 	ncmig_stream_free(&s);
 	return 0;

@@ -127,6 +127,9 @@ int cmd_save(int argc, char **argv)
 	json = a.json;
 	domid = a.domid;
 	fd = a.fd;
+	/* Before anything is captured (or, with --backends, quiesced). */
+	if (ncmigd_stream_to_tty("save", out, fd))
+		return 1;
 	x = ncmig_xs_open();
 	if (!x) {
 		ncmig_err("cannot open xenstore: %s", strerror(errno));
@@ -154,12 +157,14 @@ int cmd_save(int argc, char **argv)
 		}
 		rc = ncmig_write_all(ofd, w.buf, w.len);
 	}
-	if (!rc)
-		report(ofd == STDOUT_FILENO ? stderr : stdout, json, &rep.cap,
-		       rep.backends, &w);
-	else
+	if (!rc) {
+		if (ncmigd_verbosity >= 0)	/* -q: errors only */
+			report(ofd == STDOUT_FILENO ? stderr : stdout, json,
+			       &rep.cap, rep.backends, &w);
+	} else {
 		ncmig_dom_err(domid, "writing %s: %s", out ? out : "the stream",
 			       strerror(-rc));
+	}
 out:
 	ncmig_writer_free(&w);
 	ncmig_save_report_free(&rep);

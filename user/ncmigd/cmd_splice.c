@@ -491,7 +491,10 @@ int cmd_splice(int argc, char **argv)
 		return splice_send(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "recv"))
 		return splice_recv(argc - 1, argv + 1);
-	fputs(splice_usage, argc >= 2 && !strcmp(argv[1], "--help") ?
-	      stdout : stderr);
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		fputs(splice_usage, stdout);
+		return 0;
+	}
+	fputs(splice_usage, stderr);
 	return 2;
 }

@@ -92,7 +92,10 @@ static int device_cb(const struct ncmig_nl_reply *r, void *arg)
 }
 
 const char status_usage[] =
-	"usage: ncmigd status [--domid D] [--json]\n";
+	"usage: ncmigd status [--domid D] [--json]\n"
+	"  List the handover sessions the kernel holds (all, or domain D's),\n"
+	"  with each device's step; nothing is listed when no handover runs.\n"
+	"  --json            one JSON array\n";
 
 int cmd_status(int argc, char **argv)
 {

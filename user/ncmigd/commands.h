@@ -23,6 +23,8 @@
 	  "carry the stream inside xl migrate -s")			\
 	X(handover, cmd_handover, handover_usage,			\
 	  "hand D's backends over without the frontends noticing")	\
+	X(update-backends, cmd_update_backends, update_backends_usage,	\
+	  "hand every domain over onto reloaded backend modules")	\
 	X(status, cmd_status, status_usage,				\
 	  "handover sessions and devices")				\
 	X(quiesce, cmd_quiesce, quiesce_usage,				\

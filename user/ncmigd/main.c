@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* ncmigd: dispatch to the verb named on the command line (commands.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "ncmig.h"
+#include "util.h"
 
 struct verb {
 	const char *name;
@@ -49,19 +51,51 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: ncmigd VERB [OPTIONS]\n\n");
+	fprintf(f, "usage: ncmigd [-v | -q] VERB [OPTIONS]\n\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		fprintf(f, "  ");
 		synopsis(f, &verbs[i]);
 		fprintf(f, ": %s\n", verbs[i].what);
 	}
-	fprintf(f, "\nncmigd VERB --help shows a verb's options.\n");
+	fprintf(f, "\nncmigd VERB --help shows a verb's options;"
+		" ncmigd --help-all shows them all.\n");
+	fprintf(f, "ncmigd -V, --version prints the version.\n");
+	fprintf(f, "-v, --verbose: each step's progress on stderr (a handover of\n"
+		   "several domains shows it on a terminal anyway);\n"
+		   "-q, --quiet: nothing but errors.\n");
+}
+
+/* The man page's source (help2man): the list, then every verb's usage. */
+static void usage_all(FILE *f)
+{
+	size_t i;
+
+	usage(f);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "\n%s", verbs[i].usage);
+}
+
+/* A result printed to a full disk or a closed pipe is not a success. */
+static int finish(int rc)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		ncmig_err("writing stdout: %s", strerror(errno ? errno : EIO));
+		return rc ? rc : 1;
+	}
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	size_t i;
 
+	while (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose") ||
+			     !strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"))) {
+		ncmigd_verbosity = argv[1][1] == 'v' || argv[1][2] == 'v' ? 1 : -1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -71,9 +105,28 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help-all")) {
+		usage_all(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ncmigd %s\n", NCMIG_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name))
+			continue;
+		/*
+		 * -q: a verb's text results go nowhere; save and splice may
+		 * carry a binary stream on stdout, and save says less itself.
+		 */
+		if (ncmigd_verbosity < 0 && strcmp(argv[1], "save") &&
+		    strcmp(argv[1], "splice") && !freopen("/dev/null", "w", stdout)) {
+			ncmig_err("-q: %s", strerror(errno));
+			return 1;
+		}
+		return finish(verbs[i].fn(argc - 1, argv + 1));
+	}
 	ncmig_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
 	return 2;
 }

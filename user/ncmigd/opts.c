@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "ncmig.h"
 #include "opts.h"
 #include "util.h"
@@ -45,15 +46,58 @@ static void build(const struct ncmigd_verb *v, struct option *o, char *s,
 		 *own == '+' ? own + 1 : own, "");
 }
 
+/* "--name" of the option getopt returned as @c, for a usage error. */
+static void opt_name(const struct option *o, int c, char *buf, size_t cap)
+{
+	for (; o->name; o++)
+		if (o->val == c && !o->flag) {
+			snprintf(buf, cap, "--%s", o->name);
+			return;
+		}
+	snprintf(buf, cap, "-%c", c);
+}
+
+/*
+ * With --json, errors too are JSON: one object per line on stderr,
+ * {"error":"d5 vbd 51712: ...","domid":5,"kind":"vbd","devid":51712},
+ * so that stdout stays one document and a caller parses both.
+ */
+static void json_err(const struct ncmig_msg *m, void *arg)
+{
+	struct json j;
+
+	(void)arg;
+	json_init(&j, stderr);
+	json_obj_begin(&j);
+	json_kv_str(&j, "error", m->line);
+	if (m->domid >= 0)
+		json_kv_u64(&j, "domid", (uint64_t)m->domid);
+	if (m->kind) {
+		json_kv_str(&j, "kind", m->kind);
+		json_kv_u64(&j, "devid", m->devid);
+	}
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
 int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
 		 struct ncmigd_args *a)
 {
+	char name[40];
 	struct option opts[OPTS_MAX];
 	char shortopts[64];
 	int c, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
+	/* Before parsing, so that a usage error is JSON too. */
+	ncmig_set_err_cb(NULL, NULL);
+	for (c = 1; (v->shared & NCMIGD_OPT_JSON) && c < argc; c++) {
+		if (!strcmp(argv[c], "--"))
+			break;
+		if (!strcmp(argv[c], "--json"))
+			ncmig_set_err_cb(json_err, NULL);
+	}
 	build(v, opts, shortopts, sizeof(shortopts));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -85,6 +129,15 @@ int ncmigd_parse(const struct ncmigd_verb *v, int argc, char **argv,
 		default:
 own:
 			rc = v->opt ? v->opt(c, optarg, v->ctx) : 2;
+			if (rc == 2) {
+				opt_name(opts, c, name, sizeof(name));
+				if (optarg)
+					ncmig_err("%s: %s: bad value \"%s\"",
+						  v->name, name, optarg);
+				else
+					ncmig_err("%s: %s not allowed here",
+						  v->name, name);
+			}
 			if (rc)
 				return ncmigd_usage_error(v);
 			break;

@@ -19,6 +19,8 @@
 #define NCMIGD_OPT_FD		(1U << 1)	/* --fd N: an open fd */
 #define NCMIGD_OPT_JSON		(1U << 2)	/* --json */
 
+#define NCMIGD_USAGE_SAID	3
+
 struct ncmigd_args {
 	uint16_t domid;
 	bool has_domid;
@@ -35,7 +37,11 @@ struct ncmigd_verb {
 	 */
 	const char *shortopts;
 	const struct option *own;	/* its own long options, or NULL */
-	/* One of its own options: 0, or 2 for a usage error (say why). */
+	/*
+	 * One of its own options: 0; 2 for a usage error, which the parser
+	 * reports naming the option and its value; NCMIGD_USAGE_SAID for
+	 * one the callback has already explained.
+	 */
 	int (*opt)(int c, const char *arg, void *ctx);
 	void *ctx;
 };

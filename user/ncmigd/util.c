@@ -10,6 +10,8 @@
 
 #include "util.h"
 
+int ncmigd_verbosity;
+
 bool ncmigd_parse_u32(const char *s, uint32_t *out)
 {
 	unsigned long long v;
@@ -60,6 +62,19 @@ int ncmigd_open_stream(const char *path, int fd, bool for_write)
 	if (f < 0)
 		ncmig_err("%s: %s", path, strerror(errno));
 	return f;
+}
+
+bool ncmigd_stream_to_tty(const char *verb, const char *path, int fd)
+{
+	if (path && strcmp(path, "-"))
+		return false;
+	if (fd < 0)
+		fd = STDOUT_FILENO;
+	if (!isatty(fd))
+		return false;
+	ncmig_err("%s: refusing to write a binary stream to a terminal "
+		  "(-o FILE, --fd N or a redirection)", verb);
+	return true;
 }
 
 void ncmigd_close_stream(int fd, const char *path)

@@ -12,6 +12,9 @@
 #include "ncmig.h"
 
 /* Whole-string decimal (or 0x hex) numbers; false on junk or overflow. */
+/* ncmigd -q (-1: errors only), none (0), -v (1: progress on stderr). */
+extern int ncmigd_verbosity;
+
 bool ncmigd_parse_u32(const char *s, uint32_t *out);
 /* A guest domid, 1..NCMIG_DOMID_MAX. */
 bool ncmigd_parse_domid(const char *s, uint16_t *out);
@@ -24,6 +27,12 @@ bool ncmigd_parse_fd(const char *s, int *out);
  * printed).  ncmigd_close_stream() closes what ncmigd_open_stream opened.
  */
 int ncmigd_open_stream(const char *path, int fd, bool for_write);
+
+/*
+ * true (after saying so) if a binary stream for @path/@fd, as
+ * ncmigd_open_stream() would open it for writing, would go to a terminal.
+ */
+bool ncmigd_stream_to_tty(const char *verb, const char *path, int fd);
 void ncmigd_close_stream(int fd, const char *path);
 
 /*

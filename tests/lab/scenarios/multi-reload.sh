@@ -13,6 +13,11 @@
 # node of either guest's vbd and vif (xenstore-watch) across all of it;
 # both frontends still Connected; at the end 0 I/O and 0 verify errors in
 # both guests.
+# Then one `ncmigd update-backends` (the operator's host-wide update: it
+# finds both domains itself) exits 0 with both domains' lines and its
+# closing line, under the same watches; and syslog (busybox syslogd, as
+# journald would) holds ncmigd's audit lines for both domains: quiesce,
+# release, the reload, restore with each device's blackout.
 #
 # Ends with: multi-reload: handovers=N domains=2 reloads=N failed=N
 . /ncmig/dom0/lib.sh
@@ -34,6 +39,12 @@ if lab_use_patched_backends; then tap_ok "patched backends loaded"; else
 	tap_not_ok "patched backends loaded"; tap_done; summary; exit 1; fi
 tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
 tap_run "ncmigd present" test -x /ncmig/bin/ncmigd
+
+# ncmigd's audit trail goes to syslog: a syslogd on /dev/log keeps it.
+if [ ! -S /dev/log ]; then
+	busybox syslogd -n -O "$W/syslog" &
+	echo $! >"$W/syslogd.pid"
+fi
 
 for g in ma mb; do
 	d=$(lab_guest_start $g --disks 1 --workload "wl_blk $WL_SECONDS")
@@ -125,6 +136,44 @@ while [ $i -lt "$HANDOVERS" ]; do
 	done
 done
 tap_is "$done_n" "$HANDOVERS" "all $HANDOVERS multi-domain handovers succeeded"
+
+# 3. The operator's one command: every domain with backends, found by
+# ncmigd itself, onto reloaded modules.
+if timeout 300 ncmigd update-backends --module-dir /ncmig/backends >"$W/update.out" 2>&1; then
+	tap_ok "update-backends exits 0"
+	reloads=$((reloads + 1))
+else
+	tap_not_ok "update-backends exits 0"
+	failed=$((failed + 1))
+fi
+sed "s/^/# update: /" "$W/update.out"
+tap_run "update-backends handed both domains over, with its closing line" sh -c \
+	"grep -q '^d$A: handover devices=2 reload=1 ' $W/update.out &&
+	 grep -q '^d$B: handover devices=2 reload=1 ' $W/update.out &&
+	 grep -q '^update-backends: domains=2 devices=4 reload=1 total_ms=.* max_blackout_ms=' $W/update.out"
+served "after update-backends" ma mb
+if [ -f "$W/syslog" ]; then
+	# audited D STEP: a line of ncmigd's for domain D's STEP naming both
+	# its devices (in whichever order the kernel listed them).
+	audited() {
+		grep "ncmigd\[[0-9]*\]: d$1: $2 done: " "$W/syslog" | grep "vbd 51712" | grep -q "vif 0"
+	}
+	for d in $A $B; do
+		if audited $d quiesce && audited $d release && audited $d restore &&
+			grep "ncmigd\[[0-9]*\]: d$d: restore done: " "$W/syslog" | grep -q "blackout_ms=[0-9]"; then
+			tap_ok "syslog: ncmigd's audit of d$d (quiesce, release, restore with blackouts)"
+		else
+			tap_not_ok "syslog: ncmigd's audit of d$d (quiesce, release, restore with blackouts)"
+			grep "d$d:" "$W/syslog" | tail -5 | sed 's/^/#   /'
+		fi
+	done
+	tap_run "syslog: ncmigd's audit of the module reload" \
+		grep -q 'ncmigd\[[0-9]*\]: backend modules reloaded for 2 domain' "$W/syslog"
+	tap_run "syslog: ncmigd's audit of update-backends" \
+		grep -q 'ncmigd\[[0-9]*\]: update-backends: 2 domain(s) onto reloaded backends' "$W/syslog"
+else
+	tap_diag "dom0 already has a /dev/log: the audit lines are in its syslog"
+fi
 busy=0
 for g in ma mb; do
 	! grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$g.log" || busy=1
@@ -158,6 +207,10 @@ done
 
 lab_guest_destroy ma
 lab_guest_destroy mb
+if [ -f "$W/syslogd.pid" ]; then
+	kill "$(cat "$W/syslogd.pid")" 2>/dev/null
+	rm -f /dev/log
+fi
 tap_done
 rc=$?
 summary

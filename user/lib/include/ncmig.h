@@ -925,6 +925,15 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 
 #define NCMIG_SPLICE_CONFIG_MAX	(1024 * 1024)
 
+/* ==== The domains with backends on this host (backend_domains.c) ==== */
+
+/*
+ * The distinct domids (sorted) that have a vbd or vif backend device in
+ * @dir (NULL: /sys/bus/xen-backend/devices) into @domids: their number,
+ * -E2BIG if more than @cap, or -errno.
+ */
+int ncmig_backend_domains(const char *dir, uint16_t *domids, unsigned int cap);
+
 /* ==== Messages and small helpers (msg.c) ==== */
 
 /*
