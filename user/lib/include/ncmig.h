@@ -711,6 +711,7 @@ struct ncmig_ho_dom {
 struct ncmig_ho_opts {
 	bool reload;			/* rmmod and load the modules once */
 	const char *module_dir;		/* insmod DIR/xen-*back.ko, else modprobe */
+	const char *sysfs_root;		/* tests: a tree for /sys; NULL: /sys */
 	uint32_t timeout_ms;		/* QUIESCE drain bound, 0: kernel's */
 	uint32_t deadline_ms;		/* resume by itself if not released */
 	uint32_t hold_ms;		/* tests: wait before RESTORE */
