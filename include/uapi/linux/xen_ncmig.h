@@ -41,6 +41,15 @@ enum xen_ncmig_event_kind {
 	XEN_NCMIG_EVENT_FAILED,
 };
 
+/* How an ended session ended (XEN_NCMIG_CMD_ENDED_GET). */
+enum xen_ncmig_end_state {
+	XEN_NCMIG_END_RESUMED = 1,	/* resumed in place on request */
+	XEN_NCMIG_END_RESTORED,		/* every device attached */
+	XEN_NCMIG_END_AUTO_RESUMED,	/* watchdog: owner gone or late */
+	XEN_NCMIG_END_GONE,		/* watchdog: no device left */
+	XEN_NCMIG_END_FAILED,		/* with an error: ERRNO, MESSAGE */
+};
+
 enum {
 	XEN_NCMIG_A_UNSPEC,
 	XEN_NCMIG_A_DOMID,		/* u32 */
@@ -55,6 +64,7 @@ enum {
 	XEN_NCMIG_A_TIMESTAMP_NS,	/* u64: ktime_get_ns() of the step */
 	XEN_NCMIG_A_PAD,
 	XEN_NCMIG_A_MESSAGE,		/* string: why, in events */
+	XEN_NCMIG_A_END_STATE,		/* u32: enum xen_ncmig_end_state */
 
 	__XEN_NCMIG_A_MAX,
 	XEN_NCMIG_A_MAX = __XEN_NCMIG_A_MAX - 1
@@ -122,6 +132,12 @@ enum {
 	 * TIMESTAMP_NS, [ERRNO], [MESSAGE]
 	 */
 	XEN_NCMIG_CMD_EVENT,
+	/*
+	 * dump: the sessions that ended, the last 16 on this host, oldest
+	 * first: DOMID, END_STATE, ERRNO, TIMESTAMP_NS (when it ended),
+	 * [MESSAGE]
+	 */
+	XEN_NCMIG_CMD_ENDED_GET,
 
 	__XEN_NCMIG_CMD_MAX,
 	XEN_NCMIG_CMD_MAX = __XEN_NCMIG_CMD_MAX - 1
