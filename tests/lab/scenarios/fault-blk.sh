@@ -86,6 +86,13 @@ for phase in quiesce snapshot release; do
 	fi
 	tap_is "$(lab_xs_read "$(lab_fe_path fk vbd 51712)/state")" 4 "$FAULT_NAME: frontend still Connected"
 	lab_wait 10 sh -c "! ncmigd status 2>/dev/null | grep -q session"
+	# ncmigd status says how the session ended (issue 9, M3).
+	e=$(ncmigd status --domid "$dk" 2>/dev/null | grep "^d$dk ended: " | tail -1)
+	case $e in *"end=auto-resumed errno=0 "*"owner closed its socket"*)
+		tap_ok "$FAULT_NAME: status says the session ended auto-resumed" ;;
+	*)	tap_not_ok "$FAULT_NAME: status says the session ended auto-resumed"
+		tap_diag "  $e" ;;
+	esac
 	fault_end
 done
 
