@@ -514,6 +514,38 @@ static int ncmig_session_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* The ended sessions, oldest first; the position is the last seq sent. */
+static int ncmig_ended_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ncmig_ended e;
+	void *hdr;
+	int err;
+
+	err = ncmig_dump_checks(skb, cb);
+	if (err)
+		return err;
+	while (!ncmig_session_ended(cb->args[NCMIG_CB_POS], &e)) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &ncmig_family, NLM_F_MULTI,
+				  XEN_NCMIG_CMD_ENDED_GET);
+		if (!hdr)
+			break;
+		if (nla_put_u32(skb, XEN_NCMIG_A_DOMID, e.domid) ||
+		    nla_put_u32(skb, XEN_NCMIG_A_END_STATE, e.end) ||
+		    nla_put_s32(skb, XEN_NCMIG_A_ERRNO, e.err) ||
+		    nla_put_u64_64bit(skb, XEN_NCMIG_A_TIMESTAMP_NS, e.end_ns,
+				      XEN_NCMIG_A_PAD) ||
+		    (e.why[0] &&
+		     nla_put_string(skb, XEN_NCMIG_A_MESSAGE, e.why))) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[NCMIG_CB_POS] = e.seq;
+	}
+	return skb->len;
+}
+
 static const struct genl_ops ncmig_ops[] = {
 	{
 		.cmd = XEN_NCMIG_CMD_DEV_GET,
@@ -552,6 +584,11 @@ static const struct genl_ops ncmig_ops[] = {
 		.cmd = XEN_NCMIG_CMD_SESSION_GET,
 		.doit = ncmig_session_doit,
 		.dumpit = ncmig_session_dumpit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = XEN_NCMIG_CMD_ENDED_GET,
+		.dumpit = ncmig_ended_dumpit,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -53,6 +53,11 @@
  * from another port gets -EBUSY; an ownerless session is adopted by the
  * next port that sends a request for it.
  *
+ * A session that ends leaves a line in a ring of the last NCMIG_ENDED_MAX
+ * (ncmig_session_ended(), the ENDED_GET dump): its domain, how it ended
+ * (enum xen_ncmig_end_state: resumed, restored, auto-resumed by the
+ * watchdog, gone, failed), the error and message it ended with, when.
+ *
  * One mutex serialises all sessions. A QUIESCE holds it while devices
  * drain, bounded by NCMIG_TIMEOUT_MS_MAX per device; handovers of
  * different domains therefore run one after the other.
@@ -62,9 +67,11 @@
 #include <linux/atomic.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/xarray.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
@@ -129,6 +136,13 @@ struct ncmig_session {
 static DEFINE_MUTEX(ncmig_lock);
 static DEFINE_XARRAY(ncmig_sessions);	/* domid -> struct ncmig_session */
 static atomic_t ncmig_nr_sessions = ATOMIC_INIT(0);
+
+/*
+ * The ended sessions, a ring of the last NCMIG_ENDED_MAX: entry seq lives
+ * in slot seq % NCMIG_ENDED_MAX. Both under ncmig_lock.
+ */
+static struct ncmig_ended ncmig_ended[NCMIG_ENDED_MAX];
+static u64 ncmig_ended_seq;	/* the last seq given out; 0: none yet */
 
 unsigned int ncmig_session_count(void)
 {
@@ -264,10 +278,49 @@ static void ncmig_dev_forget_rec(struct ncmig_sess_dev *d)
 	d->rec_len = 0;
 }
 
-static void ncmig_session_end(struct ncmig_session *s)
+/* Keep how @s ended in the ring of ended sessions. Under ncmig_lock. */
+static void ncmig_ended_add(const struct ncmig_session *s, u32 end, int err,
+			    const char *why)
+{
+	struct ncmig_ended *e;
+
+	lockdep_assert_held(&ncmig_lock);
+	e = &ncmig_ended[++ncmig_ended_seq % NCMIG_ENDED_MAX];
+	e->seq = ncmig_ended_seq;
+	e->domid = s->domid;
+	e->end = end;
+	e->err = err;
+	e->end_ns = ktime_get_ns();
+	strscpy(e->why, why ? why : "", sizeof(e->why));
+}
+
+int ncmig_session_ended(u64 after, struct ncmig_ended *e)
+{
+	u64 first;
+	int err = -ENOENT;
+
+	mutex_lock(&ncmig_lock);
+	first = ncmig_ended_seq > NCMIG_ENDED_MAX ?
+		ncmig_ended_seq - NCMIG_ENDED_MAX + 1 : 1;
+	after = max(after + 1, first);
+	if (after <= ncmig_ended_seq) {
+		*e = ncmig_ended[after % NCMIG_ENDED_MAX];
+		err = 0;
+	}
+	mutex_unlock(&ncmig_lock);
+	return err;
+}
+
+/*
+ * @s is over: keep how it ended (@end, enum xen_ncmig_end_state, with
+ * @err and @why) and free it. Under ncmig_lock.
+ */
+static void ncmig_session_end(struct ncmig_session *s, u32 end, int err,
+			      const char *why)
 {
 	unsigned int i;
 
+	ncmig_ended_add(s, end, err, why);
 	for (i = 0; i < s->nr; i++)
 		ncmig_dev_forget_rec(&s->devs[i]);
 	xa_erase(&ncmig_sessions, s->domid);
@@ -501,7 +554,8 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 			s->deadline_ns = ktime_get_ns();
 			ncmig_watchdog_kick();
 		} else {
-			ncmig_session_end(s);
+			ncmig_session_end(s, XEN_NCMIG_END_FAILED, err,
+					  msg->text);
 		}
 		ncmig_report_free(r);
 		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED,
@@ -812,7 +866,8 @@ int ncmig_session_restore(u16 domid, u32 portid,
 		else
 			ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESTORED,
 				       s->state, 0, NULL);
-		ncmig_session_end(s);
+		ncmig_session_end(s, err ? XEN_NCMIG_END_FAILED :
+				  XEN_NCMIG_END_RESTORED, err, msg->text);
 		s = NULL;
 	}
 	if (!err) {
@@ -875,7 +930,8 @@ int ncmig_session_resume(u16 domid, u32 portid, struct ncmig_report **rep,
 	else
 		ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESUMED, s->state, 0,
 			       NULL);
-	ncmig_session_end(s);
+	ncmig_session_end(s, err ? XEN_NCMIG_END_FAILED : XEN_NCMIG_END_RESUMED,
+			  err, msg->text);
 	if (err) {
 		ncmig_report_free(r);
 		goto out;
@@ -965,6 +1021,22 @@ static int ncmig_bring_back(struct ncmig_session *s, struct xbq_msg *msg)
 }
 
 /*
+ * How a session the watchdog brought back ended: auto-resumed if its
+ * devices run again, gone if none does (each left: gone, closed or
+ * reconnected by its driver), failed if some left with @err.
+ */
+static u32 ncmig_recovered_end(const struct ncmig_session *s, int err)
+{
+	unsigned int i, running = 0;
+
+	for (i = 0; i < s->nr; i++)
+		running += s->devs[i].step == NCMIG_DEV_RUNNING;
+	if (s->nr && !running)
+		return XEN_NCMIG_END_GONE;
+	return err ? XEN_NCMIG_END_FAILED : XEN_NCMIG_END_AUTO_RESUMED;
+}
+
+/*
  * The watchdog's attempt at an ownerless session. Returns false if the
  * session ended (everything runs again).
  */
@@ -980,7 +1052,8 @@ static bool ncmig_recover(struct ncmig_session *s)
 		ncmig_trace_session(s, "auto-resume", 0);
 		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_AUTO_RESUMED, s->state,
 			       0, s->why);
-		ncmig_session_end(s);
+		ncmig_session_end(s, ncmig_recovered_end(s, err), err,
+				  err ? msg.text : s->why);
 		return false;
 	}
 	ncmig_trace_session(s, "auto-resume", err);
@@ -1067,7 +1140,8 @@ static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 		ncmig_trace_session(s, "ended", 0);
 		ncmig_nl_event(s->domid, XEN_NCMIG_EVENT_AUTO_RESUMED, s->state,
 			       0, "no device left to bring back");
-		ncmig_session_end(s);
+		ncmig_session_end(s, XEN_NCMIG_END_GONE, 0,
+				  "no device left to bring back");
 		return false;
 	}
 	return ncmig_recover(s);
@@ -1116,11 +1190,17 @@ void ncmig_session_exit(void)
 
 	mutex_lock(&ncmig_lock);
 	xa_for_each(&ncmig_sessions, domid, s) {
+		bool left;
+
 		ncmig_bring_back(s, &msg);
-		if (ncmig_session_settle(s))
+		left = ncmig_session_settle(s);
+		if (left)
 			pr_err("d%u: unloading with backends still released or quiesced\n",
 			       s->domid);
-		ncmig_session_end(s);
+		/* The ring of ended sessions goes with the module. */
+		ncmig_session_end(s, left ? XEN_NCMIG_END_FAILED :
+				  XEN_NCMIG_END_AUTO_RESUMED, left ? -EBUSY : 0,
+				  "xen-ncmig unloaded");
 	}
 	mutex_unlock(&ncmig_lock);
 }

@@ -78,6 +78,26 @@ int ncmig_session_get(unsigned int domid, struct ncmig_report **rep);
  */
 u64 ncmig_session_watchdog(const u32 *dead, unsigned int nr_dead);
 
+/*
+ * The last NCMIG_ENDED_MAX sessions that ended on this host, kept so that
+ * `ncmigd status` can say how each ended (a live session is listed by
+ * ncmig_session_get(), an ended one only here).
+ */
+#define NCMIG_ENDED_MAX		16
+#define NCMIG_ENDED_WHY_MAX	128
+
+struct ncmig_ended {
+	u64 seq;		/* 1, 2, ... in the order the sessions ended */
+	u16 domid;
+	u32 end;		/* enum xen_ncmig_end_state */
+	int err;		/* 0, or the error it ended with */
+	u64 end_ns;		/* ktime_get_ns() when it ended */
+	char why[NCMIG_ENDED_WHY_MAX];
+};
+
+/* The oldest kept ended session with seq > @after; -ENOENT if none. */
+int ncmig_session_ended(u64 after, struct ncmig_ended *e);
+
 /* How many sessions exist (a hint, read without the session lock). */
 unsigned int ncmig_session_count(void);
 

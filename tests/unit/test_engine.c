@@ -409,10 +409,14 @@ static void on_restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
 	assert_int_equal(d->nr_records, 2);
 }
 
+/* A sysfs tree for the reload's idle devices (NULL: none). */
+static char *sysfs_root;
+
 static int run_engine(int argc, char **argv)
 {
 	struct ncmig_ho_opts o = {
 		.reload = R.reload, .restore_retry_ms = 1, .run = fake_run,
+		.sysfs_root = sysfs_root,
 		.restored = on_restored, .timeout_ms = R.timeout_ms,
 		.deadline_ms = R.deadline_ms,
 	};
@@ -756,6 +760,132 @@ static void test_reload_module_dir_busy(void **st)
 	assert_int_equal(R.rc, -EIO);
 }
 
+/*
+ * Devices with nothing to hand over (reload_idle.c), in a sysfs tree of
+ * the test's: d5's vbd 51760 never connected (InitWait) and d5's vif 1
+ * neither; d9's vbd 51712 is Connected and bound.
+ */
+static char sysfs_tmp[] = "/tmp/ncmig-sysfs-XXXXXX";
+
+static void put_file(const char *rel, const char *text)
+{
+	char path[512], cmd[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bus/xen-backend/%s", sysfs_tmp, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void read_file(const char *rel, char *buf, size_t cap)
+{
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bus/xen-backend/%s", sysfs_tmp, rel);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+static void idle_tree(void)
+{
+	assert_non_null(mkdtemp(sysfs_tmp));
+	put_file("devices/vbd-5-51760/state", "InitWait\n");
+	put_file("devices/vbd-9-51712/state", "Connected\n");
+	put_file("devices/vbd-9-51712/driver/x", "");
+	put_file("devices/vif-5-1/state", "InitWait\n");
+	put_file("drivers/vbd/vbd-5-51760/x", "");
+	put_file("drivers/vbd/vbd-9-51712/x", "");
+	put_file("drivers/vbd/unbind", "");
+	put_file("drivers/vbd/bind", "");
+	put_file("drivers/vif/vif-5-1/x", "");
+	put_file("drivers/vif/unbind", "");
+	put_file("drivers/vif/bind", "");
+	sysfs_root = sysfs_tmp;
+}
+
+static void idle_tree_rm(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", sysfs_tmp);
+	assert_int_equal(system(cmd), 0);
+	snprintf(sysfs_tmp, sizeof(sysfs_tmp), "/tmp/ncmig-sysfs-XXXXXX");
+	sysfs_root = NULL;
+}
+
+/* The unconnected vbd is unbound before the rmmod, the new module gets it. */
+static void test_reload_idle_vbd(void **st)
+{
+	char buf[128];
+
+	(void)st;
+	setup(1, true);
+	idle_tree();
+	go();
+	assert_int_equal(R.rc, 0);
+	read_file("drivers/vbd/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "vbd-5-51760");
+	/* The fake's new driver did not take it (no driver link): bound. */
+	read_file("drivers/vbd/bind", buf, sizeof(buf));
+	assert_string_equal(buf, "vbd-5-51760");
+	/* Neither the Connected vbd nor the vif is touched. */
+	read_file("drivers/vif/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	expect_out("ncmigd: d5 vbd 51760: not connected to its frontend (InitWait): probed by the new xen_blkback\n");
+	assert_null(strstr(out, "vbd 51712"));
+	idle_tree_rm();
+}
+
+/* rmmod fails anyway: the vbd goes back to the old driver, the vif is named. */
+static void test_reload_idle_busy(void **st)
+{
+	char buf[128];
+
+	(void)st;
+	setup(1, true);
+	idle_tree();
+	cmds.fail_rmmod = true;
+	fk.other_user = 9;
+	go();
+	assert_int_equal(R.rc, -EIO);
+	read_file("drivers/vbd/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "vbd-5-51760");
+	read_file("drivers/vbd/bind", buf, sizeof(buf));
+	assert_string_equal(buf, "vbd-5-51760");
+	expect_out("ncmigd: d5: rmmod xen_blkback failed: other domains still use it (d9 vbd 51712)\n");
+	expect_out("ncmigd: d5 vif 1: not connected to its frontend (InitWait): still bound to xen_netback, it holds the module\n");
+	assert_null(strstr(out, "probed by the new"));
+	assert_null(strstr(out, "vbd 51760: not connected"));
+	idle_tree_rm();
+}
+
+/* The bind fails (no driver after a failed load): named. */
+static void test_reload_idle_bind_fails(void **st)
+{
+	char cmd[600];
+
+	(void)st;
+	setup(1, true);
+	idle_tree();
+	cmds.fail_load = true;
+	snprintf(cmd, sizeof(cmd), "rm %s/bus/xen-backend/drivers/vbd/bind",
+		 sysfs_tmp);
+	assert_int_equal(system(cmd), 0);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_out("ncmigd: d5 vbd 51760: not connected to its frontend: binding it to xen_blkback again failed: No such file or directory\n");
+	idle_tree_rm();
+}
+
 /* ---- RESTORE ------------------------------------------------------------ */
 
 static void test_restore_retry(void **st)
@@ -1050,6 +1180,9 @@ int main(void)
 		cmocka_unit_test(test_reload_dev_get_fails),
 		cmocka_unit_test(test_reload_load_fails),
 		cmocka_unit_test(test_reload_module_dir_busy),
+		cmocka_unit_test(test_reload_idle_vbd),
+		cmocka_unit_test(test_reload_idle_busy),
+		cmocka_unit_test(test_reload_idle_bind_fails),
 		cmocka_unit_test(test_restore_retry),
 		cmocka_unit_test(test_restore_fails_others_go_on),
 		cmocka_unit_test(test_restore_one_domain_fails),

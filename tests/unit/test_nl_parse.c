@@ -332,6 +332,57 @@ static void unknown_attributes_skipped(void **state)
 	assert_int_equal(reply.domid, 9);
 }
 
+/* An ENDED_GET message: how a session ended, and a wrong-sized END_STATE. */
+static void ended_session(void **state)
+{
+	static struct buf m;
+	char why[NCMIG_NL_TEXT_MAX];
+	int32_t err = -EIO;
+	uint16_t bad = 1;
+
+	(void)state;
+	m.len = 0;
+	put_raw(&m, &(struct genlmsghdr){ .cmd = XEN_NCMIG_CMD_ENDED_GET },
+		GENL_HDRLEN);
+	put_u32(&m, XEN_NCMIG_A_DOMID, 5);
+	put_u32(&m, XEN_NCMIG_A_END_STATE, XEN_NCMIG_END_AUTO_RESUMED);
+	put_attr(&m, XEN_NCMIG_A_ERRNO, &err, sizeof(err));
+	put_u64(&m, XEN_NCMIG_A_TIMESTAMP_NS, 123456789);
+	put_attr(&m, XEN_NCMIG_A_MESSAGE, "owner closed its socket", 24);
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+			 0);
+	assert_int_equal(reply.cmd, XEN_NCMIG_CMD_ENDED_GET);
+	assert_int_equal(reply.domid, 5);
+	assert_true(reply.has_end);
+	assert_int_equal(reply.end_state, XEN_NCMIG_END_AUTO_RESUMED);
+	assert_string_equal(ncmig_nl_end_name(reply.end_state), "auto-resumed");
+	assert_int_equal(reply.err, -EIO);
+	assert_int_equal(reply.ts_ns, 123456789);
+	assert_string_equal(reply.message, "owner closed its socket");
+	assert_string_equal(ncmig_nl_end_name(XEN_NCMIG_END_RESUMED), "resumed");
+	assert_string_equal(ncmig_nl_end_name(XEN_NCMIG_END_RESTORED), "restored");
+	assert_string_equal(ncmig_nl_end_name(XEN_NCMIG_END_GONE), "gone");
+	assert_string_equal(ncmig_nl_end_name(XEN_NCMIG_END_FAILED), "failed");
+	assert_string_equal(ncmig_nl_end_name(99), "unknown");
+
+	/* A later message starts clean. */
+	m.len = 0;
+	put_raw(&m, &(struct genlmsghdr){ .cmd = XEN_NCMIG_CMD_ENDED_GET },
+		GENL_HDRLEN);
+	put_u32(&m, XEN_NCMIG_A_DOMID, 6);
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+			 0);
+	assert_false(reply.has_end);
+	assert_int_equal(reply.end_state, 0);
+
+	m.len = 0;
+	put_raw(&m, &(struct genlmsghdr){ .cmd = XEN_NCMIG_CMD_ENDED_GET },
+		GENL_HDRLEN);
+	put_attr(&m, XEN_NCMIG_A_END_STATE, &bad, sizeof(bad));
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+			 -EBADMSG);
+}
+
 static void family_and_events_group(void **state)
 {
 	static struct buf m;
@@ -371,6 +422,7 @@ int main(void)
 		cmocka_unit_test(bad_strings_and_overruns_refused),
 		cmocka_unit_test(message_length_overruns_refused),
 		cmocka_unit_test(unknown_attributes_skipped),
+		cmocka_unit_test(ended_session),
 		cmocka_unit_test(family_and_events_group),
 	};
 

@@ -37,6 +37,7 @@
 
 #include "include/uapi/linux/xen_ncmig.h"
 #include "ncmig.h"
+#include "reload_idle.h"
 
 uint64_t ncmig_ho_now_ns(void)
 {
@@ -330,8 +331,11 @@ static void rmmod_failed(struct ncmig_ho *ho, const char *doms,
 /*
  * Unload and load again, once, the backend modules the domains use.
  * rmmod fails while any other domain's device is bound to the module:
- * that is the safety net, not an error to force through.  0, -EBUSY (an
- * rmmod failed) or -EIO (a load failed).
+ * that is the safety net, not an error to force through.  A device with
+ * nothing to hand over (a vbd that never connected) is unbound first and
+ * probed by the new module, or bound again to the old one if the rmmod
+ * fails (reload_idle.h).  0, -EBUSY (an rmmod failed), -EIO (a load
+ * failed) or -ENOMEM.
  */
 static int reload_modules(struct ncmig_ho *ho)
 {
@@ -341,17 +345,29 @@ static int reload_modules(struct ncmig_ho *ho)
 	};
 	bool busy[sizeof(mods) / sizeof(mods[0])] = { false };
 	char path[4096], doms[NCMIG_HO_DOMS_MAX * 8];
+	struct ncmig_idle *idle;
 	int rc = 0;
 	size_t i;
 
+	idle = calloc(1, sizeof(*idle));
+	if (!idle) {
+		ncmig_err("reload: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	idle->sysfs = ho->o.sysfs_root;
 	dom_list(ho, doms, sizeof(doms));
 	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		char *rmmod[] = { "rmmod", (char *)mods[i].mod, NULL };
 
 		if (!any_has_kind(ho, mods[i].kind))
 			continue;
+		ncmig_idle_unbind(idle, mods[i].kind);
 		if (run(ho, rmmod)) {
 			rmmod_failed(ho, doms, mods[i].kind, mods[i].mod);
+			ncmig_idle_report_kept(idle, mods[i].kind, mods[i].mod);
+			/* Still loaded: the unbound go back to it. */
+			ncmig_idle_rebind(idle, mods[i].kind, mods[i].mod,
+					  false);
 			busy[i] = true;
 			rc = -EBUSY;
 		}
@@ -379,7 +395,15 @@ static int reload_modules(struct ncmig_ho *ho)
 			took(ho, NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
 			rc = rc ? rc : -EIO;
 		}
+		/*
+		 * The new driver probed the unbound devices as it registered;
+		 * bind any it did not take (each failure is named).
+		 */
+		if (!busy[i] &&
+		    ncmig_idle_rebind(idle, mods[i].kind, mods[i].mod, !err))
+			rc = rc ? rc : -EIO;
 	}
+	free(idle);
 	return rc;
 }
 

@@ -236,3 +236,9 @@ int ncmig_nl_devices(struct ncmig_nl_sock *nl, int domid, ncmig_nl_reply_cb cb, 
 {
 	return dump(nl, XEN_NCMIG_CMD_DEV_GET, domid, cb, arg, st);
 }
+
+int ncmig_nl_ended(struct ncmig_nl_sock *nl, ncmig_nl_reply_cb cb, void *arg,
+		   struct ncmig_nl_status *st)
+{
+	return dump(nl, XEN_NCMIG_CMD_ENDED_GET, -1, cb, arg, st);
+}

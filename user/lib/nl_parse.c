@@ -132,6 +132,7 @@ static const enum mnl_attr_data_type reply_policy[XEN_NCMIG_A_MAX + 1] = {
 	[XEN_NCMIG_A_EVENT] = MNL_TYPE_U32,
 	[XEN_NCMIG_A_ERRNO] = MNL_TYPE_U32,
 	[XEN_NCMIG_A_TIMESTAMP_NS] = MNL_TYPE_U64,
+	[XEN_NCMIG_A_END_STATE] = MNL_TYPE_U32,
 };
 
 /* 0 if @a is not in @policy or has its type's size, else -1. */
@@ -268,6 +269,10 @@ static int reply_attr(const struct nlattr *a, void *data)
 	case XEN_NCMIG_A_TIMESTAMP_NS:
 		r->ts_ns = get_u64(a);
 		break;
+	case XEN_NCMIG_A_END_STATE:
+		r->end_state = get_u32(a);
+		r->has_end = true;
+		break;
 	case XEN_NCMIG_A_MESSAGE:
 		if (!get_str(a, r->message, sizeof(r->message)))
 			return stop(w, bad(w->why, w->why_len,
@@ -306,8 +311,9 @@ int ncmig_nl_parse_reply(const void *payload, size_t len, struct ncmig_nl_reply 
 
 	r->nr_devs = 0;
 	r->has_domid = r->has_state = r->has_event = false;
-	r->has_err = r->has_deadline = false;
+	r->has_err = r->has_deadline = r->has_end = false;
 	r->domid = r->state = r->owner = r->deadline_ms = r->event = 0;
+	r->end_state = 0;
 	r->err = 0;
 	r->ts_ns = 0;
 	r->message[0] = '\0';
@@ -581,6 +587,23 @@ const char *ncmig_nl_event_name(uint32_t event)
 	case XEN_NCMIG_EVENT_AUTO_RESUMED:
 		return "auto-resumed";
 	case XEN_NCMIG_EVENT_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+const char *ncmig_nl_end_name(uint32_t end)
+{
+	switch (end) {
+	case XEN_NCMIG_END_RESUMED:
+		return "resumed";
+	case XEN_NCMIG_END_RESTORED:
+		return "restored";
+	case XEN_NCMIG_END_AUTO_RESUMED:
+		return "auto-resumed";
+	case XEN_NCMIG_END_GONE:
+		return "gone";
+	case XEN_NCMIG_END_FAILED:
 		return "failed";
 	}
 	return "unknown";

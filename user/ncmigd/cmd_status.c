@@ -5,11 +5,18 @@
  *
  *   d5 session: state=quiesced owner=4242 deadline_left_ms=29000 devices=2
  *   d5 vbd 51712: state=4 bound=1 quiesced=0 rings=2 inflight=0 pgrants=352 ...
+ *   d5 ended: end=auto-resumed errno=0 ago_ms=5120 message="deadline passed"
+ *
+ * "dN session:" lines are live sessions only (the lab's check for stuck
+ * sessions counts them); the last sessions that ended (the kernel keeps
+ * 16), oldest first, are "dN ended:" lines, or "ended" in --json.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "json.h"
@@ -91,6 +98,42 @@ static int device_cb(const struct ncmig_nl_reply *r, void *arg)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int ended_cb(const struct ncmig_nl_reply *r, void *arg)
+{
+	struct status_ctx *c = arg;
+	uint64_t now = mono_ns();
+	uint64_t ago_ms = now > r->ts_ns ? (now - r->ts_ns) / 1000000ULL : 0;
+
+	if (!r->has_domid || !r->has_end)
+		return 0;
+	if (c->domid >= 0 && r->domid != (uint32_t)c->domid)
+		return 0;
+	if (!c->json) {
+		printf("d%u ended: end=%s errno=%d ago_ms=%llu message=\"%s\"\n",
+		       r->domid, ncmig_nl_end_name(r->end_state), r->err,
+		       (unsigned long long)ago_ms, r->message);
+		return 0;
+	}
+	json_obj_begin(&c->j);
+	json_kv_u64(&c->j, "domid", r->domid);
+	json_kv_str(&c->j, "end", ncmig_nl_end_name(r->end_state));
+	json_key(&c->j, "errno");
+	json_i64(&c->j, r->err);
+	json_kv_u64(&c->j, "timestamp_ns", r->ts_ns);
+	json_kv_u64(&c->j, "ago_ms", ago_ms);
+	json_kv_str(&c->j, "message", r->message);
+	json_obj_end(&c->j);
+	return 0;
+}
+
 const char status_usage[] =
 	"usage: ncmigd status [--domid D] [--json]\n"
 	"  List the handover sessions the kernel holds (all, or domain D's),\n"
@@ -137,6 +180,16 @@ int cmd_status(int argc, char **argv)
 	}
 	if (!err)
 		err = ncmig_nl_devices(nl, c.domid, device_cb, &c, &st);
+	if (c.json) {
+		json_arr_end(&c.j);
+		json_key(&c.j, "ended");
+		json_arr_begin(&c.j);
+	}
+	if (!err) {
+		err = ncmig_nl_ended(nl, ended_cb, &c, &st);
+		if (err == -EOPNOTSUPP)	/* an older xen-ncmig */
+			err = 0;
+	}
 	if (c.json) {
 		json_arr_end(&c.j);
 		json_obj_end(&c.j);

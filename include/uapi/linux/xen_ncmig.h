@@ -44,6 +44,23 @@ enum xen_ncmig_event_kind {
 	XEN_NCMIG_EVENT_FAILED,
 };
 
+/**
+ * enum xen_ncmig_end_state - How an ended session ended.
+ * @XEN_NCMIG_END_RESUMED: resumed in place on request (RESUME)
+ * @XEN_NCMIG_END_RESTORED: every device attached (RESTORE)
+ * @XEN_NCMIG_END_AUTO_RESUMED: the watchdog brought it back, the owner being
+ *   gone or late
+ * @XEN_NCMIG_END_GONE: the watchdog found no device left to bring back
+ * @XEN_NCMIG_END_FAILED: ended with an error, errno and message say which
+ */
+enum xen_ncmig_end_state {
+	XEN_NCMIG_END_RESUMED = 1,
+	XEN_NCMIG_END_RESTORED,
+	XEN_NCMIG_END_AUTO_RESUMED,
+	XEN_NCMIG_END_GONE,
+	XEN_NCMIG_END_FAILED,
+};
+
 enum {
 	XEN_NCMIG_A_DOMID = 1,
 	XEN_NCMIG_A_TIMEOUT_MS,
@@ -57,6 +74,7 @@ enum {
 	XEN_NCMIG_A_TIMESTAMP_NS,
 	XEN_NCMIG_A_PAD,
 	XEN_NCMIG_A_MESSAGE,
+	XEN_NCMIG_A_END_STATE,
 
 	__XEN_NCMIG_A_MAX,
 	XEN_NCMIG_A_MAX = (__XEN_NCMIG_A_MAX - 1)
@@ -93,6 +111,7 @@ enum {
 	XEN_NCMIG_CMD_RESUME,
 	XEN_NCMIG_CMD_SESSION_GET,
 	XEN_NCMIG_CMD_EVENT,
+	XEN_NCMIG_CMD_ENDED_GET,
 
 	__XEN_NCMIG_CMD_MAX,
 	XEN_NCMIG_CMD_MAX = (__XEN_NCMIG_CMD_MAX - 1)

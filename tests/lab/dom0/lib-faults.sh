@@ -49,19 +49,29 @@ fault_reqs() {
 }
 
 # fault_wait_served SECONDS DOMID DEVID BEFORE: ms until the vbd's backend
-# is Connected, bound, has served requests past BEFORE (a count from
-# fault_reqs) and no session is left; empty if not within SECONDS.
+# is bound and has served requests past BEFORE (a count from fault_reqs),
+# then waits (within SECONDS too) until no session is left; empty if
+# either is not within SECONDS. Only the counters are polled until they
+# move (a cat every 20 ms: the ms are the guest's wait to within a poll),
+# not `ncmigd status`, which costs about a second under TCG.
 fault_wait_served() {
-	_t0=$(blk_now_ms) _end=$(($(blk_now_ms) + $1 * 1000))
+	_t0=$(blk_now_ms) _end=$(($(blk_now_ms) + $1 * 1000)) _ms=
 	while [ "$(blk_now_ms)" -lt "$_end" ]; do
 		_r=$(fault_reqs "$2" "$3")
 		# Unbound before (-1): its new statistics start at 0.
-		if [ "$_r" -gt 0 ] && [ "$_r" != "$4" ] &&
-		   ! ncmigd status --domid "$2" 2>/dev/null | grep -q 'session'; then
-			echo $(($(blk_now_ms) - _t0))
-			return 0
+		if [ "$_r" -gt 0 ] && [ "$_r" != "$4" ]; then
+			_ms=$(($(blk_now_ms) - _t0))
+			break
 		fi
 		sleep 0.02
+	done
+	[ -n "$_ms" ] || return 1
+	while [ "$(blk_now_ms)" -lt "$_end" ]; do
+		if ! ncmigd status --domid "$2" 2>/dev/null | grep -q 'session'; then
+			echo "$_ms"
+			return 0
+		fi
+		sleep 0.1
 	done
 	return 1
 }

@@ -99,6 +99,10 @@ if grep -q "^d$domid session:" "$W/status2"; then
 else
 	tap_ok "no session left after auto-resume"
 fi
+# The ended session is listed apart, with how it ended (issue 9, M3).
+last_end() { ncmigd status --domid "$domid" 2>/dev/null | grep "^d$domid ended: " | tail -1; }
+tap_run "status says the session ended auto-resumed (owner closed its socket)" \
+	grep -q "^d$domid ended: end=auto-resumed errno=0 .*owner closed its socket" "$W/status2"
 
 # --- the deadline passes while the owner lives ---
 ncmigd monitor --until auto-resumed --timeout-ms 20000 >"$W/ev2" 2>&1 &
@@ -110,6 +114,12 @@ wait "$mon"
 tap_run "AUTO_RESUMED event when the deadline passed" \
 	grep -q "^d$domid event=auto-resumed .*deadline passed" "$W/ev2"
 tap_run "the owner was still alive then" kill -0 "$ownerC"
+e=$(last_end)
+tap_diag "$e"
+case $e in *"end=auto-resumed errno=0 "*"deadline passed"*)
+	tap_ok "status says it ended auto-resumed (deadline passed)" ;;
+*)	tap_not_ok "status says it ended auto-resumed (deadline passed)" ;;
+esac
 kill "$ownerC" 2>/dev/null
 wait "$ownerC" 2>/dev/null
 
@@ -131,6 +141,12 @@ wait "$mon"
 tap_run "AUTO_RESUMED after the owner died released" \
 	grep -q "^d$domid event=auto-resumed .*owner closed" "$W/ev4"
 tap_is "$(lab_xs_read "$be/state")" 4 "backend state still Connected"
+e=$(last_end)
+tap_diag "$e"
+case $e in *"end=auto-resumed errno=0 "*"owner closed its socket"*)
+	tap_ok "status says the released session ended auto-resumed (restored by the kernel)" ;;
+*)	tap_not_ok "status says the released session ended auto-resumed (restored by the kernel)" ;;
+esac
 sleep 2
 
 # --- a whole handover ---
@@ -148,6 +164,11 @@ tap_run "handover prints drain and blackout for the vbd" \
 	grep -Eq "^d$domid vbd 51712: drain_ms=[0-9.]+ blackout_ms=[0-9.]+$" "$W/handover"
 tap_is "$(sed 's/.* event=\([a-z-]*\) .*/\1/' "$W/ev3" | tr '\n' ' ')" \
 	"quiesced released restored " "QUIESCED, RELEASED, RESTORED events"
+e=$(last_end)
+case $e in "d$domid ended: end=restored errno=0 "*)
+	tap_ok "status says the handover's session ended restored" ;;
+*)	tap_not_ok "status says the handover's session ended restored"; tap_diag "$e" ;;
+esac
 
 tap_diag "$(grep "^d$domid" "$W/handover" | tr '\n' ' ')"
 
@@ -186,6 +207,11 @@ kill "$ownerE" 2>/dev/null
 wait "$ownerE" 2>/dev/null
 if lab_wait 30 sh -c "! ncmigd status --domid $domid | grep -q '^d$domid session:'"; then
 	tap_ok "the dead domain's session ended"
+	e=$(last_end)
+	tap_diag "$e"
+	case $e in "d$domid ended: end="*) tap_ok "status says how the dead domain's session ended" ;;
+	*) tap_not_ok "status says how the dead domain's session ended" ;;
+	esac
 else
 	tap_not_ok "the dead domain's session ended"
 	tap_diag "$(ncmigd status --domid "$domid" 2>&1)"

@@ -513,8 +513,9 @@ struct ncmig_nl_dev {
 /* One message of the family, parsed. */
 struct ncmig_nl_reply {
 	uint8_t cmd;
-	bool has_domid, has_state, has_event, has_err, has_deadline;
+	bool has_domid, has_state, has_event, has_err, has_deadline, has_end;
 	uint32_t domid, state, owner, deadline_ms, event;
+	uint32_t end_state;		/* ENDED_GET: enum xen_ncmig_end_state */
 	int32_t err;
 	uint64_t ts_ns;
 	char message[NCMIG_NL_TEXT_MAX];
@@ -617,11 +618,19 @@ int ncmig_nl_sessions(struct ncmig_nl_sock *nl, ncmig_nl_reply_cb cb, void *arg,
 /* @domid < 0: every domain's devices. */
 int ncmig_nl_devices(struct ncmig_nl_sock *nl, int domid, ncmig_nl_reply_cb cb, void *arg,
 	       struct ncmig_nl_status *st);
+/*
+ * ENDED_GET dump: the last sessions that ended (the kernel keeps 16),
+ * oldest first; -EOPNOTSUPP from a kernel without it.
+ */
+int ncmig_nl_ended(struct ncmig_nl_sock *nl, ncmig_nl_reply_cb cb, void *arg,
+		   struct ncmig_nl_status *st);
 
 /* "quiesced", "released", ... for enum xen_ncmig_session_state. */
 const char *ncmig_nl_state_name(uint32_t state);
 /* "quiesced", "auto-resumed", ... for enum xen_ncmig_event_kind. */
 const char *ncmig_nl_event_name(uint32_t event);
+/* "resumed", "restored", "auto-resumed", ... for enum xen_ncmig_end_state. */
+const char *ncmig_nl_end_name(uint32_t end);
 
 /*
  * Tests: a stand-in for the kernel.  When ncmig_nl_test_transport is set,
@@ -713,6 +722,7 @@ struct ncmig_ho_dom {
 struct ncmig_ho_opts {
 	bool reload;			/* rmmod and load the modules once */
 	const char *module_dir;		/* insmod DIR/xen-*back.ko, else modprobe */
+	const char *sysfs_root;		/* tests: a tree for /sys; NULL: /sys */
 	uint32_t timeout_ms;		/* QUIESCE drain bound, 0: kernel's */
 	uint32_t deadline_ms;		/* resume by itself if not released */
 	uint32_t hold_ms;		/* tests: wait before RESTORE */
