@@ -72,16 +72,18 @@ KMOD_SRC = $(shell find Kbuild kernel/xen-ncmig kernel/xen-backend-quiesce inclu
 	-name Kbuild -o -name '*.[ch]')
 
 ifndef IN_BUILDROOT
-# The adapters include the patched backends' handover.h: backends first.
-modules: backends
+# The patched backends register with xen-backend-quiesce: they build
+# against its public header and its exports (Module.symvers), so modules
+# first.
+modules:
 ifneq ($(KMOD),$(CURDIR))
 	mkdir -p $(KMOD)
 	cp -a --parents $(KMOD_SRC) $(KMOD)/
 endif
 	$(MAKE) -C $(KDIR) M=$(KMOD) W=1 modules
 
-backends:
-	$(MAKE) -C kernel/backends
+backends: modules
+	$(MAKE) -C kernel/backends KBUILD_EXTRA_SYMBOLS=$(KMOD)/Module.symvers
 
 user:
 	$(MAKE) -C user

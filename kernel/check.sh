@@ -15,13 +15,15 @@
 # For each tree, with that release's compiler and headers (a tree of
 # another release than the host's is checked in its build root,
 # mk/buildroot.sh):
-#   1. the backend series applied to the tree's linux-source
-#      (kernel/backends/prepare-src.sh, with its X.Y/ variants) and the
-#      patched xen-blkback and xen-netback built with W=1 and sparse (C=2):
-#      a warning on a line our series adds fails; upstream's own lines
-#      (which W=1 flags too: 6.1's netback.c, 6.12's xenbus.c) are listed;
-#   2. our modules built against the tree with W=1 and sparse: any warning
+#   1. our modules built against the tree with W=1 and sparse: any warning
 #      fails;
+#   2. the backend series applied to the tree's linux-source
+#      (kernel/backends/prepare-src.sh, with its X.Y/ variants) and the
+#      patched xen-blkback and xen-netback built with W=1 and sparse (C=2)
+#      against our modules' Module.symvers: a warning on a line our series
+#      adds fails; upstream's own lines (which W=1 flags too: 6.1's
+#      netback.c, 6.12's xenbus.c) are listed; each must export nothing
+#      (no __ksymtab_ symbol in the .ko);
 #   3. checkpatch --strict, from that tree's linux-source, on every kernel
 #      source of ours (kernel/**/*.[ch], common/*.[ch]) and, as patches, on
 #      every kernel/patches/*/*.patch and */X.Y/*.patch.
@@ -70,48 +72,8 @@ check_tree() {
 		fi
 	fi
 
-	# -- 1. the patched backends, W=1 + sparse --
-	# Our modules include the patched backends' handover.h from
-	# $BUILD/backends/src: this tree's, under $out.
-	bsrc=$out/backends/src
-	log=$out/backends.log
-	if "$top/kernel/backends/prepare-src.sh" "$tarball" "$top/kernel/patches" "$bsrc" \
-		>"$out/prepare.log" 2>&1; then
-		ok "$(t "backend series applies to $(sed -n 's/^prepare-src: \(linux-source-.*\)/\1/p' "$out/prepare.log")")"
-		if make -C "$kdir" M="$bsrc" W=1 C=2 modules >"$log" 2>&1; then
-			ours=0
-			for w in $(grep -Eo "^$bsrc/[^:]+:[0-9]+:[0-9]+: (warning|error):" "$log" |
-					cut -d: -f1,2 | sort -u); do
-				f=${w%:*} l=${w##*:} rel=${f#"$bsrc"/}
-				if [ -f "$tree/$rel" ] &&
-				   ! diff --old-line-format= --unchanged-line-format= \
-					--new-line-format='%dn
-' "$tree/$rel" "$f" | grep -qx "$l"; then
-					echo "  upstream's own line: $(grep -m1 "^$f:$l:" "$log" | sed "s|^$bsrc/||")"
-				else
-					grep "^$f:$l:" "$log" | sed "s|^$bsrc/|  |"
-					ours=$((ours + 1))
-				fi
-			done
-			if grep -q '^WARNING' "$log"; then	# modpost
-				grep '^WARNING' "$log" | sed 's/^/  /'
-				ours=$((ours + 1))
-			fi
-			if [ "$ours" -eq 0 ]; then
-				ok "$(t "backends: W=1 and sparse clean on our lines")"
-			else
-				not_ok "$(t "backends: $ours warnings on our lines (W=1/sparse), see $log")"
-			fi
-		else
-			grep -E '(warning|error):' "$log" | head -20 | sed 's/^/  /'
-			not_ok "$(t "patched backends do not build, see $log")"
-		fi
-	else
-		tail -5 "$out/prepare.log" | sed 's/^/  /'
-		not_ok "$(t "backend series does not apply, see $out/prepare.log")"
-	fi
-
-	# -- 2. our modules, W=1 + sparse, on a fresh copy --
+	# -- 1. our modules, W=1 + sparse, on a fresh copy (before the
+	# backends, which build against xen-backend-quiesce's exports) --
 	src=$out/src
 	rm -rf "$src"
 	mkdir -p "$src/kernel"
@@ -142,6 +104,58 @@ check_tree() {
 			not_ok "$(t "modinfo $(basename "$ko")")"
 		fi
 	done
+
+	# -- 2. the patched backends, W=1 + sparse --
+	# They register with xen-backend-quiesce: modpost takes its exports
+	# from our modules' Module.symvers (step 1).
+	bsrc=$out/backends/src
+	log=$out/backends.log
+	if "$top/kernel/backends/prepare-src.sh" "$tarball" "$top/kernel/patches" "$bsrc" \
+		>"$out/prepare.log" 2>&1; then
+		ok "$(t "backend series applies to $(sed -n 's/^prepare-src: \(linux-source-.*\)/\1/p' "$out/prepare.log")")"
+		if make -C "$kdir" M="$bsrc" W=1 C=2 \
+			KBUILD_EXTRA_SYMBOLS="$src/Module.symvers" modules >"$log" 2>&1; then
+			ours=0
+			for w in $(grep -Eo "^$bsrc/[^:]+:[0-9]+:[0-9]+: (warning|error):" "$log" |
+					cut -d: -f1,2 | sort -u); do
+				f=${w%:*} l=${w##*:} rel=${f#"$bsrc"/}
+				if [ -f "$tree/$rel" ] &&
+				   ! diff --old-line-format= --unchanged-line-format= \
+					--new-line-format='%dn
+' "$tree/$rel" "$f" | grep -qx "$l"; then
+					echo "  upstream's own line: $(grep -m1 "^$f:$l:" "$log" | sed "s|^$bsrc/||")"
+				else
+					grep "^$f:$l:" "$log" | sed "s|^$bsrc/|  |"
+					ours=$((ours + 1))
+				fi
+			done
+			if grep -q '^WARNING' "$log"; then	# modpost
+				grep '^WARNING' "$log" | sed 's/^/  /'
+				ours=$((ours + 1))
+			fi
+			if [ "$ours" -eq 0 ]; then
+				ok "$(t "backends: W=1 and sparse clean on our lines")"
+			else
+				not_ok "$(t "backends: $ours warnings on our lines (W=1/sparse), see $log")"
+			fi
+			# They export nothing: the core reaches them through the
+			# table they register (xen/xen-backend-quiesce.h).
+			for ko in "$bsrc"/drivers/*/*/*.ko; do
+				ex=$(nm "$ko" 2>/dev/null | sed -n 's/.* __ksymtab_//p' | sort -u | tr '\n' ' ')
+				if [ -z "$ex" ] && nm "$ko" >/dev/null 2>&1; then
+					ok "$(t "$(basename "$ko") exports nothing")"
+				else
+					not_ok "$(t "$(basename "$ko") exports ${ex:-?(nm failed)}")"
+				fi
+			done
+		else
+			grep -E '(warning|error):' "$log" | head -20 | sed 's/^/  /'
+			not_ok "$(t "patched backends do not build, see $log")"
+		fi
+	else
+		tail -5 "$out/prepare.log" | sed 's/^/  /'
+		not_ok "$(t "backend series does not apply, see $out/prepare.log")"
+	fi
 
 	# -- 3. checkpatch from this tree --
 	cp_pl=$tree/scripts/checkpatch.pl

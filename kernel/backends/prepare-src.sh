@@ -105,9 +105,13 @@ for p in $patches; do
 done
 find "$src" -name '*.orig' -delete
 
+# xen-backend-quiesce's public header, which the patched backends register
+# their handover operations through (its Module.symvers: KBUILD_EXTRA_SYMBOLS).
+xbq_inc=$(cd "$patchdir/../xen-backend-quiesce/include" && pwd)
 {
 	# Headers a patch adds under include/ are found in the tree.
 	[ ! -d "$src/include" ] || echo "subdir-ccflags-y += -I$src/include"
+	echo "subdir-ccflags-y += -I$xbq_inc"
 	echo "obj-m += drivers/block/xen-blkback/"
 	echo "obj-m += drivers/net/xen-netback/"
 } > "$src/Kbuild"

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The blkback adapter: xbq_blk_ops on top of the patched xen-blkback's
- * handover API. Every call takes the API with symbol_get() and drops it
- * with symbol_put(), so that this module never pins xen-blkback: once a
- * device is released the driver can be unloaded, and the one loaded next
- * serves the attach.
+ * The blkback adapter: xbq_blk_ops on top of the operations the patched
+ * xen-blkback registers (xen/xen-backend-quiesce.h). Every call pins the
+ * driver only for its own length, so that once a device is released the
+ * driver can be unloaded, and the one loaded next serves the attach.
  */
 #include <linux/bsearch.h>
 #include <linux/build_bug.h>
@@ -16,50 +15,28 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include "backend_ops.h"
 #include "blk.h"
 #include "blk_keep.h"
 #include "core.h"
 
-/* The handover API of xen-blkback, held only for the length of one call. */
+/* xen-blkback's registered operations, pinned for the length of one call. */
 struct blk_api {
-	typeof(xen_blkbk_quiesce) *quiesce;
-	typeof(xen_blkbk_resume) *resume;
-	typeof(xen_blkbk_save) *save;
-	typeof(xen_blkbk_release) *release;
-	typeof(xen_blkbk_attach) *attach;
-	typeof(xen_blkbk_ho_info) *info;
+	const struct xbq_backend_ops *reg;
+	const struct xbq_vbd_ops *ops;
 };
+
+/* -ENOPKG unless a patched xen-blkback registered its operations. */
+static int blk_api_get(struct blk_api *api)
+{
+	api->reg = xbq_backend_get(XBQ_KIND_VBD);
+	api->ops = api->reg ? &api->reg->vbd : NULL;
+	return api->reg ? 0 : -ENOPKG;
+}
 
 static void blk_api_put(struct blk_api *api)
 {
-	if (api->quiesce)
-		symbol_put(xen_blkbk_quiesce);
-	if (api->resume)
-		symbol_put(xen_blkbk_resume);
-	if (api->save)
-		symbol_put(xen_blkbk_save);
-	if (api->release)
-		symbol_put(xen_blkbk_release);
-	if (api->attach)
-		symbol_put(xen_blkbk_attach);
-	if (api->info)
-		symbol_put(xen_blkbk_ho_info);
-}
-
-/* -ENOPKG unless the patched xen-blkback is loaded. */
-static int blk_api_get(struct blk_api *api)
-{
-	api->quiesce = symbol_get(xen_blkbk_quiesce);
-	api->resume = symbol_get(xen_blkbk_resume);
-	api->save = symbol_get(xen_blkbk_save);
-	api->release = symbol_get(xen_blkbk_release);
-	api->attach = symbol_get(xen_blkbk_attach);
-	api->info = symbol_get(xen_blkbk_ho_info);
-	if (api->quiesce && api->resume && api->save && api->release &&
-	    api->attach && api->info)
-		return 0;
-	blk_api_put(api);
-	return -ENOPKG;
+	xbq_backend_put(api->reg);
 }
 
 static_assert(XEN_BLKBK_HO_PERSISTENT == XEN_NCMIG_VBD_F_PERSISTENT);
@@ -102,7 +79,8 @@ static int blk_fail(struct xenbus_device *dev, int err, const char *op,
 {
 	switch (err) {
 	case -ENOPKG:
-		blk_msg(msg, dev, "%s: xen-blkback with the handover API is not loaded",
+		blk_msg(msg, dev,
+			"%s: no xen-blkback registered its handover operations (not loaded, or refused: see the kernel log)",
 			op);
 		break;
 	case -ENODEV:
@@ -127,7 +105,7 @@ static int blk_ho_info(struct xenbus_device *dev,
 	int err = blk_api_get(&api);
 
 	if (!err) {
-		api.info(dev, hi);
+		api.ops->info(dev, hi);
 		blk_api_put(&api);
 	}
 	return err;
@@ -142,9 +120,9 @@ static int blk_quiesce(struct xenbus_device *dev, unsigned int timeout_ms,
 
 	err = blk_api_get(&api);
 	if (!err) {
-		err = api.quiesce(dev, timeout_ms);
+		err = api.ops->quiesce(dev, timeout_ms);
 		if (!err)
-			api.info(dev, &hi);
+			api.ops->info(dev, &hi);
 		blk_api_put(&api);
 	}
 	if (err == -ETIMEDOUT) {
@@ -164,7 +142,7 @@ static int blk_resume(struct xenbus_device *dev, struct xbq_msg *msg)
 	int err = blk_api_get(&api);
 
 	if (!err) {
-		err = api.resume(dev);
+		err = api.ops->resume(dev);
 		blk_api_put(&api);
 	}
 
@@ -269,7 +247,7 @@ static int blk_snapshot(struct xenbus_device *dev, void **rec, size_t *len,
 	err = blk_api_get(&api);
 	if (err)
 		return blk_fail(dev, err, "snapshot", msg);
-	api.info(dev, &hi);
+	api.ops->info(dev, &hi);
 	if (!hi.nr_rings || hi.nr_rings > XBQ_BLK_MAX_RINGS) {
 		blk_msg(msg, dev, "snapshot: %u rings, the record carries 1..%u",
 			hi.nr_rings, XBQ_BLK_MAX_RINGS);
@@ -282,7 +260,7 @@ static int blk_snapshot(struct xenbus_device *dev, void **rec, size_t *len,
 		blk_msg(msg, dev, "snapshot: out of memory");
 		goto out;
 	}
-	err = api.save(dev, ho);
+	err = api.ops->save(dev, ho);
 	if (err == -E2BIG) {
 		blk_msg(msg, dev, "snapshot: more than %u rings or %u persistent grants per ring",
 			XBQ_BLK_MAX_RINGS, XBQ_BLK_MAX_PGRANTS);
@@ -330,13 +308,13 @@ static int blk_release(struct xenbus_device *dev, struct xbq_msg *msg)
 	int err = blk_api_get(&api);
 
 	if (!err) {
-		api.info(dev, &hi);
+		api.ops->info(dev, &hi);
 		if (hi.bound && hi.pgrants)
 			k = blk_keep_alloc(hi.nr_rings);
 		/* In the store before the unbind: a removal finds it. */
 		if (k)
 			blk_keep_reserve(dev, k);
-		err = api.release(dev, k ? k->rings : NULL,
+		err = api.ops->release(dev, k ? k->rings : NULL,
 				  k ? k->nr_rings : 0);
 		blk_api_put(&api);
 	}
@@ -487,9 +465,9 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 	}
 	err = blk_api_get(&api);
 	if (!err) {
-		err = api.attach(dev, ho, why, sizeof(why));
+		err = api.ops->attach(dev, ho, why, sizeof(why));
 		if (!err)
-			api.info(dev, &hi);
+			api.ops->info(dev, &hi);
 		blk_api_put(&api);
 	}
 	blk_free_ho(ho);	/* unmaps kept grants not adopted */

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The blkback adapter (blk.c) speaks to the patched xen-blkback through
- * the handover API its patch series adds (kernel/patches/blkback). The
- * header comes from the patched source that `make backends` extracts:
- * Kbuild puts $(BUILD)/backends/src/drivers/block on the include path.
+ * the operations it registers (kernel/patches/blkback), whose types the
+ * core's public header defines.
  */
 #ifndef XBQ_BLK_H
 #define XBQ_BLK_H
 
-#include <xen-blkback/handover.h>
+#include <xen/xen-backend-quiesce.h>
 
 #include "xbq.h"
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The netback adapter: xbq_net_ops on top of the patched xen-netback's
- * handover API. Every call takes the API with symbol_get() and drops it
- * with symbol_put(), so that this module never pins xen-netback: once a
- * vif is released the driver can be unloaded, and the one loaded next
- * serves the attach.
+ * The netback adapter: xbq_net_ops on top of the operations the patched
+ * xen-netback registers (xen/xen-backend-quiesce.h). Every call pins the
+ * driver only for its own length, so that once a vif is released the
+ * driver can be unloaded, and the one loaded next serves the attach.
  *
  * Netback keeps the vifD.N netdev across a release when it can (the
  * bridge port, addresses and firewall rules stay with it). A module
@@ -29,31 +28,41 @@
 #include <linux/string.h>
 #include <net/net_namespace.h>
 
+#include "backend_ops.h"
 #include "net.h"
 
-/* Call @fn of xen-netback, or fail with -ENOPKG if it is not loaded. */
-#define net_call(fn, ...) ({						\
-	__auto_type __f = symbol_get(fn);				\
+/*
+ * Call xen-netback's registered operation @op, pinning the driver for the
+ * length of the call, or fail with -ENOPKG if none is registered.
+ */
+#define net_call(op, ...) ({						\
+	const struct xbq_backend_ops *__reg;				\
 	int __err = -ENOPKG;						\
 									\
-	if (__f) {							\
-		__err = __f(__VA_ARGS__);				\
-		symbol_put_addr(__f);					\
+	__reg = xbq_backend_get(XBQ_KIND_VIF);				\
+	if (__reg) {							\
+		__err = __reg->vif.op(__VA_ARGS__);			\
+		xbq_backend_put(__reg);					\
 	}								\
 	__err;								\
 })
 
-/* xen-netback's netdev for @dev, with a reference held, or NULL. */
+static int net_ho_info(struct xenbus_device *dev, struct xenvif_ho_stats *st)
+{
+	return net_call(info, dev, st);
+}
+
+/*
+ * xen-netback's netdev for @dev, with a reference held, or NULL. Named
+ * by its ifindex: no pointer into the driver crosses the interface.
+ */
 static struct net_device *net_netdev(struct xenbus_device *dev)
 {
-	__auto_type f = symbol_get(xenvif_ho_netdev);
-	struct net_device *ndev;
+	struct xenvif_ho_stats st;
 
-	if (!f)
+	if (net_ho_info(dev, &st) || st.ifindex <= 0)
 		return NULL;
-	ndev = f(dev);
-	symbol_put_addr(f);
-	return ndev;
+	return dev_get_by_index(&init_net, st.ifindex);
 }
 
 static_assert(XENVIF_HO_F_SG == XEN_NCMIG_VIF_F_SG);
@@ -89,7 +98,8 @@ static int net_fail(struct xenbus_device *dev, int err, const char *op,
 		    const struct xenvif_ho_msg *why, struct xbq_msg *msg)
 {
 	if (err == -ENOPKG)
-		net_msg(msg, dev, "%s: xen-netback with the handover API is not loaded",
+		net_msg(msg, dev,
+			"%s: no xen-netback registered its handover operations (not loaded, or refused: see the kernel log)",
 			op);
 	else if (why && why->text[0])
 		net_msg(msg, dev, "%s: %s", op, why->text);
@@ -98,11 +108,6 @@ static int net_fail(struct xenbus_device *dev, int err, const char *op,
 	else
 		net_msg(msg, dev, "%s failed (%d)", op, err);
 	return err;
-}
-
-static int net_ho_info(struct xenbus_device *dev, struct xenvif_ho_stats *st)
-{
-	return net_call(xenvif_ho_info, dev, st);
 }
 
 /* ---- where the netdev sat, across a reload of the driver ---- */
@@ -254,7 +259,7 @@ static int net_quiesce(struct xenbus_device *dev, unsigned int timeout_ms,
 	struct xenvif_ho_stats st;
 	int err;
 
-	err = net_call(xenvif_ho_quiesce, dev, timeout_ms, &st, &why);
+	err = net_call(quiesce, dev, timeout_ms, &st, &why);
 	if (err)
 		return net_fail(dev, err, "quiesce", &why, msg);
 	*drain_ns = st.drain_ns;
@@ -267,7 +272,7 @@ static int net_resume(struct xenbus_device *dev, struct xbq_msg *msg)
 	int err;
 
 	net_place_forget(dev);
-	err = net_call(xenvif_ho_resume, dev, &why);
+	err = net_call(resume, dev, &why);
 	return err ? net_fail(dev, err, "resume", &why, msg) : 0;
 }
 
@@ -342,7 +347,7 @@ static int net_snapshot(struct xenbus_device *dev, void **rec, size_t *len,
 	}
 	err = net_ho_info(dev, &hs);
 	if (!err)
-		err = net_call(xenvif_ho_save, dev, ho, &why);
+		err = net_call(save, dev, ho, &why);
 	if (err) {
 		net_fail(dev, err, "snapshot", &why, msg);
 		goto out;
@@ -382,7 +387,7 @@ static int net_release(struct xenbus_device *dev, struct xbq_msg *msg)
 	struct xenvif_ho_msg why = {};
 	int err;
 
-	err = net_call(xenvif_ho_release, dev, &why);
+	err = net_call(release, dev, &why);
 	return err ? net_fail(dev, err, "release", &why, msg) : 0;
 }
 
@@ -454,7 +459,7 @@ static int net_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 	}
 	net_snap_to_ho(v, ho);
 	/* Binds xen-netback if nothing did: a live vif parks on probe. */
-	err = net_call(xenvif_ho_attach, dev, ho, &why);
+	err = net_call(attach, dev, ho, &why);
 	kvfree(ho);
 	if (err)
 		return net_fail(dev, err, "attach", &why, msg);
@@ -464,7 +469,7 @@ static int net_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 	if (err)
 		dev_warn(&dev->dev, "%s\n", msg->text);
 
-	err = net_call(xenvif_ho_resume, dev, &why);
+	err = net_call(resume, dev, &why);
 	if (err)
 		return net_fail(dev, err, "attach: resume", &why, msg);
 	return 0;

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The netback adapter (net.c) speaks to the patched xen-netback through
- * the handover API its patch series adds (kernel/patches/netback). The
- * header comes from the patched source that `make backends` extracts:
- * Kbuild puts $(BUILD)/backends/src/drivers/net on the include path.
+ * the operations it registers (kernel/patches/netback), whose types the
+ * core's public header defines.
  */
 #ifndef XBQ_NET_H
 #define XBQ_NET_H
 
-#include <xen-netback/handover.h>
+#include <xen/xen-backend-quiesce.h>
 
 #include "xbq.h"
 

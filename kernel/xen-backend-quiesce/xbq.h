@@ -4,9 +4,11 @@
  * per-device serialisation, the API xen-ncmig calls) and the per-kind
  * adapters (blk.c for blkback, net.c for netback).
  *
- * The adapters reach the patched backend drivers through symbol_get(), so
- * no module dependency pins xen-blkback or xen-netback: once a device is
- * released the backend module can be unloaded and loaded again.
+ * The adapters reach the patched backend drivers through the operations
+ * tables those register (backend_ops.c), so no module dependency pins
+ * xen-blkback or xen-netback: they depend on this module, not it on them.
+ * Once a device is released the backend module can be unloaded and loaded
+ * again while this one, and what it keeps for the attach, stays.
  */
 #ifndef XBQ_H
 #define XBQ_H

@@ -100,17 +100,23 @@ fault_kernel_wait_ms() {
 # fault_dmesg_reports: kernel reports since fault_mark.
 fault_dmesg_reports() { lab_kmsg_since "$FAULT_MARK" | grep -cE "$LAB_KREPORTS"; }
 
-# fault_load_modules: unload ours and the backends, then load the
-# backends from $MODDIR (the payload's patched ones by default) and our
-# modules (from $MODDIR too if it has them).
+# fault_load_modules: unload ours and the backends, then load our core
+# (from $MODDIR if it has it: the patched backends need its symbols), the
+# backends from $MODDIR (the payload's patched ones by default) and
+# xen-ncmig (from $MODDIR too if it has it).
 fault_load_modules() {
-	for _m in xen_ncmig xen_backend_quiesce xen_blkback xen_netback; do
+	for _m in xen_ncmig xen_blkback xen_netback xen_backend_quiesce; do
 		if lsmod | grep -q "^$_m "; then rmmod "$_m" || return 1; fi
 	done
-	insmod "$MODDIR/xen-blkback.ko" && insmod "$MODDIR/xen-netback.ko" || return 1
 	if [ -f "$MODDIR/xen-ncmig.ko" ]; then
 		modprobe -q libcrc32c 2>/dev/null || :	# crc32c(), 6.1/6.12
-		insmod "$MODDIR/xen-backend-quiesce.ko" && insmod "$MODDIR/xen-ncmig.ko"
+		insmod "$MODDIR/xen-backend-quiesce.ko" || return 1
+	else
+		lab_load_xbq || return 1
+	fi
+	insmod "$MODDIR/xen-blkback.ko" && insmod "$MODDIR/xen-netback.ko" || return 1
+	if [ -f "$MODDIR/xen-ncmig.ko" ]; then
+		insmod "$MODDIR/xen-ncmig.ko"
 	else
 		lab_load_ncmig_modules
 	fi
@@ -120,7 +126,7 @@ fault_load_modules() {
 # left holding them), then are loaded again.
 fault_modules_unload() {
 	_ok=0
-	for _m in xen_ncmig xen_backend_quiesce xen_blkback xen_netback; do
+	for _m in xen_ncmig xen_blkback xen_netback xen_backend_quiesce; do
 		if lsmod | grep -q "^$_m "; then rmmod "$_m" 2>/dev/null || _ok=1; fi
 	done
 	fault_load_modules >/dev/null 2>&1

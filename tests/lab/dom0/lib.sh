@@ -277,14 +277,25 @@ lab_have_patched_backends() {
 # lab_use_patched_backends [DIR]: replace the stock xen-blkback/xen-netback
 # by the payload's patched ones, or by those in DIR (another build of the
 # series, e.g. without its last fix). Must run while no guest uses a backend.
+# The patched ones register with xen-backend-quiesce (they need its
+# symbols): it is loaded first, once, and stays; only the backends reload.
 lab_use_patched_backends() {
 	_bk=${1:-/ncmig/backends}
 	lab_have_patched_backends "$_bk" || { echo "# lab: no patched backends in $_bk" >&2; return 1; }
+	lab_load_xbq || return 1
 	for _m in xen_blkback xen_netback; do
 		if lsmod | grep -q "^$_m "; then rmmod "$_m" || return 1; fi
 	done
 	insmod "$_bk/xen-blkback.ko" || return 1
 	insmod "$_bk/xen-netback.ko" || return 1
+}
+# lab_load_xbq: the core, xen-backend-quiesce, unless it is loaded.
+lab_load_xbq() {
+	lsmod | grep -q "^xen_backend_quiesce " && return 0
+	[ -f /ncmig/modules/xen-backend-quiesce.ko ] ||
+		{ echo "# lab: /ncmig/modules/xen-backend-quiesce.ko not in payload" >&2; return 1; }
+	modprobe -q libcrc32c 2>/dev/null || :	# its crc32c() (6.1, 6.12)
+	insmod /ncmig/modules/xen-backend-quiesce.ko
 }
 # lab_use_stock_backends: back to Debian's modules.
 lab_use_stock_backends() {
