@@ -67,6 +67,14 @@ else
 			not_ok "DKMS made $m for $KVER"
 		fi
 	done
+	# The patched backends register with the core: they depend on it.
+	dep=ok
+	for m in xen-blkback xen-netback; do
+		f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1)
+		[ -n "$f" ] && modinfo -F depends "$f" | tr , '\n' | grep -qx xen-backend-quiesce || dep=
+	done
+	if [ -n "$dep" ]; then ok "the DKMS-built backends depend on xen-backend-quiesce (modprobe loads the core)"
+	else not_ok "the DKMS-built backends depend on xen-backend-quiesce (modprobe loads the core)"; fi
 	# Every parameter of the packaged modules is in xen-ncmig(4).
 	undoc=
 	for m in xen-backend-quiesce xen-ncmig; do

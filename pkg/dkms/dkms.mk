@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# DKMS's build of ncmig for one kernel (dkms.conf: MAKE[0]): the patched
-# xen-blkback and xen-netback from that kernel's own Debian source package,
-# then xen-backend-quiesce and xen-ncmig, all against its headers.
+# DKMS's build of ncmig for one kernel (dkms.conf: MAKE[0]):
+# xen-backend-quiesce and xen-ncmig, then the patched xen-blkback and
+# xen-netback from that kernel's own Debian source package (they register
+# with the core: its header and Module.symvers), all against its headers.
 #   make -f dkms.mk KVER=6.1.0-56-amd64
 # The backend sources are extracted from /usr/src/linux-source-X.Y.tar.xz
 # (X.Y of KVER): the package ships only our patches, never kernel source.
@@ -14,9 +15,9 @@ BUILD := $(HERE)/build
 
 .PHONY: all clean check-inputs
 all: check-inputs
-	$(MAKE) -C $(HERE)/kernel/backends KDIR=$(KDIR) BUILD=$(BUILD) \
-		KSRC_TARBALL=$(KSRC_TARBALL)
 	$(MAKE) -C $(KDIR) M=$(HERE) BUILD=$(BUILD) NCMIG_TEST_HOOKS=0 modules
+	$(MAKE) -C $(HERE)/kernel/backends KDIR=$(KDIR) BUILD=$(BUILD) \
+		KSRC_TARBALL=$(KSRC_TARBALL) KBUILD_EXTRA_SYMBOLS=$(HERE)/Module.symvers
 
 # What DKMS shows an operator when a kernel cannot be built for.
 check-inputs:
