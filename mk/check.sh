@@ -81,13 +81,14 @@ grep -h "lab-image: \(done\|building\)\|FAILED" "$BUILD/images.log" || true
 step payload make --no-print-directory payload
 # Each argument is one lab boot: "SCENARIO..." on the default target, or
 # "TARGET:SCENARIO..." on another one. LAB_OTHER_ENV ("K=V ...", the
-# Makefile's) is passed to the scenarios of another target's boots.
+# Makefile's) is passed to the scenarios of another target's boots,
+# LAB_DEFAULT_ENV to the default target's.
 for boot in "$@"; do
 	t=$default list=$boot env=${NCMIG_LAB_ENV:-}
 	case $boot in
 	*:*) t=${boot%%:*}; list=${boot#*:} ;;
 	esac
-	[ "$t" = "$default" ] || env="${LAB_OTHER_ENV:-} $env"
+	if [ "$t" = "$default" ]; then env="${LAB_DEFAULT_ENV:-} $env"; else env="${LAB_OTHER_ENV:-} $env"; fi
 	# shellcheck disable=SC2086
 	step "lab[$t]($(echo $list))" for_target "$t" NCMIG_LAB_ENV="$env" tests/lab/run $list
 done
