@@ -667,9 +667,12 @@ static void test_recv_legacy_layout(void **s)
 
 /*
  * xl's handshake comes only once the receiver answers.  If the receiver
- * has gone after taking the whole stream (it refused it), the filter
- * must not sit waiting for xl, which waits for the receiver: it stops
- * with -EPIPE so that xl sees its transport fail and resumes the guest.
+ * has gone after taking the whole stream (it took it, or refused it),
+ * the filter must not sit waiting for xl, which waits for the receiver:
+ * it ends, as the stream has, so that send exits, xl's reply pipe
+ * closes and xl sees how the migration went (resuming the guest at the
+ * source if the receiver refused it).  It is not an error of the
+ * filter's: a migration that succeeded ends the same way.
  */
 static void test_receiver_gone_no_deadlock(void **s)
 {
@@ -701,8 +704,9 @@ static void test_receiver_gone_no_deadlock(void **s)
 	}
 	close(pout[0]);
 	rc = ncmig_splice_filter(pin[0], pout[1], &recv, &st, msg, sizeof(msg));
-	assert_int_equal(rc, -EPIPE);
-	assert_non_null(strstr(msg, "receiving side has gone"));
+	/* The end of the stream's way, not a failure (xl decides). */
+	assert_int_equal(rc, 0);
+	assert_int_equal(st.receiver_gone, 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(pin[0]);

@@ -159,11 +159,14 @@ static int copy_rest(struct splice *sp)
 
 	for (;;) {
 		/*
-		 * xl's handshake comes only once the receiver answers: if the
-		 * receiving side is gone (it refused the stream), nothing more
-		 * comes from xl either, so watch our output too and stop when
-		 * nobody reads it any more.  Our exit closes xl's reply pipe,
-		 * xl sees it fail and resumes the guest at the source.
+		 * The whole stream has gone through (libxl's END); what is
+		 * left is xl's handshake, which comes only once the receiver
+		 * answers.  So watch our output too: once nobody reads it any
+		 * more, the receiving side has ended, having taken the whole
+		 * stream (a migration that succeeded) or refused it (then xl,
+		 * whose reply pipe our exit closes, resumes the guest at the
+		 * source).  Either way that is the end of what we pass on,
+		 * not an error of ours: the migration's outcome is xl's.
 		 */
 		struct pollfd pf[2] = {
 			{ .fd = sp->in, .events = POLLIN },
@@ -175,10 +178,10 @@ static int copy_rest(struct splice *sp)
 				continue;
 			return fail(sp, -errno, "poll: %s", strerror(errno));
 		}
-		if (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL) &&
-		    !(pf[0].revents & POLLIN))
-			return fail(sp, -EPIPE, "the receiving side has gone "
-				    "(it closed its input)");
+		if (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			sp->st->receiver_gone = 1;
+			return 0;
+		}
 		n = read(sp->in, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;

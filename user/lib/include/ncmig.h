@@ -923,6 +923,12 @@ struct ncmig_splice_stats {
 	uint32_t cut_short;
 	/* Octets of our records put in (send) or taken out (recv). */
 	uint64_t inserted_octets, removed_octets;
+	/*
+	 * The output's reader went away after libxl's END, during xl's
+	 * handshake: the receiving side ended (it took the whole stream, or
+	 * refused it); the end of the filter's work, not an error.
+	 */
+	uint32_t receiver_gone;
 };
 
 /*
