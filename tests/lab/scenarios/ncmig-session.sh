@@ -20,7 +20,7 @@ W=/tmp/ncmig-session
 rm -rf "$W"
 mkdir -p "$W"
 
-tap_plan 32
+tap_plan 37
 
 lab_use_patched_backends || tap_diag "no patched backends: stock ones (quiesce will fail)"
 tap_run "ncmig modules load" lab_load_ncmig_modules
