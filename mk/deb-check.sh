@@ -59,8 +59,10 @@ else
 		tail -20 "$t/dkms.log" | sed 's/^/#   /'
 	fi
 	mods=$t/dkms/ncmig/$ver/$KVER/x86_64/module
+	# ko NAME: the module file DKMS made (it may compress it), or nothing.
+	ko() { ls "$mods/$1.ko"* 2>/dev/null | head -1; }
 	for m in xen-backend-quiesce xen-ncmig xen-blkback xen-netback; do
-		f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1)
+		f=$(ko "$m")
 		if [ -n "$f" ] && modinfo -F vermagic "$f" | grep -q "^$KVER "; then
 			ok "DKMS made $m for $KVER"
 		else
@@ -70,7 +72,7 @@ else
 	# The patched backends register with the core: they depend on it.
 	dep=ok
 	for m in xen-blkback xen-netback; do
-		f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1)
+		f=$(ko "$m")
 		[ -n "$f" ] && modinfo -F depends "$f" | tr , '\n' | grep -qx xen-backend-quiesce || dep=
 	done
 	if [ -n "$dep" ]; then ok "the DKMS-built backends depend on xen-backend-quiesce (modprobe loads the core)"
@@ -78,7 +80,7 @@ else
 	# Every parameter of the packaged modules is in xen-ncmig(4).
 	undoc=
 	for m in xen-backend-quiesce xen-ncmig; do
-		f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1)
+		f=$(ko "$m")
 		[ -n "$f" ] || continue
 		for p in $(modinfo -F parm "$f" | cut -d: -f1); do
 			zcat "$t/dkms-src/usr/share/man/man4/xen-ncmig.4.gz" |
@@ -91,7 +93,7 @@ else
 		not_ok "xen-ncmig(4) documents every module parameter (missing:$undoc)"
 	fi
 	# A packaged build has no lab hooks.
-	f=$(ls "$mods/xen-backend-quiesce.ko"* 2>/dev/null | head -1)
+	f=$(ko xen-backend-quiesce)
 	if [ -n "$f" ] && ! modinfo -F parm "$f" | grep -q '^test_'; then
 		ok "the packaged xen-backend-quiesce has no test-only parameters"
 	else

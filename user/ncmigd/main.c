@@ -85,13 +85,23 @@ static int finish(int rc)
 	return rc;
 }
 
+/* 1 for -v/--verbose, -1 for -q/--quiet, 0 for anything else. */
+static int verbosity_of(const char *arg)
+{
+	if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose"))
+		return 1;
+	if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet"))
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
+	int v;
 
-	while (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose") ||
-			     !strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"))) {
-		ncmigd_verbosity = argv[1][1] == 'v' || argv[1][2] == 'v' ? 1 : -1;
+	while (argc >= 2 && (v = verbosity_of(argv[1]))) {
+		ncmigd_verbosity = v;
 		argv[1] = argv[0];
 		argv++;
 		argc--;
