@@ -25,14 +25,16 @@ log=$BUILD/check.log
 mkdir -p "$BUILD"
 : >"$log"
 failed_steps=
+# Each step's time is printed, so that the budget can be read off a CI log.
 step() {
-	local name=$1
+	local name=$1 t0=$SECONDS
 	shift
 	echo "=== check: $name ===" | tee -a "$log"
 	if ! "$@" 2>&1 | tee -a "$log"; then
 		failed_steps="$failed_steps $name"
 		echo "=== check: $name FAILED ===" | tee -a "$log"
 	fi
+	echo "=== check: $name: $((SECONDS - t0)) s ===" | tee -a "$log"
 }
 # Run "$@" for target $1 with its BUILD: make exported the default
 # target's versions, which mk/versions.mk and mk/kabi.sh would otherwise
@@ -98,5 +100,6 @@ done
 read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')
 [ -n "$failed_steps" ] && echo "check: failed steps:$failed_steps"
+echo "check: total $SECONDS s"
 echo "check: $pass passed, $fail failed"
 [ -z "$failed_steps" ] && [ "$fail" -eq 0 ]
