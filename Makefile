@@ -114,7 +114,7 @@ deb:
 
 # The packages' contents, and a DKMS build of ncmig-dkms for the
 # target's kernel headers in a private DKMS tree (in its build root):
-# "deb-check: N passed, N failed".
+# "deb-check[TARGET]: N passed, N failed".
 deb-check: deb
 	$(IN_BUILDROOT) mk/deb-check.sh
 

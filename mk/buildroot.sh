@@ -25,7 +25,8 @@ pkgs=$(sed -e 's/#.*//' -e "s/@KABI@/$KABI/g" -e "s/@KSRC_PKG@/$T_KSRC_PKG/g" \
 next=$here/targets/$TARGET.next
 # shellcheck disable=SC1090
 [ ! -f "$next" ] || . "$next"
-key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" \
+tools=$(sed -e 's/#.*//' "$here/buildroot-tools.txt" | tr -s ' \t\n' '   ')
+key=$(cat "$0" "$here/targets/$TARGET.env" "$here/buildroot-packages.txt" "$here/buildroot-tools.txt" \
 	$([ ! -f "$next" ] || echo "$next") |
 	{ cat; echo "$SUITE $KABI"; } | sha256sum | cut -c1-16)
 top=$NCMIG_CACHE/buildroot/$TARGET
@@ -53,6 +54,16 @@ ensure() {
 			next "$root.tmp" "$T_NEXT_SUITE" "$T_NEXT_KABI" "$T_NEXT_KSRC_PKG" \
 			>>"$top/debootstrap.log" 2>&1 || { tail -30 "$top/debootstrap.log" >&2; exit 1; }
 	fi
+	# The packaging tools, in a second step (buildroot-tools.txt says why).
+	say "adding the packaging tools:$tools"
+	unshare -m sh -c '
+		mount -t proc proc "$1/proc"
+		root=$1; shift
+		chroot "$root" apt-get -q update &&
+		DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -q -y \
+			--no-install-recommends install "$@"' \
+		tools "$root.tmp" $tools >>"$top/debootstrap.log" 2>&1 ||
+		{ tail -30 "$top/debootstrap.log" >&2; exit 1; }
 	rm -rf "$root.tmp/var/cache/apt/archives/"*.deb "$root.tmp/var/lib/apt/lists/"*
 	mv "$root.tmp" "$root"
 	: >"$root/.ready"

@@ -77,10 +77,11 @@ done
 step unit make --no-print-directory unit
 step fuzz make --no-print-directory fuzz
 step kernel-check make --no-print-directory kernel-check
-# The packages: built on the host's own release only, for now (mk/deb.sh).
-if [ "$(suite_of "$default")" = "$host_suite" ]; then
-	step deb-check make --no-print-directory deb-check
-fi
+# Each target's packages, built and DKMS-built in its own release
+# (mk/deb.sh, mk/deb-check.sh).
+for t in $targets; do
+	step "deb-check[$t]" for_target "$t" make --no-print-directory deb-check
+done
 wait "$images_pid"
 grep -h "lab-image: \(done\|building\)\|FAILED" "$BUILD/images.log" || true
 step payload make --no-print-directory payload

@@ -1,11 +1,12 @@
 #!/bin/sh
 # mk/deb-check.sh: check the packages `make deb` built in $BUILD/deb/ (TAP),
-# then build ncmig-dkms with DKMS for this machine's $KVER headers, in a
+# then build ncmig-dkms with DKMS for the target kernel's $KVER headers (in
+# its build root for another release than the host's), in a
 # private DKMS tree (nothing is installed). Ends with
-# "deb-check: N passed, N failed".
+# "deb-check[TARGET]: N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-: "${BUILD:?}" "${KVER:?}"
+: "${BUILD:?}" "${KVER:?}" "${TARGET:?}"
 deb=$BUILD/deb
 ver=$(cat "$top/VERSION")
 t=$BUILD/deb-check
@@ -101,5 +102,5 @@ else
 	fi
 fi
 echo "1..$n"
-echo "deb-check: $((n - failed)) passed, $failed failed"
+echo "deb-check[$TARGET]: $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
