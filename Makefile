@@ -120,12 +120,22 @@ deb-check: deb
 	$(IN_BUILDROOT) mk/deb-check.sh
 
 # Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
+# They and the fuzzers build and run on the host with its own compiler
+# and libraries, so for a target built in a build root they use the host
+# release's build directory (build/ on bookworm): that root's objects
+# need its newer glibc (trixie's 2.41 __isoc23_strtoul) and do not link
+# on the host.
+ifdef IN_BUILDROOT
+UNIT_BUILD ?= $(NCMIG_TOP)/build$(if $(filter-out bookworm,$(HOST_SUITE)),-$(HOST_SUITE))
+else
+UNIT_BUILD ?= $(BUILD)
+endif
 unit:
-	$(MAKE) -C user check
-	$(MAKE) -C tests/guest check BUILD=$(BUILD)
+	$(MAKE) -C user check BUILD=$(UNIT_BUILD)
+	$(MAKE) -C tests/guest check BUILD=$(UNIT_BUILD)
 
 fuzz:
-	$(MAKE) -C user fuzz-check
+	$(MAKE) -C user fuzz-check BUILD=$(UNIT_BUILD)
 
 # include/uapi/linux/xen_ncmig.h from its YNL spec (6.12's generator).
 gen:
