@@ -13,9 +13,11 @@ export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_
 # (a boot's QEMU is bounded by NCMIG_LAB_TIMEOUT, 45 min by default).
 # The default target (TARGET) gets every boot below; the other target
 # (OTHER_TARGET) gets LAB_OTHER in one boot. The default stays bookworm
-# until the boots below have passed on trixie: so far trixie has passed
-# smoke, blk-handover, net-handover and multi-reload (2026-12-01), which
-# make check runs there (LAB_OTHER); the rest was not booted on trixie.
+# until the boots below have passed on trixie: trixie has passed smoke,
+# blk-handover, net-handover and multi-reload (2026-12-01), which make
+# check runs there (LAB_OTHER), and BOOT1's and BOOT2's other scenarios
+# but splice (fixed since for Xen 4.20, not booted again); LAB_RACES were
+# not booted on trixie.
 LAB_BOOT1 ?= smoke ops-version lab-selftest ncmig-session blk-handover blk-keep park-fallback
 LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
 # Issue 9's races, summed in the kernel-races line. race-release and
@@ -33,13 +35,12 @@ LAB_FAULTS ?= fault-blk soak
 # LAB_OTHER_ENV passes the scenarios' own knobs to that boot (e.g.
 # BLK_HANDOVERS=10 to shorten it). make check-full runs it in full.
 OTHER_TARGET := $(if $(filter bookworm,$(TARGET)),trixie,bookworm)
-# net-handover and multi-reload are left out of trixie's make check boot
-# for now: in the integrated run of 2026-12-01 trixie's dom0 died during
-# net-handover's 17th handover, "Oops: int3" in dev_queue_xmit_nit()
-# (stock 6.12 code, while the scenario's packet capture and TCP stream
-# ran), which passed 20 of 20 in an earlier trixie boot. Until that is
-# understood they run in make check-full.
-LAB_OTHER ?= smoke ops-version blk-handover
+# net-handover and multi-reload: in the integrated run of 2026-12-01
+# trixie's dom0 died in net-handover's 17th handover, "Oops: int3" in
+# dev_queue_xmit_nit(): the int3 of a live patch of the static key
+# netstamp_needed_key, which every dom0 ping flipped (stock kernel code;
+# tests/lab/README.md). dom0/init now holds the key on for the boot.
+LAB_OTHER ?= smoke ops-version blk-handover net-handover multi-reload
 LAB_OTHER_ENV ?=
 # LAB_DEFAULT_ENV: the same for the default target's boots (make
 # check-full clears both). A shorter boot must keep blk-handover's five
@@ -119,12 +120,22 @@ deb-check: deb
 	$(IN_BUILDROOT) mk/deb-check.sh
 
 # Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
+# They and the fuzzers build and run on the host with its own compiler
+# and libraries, so for a target built in a build root they use the host
+# release's build directory (build/ on bookworm): that root's objects
+# need its newer glibc (trixie's 2.41 __isoc23_strtoul) and do not link
+# on the host.
+ifdef IN_BUILDROOT
+UNIT_BUILD ?= $(NCMIG_TOP)/build$(if $(filter-out bookworm,$(HOST_SUITE)),-$(HOST_SUITE))
+else
+UNIT_BUILD ?= $(BUILD)
+endif
 unit:
-	$(MAKE) -C user check
-	$(MAKE) -C tests/guest check BUILD=$(BUILD)
+	$(MAKE) -C user check BUILD=$(UNIT_BUILD)
+	$(MAKE) -C tests/guest check BUILD=$(UNIT_BUILD)
 
 fuzz:
-	$(MAKE) -C user fuzz-check
+	$(MAKE) -C user fuzz-check BUILD=$(UNIT_BUILD)
 
 # include/uapi/linux/xen_ncmig.h from its YNL spec (6.12's generator).
 gen:

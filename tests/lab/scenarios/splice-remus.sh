@@ -4,9 +4,10 @@
 # it?  Exploratory (not for make check): it records what happens.
 #
 # `xl remus -n -d` (no network buffering, no disk replication: the guest's
-# disks are the same files on this one host) checkpoints a PV guest every
-# 500 ms through `ncmigd splice send` / `recv`, which insert and remove
-# one NCMIG_STREAM record per checkpoint (doc/stream-format.md,
+# disks are the same files on this one host) checkpoints a PV guest (PVH
+# where Xen cannot migrate PV guests: dom0/lib-migrate.sh) every 500 ms
+# through `ncmigd splice send` / `recv`, which insert and remove one
+# NCMIG_STREAM record per checkpoint (doc/stream-format.md,
 # "Checkpointed streams").  After ~15 s the primary's `xl remus` is
 # killed: the stream ends (a cut after the first CHECKPOINT, its normal
 # end), the secondary's `xl migrate-receive -r` fails over, and recv keeps
@@ -14,13 +15,15 @@
 # copies of one guest on one host share its disks: nothing is checked
 # inside the guest after the failover).
 . /ncmig/dom0/lib.sh
+. /ncmig/dom0/lib-migrate.sh
 
 tap_plan 6
 W=/run/ncmig-lab/splice-remus
 rm -rf "$W"; mkdir -p "$W"
 checkpoints=0 sets=0 failover=0 remus_ran=0
 
-d=$(lab_guest_start rem --disks 1 --memory 192)
+# shellcheck disable=SC2046 # one option or none
+d=$(lab_guest_start rem $(lab_migrate_type) --disks 1 --memory 192)
 if [ -z "$d" ]; then tap_not_ok "guest created"; tap_done; exit 1; fi
 tap_ok "guest rem created (d$d)"
 lab_guest_result rem guest.ready 180 >/dev/null
