@@ -261,7 +261,20 @@ while read -r name; do
 	reconnects=$((reconnects + n))
 	tap_diag "$name: $n state writes (uptime, round, kind, domains):"
 	watch_events "$W/w" "$name" | head -20 | sed 's/^/#   /'
+	watch_events "$W/w" "$name" | awk '{ print $2 }' >>"$W/write-rounds"
 done <"$W/w/names"
+# What the rounds with a state write did: ncmigd's own words, and the
+# kernel's lines about devices leaving a handover or falling back to a
+# connect, with dom0's uptime (the watches' clock).
+if [ -s "$W/write-rounds" ]; then
+	for rd in $(sort -u "$W/write-rounds" | grep -E '^[0-9]+$' | head -5); do
+		tap_diag "ncmigd in round $rd:"
+		sed -n "/^== round $rd /,/^== round /p" "$W/ho" | sed '1d; /^== round /d; s/^/#   /'
+	done
+	sed -n '/ncmig-lab: scenario soak begin/,$p' /run/ncmig-kmsg.log 2>/dev/null |
+		grep -a -E 'left the handover|no handover within|not attached from a saved state|no attach within|reconnecting|refused' |
+		head -40 | awk -F'[,;]' '{ printf "#   kernel [%.2f] %s\n", $3 / 1e6, substr($0, index($0, ";") + 1) }'
+fi
 # Persistent grants: each attach adopts what its snapshot carried.
 pg_lost=$(lab_kmsg_slice soak | sed -n 's/.*attached from snapshot: pgrants before=\([0-9]*\) after=\([0-9]*\).*/\1 \2/p' |
 	awk '{ l += $1 - $2 } END { print l + 0 }')
