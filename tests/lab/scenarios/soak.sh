@@ -229,6 +229,11 @@ awk '{ n++; h += $3; r += $4; if ($4 > m) m = $4; k[$2] += $4; c[$2]++ }
 			r / n / 100, m / 100, n, h / n / 100, (r - h) / n / 100
 		for (x in k) printf "# round time, %s: mean_s=%.2f (n=%d)\n", x, k[x] / c[x] / 100, c[x]
 	}' "$W/rounds"
+# ...and how much of ncmigd's run its own total_ms covers (the rest is
+# starting it under timeout).
+awk '/^== round / { r = $3; next }
+	match($0, / total_ms=[0-9.]+/) { t[r] = substr($0, RSTART + 10, RLENGTH - 10) }
+	END { for (x in t) { n++; s += t[x] } if (n) printf "# ncmigd total_ms: mean=%.0f (n=%d)\n", s / n, n }' "$W/ho"
 
 sleep 5
 for g in sa sb; do
