@@ -89,7 +89,9 @@
  *
  * Within a session, QUIESCE starts every device's drain at once (one work
  * item each on ncmig_wq) and then waits for them all, each bounded by the
- * request's timeout.
+ * request's timeout. RELEASE and the attaches of RESTORE stay one device
+ * after the other: xen-backend-quiesce runs each on the xenwatch thread
+ * (core.c), which takes them one at a time anyway.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
