@@ -9,12 +9,14 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/hash.h>
+#include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/wait.h>
 
@@ -35,20 +37,102 @@ static const struct xbq_kind_ops *const xbq_kinds[] = {
 };
 
 /*
- * Per-device serialisation: a device's calls take the lock its id hashes
- * to. Two devices may share a lock, which only costs parallelism; the lock
- * cannot live in the device, which may be unbound and its driver unloaded
- * between the calls of one handover.
+ * Per-device serialisation: each device's calls take a mutex of its own,
+ * found by its id in xbq_locks and kept there while anyone holds or waits
+ * for it. It cannot live in the device, which may be unbound and its
+ * driver unloaded between the calls of one handover; and two devices never
+ * share one, so that one device's drain (up to a minute under its mutex)
+ * holds up no other device's calls.
+ *
+ * Locking: xbq_locks_lock (a spinlock, never held across anything that
+ * sleeps) guards the table and each entry's users; an entry's mutex is
+ * then taken without it. A device's mutex is the innermost lock the core
+ * sleeps under: callers (xen-ncmig) hold only their own session's mutex.
  */
-#define XBQ_LOCK_BITS	5
-static struct mutex xbq_dev_locks[1 << XBQ_LOCK_BITS];
+struct xbq_dev_mutex {
+	struct hlist_node node;
+	struct xbq_dev_id id;
+	unsigned int users;		/* under xbq_locks_lock */
+	struct mutex mutex;
+};
+
+#define XBQ_LOCK_BITS	6
+static DEFINE_HASHTABLE(xbq_locks, XBQ_LOCK_BITS);
+static DEFINE_SPINLOCK(xbq_locks_lock);
+static struct lock_class_key xbq_dev_mutex_key;
 
 void xbq_core_init(void)
 {
-	unsigned int i;
+	/* Nothing to set up: device mutexes come and go with their users. */
+}
 
-	for (i = 0; i < ARRAY_SIZE(xbq_dev_locks); i++)
-		mutex_init(&xbq_dev_locks[i]);
+static u32 xbq_id_key(const struct xbq_dev_id *id)
+{
+	return (u32)id->kind << 16 ^ id->domid ^ hash_32(id->devid, 16);
+}
+
+static bool xbq_id_eq(const struct xbq_dev_id *a, const struct xbq_dev_id *b)
+{
+	return a->kind == b->kind && a->domid == b->domid &&
+	       a->devid == b->devid;
+}
+
+/* Under xbq_locks_lock. */
+static struct xbq_dev_mutex *xbq_dev_mutex_find(const struct xbq_dev_id *id)
+{
+	struct xbq_dev_mutex *m;
+
+	hash_for_each_possible(xbq_locks, m, node, xbq_id_key(id))
+		if (xbq_id_eq(&m->id, id))
+			return m;
+	return NULL;
+}
+
+/* Take the device's mutex, making it if nobody holds it. */
+static void xbq_dev_lock(const struct xbq_dev_id *id)
+{
+	struct xbq_dev_mutex *m, *fresh = NULL;
+
+	for (;;) {
+		spin_lock(&xbq_locks_lock);
+		m = xbq_dev_mutex_find(id);
+		if (!m && fresh) {
+			m = fresh;
+			fresh = NULL;
+			hash_add(xbq_locks, &m->node, xbq_id_key(id));
+		}
+		if (m)
+			m->users++;
+		spin_unlock(&xbq_locks_lock);
+		if (m)
+			break;
+		/* A few octets: small allocations do not fail in practice. */
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL | __GFP_NOFAIL);
+		fresh->id = *id;
+		__mutex_init(&fresh->mutex, "xbq_dev_mutex", &xbq_dev_mutex_key);
+	}
+	kfree(fresh);
+	mutex_lock(&m->mutex);
+}
+
+static void xbq_dev_unlock(const struct xbq_dev_id *id)
+{
+	struct xbq_dev_mutex *m;
+
+	spin_lock(&xbq_locks_lock);
+	m = xbq_dev_mutex_find(id);
+	spin_unlock(&xbq_locks_lock);
+	if (WARN_ON_ONCE(!m))
+		return;
+	/* Our users count keeps it in the table until we drop it below. */
+	mutex_unlock(&m->mutex);
+	spin_lock(&xbq_locks_lock);
+	if (--m->users)
+		m = NULL;
+	else
+		hash_del(&m->node);
+	spin_unlock(&xbq_locks_lock);
+	kfree(m);
 }
 
 /* Releases cancelled while waiting for xenwatch, their callback not run. */
@@ -59,13 +143,6 @@ static DECLARE_WAIT_QUEUE_HEAD(xbq_xw_wq);
 void xbq_core_exit(void)
 {
 	wait_event(xbq_xw_wq, !atomic_read(&xbq_xw_cancelled));
-}
-
-static struct mutex *xbq_dev_lock(const struct xbq_dev_id *id)
-{
-	u32 key = (u32)id->kind << 16 ^ id->domid ^ hash_32(id->devid, 16);
-
-	return &xbq_dev_locks[hash_32(key, XBQ_LOCK_BITS)];
 }
 
 static const struct xbq_kind_ops *xbq_ops_by_kind(u16 kind)
@@ -180,13 +257,13 @@ static struct xenbus_device *xbq_get(const struct xbq_dev_id *id,
 			(*ops)->type, id->devid);
 		return NULL;
 	}
-	mutex_lock(xbq_dev_lock(id));
+	xbq_dev_lock(id);
 	return xdev;
 }
 
 static void xbq_put(const struct xbq_dev_id *id, struct xenbus_device *xdev)
 {
-	mutex_unlock(xbq_dev_lock(id));
+	xbq_dev_unlock(id);
 	put_device(&xdev->dev);
 }
 
@@ -610,7 +687,7 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 	xdev = xbq_bus_find(ops->type, id->domid, id->devid);
 	if (!xdev)
 		return XBQ_FATE_GONE;
-	mutex_lock(xbq_dev_lock(id));
+	xbq_dev_lock(id);
 	if (!xenbus_exists(XBT_NIL, xdev->nodename, "")) {
 		fate = XBQ_FATE_GONE;
 		goto out;
@@ -638,7 +715,7 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 	    xdev->state != XBQ_XS_INITIALISING)
 		fate = XBQ_FATE_RUNNING;
 out:
-	mutex_unlock(xbq_dev_lock(id));
+	xbq_dev_unlock(id);
 	put_device(&xdev->dev);
 	return fate;
 }

@@ -15,12 +15,20 @@ static int __init ncmig_init(void)
 {
 	int err;
 
-	err = ncmig_watchdog_init();
+	err = ncmig_session_init();
 	if (err)
 		return err;
+	err = ncmig_watchdog_init();
+	if (err)
+		goto session;
 	err = ncmig_nl_init();
 	if (err)
-		ncmig_watchdog_exit();
+		goto watchdog;
+	return 0;
+watchdog:
+	ncmig_watchdog_exit();
+session:
+	ncmig_session_exit();
 	return err;
 }
 

@@ -58,20 +58,53 @@
  * (enum xen_ncmig_end_state: resumed, restored, auto-resumed by the
  * watchdog, gone, failed), the error and message it ended with, when.
  *
- * One mutex serialises all sessions. A QUIESCE holds it while devices
- * drain, bounded by NCMIG_TIMEOUT_MS_MAX per device; handovers of
- * different domains therefore run one after the other.
+ * Locking, outermost first:
+ *
+ *   s->lock      (struct ncmig_session) the session's phase work: every
+ *                request for the domain and the watchdog's pass over it
+ *                hold it while they call xen-backend-quiesce, for as long
+ *                as a drain takes (bounded by NCMIG_TIMEOUT_MS_MAX). One
+ *                domain's requests therefore run one after the other, and
+ *                different domains' at the same time.
+ *   ncmig_lock   the session table (lookup, insert, remove) and the ring
+ *                of ended sessions; held for a few instructions only,
+ *                never across a drain, a backend call or an event.
+ *
+ * Nothing takes s->lock while holding ncmig_lock, and no two sessions'
+ * locks are ever held at once. Under s->lock, xen-backend-quiesce takes
+ * the device's own mutex (one per device, so one device's drain holds up
+ * no other device) and, inside it, what the driver core and xenwatch need
+ * (core.c says how it never waits for xenwatch unbounded).
+ *
+ * A session is reference counted (s->ref): the table holds one reference
+ * and everyone who looked it up holds one while working on it, so that it
+ * is never freed under a phase; ncmig_session_end() removes it from the
+ * table (s->ended, under both locks) and the last ncmig_session_put()
+ * frees it. Who finds a session ended once it holds s->lock looks again.
+ *
+ * The watchdog never waits for a session's lock: a session busy with a
+ * phase is skipped (a closed owner noted in s->dead_owner) and looked at
+ * again shortly (NCMIG_BUSY_LOOK_NS), so that one domain's drain delays
+ * no other domain's deadline or recovery.
+ *
+ * Within a session, QUIESCE starts every device's drain at once (one work
+ * item each on ncmig_wq) and then waits for them all, each bounded by the
+ * request's timeout. RELEASE and the attaches of RESTORE stay one device
+ * after the other: xen-backend-quiesce runs each on the xenwatch thread
+ * (core.c), which takes them one at a time anyway.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/kernel.h>
+#include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
@@ -108,6 +141,11 @@ struct ncmig_sess_dev {
 };
 
 struct ncmig_session {
+	struct kref ref;	/* the table's, and each user's */
+	struct mutex lock;	/* the session's phase work; guards all below */
+	bool ended;		/* removed from the table; also under ncmig_lock */
+	/* A closed owner the watchdog saw while busy (no lock: READ/WRITE_ONCE). */
+	u32 dead_owner;
 	u16 domid;
 	u32 owner;		/* netlink portid; 0 once its socket closed */
 	u32 state;		/* enum xen_ncmig_session_state */
@@ -133,8 +171,14 @@ struct ncmig_session {
 /* Between retries, how often an ownerless session looks at its devices. */
 #define NCMIG_FATE_LOOK_NS	NSEC_PER_SEC
 
+/* How soon the watchdog looks again at a session busy with a phase. */
+#define NCMIG_BUSY_LOOK_NS	(100 * NSEC_PER_MSEC)
+
+/* The session table and the ended ring; see the locking rules above. */
 static DEFINE_MUTEX(ncmig_lock);
 static DEFINE_XARRAY(ncmig_sessions);	/* domid -> struct ncmig_session */
+/* QUIESCE's drains, one work item per device. */
+static struct workqueue_struct *ncmig_wq;
 static atomic_t ncmig_nr_sessions = ATOMIC_INIT(0);
 
 /*
@@ -183,9 +227,67 @@ static struct ncmig_session *ncmig_session_alloc(u16 domid, unsigned int nr)
 	s = kzalloc(struct_size(s, devs, nr), GFP_KERNEL);
 	if (!s)
 		return NULL;
+	kref_init(&s->ref);
+	mutex_init(&s->lock);
 	s->domid = domid;
 	s->nr = nr;
 	return s;
+}
+
+static void ncmig_session_free(struct kref *ref)
+{
+	struct ncmig_session *s = container_of(ref, struct ncmig_session, ref);
+
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
+
+static void ncmig_session_put(struct ncmig_session *s)
+{
+	kref_put(&s->ref, ncmig_session_free);
+}
+
+static void ncmig_session_unlock_put(struct ncmig_session *s)
+{
+	mutex_unlock(&s->lock);
+	ncmig_session_put(s);
+}
+
+/*
+ * The first live session whose domid is >= *@domid (only @domid's if not
+ * @any), referenced and locked; NULL if none. Takes ncmig_lock, then,
+ * without it, the session's lock: this may wait for a phase of that
+ * session, never of another.
+ */
+static struct ncmig_session *ncmig_session_find(unsigned long *domid,
+						bool any)
+{
+	struct ncmig_session *s;
+
+	for (;;) {
+		mutex_lock(&ncmig_lock);
+		if (any)
+			s = xa_find(&ncmig_sessions, domid, U16_MAX, XA_PRESENT);
+		else
+			s = xa_load(&ncmig_sessions, *domid);
+		if (s)
+			kref_get(&s->ref);
+		mutex_unlock(&ncmig_lock);
+		if (!s)
+			return NULL;
+		mutex_lock(&s->lock);
+		if (!s->ended)
+			return s;
+		/* Ended while we waited: it has left the table; look again. */
+		ncmig_session_unlock_put(s);
+	}
+}
+
+static struct ncmig_session *ncmig_session_find_one(u16 domid)
+{
+	unsigned long index = domid;
+
+	return ncmig_session_find(&index, false);
 }
 
 static struct ncmig_report *ncmig_report_alloc(u16 domid, unsigned int nr)
@@ -262,12 +364,22 @@ static bool ncmig_session_settle(struct ncmig_session *s)
 	return s->state != XEN_NCMIG_SESSION_NONE;
 }
 
+/*
+ * Make @s, locked by the caller, the domain's session: the table takes a
+ * reference. -EBUSY if another request made one meanwhile.
+ */
 static int ncmig_session_insert(struct ncmig_session *s)
 {
-	int err = xa_insert(&ncmig_sessions, s->domid, s, GFP_KERNEL);
+	int err;
 
-	if (!err)
+	lockdep_assert_held(&s->lock);
+	mutex_lock(&ncmig_lock);
+	err = xa_insert(&ncmig_sessions, s->domid, s, GFP_KERNEL);
+	if (!err) {
+		kref_get(&s->ref);
 		atomic_inc(&ncmig_nr_sessions);
+	}
+	mutex_unlock(&ncmig_lock);
 	return err;
 }
 
@@ -313,19 +425,25 @@ int ncmig_session_ended(u64 after, struct ncmig_ended *e)
 
 /*
  * @s is over: keep how it ended (@end, enum xen_ncmig_end_state, with
- * @err and @why) and free it. Under ncmig_lock.
+ * @err and @why) and take it out of the table. Under s->lock; the
+ * caller's reference keeps @s until it unlocks and puts it.
  */
 static void ncmig_session_end(struct ncmig_session *s, u32 end, int err,
 			      const char *why)
 {
 	unsigned int i;
 
-	ncmig_ended_add(s, end, err, why);
+	lockdep_assert_held(&s->lock);
 	for (i = 0; i < s->nr; i++)
 		ncmig_dev_forget_rec(&s->devs[i]);
+	mutex_lock(&ncmig_lock);
+	ncmig_ended_add(s, end, err, why);
 	xa_erase(&ncmig_sessions, s->domid);
+	s->ended = true;
+	mutex_unlock(&ncmig_lock);
 	atomic_dec(&ncmig_nr_sessions);
-	kfree(s);
+	/* The table's reference; the caller still holds its own. */
+	ncmig_session_put(s);
 }
 
 /* Check @portid may act on @s; adopt an ownerless session. */
@@ -337,7 +455,7 @@ static int ncmig_session_claim(struct ncmig_session *s, u32 portid,
 	if (!s->owner) {
 		pr_info("d%u: netlink port %u adopts the ownerless session\n",
 			s->domid, portid);
-		s->owner = portid;
+		WRITE_ONCE(s->owner, portid);
 		return 0;
 	}
 	xbq_msg(msg, "d%u: handover session held by netlink port %u",
@@ -345,12 +463,15 @@ static int ncmig_session_claim(struct ncmig_session *s, u32 portid,
 	return -EBUSY;
 }
 
-/* Look up @domid's session and claim it for @portid. */
+/*
+ * Look up @domid's session and claim it for @portid: referenced and
+ * locked (ncmig_session_unlock_put() it), or NULL with *@err set.
+ */
 static struct ncmig_session *ncmig_session_lookup(u16 domid, u32 portid,
 						  int *err,
 						  struct xbq_msg *msg)
 {
-	struct ncmig_session *s = xa_load(&ncmig_sessions, domid);
+	struct ncmig_session *s = ncmig_session_find_one(domid);
 
 	if (!s) {
 		xbq_msg(msg, "d%u: no handover session", domid);
@@ -358,7 +479,11 @@ static struct ncmig_session *ncmig_session_lookup(u16 domid, u32 portid,
 		return NULL;
 	}
 	*err = ncmig_session_claim(s, portid, msg);
-	return *err ? NULL : s;
+	if (*err) {
+		ncmig_session_unlock_put(s);
+		return NULL;
+	}
+	return s;
 }
 
 /*
@@ -472,18 +597,102 @@ static int ncmig_resume_quiesced(struct ncmig_session *s, struct xbq_msg *msg)
 	return err;
 }
 
+/* One device's drain, run on ncmig_wq beside the session's others. */
+struct ncmig_drain {
+	struct work_struct work;
+	struct ncmig_sess_dev *d;
+	unsigned int timeout_ms;
+	int err;
+	struct xbq_msg msg;
+};
+
+static void ncmig_drain_work(struct work_struct *work)
+{
+	struct ncmig_drain *q = container_of(work, struct ncmig_drain, work);
+	struct ncmig_sess_dev *d = q->d;
+
+	d->start_ns = ktime_get_ns();
+	d->quiesce_start_ns = d->start_ns;
+	q->msg.text[0] = '\0';
+	q->err = xbq_quiesce(&d->id, q->timeout_ms, &d->drain_ns, &q->msg);
+	d->done_ns = ktime_get_ns();
+}
+
+/*
+ * Quiesce every device of @s at once: start all the drains, then wait for
+ * them all (each bounded by @timeout_ms in xen-backend-quiesce). Devices
+ * not connected to their frontend leave the session; on a failure only
+ * the quiesced ones stay, to be resumed. Returns the first failure in
+ * device order, with @msg naming every device that failed.
+ */
+static int ncmig_quiesce_all(struct ncmig_session *s, unsigned int timeout_ms,
+			     struct xbq_msg *msg)
+{
+	struct ncmig_drain *qs;
+	unsigned int i, n;
+	int err = 0;
+
+	qs = kvcalloc(max(s->nr, 1U), sizeof(*qs), GFP_KERNEL);
+	if (!qs)
+		return -ENOMEM;
+	for (i = 0; i < s->nr; i++) {
+		qs[i].d = &s->devs[i];
+		qs[i].timeout_ms = timeout_ms;
+		INIT_WORK(&qs[i].work, ncmig_drain_work);
+		queue_work(ncmig_wq, &qs[i].work);
+	}
+	for (i = 0; i < s->nr; i++)
+		flush_work(&qs[i].work);
+
+	for (i = 0; i < s->nr; i++) {
+		struct ncmig_sess_dev *d = &s->devs[i];
+
+		if (qs[i].err == -ENOTCONN && xbq_unconnected(&d->id)) {
+			/* Nothing to hand over: not part of the session. */
+			pr_info("d%u %s %u: not connected to its frontend: left alone\n",
+				s->domid, xbq_kind_name(d->id.kind),
+				d->id.devid);
+			qs[i].err = 0;
+			d->step = NCMIG_DEV_GONE;	/* dropped below */
+			continue;
+		}
+		if (!qs[i].err)
+			d->step = NCMIG_DEV_QUIESCED;
+		ncmig_trace_dev(d, "quiesce", qs[i].err);
+		if (qs[i].err && !err) {
+			err = qs[i].err;
+			strscpy(msg->text, qs[i].msg.text, sizeof(msg->text));
+		} else if (qs[i].err) {
+			ncmig_msg_also(msg, &qs[i].msg);
+		}
+	}
+	kvfree(qs);
+	/*
+	 * The session holds the devices quiesced; without a failure, also
+	 * none running (a session of no device is fine).
+	 */
+	for (i = 0, n = 0; i < s->nr; i++) {
+		if (s->devs[i].step != NCMIG_DEV_QUIESCED)
+			continue;
+		if (n != i)
+			s->devs[n] = s->devs[i];
+		n++;
+	}
+	s->nr = n;
+	return err;
+}
+
 int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 			  unsigned int deadline_ms, struct ncmig_report **rep,
 			  struct xbq_msg *msg)
 {
 	struct xbq_dev_id *ids = NULL;
 	struct ncmig_session *s;
-	struct ncmig_report *r;
+	struct ncmig_report *r = NULL;
 	struct xbq_msg undo;
-	int err, nr, i, n;
+	int err, nr, i;
 
-	mutex_lock(&ncmig_lock);
-	s = xa_load(&ncmig_sessions, domid);
+	s = ncmig_session_find_one(domid);
 	if (s) {
 		err = ncmig_session_claim(s, portid, msg);
 		if (!err) {
@@ -491,61 +700,45 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 				domid, s->state);
 			err = -EALREADY;
 		}
-		goto out;
+		ncmig_session_unlock_put(s);
+		return err;
 	}
 
 	ids = kcalloc(NCMIG_SESSION_DEVS_MAX, sizeof(*ids), GFP_KERNEL);
-	if (!ids) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!ids)
+		return -ENOMEM;
 	nr = xbq_list(domid, ids, NCMIG_SESSION_DEVS_MAX);
 	if (nr < 0) {
 		xbq_msg(msg, "d%u: cannot list backend devices", domid);
 		err = nr;
-		goto out;
+		goto free;
 	}
 	if (nr > NCMIG_SESSION_DEVS_MAX) {
 		xbq_msg(msg, "d%u: %d backend devices, more than %u", domid, nr,
 			NCMIG_SESSION_DEVS_MAX);
 		err = -E2BIG;
-		goto out;
+		goto free;
 	}
 
 	s = ncmig_session_alloc(domid, nr);
 	r = ncmig_report_alloc(domid, nr);
-	if (!s || !r)
-		goto nomem;
-	s->owner = portid;
-	if (ncmig_session_insert(s))
-		goto nomem;
-
-	err = 0;
-	for (i = 0, n = 0; i < nr; i++) {
-		struct ncmig_sess_dev *d = &s->devs[n];
-
-		d->id = ids[i];
-		d->start_ns = ktime_get_ns();
-		d->quiesce_start_ns = d->start_ns;
-		err = xbq_quiesce(&d->id, timeout_ms, &d->drain_ns, msg);
-		d->done_ns = ktime_get_ns();
-		if (err == -ENOTCONN && xbq_unconnected(&d->id)) {
-			/* Nothing to hand over: not part of the session. */
-			pr_info("d%u %s %u: not connected to its frontend: left alone\n",
-				domid, xbq_kind_name(d->id.kind), d->id.devid);
-			memset(d, 0, sizeof(*d));
-			err = 0;
-			continue;
-		}
-		if (!err)
-			d->step = NCMIG_DEV_QUIESCED;
-		ncmig_trace_dev(d, "quiesce", err);
-		if (err)
-			break;
-		n++;
+	if (!s || !r) {
+		err = -ENOMEM;
+		goto free;
 	}
-	/* The session holds the n devices quiesced, not the one failing. */
-	s->nr = n;
+	s->owner = portid;
+	for (i = 0; i < nr; i++)
+		s->devs[i].id = ids[i];
+	mutex_lock(&s->lock);
+	err = ncmig_session_insert(s);
+	if (err) {
+		/* Another request for the domain made its session meanwhile. */
+		xbq_msg(msg, "d%u: already in a handover", domid);
+		err = -EBUSY;
+		goto unlock;
+	}
+
+	err = ncmig_quiesce_all(s, timeout_ms, msg);
 	if (err) {
 		/* All or nothing: resume what this request quiesced. */
 		ncmig_resume_quiesced(s, &undo);
@@ -557,10 +750,9 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 			ncmig_session_end(s, XEN_NCMIG_END_FAILED, err,
 					  msg->text);
 		}
-		ncmig_report_free(r);
 		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED,
 			       XEN_NCMIG_SESSION_NONE, err, msg->text);
-		goto out;
+		goto unlock;
 	}
 
 	ncmig_session_settle(s);
@@ -571,18 +763,17 @@ int ncmig_session_quiesce(u16 domid, u32 portid, unsigned int timeout_ms,
 		ncmig_report_dev(r, &s->devs[i]);
 	ncmig_report_head(r, s);
 	*rep = r;
+	r = NULL;
 	ncmig_trace_session(s, "quiesce", 0);
 	ncmig_nl_event(domid, XEN_NCMIG_EVENT_QUIESCED, s->state, 0, NULL);
 	ncmig_watchdog_kick();
-	err = 0;
-	goto out;
-
-nomem:
-	kfree(s);
+unlock:
+	ncmig_session_unlock_put(s);
+	s = NULL;
+free:
+	if (s)
+		ncmig_session_put(s);
 	ncmig_report_free(r);
-	err = -ENOMEM;
-out:
-	mutex_unlock(&ncmig_lock);
 	kfree(ids);
 	return err;
 }
@@ -606,10 +797,9 @@ int ncmig_session_snapshot(u16 domid, u32 portid, unsigned int idx,
 	struct ncmig_session *s;
 	int err;
 
-	mutex_lock(&ncmig_lock);
 	s = ncmig_session_lookup(domid, portid, &err, msg);
 	if (!s)
-		goto out;
+		return err;
 	if (s->state != XEN_NCMIG_SESSION_QUIESCED) {
 		xbq_msg(msg, "d%u: SNAPSHOT needs a quiesced session (state %u)",
 			domid, s->state);
@@ -626,7 +816,7 @@ int ncmig_session_snapshot(u16 domid, u32 portid, unsigned int idx,
 		ncmig_dev_keep_rec(&s->devs[idx], *rec, *len);
 	ncmig_trace_session(s, "snapshot", err);
 out:
-	mutex_unlock(&ncmig_lock);
+	ncmig_session_unlock_put(s);
 	return err;
 }
 
@@ -638,10 +828,9 @@ int ncmig_session_release(u16 domid, u32 portid, struct ncmig_report **rep,
 	unsigned int i;
 	int err;
 
-	mutex_lock(&ncmig_lock);
 	s = ncmig_session_lookup(domid, portid, &err, msg);
 	if (!s)
-		goto out;
+		return err;
 	r = ncmig_report_alloc(domid, s->nr);
 	if (!r) {
 		err = -ENOMEM;
@@ -679,7 +868,7 @@ int ncmig_session_release(u16 domid, u32 portid, struct ncmig_report **rep,
 	/* Its devices are looked at each second until RESTORE. */
 	ncmig_watchdog_kick();
 out:
-	mutex_unlock(&ncmig_lock);
+	ncmig_session_unlock_put(s);
 	return err;
 }
 
@@ -721,24 +910,35 @@ static int ncmig_load_records(u16 domid, const struct ncmig_record *recs,
 	return 0;
 }
 
-/* A session for a fresh restore: every device to attach is released. */
+/*
+ * A session for a fresh restore: every device to attach is released.
+ * Referenced and locked, or NULL with *@err set.
+ */
 static struct ncmig_session *ncmig_fresh_session(u16 domid, u32 portid,
 						 const struct xbq_dev_id *ids,
-						 unsigned int nr)
+						 unsigned int nr, int *err,
+						 struct xbq_msg *msg)
 {
 	struct ncmig_session *s = ncmig_session_alloc(domid, nr);
 	unsigned int i;
 
-	if (!s)
+	if (!s) {
+		*err = -ENOMEM;
 		return NULL;
+	}
 	s->owner = portid;
 	s->state = XEN_NCMIG_SESSION_RELEASED;
 	for (i = 0; i < nr; i++) {
 		s->devs[i].id = ids[i];
 		s->devs[i].step = NCMIG_DEV_RELEASED;
 	}
-	if (ncmig_session_insert(s)) {
-		kfree(s);
+	mutex_lock(&s->lock);
+	*err = ncmig_session_insert(s);
+	if (*err) {
+		/* Another request for the domain made its session meanwhile. */
+		xbq_msg(msg, "d%u: already in a handover", domid);
+		*err = -EBUSY;
+		ncmig_session_unlock_put(s);
 		return NULL;
 	}
 	return s;
@@ -793,20 +993,17 @@ int ncmig_session_restore(u16 domid, u32 portid,
 	if (err)
 		goto free;
 
-	mutex_lock(&ncmig_lock);
-	s = xa_load(&ncmig_sessions, domid);
+	s = ncmig_session_find_one(domid);
 	if (!s && !nr) {
 		xbq_msg(msg, "d%u: RESTORE without a session needs records",
 			domid);
 		err = -EINVAL;
-		goto unlock;
+		goto free;
 	}
 	if (!s) {
-		s = ncmig_fresh_session(domid, portid, ids, nr);
-		if (!s) {
-			err = -ENOMEM;
-			goto unlock;
-		}
+		s = ncmig_fresh_session(domid, portid, ids, nr, &err, msg);
+		if (!s)
+			goto free;
 	} else {
 		err = ncmig_session_claim(s, portid, msg);
 		if (err)
@@ -868,10 +1065,9 @@ int ncmig_session_restore(u16 domid, u32 portid,
 				       s->state, 0, NULL);
 		ncmig_session_end(s, err ? XEN_NCMIG_END_FAILED :
 				  XEN_NCMIG_END_RESTORED, err, msg->text);
-		s = NULL;
 	}
 	if (!err) {
-		if (s)
+		if (!s->ended)
 			ncmig_report_head(r, s);
 		else
 			r->step_ns = ktime_get_ns();
@@ -879,7 +1075,7 @@ int ncmig_session_restore(u16 domid, u32 portid,
 		r = NULL;
 	}
 unlock:
-	mutex_unlock(&ncmig_lock);
+	ncmig_session_unlock_put(s);
 free:
 	if (snaps)
 		for (i = 0; i < nr; i++)
@@ -898,10 +1094,9 @@ int ncmig_session_resume(u16 domid, u32 portid, struct ncmig_report **rep,
 	unsigned int i;
 	int err;
 
-	mutex_lock(&ncmig_lock);
 	s = ncmig_session_lookup(domid, portid, &err, msg);
 	if (!s)
-		goto out;
+		return err;
 	if (s->state == XEN_NCMIG_SESSION_RELEASED) {
 		xbq_msg(msg, "d%u: devices already released: RESTORE them",
 			domid);
@@ -939,7 +1134,7 @@ int ncmig_session_resume(u16 domid, u32 portid, struct ncmig_report **rep,
 	r->step_ns = ktime_get_ns();
 	*rep = r;
 out:
-	mutex_unlock(&ncmig_lock);
+	ncmig_session_unlock_put(s);
 	return err;
 }
 
@@ -951,12 +1146,10 @@ int ncmig_session_get(unsigned int domid, struct ncmig_report **rep)
 	unsigned int i;
 	int err = 0;
 
-	mutex_lock(&ncmig_lock);
-	s = xa_find(&ncmig_sessions, &index, U16_MAX, XA_PRESENT);
-	if (!s) {
-		err = -ENOENT;
-		goto out;
-	}
+	/* Waits for a phase running on that session (a drain: its timeout). */
+	s = ncmig_session_find(&index, true);
+	if (!s)
+		return -ENOENT;
 	r = ncmig_report_alloc(s->domid, s->nr);
 	if (!r) {
 		err = -ENOMEM;
@@ -967,7 +1160,7 @@ int ncmig_session_get(unsigned int domid, struct ncmig_report **rep)
 	ncmig_report_head(r, s);
 	*rep = r;
 out:
-	mutex_unlock(&ncmig_lock);
+	ncmig_session_unlock_put(s);
 	return err;
 }
 
@@ -1107,7 +1300,8 @@ static void ncmig_take_over(struct ncmig_session *s, const char *why, u64 now)
 {
 	pr_warn("d%u: %s (netlink port %u): bringing the backends back\n",
 		s->domid, why, s->owner);
-	s->owner = 0;
+	WRITE_ONCE(s->owner, 0);
+	WRITE_ONCE(s->dead_owner, 0);
 	s->why = why;
 	s->tries = 0;
 	s->retry_ns = now;
@@ -1117,7 +1311,8 @@ static void ncmig_take_over(struct ncmig_session *s, const char *why, u64 now)
 static bool ncmig_watch(struct ncmig_session *s, const u32 *dead,
 			unsigned int nr_dead, u64 now)
 {
-	if (s->owner && ncmig_port_in(s->owner, dead, nr_dead))
+	if (s->owner && (ncmig_port_in(s->owner, dead, nr_dead) ||
+			 READ_ONCE(s->dead_owner) == s->owner))
 		ncmig_take_over(s, "owner closed its socket", now);
 	else if (s->owner && s->state == XEN_NCMIG_SESSION_QUIESCED &&
 		 s->deadline_ns && now >= s->deadline_ns)
@@ -1163,22 +1358,45 @@ static u64 ncmig_next_look(const struct ncmig_session *s, u64 now)
 	return at > now ? at - now : 1;
 }
 
+/*
+ * The watchdog's pass over the sessions. It never waits for a session's
+ * lock: a session busy with a phase (its drain may take a minute) is
+ * looked at again in NCMIG_BUSY_LOOK_NS, and a close of its owner seen
+ * meanwhile is kept in s->dead_owner for then.
+ */
 u64 ncmig_session_watchdog(const u32 *dead, unsigned int nr_dead)
 {
 	struct ncmig_session *s;
-	unsigned long domid;
-	u64 now, left, next = 0;
+	unsigned long domid = 0;
+	u64 left, next = 0;
+	u32 owner;
 
-	mutex_lock(&ncmig_lock);
-	now = ktime_get_ns();
-	xa_for_each(&ncmig_sessions, domid, s) {
-		if (!ncmig_watch(s, dead, nr_dead, now))
-			continue;
-		left = ncmig_next_look(s, now);
+	while (domid <= U16_MAX) {
+		mutex_lock(&ncmig_lock);
+		s = xa_find(&ncmig_sessions, &domid, U16_MAX, XA_PRESENT);
+		if (s)
+			kref_get(&s->ref);
+		mutex_unlock(&ncmig_lock);
+		if (!s)
+			break;
+		domid = s->domid + 1UL;
+		if (mutex_trylock(&s->lock)) {
+			u64 now = ktime_get_ns();
+
+			left = 0;
+			if (!s->ended && ncmig_watch(s, dead, nr_dead, now))
+				left = ncmig_next_look(s, now);
+			mutex_unlock(&s->lock);
+		} else {
+			owner = READ_ONCE(s->owner);
+			if (owner && ncmig_port_in(owner, dead, nr_dead))
+				WRITE_ONCE(s->dead_owner, owner);
+			left = NCMIG_BUSY_LOOK_NS;
+		}
+		ncmig_session_put(s);
 		if (left && (!next || left < next))
 			next = left;
 	}
-	mutex_unlock(&ncmig_lock);
 	return next;
 }
 
@@ -1188,10 +1406,14 @@ void ncmig_session_exit(void)
 	struct xbq_msg msg;
 	unsigned long domid;
 
-	mutex_lock(&ncmig_lock);
-	xa_for_each(&ncmig_sessions, domid, s) {
+	/* No request and no watchdog runs any more: wait for nothing else. */
+	for (;;) {
 		bool left;
 
+		domid = 0;
+		s = ncmig_session_find(&domid, true);
+		if (!s)
+			break;
 		ncmig_bring_back(s, &msg);
 		left = ncmig_session_settle(s);
 		if (left)
@@ -1201,6 +1423,14 @@ void ncmig_session_exit(void)
 		ncmig_session_end(s, left ? XEN_NCMIG_END_FAILED :
 				  XEN_NCMIG_END_AUTO_RESUMED, left ? -EBUSY : 0,
 				  "xen-ncmig unloaded");
+		ncmig_session_unlock_put(s);
 	}
-	mutex_unlock(&ncmig_lock);
+	destroy_workqueue(ncmig_wq);
+}
+
+int ncmig_session_init(void)
+{
+	/* Drains sleep up to a minute each: not on the system workqueues. */
+	ncmig_wq = alloc_workqueue("ncmig_drain", WQ_UNBOUND, 0);
+	return ncmig_wq ? 0 : -ENOMEM;
 }

@@ -98,9 +98,11 @@ struct ncmig_ended {
 /* The oldest kept ended session with seq > @after; -ENOENT if none. */
 int ncmig_session_ended(u64 after, struct ncmig_ended *e);
 
-/* How many sessions exist (a hint, read without the session lock). */
+/* How many sessions exist (a hint, read without any lock). */
 unsigned int ncmig_session_count(void);
 
+/* Module init: the workqueue QUIESCE drains on. */
+int ncmig_session_init(void);
 /* Module exit: resume what is still quiesced and forget every session. */
 void ncmig_session_exit(void);
 

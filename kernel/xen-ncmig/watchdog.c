@@ -4,10 +4,12 @@
  * session.c when a deadline comes due or an owner's socket closes.
  *
  * A closing socket is seen by the netlink notifier (NETLINK_URELEASE),
- * which runs in the closing task and must not wait for the session lock,
+ * which runs in the closing task and must not wait for a session's lock,
  * held for as long as a drain takes: it only queues the port and kicks the
- * work. Every generic netlink socket of the initial namespace that closes
- * passes through here, so ports are only queued while a session exists.
+ * work. The work itself skips a session busy with a phase and comes back
+ * to it shortly (session.c's locking rules). Every generic netlink socket
+ * of the initial namespace that closes passes through here, so ports are
+ * only queued while a session exists.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "capture.h"
+#include "msg_defer.h"
 #include "ncmig.h"
 
 struct seen {
@@ -95,11 +96,45 @@ static void test_default_is_stderr(void **st)
 	assert_int_equal(seen.n, 0);
 }
 
+/*
+ * The engine's worker threads: messages kept while deferred, none to the
+ * callback, then replayed in order with domain and device, and freed.
+ */
+static void test_deferred_then_replayed(void **st)
+{
+	struct ncmig_msg_defer d = { 0 };
+	int tag;
+
+	(void)st;
+	memset(&seen, 0, sizeof(seen));
+	ncmig_set_err_cb(cb, &tag);
+	ncmig_msg_defer_start(&d);
+	ncmig_dom_err(5, "first %d", 1);
+	ncmig_dev_err(7, "vbd", 51712, "second");
+	ncmig_msg_defer_stop();
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(d.n, 2);
+	ncmig_msg_defer_flush(&d);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.domid, 7);
+	assert_string_equal(seen.kind, "vbd");
+	assert_int_equal(seen.devid, 51712);
+	assert_string_equal(seen.line, "d7 vbd 51712: second");
+	assert_int_equal(d.n, 0);
+	assert_null(d.v);
+	/* Not deferred any more: straight to the callback. */
+	ncmig_err("after");
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.line, "after");
+	ncmig_set_err_cb(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_callback_gets_each),
 		cmocka_unit_test(test_default_is_stderr),
+		cmocka_unit_test(test_deferred_then_replayed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,8 +26,25 @@
  *
  * Every step reports its own failure on stderr, naming the domain (and
  * the device when there is one); ho->paths records which recovery ran.
+ *
+ * With several domains and a socket of its own (no caller's socket, no
+ * test transport), the engine opens one netlink socket per domain, each
+ * owning that domain's session, and runs each phase (QUIESCE, SNAPSHOT,
+ * RELEASE, RESTORE) for every domain at once, one thread per domain: the
+ * kernel answers a request in the sending thread, so one domain's drain
+ * would otherwise hold up every other domain, and the first domain's
+ * deadline (--deadline-ms, armed when its QUIESCE returns) would run out
+ * while the others drain. A phase then waits for every domain; a failure
+ * recovers every domain as far as it got (the ones quiesced are resumed,
+ * the ones released restored). The workers only speak netlink and build
+ * streams; their messages are replayed by the caller's thread, domain by
+ * domain, once the phase is over (msg_defer.h), and every callback of
+ * ncmig_ho_opts runs on the caller's thread. Otherwise (one domain, or a
+ * caller's socket) each phase goes domain by domain, stopping at the
+ * first failure, on the one socket.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +53,7 @@
 #include <unistd.h>
 
 #include "include/uapi/linux/xen_ncmig.h"
+#include "msg_defer.h"
 #include "ncmig.h"
 #include "reload_idle.h"
 
@@ -62,9 +80,10 @@ const char *ncmig_ho_phase_name(enum ncmig_ho_phase p)
 	       names[p] : "?";
 }
 
+/* Also from a worker thread. */
 static void took(struct ncmig_ho *ho, enum ncmig_ho_path p)
 {
-	ho->paths |= 1U << p;
+	__atomic_fetch_or(&ho->paths, 1U << p, __ATOMIC_RELAXED);
 }
 
 /* The kernel's message names domain and device; say which step failed. */
@@ -111,6 +130,7 @@ static int restore_from_stream(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	size_t *lens;
 	int err;
 
+	(void)ho;	/* d->nl: the socket that owns d's session */
 	err = ncmig_stream_parse(d->w.buf, d->w.len, &s, &serr);
 	if (err) {
 		ncmig_dom_err(d->domid, "stream: %s", serr.msg);
@@ -118,7 +138,7 @@ static int restore_from_stream(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	}
 	err = ncmig_stream_backend_arrays(&s, &recs, &lens);
 	if (!err) {
-		err = ncmig_nl_restore(ho->nl, d->domid, recs, lens,
+		err = ncmig_nl_restore(d->nl, d->domid, recs, lens,
 				       (unsigned int)s.nr_backends, d->restore,
 				       &d->st);
 		if (err)
@@ -135,8 +155,9 @@ static int quiesce(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	int err;
 
 	d->t_start = ncmig_ho_now_ns();
-	err = ncmig_nl_quiesce(ho->nl, d->domid, ho->o.timeout_ms,
+	err = ncmig_nl_quiesce(d->nl, d->domid, ho->o.timeout_ms,
 			       ho->o.deadline_ms, d->quiesce, &d->st);
+	d->quiesced = !err;
 	if (err)
 		report(d, "QUIESCE");
 	return err;
@@ -150,7 +171,7 @@ static int snapshot(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	ncmig_writer_init_mem(&d->w);
 	ncmig_write_header(&d->w);
 	ncmig_write_domain(&d->w, d->domid, NCMIG_DOM_F_BACKENDS);
-	err = ncmig_nl_snapshot(ho->nl, d->domid, record_cb, d, &d->st);
+	err = ncmig_nl_snapshot(d->nl, d->domid, record_cb, d, &d->st);
 	if (err) {
 		report(d, "SNAPSHOT");
 		took(ho, d->refused ? NCMIG_HO_PATH_SNAPSHOT_RECORD :
@@ -169,8 +190,9 @@ static int release(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 {
 	int err;
 
+	(void)ho;
 	d->released = true;
-	err = ncmig_nl_release(ho->nl, d->domid, d->restore, &d->st);
+	err = ncmig_nl_release(d->nl, d->domid, d->restore, &d->st);
 	if (err)
 		report(d, "RELEASE");
 	return err;
@@ -201,7 +223,7 @@ static void recover(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	int err;
 
 	if (!d->released) {
-		err = ncmig_nl_resume(ho->nl, d->domid, d->restore, &d->st);
+		err = ncmig_nl_resume(d->nl, d->domid, d->restore, &d->st);
 		if (err && err != -ENOENT) {
 			report(d, "RESUME (recovery)");
 			took(ho, NCMIG_HO_PATH_RECOVER_RESUME_FAIL);
@@ -226,6 +248,79 @@ static void recover_all(struct ncmig_ho *ho, unsigned int n)
 
 	for (i = 0; i < n; i++)
 		recover(ho, &ho->doms[i]);
+}
+
+/* ---- every domain at once ----------------------------------------------- */
+
+struct worker {
+	pthread_t t;
+	struct ncmig_ho *ho;
+	struct ncmig_ho_dom *d;
+	int (*fn)(struct ncmig_ho *ho, struct ncmig_ho_dom *d);
+	int err;
+	struct ncmig_msg_defer msgs;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	ncmig_msg_defer_start(&w->msgs);
+	w->err = w->fn(w->ho, w->d);
+	ncmig_msg_defer_stop();
+	return NULL;
+}
+
+/*
+ * @fn for every domain, its result in @errs[i]. Parallel: all at once,
+ * one thread each (one the system refuses runs here, in its turn), then
+ * their messages in domain order. Otherwise one after the other, stopping
+ * at the first failure unless @all. Returns the index of the first
+ * failure, or ho->n.
+ */
+static unsigned int each(struct ncmig_ho *ho,
+			 int (*fn)(struct ncmig_ho *ho, struct ncmig_ho_dom *d),
+			 bool all, int *errs)
+{
+	unsigned int i, first = ho->n;
+	struct worker *w = NULL;
+	bool *up = NULL;
+
+	if (ho->parallel) {
+		w = calloc(ho->n, sizeof(*w));
+		up = calloc(ho->n, sizeof(*up));
+	}
+	if (!w || !up) {
+		free(w);
+		free(up);
+		for (i = 0; i < ho->n; i++) {
+			errs[i] = fn(ho, &ho->doms[i]);
+			if (errs[i] && first == ho->n)
+				first = i;
+			if (errs[i] && !all)
+				break;
+		}
+		return first;
+	}
+	for (i = 0; i < ho->n; i++) {
+		w[i] = (struct worker){ .ho = ho, .d = &ho->doms[i], .fn = fn };
+		up[i] = !pthread_create(&w[i].t, NULL, worker_run, &w[i]);
+	}
+	for (i = 0; i < ho->n; i++) {
+		if (up[i])
+			pthread_join(w[i].t, NULL);
+		else
+			worker_run(&w[i]);
+	}
+	for (i = 0; i < ho->n; i++) {
+		ncmig_msg_defer_flush(&w[i].msgs);
+		errs[i] = w[i].err;
+		if (errs[i] && first == ho->n)
+			first = i;
+	}
+	free(w);
+	free(up);
+	return first;
 }
 
 /* ---- module reload ------------------------------------------------------ */
@@ -415,12 +510,20 @@ static void phase(struct ncmig_ho *ho, enum ncmig_ho_phase p, bool begin)
 		ho->o.phase(ho, p, begin, ho->o.arg);
 }
 
-/* QUIESCE failed for d[i]: the kernel resumed it; resume the ones before. */
+/*
+ * QUIESCE failed for d[i] (the first that failed): the kernel resumed the
+ * failed ones; resume the ones quiesced (before it, domain by domain; any
+ * other, in a parallel run).
+ */
 static void quiesce_failed(struct ncmig_ho *ho, unsigned int i)
 {
+	unsigned int k;
+
 	took(ho, i ? NCMIG_HO_PATH_QUIESCE_FAIL_LATER :
 		 NCMIG_HO_PATH_QUIESCE_FAIL_FIRST);
-	recover_all(ho, i);
+	for (k = 0; k < ho->n; k++)
+		if (ho->doms[k].quiesced)
+			recover(ho, &ho->doms[k]);
 }
 
 /* SNAPSHOT failed: every domain is quiesced, resume them all. */
@@ -438,16 +541,22 @@ static void release_failed(struct ncmig_ho *ho, unsigned int i)
 	recover_all(ho, ho->n);
 }
 
-/* RESTORE each; every domain is tried, each reported as it is done. */
+/*
+ * RESTORE each; every domain is tried, each reported as it is done (in a
+ * parallel run: all at once, then reported in order).
+ */
 static int restore_all(struct ncmig_ho *ho)
 {
+	int errs[NCMIG_HO_DOMS_MAX];
 	unsigned int i;
 	int rc = 0;
 
+	if (ho->parallel)
+		each(ho, restore, true, errs);
 	for (i = 0; i < ho->n; i++) {
 		struct ncmig_ho_dom *d = &ho->doms[i];
 
-		d->err = restore(ho, d);
+		d->err = ho->parallel ? errs[i] : restore(ho, d);
 		if (d->err) {
 			rc = d->err;
 			continue;
@@ -461,26 +570,51 @@ static int restore_all(struct ncmig_ho *ho)
 }
 
 /*
- * One phase of quiesce, snapshot, release: @fn for each domain in turn;
- * the first that fails stops the phase and @failed recovers.
+ * One phase of quiesce, snapshot, release: @fn for each domain (each(): in
+ * turn, the first that fails stopping the phase, or all at once); if one
+ * failed, @failed recovers with the index of the first.
  */
 static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		int (*fn)(struct ncmig_ho *ho, struct ncmig_ho_dom *d),
 		void (*failed)(struct ncmig_ho *ho, unsigned int i))
 {
+	int errs[NCMIG_HO_DOMS_MAX];
 	unsigned int i;
-	int err;
 
 	phase(ho, p, true);
-	for (i = 0; i < ho->n; i++) {
-		err = fn(ho, &ho->doms[i]);
-		if (err) {
-			failed(ho, i);
-			ho->failed = p;
-			return err;
-		}
+	i = each(ho, fn, false, errs);
+	if (i < ho->n) {
+		failed(ho, i);
+		ho->failed = p;
+		return errs[i];
 	}
 	phase(ho, p, false);
+	return 0;
+}
+
+/*
+ * A socket for each domain but the first (which takes ho->nl), so that
+ * the phases run for all at once; with one domain, a caller's socket or
+ * the test transport, every domain's is ho->nl. 0, or a negative errno.
+ */
+static int open_sockets(struct ncmig_ho *ho)
+{
+	struct ncmig_nl_status st;
+	unsigned int i;
+
+	for (i = 0; i < ho->n; i++)
+		ho->doms[i].nl = ho->nl;
+	if (!ho->own_nl || ho->n < 2 || ncmig_nl_test_transport)
+		return 0;
+	for (i = 1; i < ho->n; i++) {
+		ho->doms[i].nl = ncmig_nl_open(&st);
+		if (!ho->doms[i].nl) {
+			ncmig_dom_err(ho->doms[i].domid, "%s", st.msg);
+			ho->open_st = st;
+			return st.err ? st.err : -EIO;
+		}
+	}
+	ho->parallel = true;
 	return 0;
 }
 
@@ -500,6 +634,12 @@ static int open_and_snapshot(struct ncmig_ho *ho)
 		}
 		ho->own_nl = true;
 	}
+	err = open_sockets(ho);
+	if (err) {
+		ho->failed = NCMIG_HO_OPEN;
+		took(ho, NCMIG_HO_PATH_OPEN_FAIL);
+		return err;
+	}
 	err = step(ho, NCMIG_HO_QUIESCE, quiesce, quiesce_failed);
 	if (!err)
 		err = step(ho, NCMIG_HO_SNAPSHOT, snapshot, snapshot_failed);
@@ -515,7 +655,7 @@ static int resume_all(struct ncmig_ho *ho)
 	for (i = 0; i < ho->n; i++) {
 		struct ncmig_ho_dom *d = &ho->doms[i];
 
-		d->err = ncmig_nl_resume(ho->nl, d->domid, d->restore, &d->st);
+		d->err = ncmig_nl_resume(d->nl, d->domid, d->restore, &d->st);
 		if (d->err) {
 			report(d, "RESUME");
 			took(ho, NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL);
@@ -616,6 +756,8 @@ void ncmig_ho_fini(struct ncmig_ho *ho)
 	unsigned int i;
 
 	for (i = 0; ho->doms && i < ho->n; i++) {
+		if (ho->doms[i].nl && ho->doms[i].nl != ho->nl)
+			ncmig_nl_close(ho->doms[i].nl);
 		ncmig_writer_free(&ho->doms[i].w);
 		free(ho->doms[i].quiesce);
 		free(ho->doms[i].restore);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "msg_defer.h"
 #include "ncmig.h"
 
 static void default_err(const struct ncmig_msg *m, void *arg)
@@ -28,13 +29,15 @@ void ncmig_set_err_cb(ncmig_err_fn fn, void *arg)
 	err_arg = fn ? arg : NULL;
 }
 
-static void verr(int domid, const char *kind, uint32_t devid,
-		 const char *fmt, va_list ap)
+/* The messages of this thread, if it is one of the engine's workers. */
+static _Thread_local struct ncmig_msg_defer *defer;
+
+static void emit(int domid, const char *kind, uint32_t devid,
+		 const char *text)
 {
 	struct ncmig_msg m = { .domid = domid, .kind = kind, .devid = devid };
-	char text[1024], line[1100];
+	char line[1100];
 
-	vsnprintf(text, sizeof(text), fmt, ap);
 	if (kind)
 		snprintf(line, sizeof(line), "d%d %s %u: %s", domid, kind,
 			 devid, text);
@@ -45,6 +48,70 @@ static void verr(int domid, const char *kind, uint32_t devid,
 	m.text = text;
 	m.line = line;
 	err_fn(&m, err_arg);
+}
+
+/* Keep a worker's message for ncmig_msg_defer_flush(); false: no memory. */
+static bool keep(struct ncmig_msg_defer *d, int domid, const char *kind,
+		 uint32_t devid, const char *text)
+{
+	struct ncmig_msg_rec *r;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+
+		r = realloc(d->v, cap * sizeof(*r));
+		if (!r)
+			return false;
+		d->v = r;
+		d->cap = cap;
+	}
+	r = &d->v[d->n];
+	r->text = strdup(text);
+	r->kind = kind ? strdup(kind) : NULL;
+	if (!r->text || (kind && !r->kind)) {
+		free(r->text);
+		free(r->kind);
+		return false;
+	}
+	r->domid = domid;
+	r->devid = devid;
+	d->n++;
+	return true;
+}
+
+static void verr(int domid, const char *kind, uint32_t devid,
+		 const char *fmt, va_list ap)
+{
+	char text[1024];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	/* Out of memory, a worker says it at once rather than not at all. */
+	if (defer && keep(defer, domid, kind, devid, text))
+		return;
+	emit(domid, kind, devid, text);
+}
+
+void ncmig_msg_defer_start(struct ncmig_msg_defer *d)
+{
+	defer = d;
+}
+
+void ncmig_msg_defer_stop(void)
+{
+	defer = NULL;
+}
+
+void ncmig_msg_defer_flush(struct ncmig_msg_defer *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		emit(d->v[i].domid, d->v[i].kind, d->v[i].devid, d->v[i].text);
+		free(d->v[i].text);
+		free(d->v[i].kind);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
 }
 
 void ncmig_err(const char *fmt, ...)

@@ -717,6 +717,9 @@ struct ncmig_ho_dom {
 	struct ncmig_writer w;		/* its backend records, a stream */
 	unsigned int nr_records;
 	uint64_t t_start, t_end;	/* QUIESCE sent, RESTORE answered */
+	bool quiesced;			/* QUIESCE answered well */
+	/* The socket that owns its session: its own in a parallel run. */
+	struct ncmig_nl_sock *nl;
 };
 
 struct ncmig_ho_opts {
@@ -751,6 +754,8 @@ struct ncmig_ho {
 	uint64_t t0;
 	enum ncmig_ho_phase failed;	/* the first phase that failed */
 	unsigned int paths;		/* 1 << enum ncmig_ho_path */
+	/* Each phase runs for every domain at once (own sockets, threads). */
+	bool parallel;
 };
 
 /*
