@@ -24,8 +24,8 @@ LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
 # race-net-rogue last: if dom0 ever wedges there, the scenario resets or
 # powers it off (a lab held for 45 min helps nobody), so nothing after runs.
 LAB_RACES ?= race-session race-drain race-net-ctrl-blackout race-net-park-collide \
-	race-net-ring-scribble race-net-drain race-net-talk race-release race-net-rogue \
-	race-parallel
+	race-net-ring-scribble race-net-drain race-net-talk race-parallel \
+	race-release race-net-rogue
 # Issue 11's fault matrix and the bounded soak (100 handovers): in make
 # check-full for now, as make check's 60 minutes are spent by the boots
 # above (the verdict prints each scenario's run time).
