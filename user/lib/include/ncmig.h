@@ -287,6 +287,20 @@ struct ncmig_xs_ops {
 	int (*add_domain_watches)(struct ncmig_xs *x, uint16_t domid,
 				  const struct ncmig_xs_watch_pair *w,
 				  unsigned int num);
+	/*
+	 * Our own watch (XS_WATCH): an event names each node written,
+	 * removed or given new permissions at or under @path (one for a
+	 * whole removed subtree; none for a parent a write created), and
+	 * the first one names @path itself.  xenstored queues an event
+	 * before the reply to any later request of ours, so once such a
+	 * reply has come, next_event() has every event of what was done
+	 * before that request.  next_event() does not wait: 1 with the
+	 * event's path in *path (malloc()ed), 0 if none is pending.
+	 * NULL (a fake without them) or -EOPNOTSUPP: no watches.
+	 */
+	int (*watch)(struct ncmig_xs *x, const char *path, const char *token);
+	int (*unwatch)(struct ncmig_xs *x, const char *path, const char *token);
+	int (*next_event)(struct ncmig_xs *x, char **path);
 };
 
 struct ncmig_xs {
@@ -352,6 +366,7 @@ struct ncmig_xs_capture {
 		uint32_t type;
 		unsigned char *body;
 		size_t len;
+		char *rel;	/* NODE_DATA: its path (malloc()ed), else NULL */
 	} *bodies;
 	size_t nr_bodies;
 };
@@ -368,6 +383,43 @@ uint32_t ncmig_xs_capture_flags(const struct ncmig_xs_capture *c);
 int ncmig_xs_capture_write(const struct ncmig_xs_capture *c,
 			   struct ncmig_writer *w);
 void ncmig_xs_capture_free(struct ncmig_xs_capture *c);
+
+/*
+ * A capture taken ahead and kept current, so that what is read while
+ * the guest is suspended is only what changed (splice send):
+ * ncmig_xs_live_start() sets a watch on the domain's home, lets its
+ * first events pass (one round trip) and captures the whole area as
+ * ncmig_xs_capture() does.  ncmig_xs_live_poll() (cheap when nothing
+ * happened: no request) re-reads, in one transaction, the subtree of
+ * each node an event named (a node gone: its subtree dropped; a node new
+ * under a parent the capture lacks: the parent's subtree).
+ * ncmig_xs_live_take() first makes one round trip (so every event of
+ * what was done before it is in), polls, then lists the domain's
+ * watches (when the xenstored can) and copies the result into @out,
+ * which ncmig_xs_capture_write() writes as a fresh capture would be.
+ * The live capture stays current for a later take (one per checkpoint).
+ * A failed poll or take leaves it unusable (ok false): capture afresh.
+ */
+struct ncmig_xs_live {
+	struct ncmig_xs *x;
+	struct ncmig_xs_capture c;	/* NODE_DATA bodies only, DFS order */
+	size_t cap;
+	bool ok;
+	bool watches_supported;
+	char token[32];
+	char home[32];			/* "/local/domain/<domid>" */
+	/* Since start: events read, subtrees and nodes re-read. */
+	unsigned int events, rereads, nodes_reread;
+	/* The last take: events it found, nodes it re-read, requests. */
+	unsigned int take_events, take_nodes;
+};
+
+int ncmig_xs_live_start(struct ncmig_xs *x, uint16_t domid,
+			struct ncmig_xs_live *l);
+int ncmig_xs_live_poll(struct ncmig_xs_live *l);
+int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out);
+/* Removes the watch; @l's xenstore handle stays the caller's. */
+void ncmig_xs_live_free(struct ncmig_xs_live *l);
 
 /* An operator's --map-domid A=B: ACL entries naming A name B. */
 struct ncmig_domid_map {
