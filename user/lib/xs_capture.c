@@ -519,6 +519,13 @@ int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
 	return rc;
 }
 
+int ncmig_xs_live_fd(const struct ncmig_xs_live *l)
+{
+	if (!l->ok || !l->x->ops->event_fd)
+		return -1;
+	return l->x->ops->event_fd(l->x);
+}
+
 void ncmig_xs_live_free(struct ncmig_xs_live *l)
 {
 	if (l->x && l->home[0] && l->x->ops->unwatch)

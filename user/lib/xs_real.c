@@ -267,6 +267,12 @@ static int r_next_event(struct ncmig_xs *x, char **path)
 	return *path ? 1 : -ENOMEM;
 }
 
+/* A pipe libxenstore's reader thread keeps readable while events wait. */
+static int r_event_fd(struct ncmig_xs *x)
+{
+	return xs_fileno(real(x)->h);
+}
+
 static const struct ncmig_xs_ops real_ops = {
 	.directory = r_directory,
 	.read = r_read,
@@ -282,6 +288,7 @@ static const struct ncmig_xs_ops real_ops = {
 	.watch = r_watch,
 	.unwatch = r_unwatch,
 	.next_event = r_next_event,
+	.event_fd = r_event_fd,
 };
 
 const struct ncmig_xs_hooks *ncmig_xs_hooks;

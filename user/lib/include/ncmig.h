@@ -301,6 +301,8 @@ struct ncmig_xs_ops {
 	int (*watch)(struct ncmig_xs *x, const char *path, const char *token);
 	int (*unwatch)(struct ncmig_xs *x, const char *path, const char *token);
 	int (*next_event)(struct ncmig_xs *x, char **path);
+	/* Readable when next_event() has one (xs_fileno), or -1. */
+	int (*event_fd)(struct ncmig_xs *x);
 };
 
 struct ncmig_xs {
@@ -418,6 +420,8 @@ int ncmig_xs_live_start(struct ncmig_xs *x, uint16_t domid,
 			struct ncmig_xs_live *l);
 int ncmig_xs_live_poll(struct ncmig_xs_live *l);
 int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out);
+/* Readable when an event is pending (poll then), or -1. */
+int ncmig_xs_live_fd(const struct ncmig_xs_live *l);
 /* Removes the watch; @l's xenstore handle stays the caller's. */
 void ncmig_xs_live_free(struct ncmig_xs_live *l);
 
@@ -536,6 +540,24 @@ struct ncmig_save_report {
 int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		       struct ncmig_writer *w, struct ncmig_save_report *r);
 void ncmig_save_report_free(struct ncmig_save_report *r);
+
+/*
+ * The same in two steps, for splice send: what is stable is read ahead
+ * (the domain's and host's identity; with @backends whether the family
+ * is there and the domain has backends: errors printed), and the stream
+ * is written later from a capture taken by then (ncmig_xs_live_take()),
+ * which the report takes over (*@cap is left empty).
+ */
+struct ncmig_save_ahead {
+	bool identity;			/* id holds the domain's and host's */
+	struct ncmig_identity id;
+	bool backends;			/* take backend records */
+};
+int ncmig_save_ahead(struct ncmig_xs *x, uint16_t domid, bool backends,
+		     struct ncmig_save_ahead *a);
+int ncmig_save_stream_taken(uint16_t domid, const struct ncmig_save_ahead *a,
+			    struct ncmig_xs_capture *cap,
+			    struct ncmig_writer *w, struct ncmig_save_report *r);
 
 /* ==== The xen_ncmig netlink client (nl_parse.c, nl.c, nl_ops.c) ==== */
 
@@ -926,6 +948,19 @@ struct ncmig_splice_hooks {
 	 * NCMIG_SPLICE_CONFIG_MAX octets) before it is passed on.
 	 */
 	int (*config)(void *arg, const unsigned char *buf, size_t len);
+	/*
+	 * send: called after each libxc record passed on before the one
+	 * at_end is called for, the guest still running (until its last
+	 * memory pass): keep what at_end will need current.  Errors are
+	 * the hook's to handle (it returns nothing).
+	 */
+	void (*tick)(void *arg);
+	/*
+	 * send: an fd that is readable when tick has something to do (or
+	 * -1): while the filter waits for xl's stream (libxl suspending the
+	 * guest, libxc between passes) it waits on this one too and ticks.
+	 */
+	int (*tick_fd)(void *arg);
 	/*
 	 * recv: the inserted record's ncmig stream, found and removed
 	 * (validate it here: nothing after the record is passed on before
