@@ -494,6 +494,7 @@ struct recv_ctx {
 	uint16_t pending_domid, kept_domid;
 	bool leave;
 	char pending_note[160];
+	uint64_t parse_us;	/* the last record's ncmig_stream_parse() */
 };
 
 static int recv_found(void *arg, const unsigned char *buf, size_t len)
@@ -501,10 +502,13 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	struct recv_ctx *c = arg;
 	struct ncmig_stream_err err;
 	struct ncmig_stream s;
+	uint64_t t0;
 	int rc;
 
 	/* Strict: a damaged record stops the migration. */
+	t0 = mono_us();
 	rc = ncmig_stream_parse(buf, len, &s, &err);
+	c->parse_us = mono_us() - t0;
 	if (rc) {
 		ncmig_err("splice recv: invalid ncmig stream: %s", err.msg);
 		return rc;
@@ -614,11 +618,12 @@ static int splice_recv(int argc, char **argv)
 			  "completed: nothing kept");
 	} else {
 		fprintf(stderr, "ncmigd: splice recv: %s record; "
-			"validating it held the stream %llu us (sender's "
-			"capture %llu us)\n",
+			"validating it held the stream %llu us (parse %llu us; "
+			"sender's capture %llu us)\n",
 			st.legacy ? "a libxl-layer (older ncmigd)" :
 			"an optional libxc",
 			(unsigned long long)st.added_us,
+			(unsigned long long)ctx.parse_us,
 			(unsigned long long)st.capture_us);
 	}
 	free(ctx.kept);
