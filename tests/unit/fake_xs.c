@@ -8,6 +8,7 @@
 
 #define MAX_NODES 4096
 #define MAX_WATCHES 64
+#define MAX_EVENTS 4096
 
 struct fnode {
 	char *path;
@@ -35,6 +36,12 @@ struct fake {
 		char text[256];
 	} w[MAX_WATCHES];
 	unsigned int nr_w;
+	/* Our own XS_WATCH (one), its events, and those a transaction holds. */
+	bool no_watch;
+	char *watch_path;
+	char *ev[MAX_EVENTS], *tx_ev[MAX_EVENTS];
+	unsigned int nr_ev, nr_tx_ev;
+	unsigned int requests;
 };
 
 static struct fake *F(struct ncmig_xs *x)
@@ -45,6 +52,38 @@ static struct fake *F(struct ncmig_xs *x)
 static struct store *cur(struct ncmig_xs *x)
 {
 	return F(x)->in_tx ? &F(x)->tx : &F(x)->main;
+}
+
+/* An event for @path if our watch covers it (held by a transaction). */
+static void fire(struct ncmig_xs *x, const char *path)
+{
+	struct fake *f = F(x);
+	size_t wl;
+
+	if (!f->watch_path)
+		return;
+	wl = strlen(f->watch_path);
+	if (strncmp(path, f->watch_path, wl) || (path[wl] && path[wl] != '/'))
+		return;
+	if (f->in_tx) {
+		if (f->nr_tx_ev < MAX_EVENTS)
+			f->tx_ev[f->nr_tx_ev++] = strdup(path);
+	} else if (f->nr_ev < MAX_EVENTS) {
+		f->ev[f->nr_ev++] = strdup(path);
+	}
+}
+
+static void drop_tx_events(struct fake *f, bool keep)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr_tx_ev; i++) {
+		if (keep && f->nr_ev < MAX_EVENTS)
+			f->ev[f->nr_ev++] = f->tx_ev[i];
+		else
+			free(f->tx_ev[i]);
+	}
+	f->nr_tx_ev = 0;
 }
 
 static struct fnode *find(struct store *s, const char *path)
@@ -123,6 +162,7 @@ static int f_directory(struct ncmig_xs *x, const char *path, char ***names,
 	unsigned int i, k = 0;
 	char **arr, *p;
 
+	F(x)->requests++;
 	if (!find(s, path))
 		return -ENOENT;
 	for (i = 0; i < s->nr; i++) {
@@ -157,6 +197,7 @@ static int f_read(struct ncmig_xs *x, const char *path, void **val,
 {
 	struct fnode *n = find(cur(x), path);
 
+	F(x)->requests++;
 	if (!n)
 		return -ENOENT;
 	*val = malloc(n->len + 1);
@@ -170,8 +211,10 @@ static int f_write(struct ncmig_xs *x, const char *path, const void *val,
 {
 	struct fnode *n = make(cur(x), path);
 
+	F(x)->requests++;
 	if (!n)
 		return -ENOSPC;
+	fire(x, path);
 	free(n->val);
 	n->val = malloc(len + 1);
 	memcpy(n->val, val, len);
@@ -190,6 +233,9 @@ static int f_rm(struct ncmig_xs *x, const char *path)
 	size_t pl = strlen(path);
 	unsigned int i = 0;
 
+	F(x)->requests++;
+	if (find(s, path))
+		fire(x, path);
 	while (i < s->nr) {
 		const char *q = s->n[i].path;
 
@@ -213,6 +259,7 @@ static int f_get_perms(struct ncmig_xs *x, const char *path,
 {
 	struct fnode *n = find(cur(x), path);
 
+	F(x)->requests++;
 	if (!n)
 		return -ENOENT;
 	*perms = malloc(sizeof(n->perms));
@@ -230,13 +277,16 @@ static int f_set_perms(struct ncmig_xs *x, const char *path,
 		return -ENOENT;
 	if (num > 8 || num < 1)
 		return -EINVAL;
+	F(x)->requests++;
 	memcpy(n->perms, perms, num * sizeof(*perms));
 	n->nperms = num;
+	fire(x, path);
 	return 0;
 }
 
 static int f_tx_start(struct ncmig_xs *x)
 {
+	F(x)->requests++;
 	if (F(x)->in_tx)
 		return -EBUSY;
 	copy(&F(x)->tx, &F(x)->main);
@@ -249,15 +299,20 @@ static int f_tx_end(struct ncmig_xs *x, bool abort_)
 {
 	struct fake *f = F(x);
 
+	f->requests++;
 	if (!f->in_tx)
 		return -EINVAL;
 	f->in_tx = false;
-	if (abort_)
+	if (abort_) {
+		drop_tx_events(f, false);
 		return 0;
+	}
 	if (f->fail_commits) {
 		f->fail_commits--;
+		drop_tx_events(f, false);
 		return -EAGAIN;
 	}
+	drop_tx_events(f, true);
 	copy(&f->main, &f->tx);
 	f->writes += f->tx_writes;
 	return 0;
@@ -265,6 +320,7 @@ static int f_tx_end(struct ncmig_xs *x, bool abort_)
 
 static int f_supported(struct ncmig_xs *x)
 {
+	F(x)->requests++;
 	return F(x)->watches_on ? 0 : -EOPNOTSUPP;
 }
 
@@ -305,6 +361,46 @@ static int f_add_watches(struct ncmig_xs *x, uint16_t domid,
 	return 0;
 }
 
+static int f_watch(struct ncmig_xs *x, const char *path, const char *token)
+{
+	struct fake *f = F(x);
+
+	(void)token;
+	f->requests++;
+	if (f->no_watch)
+		return -EOPNOTSUPP;
+	if (f->watch_path)
+		return -EEXIST;
+	f->watch_path = strdup(path);
+	fire(x, path);	/* xenstored's first event names the path */
+	return 0;
+}
+
+static int f_unwatch(struct ncmig_xs *x, const char *path, const char *token)
+{
+	struct fake *f = F(x);
+
+	(void)token;
+	f->requests++;
+	if (!f->watch_path || strcmp(f->watch_path, path))
+		return -ENOENT;
+	free(f->watch_path);
+	f->watch_path = NULL;
+	return 0;
+}
+
+/* Not a request: libxenstore hands out what it has already read. */
+static int f_next_event(struct ncmig_xs *x, char **path)
+{
+	struct fake *f = F(x);
+
+	if (!f->nr_ev)
+		return 0;
+	*path = f->ev[0];
+	memmove(f->ev, f->ev + 1, --f->nr_ev * sizeof(f->ev[0]));
+	return 1;
+}
+
 static const struct ncmig_xs_ops fake_ops = {
 	.directory = f_directory,
 	.read = f_read,
@@ -317,6 +413,9 @@ static const struct ncmig_xs_ops fake_ops = {
 	.domain_watches_supported = f_supported,
 	.get_domain_watches = f_get_watches,
 	.add_domain_watches = f_add_watches,
+	.watch = f_watch,
+	.unwatch = f_unwatch,
+	.next_event = f_next_event,
 };
 
 struct ncmig_xs *fake_xs_new(void)
@@ -330,9 +429,15 @@ struct ncmig_xs *fake_xs_new(void)
 
 void fake_xs_free(struct ncmig_xs *x)
 {
-	clear(&F(x)->main);
-	clear(&F(x)->tx);
-	free(F(x));
+	struct fake *f = F(x);
+
+	clear(&f->main);
+	clear(&f->tx);
+	while (f->nr_ev)
+		free(f->ev[--f->nr_ev]);
+	drop_tx_events(f, false);
+	free(f->watch_path);
+	free(f);
 }
 
 void fake_xs_set(struct ncmig_xs *x, const char *path, const void *val,
@@ -484,4 +589,42 @@ char *fake_xs_dump(struct ncmig_xs *x, const char *skip)
 unsigned int fake_xs_room(struct ncmig_xs *x)
 {
 	return MAX_NODES - F(x)->main.nr;
+}
+
+unsigned int fake_xs_requests(struct ncmig_xs *x)
+{
+	return F(x)->requests;
+}
+
+void fake_xs_no_watch(struct ncmig_xs *x, bool on)
+{
+	F(x)->no_watch = on;
+}
+
+unsigned int fake_xs_pending_events(struct ncmig_xs *x)
+{
+	return F(x)->nr_ev;
+}
+
+void fake_xs_set_perms(struct ncmig_xs *x, const char *path,
+		       const char *perms)
+{
+	struct ncmig_xs_perm p[8];
+	const char *q = perms;
+	unsigned int k = 0;
+
+	while (*q && k < 8) {
+		p[k].perm = *q;
+		p[k].domid = (uint16_t)strtoul(q + 1, (char **)&q, 10);
+		k++;
+		while (*q == ' ')
+			q++;
+	}
+	if (f_set_perms(x, path, p, k))
+		abort();
+}
+
+void fake_xs_rm(struct ncmig_xs *x, const char *path)
+{
+	f_rm(x, path);
 }

@@ -52,4 +52,18 @@ unsigned int fake_xs_room(struct ncmig_xs *x);
 /* Writes made (outside and inside committed transactions). */
 unsigned int fake_xs_writes(struct ncmig_xs *x);
 
+/*
+ * Requests made (each operation but next_event, which hands out what
+ * libxenstore has already read), for what a step costs in round trips.
+ */
+unsigned int fake_xs_requests(struct ncmig_xs *x);
+/* XS_WATCH refused with -EOPNOTSUPP. */
+void fake_xs_no_watch(struct ncmig_xs *x, bool on);
+/* Events our watch has queued and nobody has taken yet. */
+unsigned int fake_xs_pending_events(struct ncmig_xs *x);
+/* Outside a transaction, as another client would (events fire). */
+void fake_xs_set_perms(struct ncmig_xs *x, const char *path,
+		       const char *perms);
+void fake_xs_rm(struct ncmig_xs *x, const char *path);
+
 #endif

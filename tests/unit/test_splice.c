@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -225,6 +227,113 @@ static void test_send_recv_roundtrip(void **s)
 	/* What reaches xl migrate-receive is exactly what xl sent. */
 	assert_int_equal(out_len, xs_len);
 	assert_memory_equal(out, xs, xs_len);
+}
+
+static int ticks, ticks_at_end;
+
+static void tick(void *arg)
+{
+	(void)arg;
+	ticks++;
+}
+
+static int at_end_ticks(void *arg, unsigned char **buf, size_t *len)
+{
+	ticks_at_end = ticks;
+	return at_end(arg, buf, len);
+}
+
+/*
+ * send's tick: after each libxc record before END (the capture taken
+ * ahead is kept current there), none once END has arrived.
+ */
+static void test_send_ticks_before_end(void **s)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end_ticks,
+					   .tick = tick };
+	static unsigned char mid[8192];
+	struct ncmig_splice_stats st;
+	size_t mid_len;
+	char msg[300];
+
+	(void)s;
+	build();
+	memcpy(payload, "NCMIGSTM", 8);
+	payload_len = 8;
+	ticks = ticks_at_end = 0;
+	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
+	assert_int_equal(st.inserted, 1);
+	assert_int_equal(ticks_at_end, 2);	/* PAGE_DATA-ish, params */
+	assert_int_equal(ticks, 2);
+}
+
+static int ev_pipe[2] = { -1, -1 };
+
+static int tick_fd(void *arg)
+{
+	(void)arg;
+	return ev_pipe[0];
+}
+
+static struct timespec drained_at;
+
+/* Like xs_check_watch: taking the last event empties the pipe. */
+static void tick_drain(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (read(ev_pipe[0], &c, 1) == 1) {
+		ticks++;
+		clock_gettime(CLOCK_MONOTONIC, &drained_at);
+	}
+}
+
+/*
+ * While no record comes (libxl suspending the guest), send ticks on
+ * tick_fd's events instead of only after the next record.
+ */
+static void test_send_ticks_while_waiting(void **s)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end, .tick = tick_drain,
+					   .tick_fd = tick_fd };
+	static unsigned char mid[8192];
+	struct ncmig_splice_stats st;
+	int in[2], ofd = to_fd("", 0);
+	struct timespec t0;
+	char msg[300];
+	pid_t pid;
+
+	(void)s;
+	build();
+	payload_len = 8;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pipe(in), 0);
+	/* Non-blocking, as xs_check_watch is (per-record ticks too). */
+	assert_int_equal(pipe2(ev_pipe, O_NONBLOCK), 0);
+	assert_int_equal(write(ev_pipe[1], "e", 1), 1);	/* one pending */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(in[0]);
+		usleep(100 * 1000);
+		_exit(write(in[1], xs, xs_len) == (ssize_t)xs_len ? 0 : 1);
+	}
+	close(in[1]);
+	ticks = 0;
+	assert_int_equal(ncmig_splice_filter(in[0], ofd, &send, &st, msg,
+					     sizeof(msg)), 0);
+	assert_int_equal(st.inserted, 1);
+	assert_int_equal(from_fd(ofd, mid, sizeof(mid)), xs_len + REC + 32);
+	assert_int_equal(ticks, 1);
+	/* Before the stream's first octet (written 100 ms in), not after. */
+	assert_true((drained_at.tv_sec - t0.tv_sec) * 1000 +
+		    (drained_at.tv_nsec - t0.tv_nsec) / 1000000 < 80);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(in[0]);
+	close(ofd);
+	close(ev_pipe[0]);
+	close(ev_pipe[1]);
 }
 
 static void test_recv_without_record_passes_through(void **s)
@@ -1078,6 +1187,8 @@ int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_send_recv_roundtrip),
+		cmocka_unit_test(test_send_ticks_before_end),
+		cmocka_unit_test(test_send_ticks_while_waiting),
 		cmocka_unit_test(test_recv_without_record_passes_through),
 		cmocka_unit_test(test_send_refuses_second_record),
 		cmocka_unit_test(test_config_seen),

@@ -4,55 +4,63 @@
 
 #include "ncmig.h"
 
-int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
-		       struct ncmig_writer *w, struct ncmig_save_report *r)
+int ncmig_save_ahead(struct ncmig_xs *x, uint16_t domid, bool backends,
+		     struct ncmig_save_ahead *a)
 {
-	struct ncmig_identity id;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	/* Who the stream belongs to, when it can be told (libxl's vm node,
+	 * /etc/machine-id); backend records are useless without it.
+	 */
+	a->identity = !ncmig_xs_domain_uuid(x, domid, a->id.uuid) &&
+		      !ncmig_host_id(a->id.host);
+	if (!backends)
+		return 0;
+	/* Asked for explicitly: no family is an error, not "none". */
+	rc = ncmig_backends->family();
+	if (rc) {
+		ncmig_dom_err(domid, "--backends: %s", rc == -EOPNOTSUPP ?
+			       "no xen_ncmig netlink family (is "
+			       "xen-ncmig.ko loaded?)" : strerror(-rc));
+		return rc;
+	}
+	rc = ncmig_backends->probe(domid);
+	if (rc < 0) {
+		ncmig_dom_err(domid, "kernel backends: %s", strerror(-rc));
+		return rc;
+	}
+	a->backends = rc > 0;
+	if (a->backends && !a->identity) {
+		ncmig_dom_err(domid, "backend records need the domain's UUID "
+			       "(/local/domain/%u/vm) and the host's "
+			       "(/etc/machine-id)", domid);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int ncmig_save_stream_taken(uint16_t domid, const struct ncmig_save_ahead *a,
+			    struct ncmig_xs_capture *cap,
+			    struct ncmig_writer *w, struct ncmig_save_report *r)
+{
 	uint32_t flags;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->backends = -1;
-	rc = ncmig_xs_capture(x, domid, &r->cap);
-	if (rc) {
-		ncmig_dom_err(domid, "capturing /local/domain/%u: %s", domid,
-			       strerror(-rc));
-		return rc;
-	}
+	r->cap = *cap;		/* the report owns it now */
+	memset(cap, 0, sizeof(*cap));
 	flags = ncmig_xs_capture_flags(&r->cap);
-	if (backends) {
-		/* Asked for explicitly: no family is an error, not "none". */
-		rc = ncmig_backends->family();
-		if (rc) {
-			ncmig_dom_err(domid, "--backends: %s", rc == -EOPNOTSUPP ?
-				       "no xen_ncmig netlink family (is "
-				       "xen-ncmig.ko loaded?)" : strerror(-rc));
-			return rc;
-		}
-		rc = ncmig_backends->probe(domid);
-		if (rc < 0) {
-			ncmig_dom_err(domid, "kernel backends: %s",
-				       strerror(-rc));
-			return rc;
-		}
-		if (rc > 0)
-			flags |= NCMIG_DOM_F_BACKENDS;
-	}
+	if (a->backends)
+		flags |= NCMIG_DOM_F_BACKENDS;
 	ncmig_write_header(w);
-	/* Who the stream belongs to, when it can be told (libxl's vm node,
-	 * /etc/machine-id); backend records are useless without it.
-	 */
-	if (!ncmig_xs_domain_uuid(x, domid, id.uuid) && !ncmig_host_id(id.host))
-		ncmig_write_domain_id(w, domid, flags, &id);
-	else if (flags & NCMIG_DOM_F_BACKENDS) {
-		ncmig_dom_err(domid, "backend records need the domain's UUID "
-			       "(/local/domain/%u/vm) and the host's "
-			       "(/etc/machine-id)", domid);
-		return -ENOENT;
-	} else
+	if (a->identity)
+		ncmig_write_domain_id(w, domid, flags, &a->id);
+	else
 		ncmig_write_domain(w, domid, flags);
 	ncmig_xs_capture_write(&r->cap, w);
-	if (flags & NCMIG_DOM_F_BACKENDS) {
+	if (a->backends) {
 		rc = ncmig_backends->write(domid, w);
 		if (rc < 0) {
 			ncmig_dom_err(domid, "kernel backends: %s",
@@ -65,6 +73,29 @@ int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 	if (rc)
 		ncmig_dom_err(domid, "writing the stream: %s", strerror(-rc));
 	return rc;
+}
+
+int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
+		       struct ncmig_writer *w, struct ncmig_save_report *r)
+{
+	struct ncmig_xs_capture cap;
+	struct ncmig_save_ahead a;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->backends = -1;
+	rc = ncmig_xs_capture(x, domid, &cap);
+	if (rc) {
+		ncmig_dom_err(domid, "capturing /local/domain/%u: %s", domid,
+			       strerror(-rc));
+		return rc;
+	}
+	rc = ncmig_save_ahead(x, domid, backends, &a);
+	if (rc) {
+		ncmig_xs_capture_free(&cap);
+		return rc;
+	}
+	return ncmig_save_stream_taken(domid, &a, &cap, w, r);
 }
 
 void ncmig_save_report_free(struct ncmig_save_report *r)

@@ -60,6 +60,7 @@ struct splice {
 	bool ours_here;		/* an ncmig record in the current checkpoint */
 	bool pending;		/* recv: one found, its checkpoint not complete */
 	bool after_ckpt;	/* the next libxc record follows CHECKPOINT_END */
+	bool no_tick_fd;	/* send: tick_fd failed, not waited on again */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -103,9 +104,45 @@ static void note_added(struct splice *sp, uint64_t us)
 		sp->st->added_us = us;
 }
 
+/*
+ * send: until xl's stream has more for us, tick whenever tick_fd says
+ * there is something to do (libxl suspending the guest writes its
+ * control/shutdown while no record comes).  An fd in error is left.
+ */
+static void wait_input(struct splice *sp)
+{
+	struct pollfd pf[2];
+	int fd;
+
+	while (!sp->no_tick_fd && sp->h && sp->h->tick && sp->h->tick_fd) {
+		fd = sp->h->tick_fd(sp->h->arg);
+		if (fd < 0)
+			return;
+		pf[0] = (struct pollfd){ .fd = sp->in, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			sp->no_tick_fd = true;
+			return;
+		}
+		if (pf[0].revents)
+			return;
+		if (pf[1].revents & ~POLLIN) {
+			sp->no_tick_fd = true;
+			return;
+		}
+		if (pf[1].revents)
+			sp->h->tick(sp->h->arg);
+	}
+}
+
 static int rd(struct splice *sp, void *buf, size_t n, const char *what)
 {
-	int rc = ncmig_read_all(sp->in, buf, n);
+	int rc;
+
+	wait_input(sp);
+	rc = ncmig_read_all(sp->in, buf, n);
 
 	if (rc == -ENODATA) {
 		sp->eof = true;
@@ -573,6 +610,8 @@ static int libxc_stream(struct splice *sp)
 			rc = checkpoint_tail(sp);
 			if (rc)
 				return rc;
+			if (sp->h && sp->h->tick)
+				sp->h->tick(sp->h->arg);
 			continue;
 		}
 		if (type == LIBXC_REC_END) {
@@ -609,6 +648,9 @@ static int libxc_stream(struct splice *sp)
 		if (rc)
 			return rc;
 		sp->st->libxc_records++;
+		/* send: keep the capture current while memory goes by. */
+		if (sp->h && sp->h->tick)
+			sp->h->tick(sp->h->arg);
 	}
 }
 

@@ -11,14 +11,17 @@
 
 
 static int push(struct ncmig_xs_capture *c, size_t *cap, uint32_t type,
-		unsigned char *body, size_t len)
+		unsigned char *body, size_t len, const char *rel)
 {
-	if (ncmig_grow(&c->bodies, cap, c->nr_bodies + 1,
-		       sizeof(*c->bodies), 64)) {
+	char *r = rel ? strdup(rel) : NULL;
+
+	if ((rel && !r) || ncmig_grow(&c->bodies, cap, c->nr_bodies + 1,
+				      sizeof(*c->bodies), 64)) {
+		free(r);
 		free(body);
 		return -ENOMEM;
 	}
-	c->bodies[c->nr_bodies++] = (struct ncmig_xs_body){ type, body, len };
+	c->bodies[c->nr_bodies++] = (struct ncmig_xs_body){ type, body, len, r };
 	return 0;
 }
 
@@ -26,8 +29,10 @@ static void drop_bodies(struct ncmig_xs_capture *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nr_bodies; i++)
+	for (i = 0; i < c->nr_bodies; i++) {
 		free(c->bodies[i].body);
+		free(c->bodies[i].rel);
+	}
 	free(c->bodies);
 	c->bodies = NULL;
 	c->nr_bodies = 0;
@@ -66,7 +71,7 @@ static int walk(struct ncmig_xs *x, struct ncmig_xs_capture *c, size_t *cap,
 	rc = ncmig_xs_node_encode(rel, val, vlen, perms, nperms, &body, &blen);
 	if (rc)
 		goto out;
-	rc = push(c, cap, NCMIG_REC_XS_NODE, body, blen);
+	rc = push(c, cap, NCMIG_REC_XS_NODE, body, blen, rel);
 	if (rc)
 		goto out;
 	c->nr_nodes++;
@@ -112,7 +117,7 @@ static int capture_watches(struct ncmig_xs *x, struct ncmig_xs_capture *c,
 	for (i = 0; !rc && i < n; i++) {
 		rc = ncmig_xs_watch_encode(w[i].path, w[i].token, &body, &blen);
 		if (!rc)
-			rc = push(c, cap, NCMIG_REC_XS_WATCH, body, blen);
+			rc = push(c, cap, NCMIG_REC_XS_WATCH, body, blen, NULL);
 	}
 	ncmig_xs_free_watches(w, n);
 	if (!rc) {
@@ -199,4 +204,333 @@ const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save)
 		       "domain's watches";
 	}
 	return "unknown";
+}
+
+/* ---- A live capture: taken ahead, kept current by a watch ---- */
+
+/* @q is @rel or a node under it. */
+static bool under(const char *q, const char *rel)
+{
+	size_t l = strlen(rel);
+
+	if (!l)
+		return true;
+	return !strncmp(q, rel, l) && (!q[l] || q[l] == '/');
+}
+
+static bool find_rel(const struct ncmig_xs_capture *c, const char *rel,
+		     size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_bodies; i++)
+		if (!strcmp(c->bodies[i].rel, rel)) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+/* The end of the subtree that starts at @i (bodies are in DFS order). */
+static size_t subtree_end(const struct ncmig_xs_capture *c, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < c->nr_bodies && under(c->bodies[j].rel, c->bodies[i].rel))
+		j++;
+	return j;
+}
+
+/* Replace bodies [i, j) of @l by all of @t's (which @l then owns). */
+static int splice_bodies(struct ncmig_xs_live *l, size_t i, size_t j,
+			 struct ncmig_xs_capture *t)
+{
+	struct ncmig_xs_capture *c = &l->c;
+	size_t need = c->nr_bodies - (j - i) + t->nr_bodies, k;
+
+	if (ncmig_grow(&c->bodies, &l->cap, need, sizeof(*c->bodies), 64))
+		return -ENOMEM;
+	for (k = i; k < j; k++) {
+		free(c->bodies[k].body);
+		free(c->bodies[k].rel);
+	}
+	memmove(&c->bodies[i + t->nr_bodies], &c->bodies[j],
+		(c->nr_bodies - j) * sizeof(*c->bodies));
+	if (t->nr_bodies)
+		memcpy(&c->bodies[i], t->bodies,
+		       t->nr_bodies * sizeof(*c->bodies));
+	c->nr_bodies = need;
+	c->nr_nodes = need;
+	l->nodes_reread += (unsigned int)t->nr_bodies;
+	free(t->bodies);
+	t->bodies = NULL;
+	t->nr_bodies = 0;
+	return 0;
+}
+
+/*
+ * Read @rel's subtree again into @l: replaced where @l has it, dropped
+ * if it is gone, added after its parent's subtree if new (or, when @l
+ * lacks the parent too, the parent's subtree read instead: a write
+ * creates missing parents without an event of their own).
+ */
+static int reread(struct ncmig_xs *x, struct ncmig_xs_live *l,
+		  const char *rel, unsigned int depth)
+{
+	struct ncmig_xs_capture t = { .domid = l->c.domid };
+	size_t tcap = 0, at, pat = 0;
+	bool have = find_rel(&l->c, rel, &at), parent_known = false;
+	int rc;
+
+	if (!have && *rel) {
+		char parent[NCMIG_XS_PATH_MAX + 1];
+		const char *slash = strrchr(rel, '/');
+		size_t plen = slash ? (size_t)(slash - rel) : 0;
+
+		memcpy(parent, rel, plen);
+		parent[plen] = 0;
+		parent_known = find_rel(&l->c, parent, &pat);
+		if (!parent_known) {
+			if (depth > NCMIG_XS_PATH_MAX)
+				return -ELOOP;
+			return reread(x, l, parent, depth + 1);
+		}
+	}
+	l->rereads++;
+	rc = walk(x, &t, &tcap, rel);
+	if (rc == -ENOENT && t.nr_bodies) {
+		/* Something under it went while we read: read it all again. */
+		drop_bodies(&t);
+		return -EAGAIN;
+	}
+	if (rc == -ENOENT)	/* gone (or never there) */
+		return have ? splice_bodies(l, at, subtree_end(&l->c, at), &t) :
+			      0;
+	if (rc) {
+		drop_bodies(&t);
+		return rc;
+	}
+	if (have)
+		return splice_bodies(l, at, subtree_end(&l->c, at), &t);
+	if (!parent_known)	/* the home itself, new */
+		return splice_bodies(l, 0, l->c.nr_bodies, &t);
+	at = subtree_end(&l->c, pat);
+	return splice_bodies(l, at, at, &t);
+}
+
+struct live_batch {
+	struct ncmig_xs_live *l;
+	char **rels;
+	size_t n;
+};
+
+static int batch_body(struct ncmig_xs *x, void *arg)
+{
+	struct live_batch *b = arg;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < b->n; i++)
+		rc = reread(x, b->l, b->rels[i], 0);
+	return rc;
+}
+
+/* The event's path relative to the home, or NULL if it is not under it. */
+static const char *event_rel(const struct ncmig_xs_live *l, const char *path)
+{
+	size_t hl = strlen(l->home);
+
+	if (strncmp(path, l->home, hl) || (path[hl] && path[hl] != '/'))
+		return NULL;
+	return path[hl] ? path + hl + 1 : "";
+}
+
+/* Add @rel to @rels unless it or one of its ancestors is there already. */
+static int add_rel(char ***rels, size_t *n, size_t *cap, const char *rel)
+{
+	size_t i = 0;
+	char *r;
+
+	while (i < *n) {
+		if (under(rel, (*rels)[i]))
+			return 0;
+		if (under((*rels)[i], rel)) {	/* @rel covers it */
+			free((*rels)[i]);
+			(*rels)[i] = (*rels)[--*n];
+			continue;
+		}
+		i++;
+	}
+	r = strdup(rel);
+	if (!r || ncmig_grow(rels, cap, *n + 1, sizeof(**rels), 16)) {
+		free(r);
+		return -ENOMEM;
+	}
+	(*rels)[(*n)++] = r;
+	return 0;
+}
+
+int ncmig_xs_live_poll(struct ncmig_xs_live *l)
+{
+	struct live_batch b = { .l = l };
+	struct ncmig_xs *x = l->x;
+	size_t cap = 0, i;
+	char *path;
+	int rc, tries;
+
+	if (!l->ok)
+		return -ESTALE;
+	while ((rc = x->ops->next_event(x, &path)) > 0) {
+		const char *rel = event_rel(l, path);
+
+		l->events++;
+		rc = rel ? add_rel(&b.rels, &b.n, &cap, rel) : 0;
+		free(path);
+		if (rc)
+			break;
+	}
+	for (tries = 0; !rc && b.n && tries < NCMIG_XS_TX_TRIES; tries++) {
+		rc = ncmig_xs_transaction(x, batch_body, NULL, &b);
+		if (rc != -EAGAIN)
+			break;
+	}
+	for (i = 0; i < b.n; i++)
+		free(b.rels[i]);
+	free(b.rels);
+	if (rc)
+		l->ok = false;
+	return rc;
+}
+
+int ncmig_xs_live_start(struct ncmig_xs *x, uint16_t domid,
+			struct ncmig_xs_live *l)
+{
+	struct capture_tx t;
+	unsigned int len;
+	char *path;
+	void *v;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->x = x;
+	l->c.domid = domid;
+	if (!x->ops->watch || !x->ops->unwatch || !x->ops->next_event)
+		return -EOPNOTSUPP;
+	if (ncmig_xs_abs_path(l->home, sizeof(l->home), domid, ""))
+		return -ENAMETOOLONG;
+	snprintf(l->token, sizeof(l->token), "ncmig-live-%u", domid);
+	rc = x->ops->watch(x, l->home, l->token);
+	if (rc)
+		return rc;
+	/*
+	 * One round trip: its reply comes after the watch's first event
+	 * and every other of what was done so far, all of which the
+	 * capture below (whose requests come later) reads anyway.
+	 */
+	rc = x->ops->read(x, l->home, &v, &len);
+	if (!rc)
+		free(v);
+	while (!rc && (rc = x->ops->next_event(x, &path)) > 0) {
+		free(path);
+		rc = 0;
+	}
+	if (!rc) {
+		t = (struct capture_tx){ .c = &l->c };
+		rc = ncmig_xs_transaction(x, capture_body, capture_again, &t);
+		l->cap = t.cap;
+	}
+	if (rc) {
+		x->ops->unwatch(x, l->home, l->token);
+		drop_bodies(&l->c);
+		return rc;
+	}
+	l->watches_supported = !x->ops->domain_watches_supported(x);
+	l->ok = true;
+	return 0;
+}
+
+/* Each node's value length, for the report (the bodies carry it). */
+static size_t value_bytes(const struct ncmig_xs_capture *c)
+{
+	struct ncmig_xs_node n;
+	const char *why;
+	size_t i, sum = 0;
+
+	for (i = 0; i < c->nr_bodies; i++)
+		if (c->bodies[i].type == NCMIG_REC_XS_NODE &&
+		    !ncmig_xs_node_decode(c->bodies[i].body, c->bodies[i].len,
+					  &n, &why))
+			sum += n.value_len;
+	return sum;
+}
+
+int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
+{
+	struct ncmig_xs *x = l->x;
+	unsigned int ev = l->events, nodes = l->nodes_reread, len;
+	size_t cap = 0, i;
+	void *v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->domid = l->c.domid;
+	if (!l->ok)
+		return -ESTALE;
+	/* After this reply, every event of what was done before it is in. */
+	rc = x->ops->read(x, l->home, &v, &len);
+	if (!rc) {
+		free(v);
+		rc = ncmig_xs_live_poll(l);
+	}
+	l->take_events = l->events - ev;
+	l->take_nodes = l->nodes_reread - nodes;
+	if (!rc && (!l->c.nr_bodies || l->c.bodies[0].rel[0]))
+		rc = -ENOENT;
+	if (rc) {
+		l->ok = false;
+		return rc;
+	}
+	if (ncmig_grow(&out->bodies, &cap, l->c.nr_bodies, sizeof(*out->bodies),
+		       64))
+		return -ENOMEM;
+	for (i = 0; i < l->c.nr_bodies; i++) {
+		const struct ncmig_xs_body *b = &l->c.bodies[i];
+		unsigned char *body = malloc(b->len ? b->len : 1);
+
+		if (!body) {
+			rc = -ENOMEM;
+			break;
+		}
+		memcpy(body, b->body, b->len);
+		rc = push(out, &cap, b->type, body, b->len, b->rel);
+		if (rc)
+			break;
+	}
+	if (!rc) {
+		out->nr_nodes = out->nr_bodies;
+		out->value_bytes = value_bytes(out);
+		if (l->watches_supported)
+			rc = capture_watches(x, out, &cap);
+		else
+			out->watches = NCMIG_WATCHES_UNSUPPORTED;
+	}
+	if (rc)
+		drop_bodies(out);
+	return rc;
+}
+
+int ncmig_xs_live_fd(const struct ncmig_xs_live *l)
+{
+	if (!l->ok || !l->x->ops->event_fd)
+		return -1;
+	return l->x->ops->event_fd(l->x);
+}
+
+void ncmig_xs_live_free(struct ncmig_xs_live *l)
+{
+	if (l->x && l->home[0] && l->x->ops->unwatch)
+		l->x->ops->unwatch(l->x, l->home, l->token);
+	drop_bodies(&l->c);
+	l->cap = 0;
+	l->ok = false;
 }

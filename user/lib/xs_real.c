@@ -241,6 +241,38 @@ static int r_add_domain_watches(struct ncmig_xs *x, uint16_t domid,
 	return 0;
 }
 
+static int r_watch(struct ncmig_xs *x, const char *path, const char *token)
+{
+	errno = 0;
+	return xs_watch(real(x)->h, path, token) ? 0 : err_or(EIO);
+}
+
+static int r_unwatch(struct ncmig_xs *x, const char *path, const char *token)
+{
+	errno = 0;
+	return xs_unwatch(real(x)->h, path, token) ? 0 : err_or(EIO);
+}
+
+/* libxenstore queues events as it reads them; this takes one, not waiting. */
+static int r_next_event(struct ncmig_xs *x, char **path)
+{
+	char **vec;
+
+	errno = 0;
+	vec = xs_check_watch(real(x)->h);
+	if (!vec)
+		return errno == EAGAIN ? 0 : err_or(EIO);
+	*path = strdup(vec[XS_WATCH_PATH]);
+	free(vec);
+	return *path ? 1 : -ENOMEM;
+}
+
+/* A pipe libxenstore's reader thread keeps readable while events wait. */
+static int r_event_fd(struct ncmig_xs *x)
+{
+	return xs_fileno(real(x)->h);
+}
+
 static const struct ncmig_xs_ops real_ops = {
 	.directory = r_directory,
 	.read = r_read,
@@ -253,6 +285,10 @@ static const struct ncmig_xs_ops real_ops = {
 	.domain_watches_supported = r_domain_watches_supported,
 	.get_domain_watches = r_get_domain_watches,
 	.add_domain_watches = r_add_domain_watches,
+	.watch = r_watch,
+	.unwatch = r_unwatch,
+	.next_event = r_next_event,
+	.event_fd = r_event_fd,
 };
 
 const struct ncmig_xs_hooks *ncmig_xs_hooks;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -138,7 +139,93 @@ struct send_ctx {
 	bool backends, plain;
 	unsigned char *sent;	/* a copy of what was inserted, for --keep */
 	size_t sent_len;
+	/*
+	 * Opened at xl's header and kept: the domain's area captured
+	 * there (the guest running) and kept current by a watch, so that
+	 * at_end reads only what changed (ncmig_xs_live_*).
+	 */
+	struct ncmig_xs *x;
+	struct ncmig_xs_live live;
+	struct ncmig_save_ahead ahead;
+	bool ahead_ok;
+	/* The ticks' polls: how many re-read something, and their time. */
+	unsigned int polls;
+	uint64_t poll_us, last_poll_end_us, last_poll_us;
+	uint64_t at_end_us;	/* when at_end was last called */
 };
+
+static uint64_t mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+/*
+ * Before the suspend (xl's header): what is stable, and the capture
+ * that at_end will bring up to date.  Without a watch (an xenstored or
+ * fake that has none) at_end captures everything, as before.
+ */
+static int send_ahead(struct send_ctx *c)
+{
+	uint64_t t0 = mono_us();
+	int rc;
+
+	rc = ncmig_save_ahead(c->x, c->domid, c->backends, &c->ahead);
+	if (rc)
+		return rc;
+	c->ahead_ok = true;
+	rc = ncmig_xs_live_start(c->x, c->domid, &c->live);
+	if (rc) {
+		fprintf(stderr, "ncmigd: splice send: d%u: no watch on its "
+			"xenstore area (%s): it is captured whole inside the "
+			"suspend window\n", c->domid, strerror(-rc));
+		return 0;
+	}
+	fprintf(stderr, "ncmigd: splice send: d%u: %zu xenstore nodes "
+		"captured ahead in %llu us, watched for changes\n", c->domid,
+		c->live.c.nr_bodies, (unsigned long long)(mono_us() - t0));
+	return 0;
+}
+
+/*
+ * Waited on while no record comes, up to the first at_end (after it, in
+ * a plain stream, only libxl's records follow, on the critical path;
+ * a checkpointed stream's later checkpoints keep the per-record ticks).
+ */
+static int send_tick_fd(void *arg)
+{
+	struct send_ctx *c = arg;
+
+	return c->at_end_us ? -1 : ncmig_xs_live_fd(&c->live);
+}
+
+/* After each libxc record: re-read what changed while memory goes by. */
+static void send_tick(void *arg)
+{
+	struct send_ctx *c = arg;
+	unsigned int before = c->live.rereads;
+	uint64_t t0;
+	int rc;
+
+	if (!c->live.ok)
+		return;
+	t0 = mono_us();
+	rc = ncmig_xs_live_poll(&c->live);
+	if (rc) {
+		fprintf(stderr, "ncmigd: splice send: d%u: keeping the xenstore "
+			"capture current failed (%s): it is captured whole "
+			"inside the suspend window\n", c->domid, strerror(-rc));
+		return;
+	}
+	if (c->live.rereads != before) {
+		c->polls++;
+		c->last_poll_end_us = mono_us();
+		c->last_poll_us = c->last_poll_end_us - t0;
+		c->poll_us += c->last_poll_us;
+	}
+}
 
 /* xl's config names the domain it migrates: it must be --domid's. */
 static int send_config(void *arg, const unsigned char *buf, size_t len)
@@ -156,14 +243,14 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 			       strerror(-rc), c->domid);
 		return rc;
 	}
-	x = ncmig_xs_open();
+	x = c->x ? c->x : ncmig_xs_open();
 	if (!x) {
 		rc = errno ? -errno : -EIO;
 		ncmig_err("splice send: cannot open xenstore: %s", strerror(-rc));
 		return rc;
 	}
+	c->x = x;
 	rc = ncmig_xs_domain_uuid(x, c->domid, want);
-	ncmig_xs_close(x);
 	if (rc) {
 		ncmig_dom_err(c->domid, "splice send: cannot read d%u's UUID: %s",
 			       c->domid, strerror(-rc));
@@ -174,25 +261,60 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 			       "%s, which is not d%u", text, c->domid);
 		return -EXDEV;
 	}
-	return 0;
+	return send_ahead(c);
 }
 
 static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 {
 	struct send_ctx *c = arg;
 	struct ncmig_save_report rep;
+	struct ncmig_xs_capture cap;
 	struct ncmig_writer w;
-	struct ncmig_xs *x = ncmig_xs_open();
+	char how[160];
+	bool live = c->live.ok;
+	uint64_t t0, take_us;
 	int rc;
 
-	if (!x) {
+	c->at_end_us = mono_us();
+	memset(&rep, 0, sizeof(rep));
+	if (!c->x)
+		c->x = ncmig_xs_open();
+	if (!c->x) {
 		rc = errno ? -errno : -EIO;
 		ncmig_err("splice send: cannot open xenstore: %s", strerror(-rc));
 		return rc;
 	}
+	if (!c->ahead_ok) {
+		rc = ncmig_save_ahead(c->x, c->domid, c->backends, &c->ahead);
+		if (rc)
+			return rc;
+		c->ahead_ok = true;
+	}
+	/* Only what changed since the capture taken ahead is read here. */
+	t0 = mono_us();
+	rc = live ? ncmig_xs_live_take(&c->live, &cap) : -ESTALE;
+	take_us = mono_us() - t0;
+	if (rc && live)
+		fprintf(stderr, "ncmigd: splice send: d%u: the capture taken "
+			"ahead cannot be brought up to date (%s): capturing "
+			"afresh\n", c->domid, strerror(-rc));
+	if (rc) {
+		live = false;
+		rc = ncmig_xs_capture(c->x, c->domid, &cap);
+		if (rc) {
+			ncmig_dom_err(c->domid, "capturing /local/domain/%u: %s",
+				       c->domid, strerror(-rc));
+			return rc;
+		}
+	}
 	ncmig_writer_init_mem(&w);
-	rc = ncmig_save_stream(x, c->domid, c->backends, &w, &rep);
-	ncmig_xs_close(x);
+	rc = ncmig_save_stream_taken(c->domid, &c->ahead, &cap, &w, &rep);
+	if (live)
+		snprintf(how, sizeof(how), "taken ahead; in the window %u "
+			 "events, %u nodes re-read, %llu us", c->live.take_events,
+			 c->live.take_nodes, (unsigned long long)take_us);
+	else
+		snprintf(how, sizeof(how), "captured whole in the window");
 	/* Kept once the stream has passed: no fsync in the suspend window. */
 	if (!rc && c->keep) {
 		free(c->sent);	/* a checkpointed stream: keep the latest */
@@ -205,8 +327,8 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	}
 	if (!rc) {
 		fprintf(stderr, "ncmigd: splice send: d%u: inserting %zu octets: "
-			"%zu xenstore nodes, watches %s, %d backend records\n",
-			c->domid, w.len, rep.cap.nr_nodes,
+			"%zu xenstore nodes (%s), watches %s, %d backend "
+			"records\n", c->domid, w.len, rep.cap.nr_nodes, how,
 			ncmig_watch_status_text(rep.cap.watches, true),
 			rep.backends < 0 ? 0 : rep.backends);
 		*buf = w.buf;
@@ -270,7 +392,9 @@ static int splice_send(int argc, char **argv)
 		.opt = send_opt, .ctx = &so,
 	};
 	struct ncmig_splice_hooks hooks = { .at_end = send_at_end,
-					    .config = send_config, .arg = &ctx };
+					    .config = send_config,
+					    .tick = send_tick,
+					    .tick_fd = send_tick_fd, .arg = &ctx };
 	struct ncmig_splice_stats st;
 	struct ncmigd_args a;
 	char msg[300], **cargv;
@@ -305,6 +429,19 @@ static int splice_send(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
+	if (ctx.polls && ctx.at_end_us >= ctx.last_poll_end_us)
+		fprintf(stderr, "ncmigd: splice send: d%u: kept the capture "
+			"current: %u polls re-read %u subtrees (%u nodes) in "
+			"%llu us; the last took %llu us and ended %llu us "
+			"before libxc's END\n", ctx.domid, ctx.polls,
+			ctx.live.rereads, ctx.live.nodes_reread,
+			(unsigned long long)ctx.poll_us,
+			(unsigned long long)ctx.last_poll_us,
+			(unsigned long long)(ctx.at_end_us -
+					     ctx.last_poll_end_us));
+	ncmig_xs_live_free(&ctx.live);
+	ncmig_xs_close(ctx.x);
+	ctx.x = NULL;
 	if (!rc && st.inserted && ctx.keep &&
 	    keep(ctx.keep, ctx.sent, ctx.sent_len))
 		rc = -EIO;
@@ -356,6 +493,8 @@ struct recv_ctx {
 	size_t pending_len, kept_len;
 	uint16_t pending_domid, kept_domid;
 	bool leave;
+	char pending_note[160];
+	uint64_t parse_us;	/* the last record's ncmig_stream_parse() */
 };
 
 static int recv_found(void *arg, const unsigned char *buf, size_t len)
@@ -363,17 +502,22 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	struct recv_ctx *c = arg;
 	struct ncmig_stream_err err;
 	struct ncmig_stream s;
+	uint64_t t0;
 	int rc;
 
 	/* Strict: a damaged record stops the migration. */
+	t0 = mono_us();
 	rc = ncmig_stream_parse(buf, len, &s, &err);
+	c->parse_us = mono_us() - t0;
 	if (rc) {
 		ncmig_err("splice recv: invalid ncmig stream: %s", err.msg);
 		return rc;
 	}
-	fprintf(stderr, "ncmigd: splice recv: removed the stream of d%u: "
-		"%zu octets, %zu nodes, %zu watches, %zu backend records\n",
-		s.domid, len, s.nr_nodes, s.nr_watches, s.nr_backends);
+	/* Printed once its set is complete: END is not held for it. */
+	snprintf(c->pending_note, sizeof(c->pending_note),
+		 "removed the stream of d%u: %zu octets, %zu nodes, %zu "
+		 "watches, %zu backend records", s.domid, len, s.nr_nodes,
+		 s.nr_watches, s.nr_backends);
 	free(c->pending);
 	c->pending = malloc(len ? len : 1);
 	if (!c->pending) {
@@ -391,6 +535,7 @@ static int recv_complete(void *arg)
 {
 	struct recv_ctx *c = arg;
 
+	fprintf(stderr, "ncmigd: splice recv: %s\n", c->pending_note);
 	free(c->kept);
 	c->kept = c->pending;
 	c->kept_len = c->pending_len;
@@ -473,11 +618,12 @@ static int splice_recv(int argc, char **argv)
 			  "completed: nothing kept");
 	} else {
 		fprintf(stderr, "ncmigd: splice recv: %s record; "
-			"validating it held the stream %llu us (sender's "
-			"capture %llu us)\n",
+			"validating it held the stream %llu us (parse %llu us; "
+			"sender's capture %llu us)\n",
 			st.legacy ? "a libxl-layer (older ncmigd)" :
 			"an optional libxc",
 			(unsigned long long)st.added_us,
+			(unsigned long long)ctx.parse_us,
 			(unsigned long long)st.capture_us);
 	}
 	free(ctx.kept);

@@ -19,7 +19,8 @@
 #  4. a --domid that is not the migrated domain: refused by send at xl's
 #     header, before anything is suspended.
 # Each send reports added_suspend_us (libxc END's arrival to its being
-# passed on: the capture and our record's transfer), each recv how long
+# passed on: what changed since the xenstore capture it took at xl's
+# header, re-read, and our record's transfer), each recv how long
 # validating held the stream; their sum is the summary's added_suspend_ms.
 #
 # libxl still runs a cooperative migration here (the guest suspends and
@@ -28,7 +29,7 @@
 . /ncmig/dom0/lib.sh
 . /ncmig/dom0/lib-migrate.sh
 
-tap_plan 26
+tap_plan 27
 W=/run/ncmig-lab/splice
 rm -rf "$W"; mkdir -p "$W"
 migrations=0 plain_ok=0 identical=0 corrupt_refused=0 added_max=0
@@ -75,6 +76,9 @@ tap_run "send inserted the record, and no ncmig filter received it" \
 	sh -c "grep -q 'splice send: d$old: inserting' '$W/plain.log' &&
 	       grep -q 'to a plain receiver' '$W/plain.log' &&
 	       ! grep -q 'splice recv' '$W/plain.log'"
+tap_run "send captured xenstore ahead; the window re-read only what changed" \
+	sh -c "grep -q 'splice send: d$old: [0-9]* xenstore nodes captured ahead' '$W/plain.log' &&
+	       grep -q 'splice send: d$old: inserting .*taken ahead; in the window' '$W/plain.log'"
 tap_run "the record sent to the plain receiver is a valid stream" \
 	lab_wait 30 ncmigd inspect "$W/sent-plain.ncmig"
 tap_run "the guest answers ping after the plain migration" ping_ok

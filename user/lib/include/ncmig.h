@@ -287,6 +287,22 @@ struct ncmig_xs_ops {
 	int (*add_domain_watches)(struct ncmig_xs *x, uint16_t domid,
 				  const struct ncmig_xs_watch_pair *w,
 				  unsigned int num);
+	/*
+	 * Our own watch (XS_WATCH): an event names each node written,
+	 * removed or given new permissions at or under @path (one for a
+	 * whole removed subtree; none for a parent a write created), and
+	 * the first one names @path itself.  xenstored queues an event
+	 * before the reply to any later request of ours, so once such a
+	 * reply has come, next_event() has every event of what was done
+	 * before that request.  next_event() does not wait: 1 with the
+	 * event's path in *path (malloc()ed), 0 if none is pending.
+	 * NULL (a fake without them) or -EOPNOTSUPP: no watches.
+	 */
+	int (*watch)(struct ncmig_xs *x, const char *path, const char *token);
+	int (*unwatch)(struct ncmig_xs *x, const char *path, const char *token);
+	int (*next_event)(struct ncmig_xs *x, char **path);
+	/* Readable when next_event() has one (xs_fileno), or -1. */
+	int (*event_fd)(struct ncmig_xs *x);
 };
 
 struct ncmig_xs {
@@ -352,6 +368,7 @@ struct ncmig_xs_capture {
 		uint32_t type;
 		unsigned char *body;
 		size_t len;
+		char *rel;	/* NODE_DATA: its path (malloc()ed), else NULL */
 	} *bodies;
 	size_t nr_bodies;
 };
@@ -368,6 +385,45 @@ uint32_t ncmig_xs_capture_flags(const struct ncmig_xs_capture *c);
 int ncmig_xs_capture_write(const struct ncmig_xs_capture *c,
 			   struct ncmig_writer *w);
 void ncmig_xs_capture_free(struct ncmig_xs_capture *c);
+
+/*
+ * A capture taken ahead and kept current, so that what is read while
+ * the guest is suspended is only what changed (splice send):
+ * ncmig_xs_live_start() sets a watch on the domain's home, lets its
+ * first events pass (one round trip) and captures the whole area as
+ * ncmig_xs_capture() does.  ncmig_xs_live_poll() (cheap when nothing
+ * happened: no request) re-reads, in one transaction, the subtree of
+ * each node an event named (a node gone: its subtree dropped; a node new
+ * under a parent the capture lacks: the parent's subtree).
+ * ncmig_xs_live_take() first makes one round trip (so every event of
+ * what was done before it is in), polls, then lists the domain's
+ * watches (when the xenstored can) and copies the result into @out,
+ * which ncmig_xs_capture_write() writes as a fresh capture would be.
+ * The live capture stays current for a later take (one per checkpoint).
+ * A failed poll or take leaves it unusable (ok false): capture afresh.
+ */
+struct ncmig_xs_live {
+	struct ncmig_xs *x;
+	struct ncmig_xs_capture c;	/* NODE_DATA bodies only, DFS order */
+	size_t cap;
+	bool ok;
+	bool watches_supported;
+	char token[32];
+	char home[32];			/* "/local/domain/<domid>" */
+	/* Since start: events read, subtrees and nodes re-read. */
+	unsigned int events, rereads, nodes_reread;
+	/* The last take: events it found, nodes it re-read, requests. */
+	unsigned int take_events, take_nodes;
+};
+
+int ncmig_xs_live_start(struct ncmig_xs *x, uint16_t domid,
+			struct ncmig_xs_live *l);
+int ncmig_xs_live_poll(struct ncmig_xs_live *l);
+int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out);
+/* Readable when an event is pending (poll then), or -1. */
+int ncmig_xs_live_fd(const struct ncmig_xs_live *l);
+/* Removes the watch; @l's xenstore handle stays the caller's. */
+void ncmig_xs_live_free(struct ncmig_xs_live *l);
 
 /* An operator's --map-domid A=B: ACL entries naming A name B. */
 struct ncmig_domid_map {
@@ -484,6 +540,24 @@ struct ncmig_save_report {
 int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		       struct ncmig_writer *w, struct ncmig_save_report *r);
 void ncmig_save_report_free(struct ncmig_save_report *r);
+
+/*
+ * The same in two steps, for splice send: what is stable is read ahead
+ * (the domain's and host's identity; with @backends whether the family
+ * is there and the domain has backends: errors printed), and the stream
+ * is written later from a capture taken by then (ncmig_xs_live_take()),
+ * which the report takes over (*@cap is left empty).
+ */
+struct ncmig_save_ahead {
+	bool identity;			/* id holds the domain's and host's */
+	struct ncmig_identity id;
+	bool backends;			/* take backend records */
+};
+int ncmig_save_ahead(struct ncmig_xs *x, uint16_t domid, bool backends,
+		     struct ncmig_save_ahead *a);
+int ncmig_save_stream_taken(uint16_t domid, const struct ncmig_save_ahead *a,
+			    struct ncmig_xs_capture *cap,
+			    struct ncmig_writer *w, struct ncmig_save_report *r);
 
 /* ==== The xen_ncmig netlink client (nl_parse.c, nl.c, nl_ops.c) ==== */
 
@@ -879,6 +953,19 @@ struct ncmig_splice_hooks {
 	 * NCMIG_SPLICE_CONFIG_MAX octets) before it is passed on.
 	 */
 	int (*config)(void *arg, const unsigned char *buf, size_t len);
+	/*
+	 * send: called after each libxc record passed on before the one
+	 * at_end is called for, the guest still running (until its last
+	 * memory pass): keep what at_end will need current.  Errors are
+	 * the hook's to handle (it returns nothing).
+	 */
+	void (*tick)(void *arg);
+	/*
+	 * send: an fd that is readable when tick has something to do (or
+	 * -1): while the filter waits for xl's stream (libxl suspending the
+	 * guest, libxc between passes) it waits on this one too and ticks.
+	 */
+	int (*tick_fd)(void *arg);
 	/*
 	 * recv: the inserted record's ncmig stream, found and removed
 	 * (validate it here: nothing after the record is passed on before
