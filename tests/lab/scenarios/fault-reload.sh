@@ -147,9 +147,10 @@ kill_case() {
 	after:*) sleep "${2#after:}" ;;
 	esac
 	echo "ncmig-fault: kill $1" >/dev/kmsg
-	kill -KILL -- "-$hp"
+	kill -9 "-$hp"	# dash: no "--"; a negative pid is the group
 	at=$(lsmod | awk '/^xen_(blk|net)back /{ printf "%s ", $1 }')
 	wait $hp 2>/dev/null
+	tap_is "$?" 137 "$FAULT_NAME: ncmigd was killed (exit status 137)"
 	tap_diag "  loaded right after the kill: ${at:-none}; ncmigd said:"
 	sed 's/^/#     /' "$W/ho.$1" | tail -4
 	served "$1" "$before" 30
