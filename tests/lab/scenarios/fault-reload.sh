@@ -137,6 +137,7 @@ served corrupt "$before"
 # disappears (the rmmod), "after:SECONDS" that long after it began.
 kill_case() {
 	fault_case "SIGKILL $1"
+	tag=$1.$$	# the before pass's kernel log has the same cases
 	before=$(fault_reqs "$dm" 51712)
 	setsid ncmigd handover --domid "$dm" --reload-modules --module-dir "$MODDIR" \
 		>"$W/ho.$1" 2>&1 &
@@ -146,7 +147,7 @@ kill_case() {
 			tap_diag "  /sys/module/${2#gone:} never went away" ;;
 	after:*) sleep "${2#after:}" ;;
 	esac
-	echo "ncmig-fault: kill $1" >/dev/kmsg
+	echo "ncmig-fault: kill $tag" >/dev/kmsg
 	kill -9 "-$hp"	# dash: no "--"; a negative pid is the group
 	at=$(lsmod | awk '/^xen_(blk|net)back /{ printf "%s ", $1 }')
 	wait $hp 2>/dev/null
@@ -154,11 +155,11 @@ kill_case() {
 	tap_diag "  loaded right after the kill: ${at:-none}; ncmigd said:"
 	sed 's/^/#     /' "$W/ho.$1" | tail -4
 	served "$1" "$before" 30
-	kms=$(fault_kernel_wait_ms "$1")
+	kms=$(fault_kernel_wait_ms "$tag")
 	tap_diag "  the kernel's \"backends running again\": ${kms:-not seen} ms after the kill"
-	n=$(dmesg | sed -n "/ncmig-fault: kill $1/,\$p" | grep -c "not loaded: requesting")
+	n=$(dmesg | sed -n "/ncmig-fault: kill $tag/,\$p" | grep -c "not loaded: requesting")
 	[ "$n" -gt 0 ] && KLOADS=$((KLOADS + 1))
-	dmesg | sed -n "/ncmig-fault: kill $1/,\$p" | grep "xen_ncmig" | head -6 | sed 's/^/#   dom0: /'
+	dmesg | sed -n "/ncmig-fault: kill $tag/,\$p" | grep "xen_ncmig" | head -6 | sed 's/^/#   dom0: /'
 }
 kill_case blkback-gone gone:xen_blkback
 kill_case netback-gone gone:xen_netback
