@@ -1181,6 +1181,14 @@ static int ncmig_dev_attach_kept(struct ncmig_sess_dev *d, struct xbq_msg *msg)
 		return err;
 	err = ncmig_dev_restore(d, snap, msg);
 	xbq_snap_free(snap);
+	/*
+	 * No backend registered (-ENOPKG), or no driver to bind (-ENODEV, the
+	 * device still there): its module is gone, as when the owner died
+	 * between a reload's rmmod and its load.
+	 */
+	if ((err == -ENOPKG || err == -ENODEV) &&
+	    d->step == NCMIG_DEV_RELEASED && xbq_exists(&d->id))
+		ncmig_watchdog_want_backend(&d->id);
 	return err;
 }
 

@@ -10,9 +10,26 @@
  * to it shortly (session.c's locking rules). Every generic netlink socket
  * of the initial namespace that closes passes through here, so ports are
  * only queued while a session exists.
+ *
+ * A released device whose attach finds no backend (-ENOPKG: no backend
+ * module registered its handover operations; -ENODEV: no driver to bind
+ * it to), as when the owner died between a module reload's rmmod and its
+ * load, gets its backend module requested (ncmig_watchdog_want_backend()):
+ * by a work item of its own, which holds no lock while request_module()
+ * waits for modprobe (the new
+ * module's init and probes run on the driver core and xenwatch, which the
+ * session lock's holders wait for). At most one request per kind per
+ * NCMIG_MODPROBE_GAP_NS, each logged with the domain and device that
+ * wanted it; the watchdog's next attempt attaches the device once the
+ * module has registered. modprobe resolves the name through
+ * /lib/modules/$(uname -r): the patched backends must be installed there
+ * (ncmig-dkms puts them in updates/, ahead of the stock ones).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
+#include <linux/kmod.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
@@ -21,6 +38,7 @@
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 
+#include "include/uapi/linux/xen_ncmig.h"
 #include "session.h"
 #include "watchdog.h"
 
@@ -38,6 +56,24 @@ static bool ncmig_wd_stopping;		/* under ncmig_wd_lock */
 
 static void ncmig_watchdog_run(struct work_struct *work);
 static DECLARE_DELAYED_WORK(ncmig_wd_work, ncmig_watchdog_run);
+
+/* The backend module of each kind, by its name (modprobe's). */
+static const char *const ncmig_backend_mod[] = {
+	[XEN_NCMIG_KIND_VBD] = "xen-blkback",
+	[XEN_NCMIG_KIND_VIF] = "xen-netback",
+};
+
+#define NCMIG_NR_KINDS		ARRAY_SIZE(ncmig_backend_mod)
+/* Between two requests of one module. */
+#define NCMIG_MODPROBE_GAP_NS	(10 * NSEC_PER_SEC)
+
+/* All under ncmig_wd_lock: */
+static unsigned long ncmig_mod_wanted;		/* bit per kind */
+static struct xbq_dev_id ncmig_mod_by[NCMIG_NR_KINDS];	/* who wanted it */
+static u64 ncmig_mod_last_ns[NCMIG_NR_KINDS];	/* last request; 0: none */
+
+static void ncmig_modprobe_run(struct work_struct *work);
+static DECLARE_WORK(ncmig_modprobe_work, ncmig_modprobe_run);
 
 static void ncmig_watchdog_arm(unsigned long delay)
 {
@@ -83,6 +119,54 @@ static void ncmig_watchdog_run(struct work_struct *work)
 		ncmig_watchdog_arm(nsecs_to_jiffies(next) + 1);
 }
 
+void ncmig_watchdog_want_backend(const struct xbq_dev_id *id)
+{
+	u64 now = ktime_get_ns();
+
+	if (id->kind >= NCMIG_NR_KINDS || !ncmig_backend_mod[id->kind])
+		return;
+	spin_lock_bh(&ncmig_wd_lock);
+	if (!ncmig_wd_stopping && !test_bit(id->kind, &ncmig_mod_wanted) &&
+	    (!ncmig_mod_last_ns[id->kind] ||
+	     now - ncmig_mod_last_ns[id->kind] >= NCMIG_MODPROBE_GAP_NS)) {
+		__set_bit(id->kind, &ncmig_mod_wanted);
+		ncmig_mod_by[id->kind] = *id;
+		ncmig_mod_last_ns[id->kind] = now;
+		queue_work(system_unbound_wq, &ncmig_modprobe_work);
+	}
+	spin_unlock_bh(&ncmig_wd_lock);
+}
+
+/* Request each wanted backend module; no lock is held meanwhile. */
+static void ncmig_modprobe_run(struct work_struct *work)
+{
+	struct xbq_dev_id by;
+	unsigned int kind;
+	bool wanted;
+	int err;
+
+	for (kind = 0; kind < NCMIG_NR_KINDS; kind++) {
+		spin_lock_bh(&ncmig_wd_lock);
+		wanted = __test_and_clear_bit(kind, &ncmig_mod_wanted);
+		by = ncmig_mod_by[kind];
+		spin_unlock_bh(&ncmig_wd_lock);
+		if (!wanted)
+			continue;
+		pr_warn("d%u %s %u: released, and %s not loaded: requesting it\n",
+			by.domid, xbq_kind_name(by.kind), by.devid,
+			ncmig_backend_mod[kind]);
+		err = request_module("%s", ncmig_backend_mod[kind]);
+		if (err)
+			pr_err("d%u %s %u: request_module(%s) failed: %d\n",
+			       by.domid, xbq_kind_name(by.kind), by.devid,
+			       ncmig_backend_mod[kind], err);
+		else
+			pr_info("d%u %s %u: %s requested; attaching on the next try\n",
+				by.domid, xbq_kind_name(by.kind), by.devid,
+				ncmig_backend_mod[kind]);
+	}
+}
+
 static int ncmig_netlink_event(struct notifier_block *nb, unsigned long event,
 			       void *ptr)
 {
@@ -124,6 +208,8 @@ void ncmig_watchdog_exit(void)
 	ncmig_wd_stopping = true;
 	spin_unlock_bh(&ncmig_wd_lock);
 	cancel_delayed_work_sync(&ncmig_wd_work);
+	/* Waits for a modprobe under way (modprobe's own time). */
+	cancel_work_sync(&ncmig_modprobe_work);
 	while (ncmig_take_dead(dead, ARRAY_SIZE(dead)))
 		;
 }

@@ -17,12 +17,14 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/genetlink.h>
@@ -357,23 +359,125 @@ static const struct ncmig_nl_transport transport = { fk_send, fk_recv, NULL };
 
 /* ---- module commands ---------------------------------------------------- */
 
+/*
+ * The module commands behind the engine's run() and capture() hooks.  A
+ * tree of the test's (modtree) stands for /sys (module/NAME: loaded) and
+ * holds the module files: lib/xen-*back.ko (what modprobe resolves the
+ * names to, the running modules' files) and m/xen-*back.ko (a
+ * --module-dir).
+ */
 struct cmds {
-	char log[512];		/* "rmmod xen_blkback; insmod ..." */
+	char log[1024];		/* "rmmod xen_blkback; insmod ..." */
+	char info[1024];	/* "modinfo xen_blkback; ..." */
 	bool fail_rmmod, fail_load;
+	unsigned int fail_loads;	/* the first N loads fail */
+	bool info_fail;		/* modinfo of xen-blkback fails */
+	bool name_fail;		/* modinfo of a name (modprobe's) fails */
+	const char *vermagic;	/* xen-blkback's, NULL: the running one */
+	const char *depends;	/* xen-blkback's, NULL: the core */
+	bool term_blocked;	/* SIGTERM blocked at the first rmmod */
 };
 
 static struct cmds cmds;
+static char modtree[] = "/tmp/ncmig-mods-XXXXXX";
+#define RELEASE	"6.1.0-test-amd64"
 
 static int fake_run(char *const argv[], void *arg)
 {
 	size_t off = strlen(cmds.log);
+	sigset_t cur;
 
 	(void)arg;
 	snprintf(cmds.log + off, sizeof(cmds.log) - off, "%s%s %s",
 		 off ? "; " : "", argv[0], argv[1]);
-	if (!strcmp(argv[0], "rmmod"))
+	if (!strcmp(argv[0], "rmmod")) {
+		sigprocmask(SIG_BLOCK, NULL, &cur);
+		cmds.term_blocked = sigismember(&cur, SIGTERM);
 		return cmds.fail_rmmod ? 1 : 0;
+	}
+	if (cmds.fail_loads) {
+		cmds.fail_loads--;
+		return 1;
+	}
 	return cmds.fail_load ? 1 : 0;
+}
+
+static int fake_capture(char *const argv[], char *o, size_t cap, void *arg)
+{
+	const char *what = argv[1];
+	bool blk = strstr(what, "blk") != NULL, path = strchr(what, '/');
+	size_t off = strlen(cmds.info);
+	char file[512];
+
+	(void)arg;
+	assert_string_equal(argv[0], "modinfo");
+	assert_null(argv[2]);
+	snprintf(cmds.info + off, sizeof(cmds.info) - off, "%smodinfo %s",
+		 off ? "; " : "", what);
+	if ((cmds.info_fail && blk) || (cmds.name_fail && !path))
+		return 1;
+	if (path)
+		snprintf(file, sizeof(file), "%s", what);
+	else
+		snprintf(file, sizeof(file), "%s/lib/%s", modtree,
+			 blk ? "xen-blkback.ko" : "xen-netback.ko");
+	snprintf(o, cap,
+		 "filename:       %s\nalias:          xen-backend:%s\n"
+		 "depends:        %s\nretpoline:      Y\nname:           %s\n"
+		 "vermagic:       %s SMP preempt mod_unload modversions \n"
+		 "parm:           log_stats:int\n",
+		 file, blk ? "vbd" : "vif",
+		 blk && cmds.depends ? cmds.depends : "xen-backend-quiesce",
+		 blk ? "xen_blkback" : "xen_netback",
+		 blk && cmds.vermagic ? cmds.vermagic : RELEASE);
+	return 0;
+}
+
+static void tree_put(const char *rel)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s/%s')\" && : >'%s/%s'",
+		 modtree, rel, modtree, rel);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void tree_rm(const char *rel)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", modtree, rel);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The backends loaded (/sys/module/xen_*back) or not. */
+static void backends_loaded(bool yes)
+{
+	if (yes) {
+		tree_put("module/xen_blkback/x");
+		tree_put("module/xen_netback/x");
+	} else {
+		tree_rm("module/xen_blkback");
+		tree_rm("module/xen_netback");
+	}
+}
+
+static void modtree_make(void)
+{
+	assert_non_null(mkdtemp(modtree));
+	tree_put("module/xen_backend_quiesce/x");
+	tree_put("lib/xen-blkback.ko");
+	tree_put("lib/xen-netback.ko");
+	tree_put("m/xen-blkback.ko");
+	tree_put("m/xen-netback.ko");
+}
+
+static void modtree_rm(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", modtree);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* ---- running the engine ------------------------------------------------- */
@@ -394,6 +498,7 @@ struct run {
 };
 
 static struct run R;
+static char module_dir[600];	/* --module-dir, "" none */
 
 static void on_restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
 			void *arg)
@@ -416,7 +521,9 @@ static int run_engine(int argc, char **argv)
 {
 	struct ncmig_ho_opts o = {
 		.reload = R.reload, .restore_retry_ms = 1, .run = fake_run,
-		.sysfs_root = sysfs_root,
+		.capture = fake_capture, .kernel_release = RELEASE,
+		.module_dir = module_dir[0] ? module_dir : NULL,
+		.sysfs_root = sysfs_root ? sysfs_root : modtree,
 		.restored = on_restored, .timeout_ms = R.timeout_ms,
 		.deadline_ms = R.deadline_ms,
 	};
@@ -451,6 +558,8 @@ static void setup(unsigned int n, bool reload)
 	memset(&fk, 0, sizeof(fk));
 	memset(&cmds, 0, sizeof(cmds));
 	memset(&R, 0, sizeof(R));
+	module_dir[0] = 0;
+	backends_loaded(false);
 	fk.n = n;
 	for (i = 0; i < n; i++)
 		fk.domids[i] = (uint16_t)(5 + i);
@@ -524,8 +633,13 @@ static void test_three_domains_reload(void **st)
 	/* no --timeout-ms, --deadline-ms: not sent, the kernel's own */
 	assert_int_equal(fk.timeout_ms, UINT32_MAX);
 	assert_int_equal(fk.deadline_ms, UINT32_MAX);
-	assert_string_equal(cmds.log, "rmmod xen_blkback; rmmod xen_netback; "
-			    "modprobe xen_blkback; modprobe xen_netback");
+	/* One module after the other: the other serves meanwhile. */
+	assert_string_equal(cmds.log, "rmmod xen_blkback; modprobe xen_blkback; "
+			    "rmmod xen_netback; modprobe xen_netback");
+	/* Each new module checked, the running one's file found. */
+	assert_string_equal(cmds.info, "modinfo xen_blkback; modinfo xen_blkback; "
+			    "modinfo xen_netback; modinfo xen_netback");
+	assert_true(cmds.term_blocked);
 	assert_string_equal(R.restored, "5 6 7");
 	assert_int_equal(R.nr_devs, 6);
 	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
@@ -684,6 +798,7 @@ static void test_reload_rmmod_busy(void **st)
 {
 	(void)st;
 	setup(1, true);
+	backends_loaded(true);
 	cmds.fail_rmmod = true;
 	fk.other_user = 9;
 	go();
@@ -702,6 +817,7 @@ static void test_reload_dev_get_fails(void **st)
 {
 	(void)st;
 	setup(2, true);
+	backends_loaded(true);
 	cmds.fail_rmmod = true;
 	fk.dev_get_err = -EPERM;
 	go();
@@ -719,8 +835,12 @@ static void test_reload_load_fails(void **st)
 	go();
 	assert_int_equal(R.rc, -EIO);
 	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
-	expect_out("ncmigd: d5,d6: loading xen_blkback failed\n");
-	expect_out("ncmigd: d5,d6: loading xen_netback failed\n");
+	expect_out("ncmigd: d5,d6: loading xen_blkback failed: modprobe xen_blkback exited 1\n");
+	expect_out("ncmigd: d5,d6: loading xen_netback failed: modprobe xen_netback exited 1\n");
+	/* The previous ones (modprobe's files) are tried again, and fail. */
+	expect_out("ncmigd: d5,d6: loading the previous xen_blkback again from ");
+	expect_out("/lib/xen-blkback.ko failed too (exit 1): d5 vbd 51712, d6 vbd 51712 left without a backend until xen-ncmig loads one (request_module) or an operator does\n");
+	expect_path(NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL);
 	/* RESTORE is tried whatever the reload did. */
 	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6");
 	assert_string_equal(R.restored, "5 6");
@@ -730,7 +850,9 @@ static void test_reload_load_fails(void **st)
 static int run_module_dir(int argc, char **argv)
 {
 	struct ncmig_ho_opts o = {
-		.reload = true, .module_dir = "/m", .run = fake_run,
+		.reload = true, .module_dir = module_dir, .run = fake_run,
+		.capture = fake_capture, .kernel_release = RELEASE,
+		.sysfs_root = modtree,
 	};
 	struct ncmig_ho ho;
 
@@ -747,17 +869,238 @@ static void test_reload_module_dir_busy(void **st)
 {
 	(void)st;
 	setup(1, true);
+	backends_loaded(true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
 	cmds.fail_rmmod = true;
 	cmds.fail_load = true;	/* insmod of a module still loaded fails */
 	ncmig_nl_test_transport = &transport;
 	capture_run(run_module_dir, 0, NULL, out, sizeof(out));
 	ncmig_nl_test_transport = NULL;
 	paths_seen |= R.paths;
-	assert_string_equal(cmds.log, "rmmod xen_blkback; rmmod xen_netback; "
-			    "insmod /m/xen-blkback.ko; insmod /m/xen-netback.ko");
+	/* Still loaded: nothing to load again. */
+	assert_string_equal(cmds.log, "rmmod xen_blkback; rmmod xen_netback");
+	/* The --module-dir files were checked before QUIESCE. */
+	expect_out("");
+	assert_non_null(strstr(cmds.info, "/m/xen-blkback.ko"));
 	/* busy, not a load failure: the old module is still there. */
 	assert_null(strstr(out, "loading"));
 	assert_int_equal(R.rc, -EIO);
+}
+
+/* ---- RELOAD: the new modules checked, the old ones loaded again -------- */
+
+/*
+ * A check that fails before QUIESCE (the module is loaded): nothing is
+ * sent but the DEV_GET that names the devices, nothing is unloaded.
+ */
+static void refused(int rc, const char *why)
+{
+	char want[1024];
+
+	backends_loaded(true);
+	fk.other_user = 5;	/* DEV_GET: d5's vbd 51712, bound */
+	go();
+	assert_int_equal(R.rc, rc);
+	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
+	expect_log("D*");
+	assert_string_equal(cmds.log, "");
+	snprintf(want, sizeof(want),
+		 "ncmigd: d5: reload refused, nothing unloaded: %s; the loaded xen_blkback goes on serving d5 vbd 51712\n",
+		 why);
+	expect_out(want);
+	expect_path(NCMIG_HO_PATH_RELOAD_REFUSED);
+	assert_string_equal(R.restored, "");
+}
+
+static void test_reload_check_missing(void **st)
+{
+	char why[700];
+
+	(void)st;
+	setup(1, true);
+	snprintf(module_dir, sizeof(module_dir), "%s/none", modtree);
+	snprintf(why, sizeof(why), "%s/none/xen-blkback.ko: No such file or directory",
+		 modtree);
+	backends_loaded(true);
+	fk.other_user = 5;
+	go();
+	assert_int_equal(R.rc, -ENOENT);
+	/* Both files checked, both named; nothing quiesced or unloaded. */
+	expect_log("D* D*");
+	assert_string_equal(cmds.log, "");
+	expect_out(why);
+	expect_out("/none/xen-netback.ko: No such file or directory; the loaded xen_netback goes on serving the domains\n");
+	expect_path(NCMIG_HO_PATH_RELOAD_REFUSED);
+}
+
+static void test_reload_check_unreadable(void **st)
+{
+	char why[700];
+
+	(void)st;
+	if (!geteuid())
+		skip();	/* root reads a file of mode 0 */
+	setup(1, true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	snprintf(why, sizeof(why), "%s/m/xen-blkback.ko", modtree);
+	assert_int_equal(chmod(why, 0), 0);
+	snprintf(why, sizeof(why), "%s/m/xen-blkback.ko: Permission denied", modtree);
+	refused(-EACCES, why);
+	snprintf(why, sizeof(why), "%s/m/xen-blkback.ko", modtree);
+	assert_int_equal(chmod(why, 0644), 0);
+}
+
+static void test_reload_check_not_a_module(void **st)
+{
+	char why[700];
+
+	(void)st;
+	setup(1, true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	cmds.info_fail = true;
+	snprintf(why, sizeof(why), "%s/m/xen-blkback.ko: modinfo cannot read it (exit 1): not a kernel module",
+		 modtree);
+	refused(-ENOEXEC, why);
+}
+
+static void test_reload_check_other_kernel(void **st)
+{
+	char why[700];
+
+	(void)st;
+	setup(1, true);
+	cmds.vermagic = "6.1.0-55-amd64";
+	snprintf(why, sizeof(why), "%s/lib/xen-blkback.ko: built for another kernel (vermagic 6.1.0-55-amd64), this one is " RELEASE,
+		 modtree);
+	refused(-EINVAL, why);
+	/* A release that only starts like the running one is another. */
+	setup(1, true);
+	cmds.vermagic = RELEASE "-rt";
+	snprintf(why, sizeof(why), "%s/lib/xen-blkback.ko: built for another kernel (vermagic " RELEASE "-rt), this one is " RELEASE,
+		 modtree);
+	refused(-EINVAL, why);
+}
+
+static void test_reload_check_not_patched(void **st)
+{
+	char why[700];
+
+	(void)st;
+	setup(1, true);
+	cmds.depends = "";
+	snprintf(why, sizeof(why), "%s/lib/xen-blkback.ko: does not depend on xen-backend-quiesce: not a patched backend, it cannot take a handover",
+		 modtree);
+	refused(-ENOPKG, why);
+}
+
+static void test_reload_check_dep_not_loaded(void **st)
+{
+	char why[700];
+
+	(void)st;
+	setup(1, true);
+	cmds.depends = "xen-backend-quiesce,xen-other";
+	snprintf(why, sizeof(why), "%s/lib/xen-blkback.ko: needs module xen-other, which is not loaded",
+		 modtree);
+	refused(-ENOPKG, why);
+}
+
+static void test_reload_check_no_such_module(void **st)
+{
+	(void)st;
+	setup(1, true);
+	cmds.name_fail = true;
+	backends_loaded(true);
+	go();
+	assert_int_equal(R.rc, -ENOENT);
+	expect_out("ncmigd: d5: reload refused, nothing unloaded: xen_blkback: modprobe finds no such module (modinfo exit 1); ");
+	assert_string_equal(cmds.log, "");
+}
+
+/* Not loaded before QUIESCE: checked before its rmmod, left alone. */
+static void test_reload_check_late(void **st)
+{
+	(void)st;
+	setup(2, true);
+	cmds.vermagic = "6.1.0-55-amd64";
+	go();
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6");
+	assert_string_equal(cmds.log, "rmmod xen_netback; modprobe xen_netback");
+	expect_out("ncmigd: d5,d6: xen_blkback not reloaded: ");
+	expect_out("built for another kernel (vermagic 6.1.0-55-amd64), this one is " RELEASE "; d5 vbd 51712, d6 vbd 51712 restored onto the loaded one\n");
+	assert_string_equal(R.restored, "5 6");
+	expect_path(NCMIG_HO_PATH_RELOAD_REFUSED);
+}
+
+/* The new one does not load: the previous one is loaded again. */
+static void test_reload_rollback(void **st)
+{
+	char want[700];
+
+	(void)st;
+	setup(2, true);
+	backends_loaded(true);
+	cmds.fail_loads = 1;
+	go();
+	assert_int_equal(R.rc, -EIO);
+	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
+	snprintf(want, sizeof(want),
+		 "rmmod xen_blkback; modprobe xen_blkback; insmod %s/lib/xen-blkback.ko; "
+		 "rmmod xen_netback; modprobe xen_netback", modtree);
+	assert_string_equal(cmds.log, want);
+	expect_out("ncmigd: d5,d6: loading xen_blkback failed: modprobe xen_blkback exited 1\n");
+	snprintf(want, sizeof(want),
+		 "ncmigd: d5,d6: loaded the previous xen_blkback again from %s/lib/xen-blkback.ko: d5 vbd 51712, d6 vbd 51712 restored onto it\n",
+		 modtree);
+	expect_out(want);
+	/* RESTORE attaches them to it. */
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6");
+	assert_string_equal(R.restored, "5 6");
+	expect_path(NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
+	expect_path(NCMIG_HO_PATH_RELOAD_ROLLBACK);
+	assert_null(strstr(out, "xen_netback"));
+}
+
+/* --module-dir: the new file does not load, the installed one does. */
+static void test_reload_rollback_module_dir(void **st)
+{
+	char want[900];
+
+	(void)st;
+	setup(1, true);
+	backends_loaded(true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	cmds.fail_loads = 1;
+	go();
+	assert_int_equal(R.rc, -EIO);
+	snprintf(want, sizeof(want),
+		 "rmmod xen_blkback; insmod %s/m/xen-blkback.ko; insmod %s/lib/xen-blkback.ko; "
+		 "rmmod xen_netback; insmod %s/m/xen-netback.ko", modtree, modtree, modtree);
+	assert_string_equal(cmds.log, want);
+	snprintf(want, sizeof(want),
+		 "ncmigd: d5: loading xen_blkback failed: insmod %s/m/xen-blkback.ko exited 1\n",
+		 modtree);
+	expect_out(want);
+	expect_path(NCMIG_HO_PATH_RELOAD_ROLLBACK);
+	assert_string_equal(R.restored, "5");
+}
+
+/* No previous file known (modprobe knows none): named, left to the kernel. */
+static void test_reload_rollback_no_prev(void **st)
+{
+	(void)st;
+	setup(1, true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	cmds.name_fail = true;
+	cmds.fail_loads = 1;
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_out("ncmigd: d5: no previous xen_blkback to load again (xen_blkback: modprobe finds no such module (modinfo exit 1)): d5 vbd 51712 left without a backend until xen-ncmig loads one (request_module) or an operator does\n");
+	expect_path(NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL);
+	/* RESTORE is still tried (and the fake kernel takes it). */
+	expect_log("Q5 S5 R5 T5");
 }
 
 /*
@@ -809,6 +1152,7 @@ static void idle_tree(void)
 	put_file("drivers/vif/vif-5-1/x", "");
 	put_file("drivers/vif/unbind", "");
 	put_file("drivers/vif/bind", "");
+	put_file("../../module/xen_backend_quiesce/x", "");
 	sysfs_root = sysfs_tmp;
 }
 
@@ -853,6 +1197,8 @@ static void test_reload_idle_busy(void **st)
 	(void)st;
 	setup(1, true);
 	idle_tree();
+	put_file("../../module/xen_blkback/x", "");
+	put_file("../../module/xen_netback/x", "");
 	cmds.fail_rmmod = true;
 	fk.other_user = 9;
 	go();
@@ -1180,6 +1526,17 @@ int main(void)
 		cmocka_unit_test(test_reload_dev_get_fails),
 		cmocka_unit_test(test_reload_load_fails),
 		cmocka_unit_test(test_reload_module_dir_busy),
+		cmocka_unit_test(test_reload_check_missing),
+		cmocka_unit_test(test_reload_check_unreadable),
+		cmocka_unit_test(test_reload_check_not_a_module),
+		cmocka_unit_test(test_reload_check_other_kernel),
+		cmocka_unit_test(test_reload_check_not_patched),
+		cmocka_unit_test(test_reload_check_dep_not_loaded),
+		cmocka_unit_test(test_reload_check_no_such_module),
+		cmocka_unit_test(test_reload_check_late),
+		cmocka_unit_test(test_reload_rollback),
+		cmocka_unit_test(test_reload_rollback_module_dir),
+		cmocka_unit_test(test_reload_rollback_no_prev),
 		cmocka_unit_test(test_reload_idle_vbd),
 		cmocka_unit_test(test_reload_idle_busy),
 		cmocka_unit_test(test_reload_idle_bind_fails),
@@ -1197,5 +1554,10 @@ int main(void)
 		cmocka_unit_test(test_every_path),
 	};
 
-	return cmocka_run_group_tests_name("engine", t, NULL, NULL);
+	int rc;
+
+	modtree_make();
+	rc = cmocka_run_group_tests_name("engine", t, NULL, NULL);
+	modtree_rm();
+	return rc;
 }

@@ -12,10 +12,15 @@
  *   RELEASE each     a failure: RESTORE the ones released (the failed one
  *                    too: RESTORE resumes its devices still quiesced) from
  *                    their streams, RESUME the rest
- *   RELOAD, once     (if asked) the modules any of them uses; an rmmod
+ *   RELOAD, once     (if asked) the modules any of them uses, one after
+ *                    the other.  Each new module file is checked before
+ *                    anything is touched (before QUIESCE: a failure
+ *                    refuses the run, naming the file and why); an rmmod
  *                    that fails (another domain still bound) is reported
- *                    with the domains that still use it; RESTORE follows
- *                    whatever happened, and the run then fails
+ *                    with the domains that still use it; a new module
+ *                    that does not load is replaced by the previous one
+ *                    again (its file found before the rmmod); RESTORE
+ *                    follows whatever happened, and the run then fails
  *   RESTORE each     from its stream, re-read and validated, once more
  *                    after a moment if it fails; every domain is tried
  *                    and each is reported
@@ -45,10 +50,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +61,7 @@
 #include "msg_defer.h"
 #include "ncmig.h"
 #include "reload_idle.h"
+#include "reload_mod.h"
 
 uint64_t ncmig_ho_now_ns(void)
 {
@@ -325,27 +331,26 @@ static unsigned int each(struct ncmig_ho *ho,
 
 /* ---- module reload ------------------------------------------------------ */
 
-static int run_cmd(char *const argv[], void *arg)
-{
-	pid_t pid;
-	int status;
+static const struct ncmig_mod mod_defs[NCMIG_HO_MODS] = {
+	{ .kind = XEN_NCMIG_KIND_VBD, .name = "xen_blkback", .file = "xen-blkback.ko" },
+	{ .kind = XEN_NCMIG_KIND_VIF, .name = "xen_netback", .file = "xen-netback.ko" },
+};
 
-	(void)arg;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+static struct ncmig_mod_env mod_env(const struct ncmig_ho *ho)
+{
+	struct ncmig_mod_env env = {
+		.run = ho->o.run, .capture = ho->o.capture, .arg = ho->o.arg,
+		.sysfs = ho->o.sysfs_root, .release = ho->o.kernel_release,
+	};
+
+	return env;
 }
 
 static int run(struct ncmig_ho *ho, char *const argv[])
 {
-	return ho->o.run ? ho->o.run(argv, ho->o.arg) : run_cmd(argv, NULL);
+	struct ncmig_mod_env env = mod_env(ho);
+
+	return ncmig_mod_run(&env, argv);
 }
 
 static bool any_has_kind(const struct ncmig_ho *ho, uint32_t kind)
@@ -381,11 +386,33 @@ static void dom_list(const struct ncmig_ho *ho, char *buf, size_t len)
 				ho->doms[i].domid);
 }
 
-/* The domains outside the run with a device of one kind still bound. */
+#define DEV_LIST_MAX	(NCMIG_HO_DOMS_MAX * 24)
+
+/* "d5 vbd 51712, d7 vbd 51712": the run's devices of @kind (QUIESCE's). */
+static void dev_list(const struct ncmig_ho *ho, uint32_t kind, char *buf,
+		     size_t len)
+{
+	unsigned int i, k;
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < ho->n; i++) {
+		const struct ncmig_nl_reply *q = ho->doms[i].quiesce;
+
+		for (k = 0; k < q->nr_devs && off < len; k++)
+			if (q->devs[k].kind == kind)
+				off += snprintf(buf + off, len - off, "%sd%u %s %u",
+						off ? ", " : "", ho->doms[i].domid,
+						ncmig_kind_name(kind), q->devs[k].devid);
+	}
+}
+
+/* The bound devices of one kind: outside the run (@in false) or in it. */
 struct users {
 	const struct ncmig_ho *ho;
 	uint32_t kind;
-	char list[NCMIG_HO_DOMS_MAX * 8];
+	bool in;
+	char list[DEV_LIST_MAX];
 	size_t off;
 };
 
@@ -395,7 +422,7 @@ static int users_cb(const struct ncmig_nl_reply *r, void *arg)
 	const struct ncmig_nl_dev *d = &r->devs[0];
 
 	if (r->nr_devs != 1 || !r->has_domid || d->kind != u->kind ||
-	    !d->bound || in_run(u->ho, r->domid))
+	    !d->bound || in_run(u->ho, r->domid) != u->in)
 		return 0;
 	if (u->off < sizeof(u->list))
 		u->off += snprintf(u->list + u->off, sizeof(u->list) - u->off,
@@ -424,82 +451,187 @@ static void rmmod_failed(struct ncmig_ho *ho, const char *doms,
 }
 
 /*
- * Unload and load again, once, the backend modules the domains use.
- * rmmod fails while any other domain's device is bound to the module:
- * that is the safety net, not an error to force through.  A device with
- * nothing to hand over (a vbd that never connected) is unbound first and
- * probed by the new module, or bound again to the old one if the rmmod
- * fails (reload_idle.h).  0, -EBUSY (an rmmod failed), -EIO (a load
- * failed) or -ENOMEM.
+ * Before QUIESCE: each backend module that is loaded (a device can only
+ * be bound to a loaded one) is replaced only by a file that passes
+ * ncmig_mod_verify().  A failure refuses the run with nothing touched,
+ * naming the file, why, and the devices the loaded module goes on
+ * serving.  0 or the first failure's negative errno.
+ */
+static int reload_check(struct ncmig_ho *ho)
+{
+	struct ncmig_mod_env env = mod_env(ho);
+	char doms[NCMIG_HO_DOMS_MAX * 8];
+	unsigned int i;
+	int err, rc = 0;
+
+	if (!ho->mods) {
+		ho->mods = malloc(sizeof(mod_defs));
+		if (!ho->mods) {
+			ncmig_err("reload: %s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		memcpy(ho->mods, mod_defs, sizeof(mod_defs));
+	}
+	dom_list(ho, doms, sizeof(doms));
+	for (i = 0; i < NCMIG_HO_MODS; i++) {
+		struct ncmig_mod *m = &ho->mods[i];
+		struct users u = { .ho = ho, .kind = m->kind, .in = true };
+		struct ncmig_nl_status st = { 0 };
+
+		if (!ncmig_mod_loaded(&env, m->name))
+			continue;
+		err = ncmig_mod_verify(&env, ho->o.module_dir, m);
+		if (!err)
+			continue;
+		ncmig_nl_devices(ho->nl, -1, users_cb, &u, &st);
+		ncmig_err("%s: reload refused, nothing unloaded: %s; the loaded %s goes on serving %s",
+			  doms, m->why, m->name, u.off ? u.list : "the domains");
+		rc = rc ? rc : err;
+	}
+	if (rc) {
+		took(ho, NCMIG_HO_PATH_RELOAD_REFUSED);
+		ho->failed = NCMIG_HO_RELOAD;
+	}
+	return rc;
+}
+
+/*
+ * The new module of @m did not load (@load exited @how): load the
+ * previous one again, from the file found before the rmmod, so that the
+ * RESTORE that follows attaches the devices to it.  0 if it loaded.
+ */
+static int reload_rollback(struct ncmig_ho *ho, struct ncmig_mod *m,
+			   const char *doms, char *const load[], int how)
+{
+	char *insmod[] = { "insmod", m->prev, NULL };
+	char devs[DEV_LIST_MAX];
+	int err;
+
+	dev_list(ho, m->kind, devs, sizeof(devs));
+	ncmig_err("%s: loading %s failed: %s %s exited %d", doms, m->name,
+		  load[0], load[1], how);
+	took(ho, NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
+	if (!m->prev[0]) {
+		ncmig_err("%s: no previous %s to load again (%s): %s left without a backend until xen-ncmig loads one (request_module) or an operator does",
+			  doms, m->name, m->why[0] ? m->why : "its file is unknown",
+			  devs);
+		took(ho, NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL);
+		return -ENOENT;
+	}
+	err = run(ho, insmod);
+	if (err) {
+		ncmig_err("%s: loading the previous %s again from %s failed too (exit %d): %s left without a backend until xen-ncmig loads one (request_module) or an operator does",
+			  doms, m->name, m->prev, err, devs);
+		took(ho, NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL);
+		return -EIO;
+	}
+	ncmig_err("%s: loaded the previous %s again from %s: %s restored onto it",
+		  doms, m->name, m->prev, devs);
+	took(ho, NCMIG_HO_PATH_RELOAD_ROLLBACK);
+	return 0;
+}
+
+/*
+ * Unload and load again, once, the backend modules the domains use, one
+ * module after the other (the other keeps serving meanwhile): the new
+ * module's file is checked first (reload_check() did for the loaded
+ * ones) and a failure leaves that module alone; the running module's
+ * file is found before the rmmod, and loaded again if the new one does
+ * not load.  rmmod fails while any other domain's device is bound to the
+ * module: that is the safety net, not an error to force through.  A
+ * device with nothing to hand over (a vbd that never connected) is
+ * unbound first and probed by the new module, or bound again to the old
+ * one if the rmmod fails (reload_idle.h).  If the tool dies between an
+ * rmmod and the load, xen-ncmig's watchdog loads the backend itself
+ * (request_module) and attaches the released devices.
+ * 0, -EBUSY (an rmmod failed), -EIO (a check or a load failed) or -ENOMEM.
  */
 static int reload_modules(struct ncmig_ho *ho)
 {
-	static const struct { uint32_t kind; const char *mod, *file; } mods[] = {
-		{ XEN_NCMIG_KIND_VBD, "xen_blkback", "xen-blkback.ko" },
-		{ XEN_NCMIG_KIND_VIF, "xen_netback", "xen-netback.ko" },
-	};
-	bool busy[sizeof(mods) / sizeof(mods[0])] = { false };
-	char path[4096], doms[NCMIG_HO_DOMS_MAX * 8];
+	struct ncmig_mod_env env = mod_env(ho);
+	char doms[NCMIG_HO_DOMS_MAX * 8];
 	struct ncmig_idle *idle;
 	int rc = 0;
 	size_t i;
 
 	idle = calloc(1, sizeof(*idle));
-	if (!idle) {
+	if (idle && !ho->mods) {
+		ho->mods = malloc(sizeof(mod_defs));
+		if (ho->mods)
+			memcpy(ho->mods, mod_defs, sizeof(mod_defs));
+	}
+	if (!idle || !ho->mods) {
+		free(idle);
 		ncmig_err("reload: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	idle->sysfs = ho->o.sysfs_root;
 	dom_list(ho, doms, sizeof(doms));
-	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-		char *rmmod[] = { "rmmod", (char *)mods[i].mod, NULL };
-
-		if (!any_has_kind(ho, mods[i].kind))
-			continue;
-		ncmig_idle_unbind(idle, mods[i].kind);
-		if (run(ho, rmmod)) {
-			rmmod_failed(ho, doms, mods[i].kind, mods[i].mod);
-			ncmig_idle_report_kept(idle, mods[i].kind, mods[i].mod);
-			/* Still loaded: the unbound go back to it. */
-			ncmig_idle_rebind(idle, mods[i].kind, mods[i].mod,
-					  false);
-			busy[i] = true;
-			rc = -EBUSY;
-		}
-	}
-	/* Load even after a failed rmmod: RESTORE needs the backends. */
-	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-		char *insmod[] = { "insmod", path, NULL };
-		char *modprobe[] = { "modprobe", (char *)mods[i].mod, NULL };
+	for (i = 0; i < NCMIG_HO_MODS; i++) {
+		struct ncmig_mod *m = &ho->mods[i];
+		char *rmmod[] = { "rmmod", (char *)m->name, NULL };
+		char *insmod[] = { "insmod", m->path, NULL };
+		char *modprobe[] = { "modprobe", (char *)m->name, NULL };
 		int err;
 
-		if (!any_has_kind(ho, mods[i].kind))
+		if (!any_has_kind(ho, m->kind))
 			continue;
-		if (ho->o.module_dir) {
-			snprintf(path, sizeof(path), "%s/%s", ho->o.module_dir,
-				 mods[i].file);
-			err = run(ho, insmod);
-			/* Still loaded (rmmod failed) is fine for insmod. */
-			if (err && busy[i])
-				err = 0;
-		} else {
-			err = run(ho, modprobe);
+		if (!m->checked &&
+		    ncmig_mod_verify(&env, ho->o.module_dir, m)) {
+			char devs[DEV_LIST_MAX];
+
+			dev_list(ho, m->kind, devs, sizeof(devs));
+			ncmig_err("%s: %s not reloaded: %s; %s restored onto the loaded one",
+				  doms, m->name, m->why, devs);
+			took(ho, NCMIG_HO_PATH_RELOAD_REFUSED);
+			rc = rc ? rc : -EIO;
+			continue;
 		}
+		/* Where the running one came from, to load it again. */
+		ncmig_mod_find_prev(&env, m);
+		ncmig_idle_unbind(idle, m->kind);
+		if (run(ho, rmmod) && ncmig_mod_loaded(&env, m->name)) {
+			rmmod_failed(ho, doms, m->kind, m->name);
+			ncmig_idle_report_kept(idle, m->kind, m->name);
+			/* Still loaded: the unbound go back to it. */
+			ncmig_idle_rebind(idle, m->kind, m->name, false);
+			rc = -EBUSY;
+			continue;
+		}
+		err = run(ho, ho->o.module_dir ? insmod : modprobe);
 		if (err) {
-			ncmig_err("%s: loading %s failed", doms, mods[i].mod);
-			took(ho, NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
+			reload_rollback(ho, m, doms,
+					ho->o.module_dir ? insmod : modprobe, err);
 			rc = rc ? rc : -EIO;
 		}
 		/*
-		 * The new driver probed the unbound devices as it registered;
+		 * The driver probed the unbound devices as it registered;
 		 * bind any it did not take (each failure is named).
 		 */
-		if (!busy[i] &&
-		    ncmig_idle_rebind(idle, mods[i].kind, mods[i].mod, !err))
+		if (ncmig_idle_rebind(idle, m->kind, m->name, !err))
 			rc = rc ? rc : -EIO;
 	}
 	free(idle);
 	return rc;
+}
+
+/* Hold off the signals a user or a unit stop sends while no backend may
+ * be loaded; SIGKILL is xen-ncmig's watchdog's to handle.
+ */
+static void reload_signals(bool block, sigset_t *old)
+{
+	sigset_t set;
+
+	if (!block) {
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, old);
 }
 
 /* ---- the phases --------------------------------------------------------- */
@@ -618,8 +750,11 @@ static int open_sockets(struct ncmig_ho *ho)
 	return 0;
 }
 
-/* The socket, unless the caller gave one; then QUIESCE and SNAPSHOT. */
-static int open_and_snapshot(struct ncmig_ho *ho)
+/*
+ * The socket, unless the caller gave one, and one per other domain; then
+ * (@reload) the new modules' check, QUIESCE and SNAPSHOT.
+ */
+static int open_and_snapshot(struct ncmig_ho *ho, bool reload)
 {
 	int err;
 
@@ -639,6 +774,11 @@ static int open_and_snapshot(struct ncmig_ho *ho)
 		ho->failed = NCMIG_HO_OPEN;
 		took(ho, NCMIG_HO_PATH_OPEN_FAIL);
 		return err;
+	}
+	if (reload) {
+		err = reload_check(ho);
+		if (err)
+			return err;
 	}
 	err = step(ho, NCMIG_HO_QUIESCE, quiesce, quiesce_failed);
 	if (!err)
@@ -671,7 +811,7 @@ static int resume_all(struct ncmig_ho *ho)
 
 int ncmig_ho_checkpoint(struct ncmig_ho *ho)
 {
-	int err = open_and_snapshot(ho);
+	int err = open_and_snapshot(ho, false);
 
 	if (err)
 		return err;
@@ -687,9 +827,10 @@ int ncmig_ho_checkpoint(struct ncmig_ho *ho)
 
 int ncmig_ho_run(struct ncmig_ho *ho)
 {
+	sigset_t old;
 	int err, rc;
 
-	err = open_and_snapshot(ho);
+	err = open_and_snapshot(ho, ho->o.reload);
 	if (!err)
 		err = step(ho, NCMIG_HO_RELEASE, release, release_failed);
 	if (err)
@@ -697,7 +838,10 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 
 	if (ho->o.reload) {
 		phase(ho, NCMIG_HO_RELOAD, true);
-		if (reload_modules(ho)) {
+		reload_signals(true, &old);
+		rc = reload_modules(ho);
+		reload_signals(false, &old);
+		if (rc) {
 			err = -EIO;	/* still restore, then fail */
 			ho->failed = NCMIG_HO_RELOAD;
 		}
@@ -764,6 +908,8 @@ void ncmig_ho_fini(struct ncmig_ho *ho)
 	}
 	free(ho->doms);
 	ho->doms = NULL;
+	free(ho->mods);
+	ho->mods = NULL;
 	if (ho->own_nl)
 		ncmig_nl_close(ho->nl);
 	ho->nl = NULL;

@@ -770,6 +770,9 @@ enum ncmig_ho_path {
 	NCMIG_HO_PATH_RELOAD_BUSY,		/* rmmod failed, users named */
 	NCMIG_HO_PATH_RELOAD_BUSY_UNKNOWN,	/* rmmod failed, users unknown */
 	NCMIG_HO_PATH_RELOAD_LOAD_FAIL,		/* insmod or modprobe failed */
+	NCMIG_HO_PATH_RELOAD_REFUSED,		/* a new module failed its check */
+	NCMIG_HO_PATH_RELOAD_ROLLBACK,		/* the previous one loaded again */
+	NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL,	/* and that failed too, or none */
 	NCMIG_HO_PATH_RESTORE_RETRY,		/* RESTORE failed once */
 	NCMIG_HO_PATH_RESTORE_FAIL,		/* RESTORE failed twice */
 	NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL,	/* a checkpoint's RESUME */
@@ -777,6 +780,8 @@ enum ncmig_ho_path {
 };
 
 struct ncmig_ho;
+struct ncmig_mod;
+#define NCMIG_HO_MODS	2	/* xen-blkback, xen-netback */
 
 /* One domain of a run, and what the kernel said about it. */
 struct ncmig_ho_dom {
@@ -808,6 +813,11 @@ struct ncmig_ho_opts {
 	 * fork and exec it.
 	 */
 	int (*run)(char *const argv[], void *arg);
+	/* Run one (modinfo) for its stdout, into @out (@cap, NUL-ended);
+	 * its exit status.  NULL: fork and exec it.
+	 */
+	int (*capture)(char *const argv[], char *out, size_t cap, void *arg);
+	const char *kernel_release;	/* tests: uname -r; NULL: uname()'s */
 	/* A phase begins (@begin) or has ended well for every domain. */
 	void (*phase)(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		      bool begin, void *arg);
@@ -830,6 +840,7 @@ struct ncmig_ho {
 	unsigned int paths;		/* 1 << enum ncmig_ho_path */
 	/* Each phase runs for every domain at once (own sockets, threads). */
 	bool parallel;
+	struct ncmig_mod *mods;		/* a reload's modules (reload_mod.h) */
 };
 
 /*

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * A module reload's modules: checked before anything is unloaded, and
+ * the running one's file found, to load it again (reload_mod.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ncmig.h"
+#include "reload_mod.h"
+
+/* Enough for any backend's modinfo (xen-netback's is about 3 KiB). */
+#define MODINFO_MAX	32768
+
+/*
+ * Unit and fuzz builds (NCMIGD_NO_KERNEL) run no command and never look
+ * at the real /sys: only through a test's hooks and tree.
+ */
+static const char *sysfs_root(const struct ncmig_mod_env *env)
+{
+#ifdef NCMIGD_NO_KERNEL
+	return env->sysfs ? env->sysfs : "/nonexistent";
+#else
+	return env->sysfs ? env->sysfs : "/sys";
+#endif
+}
+
+/* Unit and fuzz builds run no command but a test's hooks. */
+static bool no_commands(void)
+{
+#ifdef NCMIGD_NO_KERNEL
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* The child gets the signals the reload blocks in its parent. */
+static void child_exec(char *const argv[])
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int ncmig_mod_run(const struct ncmig_mod_env *env, char *const argv[])
+{
+	pid_t pid;
+
+	if (env->run)
+		return env->run(argv, env->arg);
+	if (no_commands())
+		return 127;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		child_exec(argv);
+	return wait_child(pid);
+}
+
+static int capture(const struct ncmig_mod_env *env, char *const argv[],
+		   char *out, size_t cap)
+{
+	size_t len = 0;
+	int fd[2], rc;
+	pid_t pid;
+	ssize_t n;
+
+	out[0] = 0;
+	if (env->capture)
+		return env->capture(argv, out, cap, env->arg);
+	if (no_commands())
+		return 127;
+	if (pipe2(fd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(fd[0]);
+		close(fd[1]);
+		return rc;
+	}
+	if (!pid) {
+		dup2(fd[1], STDOUT_FILENO);	/* dup2 clears O_CLOEXEC */
+		child_exec(argv);
+	}
+	close(fd[1]);
+	for (;;) {
+		n = read(fd[0], out + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == cap - 1) {	/* the rest is drained and dropped */
+			char sink[512];
+
+			while (read(fd[0], sink, sizeof(sink)) > 0)
+				;
+			break;
+		}
+	}
+	out[len] = 0;
+	close(fd[0]);
+	return wait_child(pid);
+}
+
+bool ncmig_mod_loaded(const struct ncmig_mod_env *env, const char *name)
+{
+	char path[512], *p;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/module/", sysfs_root(env));
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	snprintf(path + n, sizeof(path) - (size_t)n, "%s", name);
+	for (p = path + n; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return !access(path, F_OK);
+}
+
+/* The value of modinfo's FIELD: line into @val (the first such line). */
+static bool field(const char *info, const char *key, char *val, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *l, *v, *end;
+	size_t len;
+
+	for (l = info; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, key, kl) || l[kl] != ':')
+			continue;
+		v = l + kl + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		end = strchr(v, '\n');
+		len = end ? (size_t)(end - v) : strlen(v);
+		while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (len >= cap)
+			len = cap - 1;
+		memcpy(val, v, len);
+		val[len] = 0;
+		return true;
+	}
+	return false;
+}
+
+static const char *release(const struct ncmig_mod_env *env, struct utsname *u)
+{
+	if (env->release)
+		return env->release;
+	return uname(u) ? "?" : u->release;
+}
+
+/* "a-b" and "a_b" name the same module. */
+static bool same_module(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '-' || *a == '_') &&
+				  (*b == '-' || *b == '_')))
+			return false;
+	return *a == *b;
+}
+
+/*
+ * Check modinfo's @info of file @file for @m; 0, or -errno with @why set.
+ */
+static int check_info(const struct ncmig_mod_env *env,
+		      const struct ncmig_mod *m, const char *file,
+		      const char *info, char *why, size_t cap)
+{
+	char val[1024], *dep, *save = NULL;
+	bool core = false;
+	struct utsname u;
+	const char *rel = release(env, &u);
+	size_t rl = strlen(rel);
+
+	if (!field(info, "vermagic", val, sizeof(val))) {
+		snprintf(why, cap, "%s: modinfo finds no vermagic: not a kernel module", file);
+		return -ENOEXEC;
+	}
+	if (strncmp(val, rel, rl) || (val[rl] && val[rl] != ' ')) {
+		snprintf(why, cap, "%s: built for another kernel (vermagic %.*s), this one is %s",
+			 file, (int)strcspn(val, " "), val, rel);
+		return -EINVAL;
+	}
+	if (field(info, "name", val, sizeof(val)) && !same_module(val, m->name)) {
+		snprintf(why, cap, "%s: is module %s, not %s", file, val, m->name);
+		return -ENOEXEC;
+	}
+	if (!field(info, "depends", val, sizeof(val)))
+		val[0] = 0;
+	for (dep = strtok_r(val, ",", &save); dep; dep = strtok_r(NULL, ",", &save)) {
+		if (same_module(dep, "xen_backend_quiesce"))
+			core = true;
+		if (!ncmig_mod_loaded(env, dep)) {
+			snprintf(why, cap, "%s: needs module %s, which is not loaded", file, dep);
+			return -ENOPKG;
+		}
+	}
+	if (!core) {
+		snprintf(why, cap, "%s: does not depend on xen-backend-quiesce: not a patched backend, it cannot take a handover",
+			 file);
+		return -ENOPKG;
+	}
+	return 0;
+}
+
+/*
+ * Check the module file modinfo resolves @what to (a path, or a name for
+ * modprobe's file); its path into @path.
+ */
+static int check_file(const struct ncmig_mod_env *env,
+		      const struct ncmig_mod *m, const char *what, char *path,
+		      char *why, size_t cap)
+{
+	char *argv[] = { "modinfo", (char *)what, NULL };
+	char *info;
+	int fd, rc;
+
+	path[0] = 0;
+	if (strchr(what, '/')) {
+		fd = open(what, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			snprintf(why, cap, "%s: %s", what, strerror(-rc));
+			return rc;
+		}
+		close(fd);
+	}
+	info = malloc(MODINFO_MAX);
+	if (!info) {
+		snprintf(why, cap, "%s: %s", what, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	rc = capture(env, argv, info, MODINFO_MAX);
+	if (rc) {
+		if (strchr(what, '/'))
+			snprintf(why, cap, "%s: modinfo cannot read it (exit %d): not a kernel module", what, rc);
+		else
+			snprintf(why, cap, "%s: modprobe finds no such module (modinfo exit %d)", what, rc);
+		free(info);
+		return strchr(what, '/') ? -ENOEXEC : -ENOENT;
+	}
+	if (strchr(what, '/')) {
+		snprintf(path, NCMIG_MOD_PATH_MAX, "%s", what);
+	} else if (!field(info, "filename", path, NCMIG_MOD_PATH_MAX) ||
+		   path[0] != '/') {
+		snprintf(why, cap, "%s: modprobe finds no module file for it (%s)",
+			 what, path[0] ? path : "no filename");
+		free(info);
+		return -ENOENT;
+	} else {
+		/* modprobe's file: readable too? */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			snprintf(why, cap, "%s: %s", path, strerror(-rc));
+			free(info);
+			return rc;
+		}
+		close(fd);
+	}
+	rc = check_info(env, m, path, info, why, cap);
+	free(info);
+	return rc;
+}
+
+int ncmig_mod_verify(const struct ncmig_mod_env *env, const char *dir,
+		     struct ncmig_mod *m)
+{
+	char file[NCMIG_MOD_PATH_MAX];
+	int rc;
+
+	m->checked = false;
+	m->why[0] = 0;
+	if (dir)
+		snprintf(file, sizeof(file), "%s/%s", dir, m->file);
+	rc = check_file(env, m, dir ? file : m->name, m->path, m->why,
+			sizeof(m->why));
+	if (rc)
+		m->path[0] = 0;
+	else
+		m->checked = true;
+	return rc;
+}
+
+int ncmig_mod_find_prev(const struct ncmig_mod_env *env, struct ncmig_mod *m)
+{
+	int rc;
+
+	m->why[0] = 0;
+	rc = check_file(env, m, m->name, m->prev, m->why, sizeof(m->why));
+	if (rc)
+		m->prev[0] = 0;
+	return rc;
+}

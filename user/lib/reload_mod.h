@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * A module reload's modules (reload_mod.c): is a backend module file one
+ * that will load into this kernel, checked before anything is unloaded,
+ * and which file the running one came from, so that it can be loaded
+ * again if the new one does not load.
+ *
+ * A module file passes if it can be opened for reading, modinfo parses
+ * it, it is the module asked for (its name: field), it was built for the
+ * running kernel (the first word of its vermagic: field is uname -r), it
+ * depends on xen-backend-quiesce (the core a patched backend registers
+ * its handover operations with: a stock backend cannot take a handover)
+ * and every module it depends on is loaded (/sys/module/NAME), so that
+ * an insmod cannot fail on a missing symbol.  The version of the
+ * operations table a backend registers is not in its modinfo: the core
+ * refuses another version at registration (ops-version), which is then a
+ * load failure like any other.
+ *
+ * The commands (modinfo here; rmmod, insmod and modprobe in handover.c)
+ * run through struct ncmig_mod_env's hooks, which tests replace.
+ */
+#ifndef NCMIG_RELOAD_MOD_H
+#define NCMIG_RELOAD_MOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NCMIG_MOD_PATH_MAX	4096
+#define NCMIG_MOD_WHY_MAX	(NCMIG_MOD_PATH_MAX + 256)
+
+struct ncmig_mod_env {
+	/* A command's exit status (NULL: fork and exec it). */
+	int (*run)(char *const argv[], void *arg);
+	/* Its exit status and its stdout into @out (NUL-terminated). */
+	int (*capture)(char *const argv[], char *out, size_t cap, void *arg);
+	void *arg;
+	const char *sysfs;	/* "/sys" or a test's tree; NULL: /sys */
+	const char *release;	/* uname -r; NULL: uname()'s */
+};
+
+/* One backend module of a reload. */
+struct ncmig_mod {
+	uint32_t kind;		/* XEN_NCMIG_KIND_* */
+	const char *name;	/* "xen_blkback", as /sys/module has it */
+	const char *file;	/* "xen-blkback.ko" */
+	bool checked;		/* ncmig_mod_verify() passed */
+	char path[NCMIG_MOD_PATH_MAX];	/* the new module's file */
+	char prev[NCMIG_MOD_PATH_MAX];	/* the running one's, "" unknown */
+	char why[NCMIG_MOD_WHY_MAX];	/* why a check failed */
+};
+
+/* Run @argv with @env's hook (or fork and exec it): its exit status. */
+int ncmig_mod_run(const struct ncmig_mod_env *env, char *const argv[]);
+
+/* /sys/module/@name exists (@name with '-' or '_'). */
+bool ncmig_mod_loaded(const struct ncmig_mod_env *env, const char *name);
+
+/*
+ * Check the module @m would be loaded from: @dir/@m->file, or without
+ * @dir the file modprobe resolves for @m->name (modinfo's filename:).
+ * Sets @m->path (what to insmod) and @m->checked; on failure @m->why is
+ * "FILE: reason" and a negative errno is returned (-ENOENT, -EACCES,
+ * -ENOEXEC: not a module, or not this one; -EINVAL: another kernel;
+ * -ENOPKG: a dependency is not loaded, or not a patched backend).
+ */
+int ncmig_mod_verify(const struct ncmig_mod_env *env, const char *dir,
+		     struct ncmig_mod *m);
+
+/*
+ * Before the rmmod: the file modprobe resolves for @m->name, if it passes
+ * the same checks, into @m->prev (else "" and @m->why says why): what to
+ * load again if the new module does not load.
+ */
+int ncmig_mod_find_prev(const struct ncmig_mod_env *env, struct ncmig_mod *m);
+
+#endif
