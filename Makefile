@@ -18,7 +18,8 @@ export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_
 # check runs there (LAB_OTHER), and BOOT1's and BOOT2's other scenarios
 # but splice (fixed since for Xen 4.20, not booted again); LAB_RACES were
 # not booted on trixie.
-LAB_BOOT1 ?= smoke ops-version lab-selftest ncmig-session blk-handover blk-keep park-fallback
+LAB_BOOT1 ?= smoke ops-version lab-selftest ncmig-session blk-handover blk-keep park-fallback \
+	fault-reload
 LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
 # Issue 9's races, summed in the kernel-races line. race-release and
 # race-net-rogue last: if dom0 ever wedges there, the scenario resets or
