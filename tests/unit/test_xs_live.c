@@ -76,7 +76,10 @@ static void valid_stream(const struct ncmig_xs_capture *c)
 	ncmig_writer_free(&w);
 }
 
-/* @c holds exactly the records a fresh capture of @x would. */
+/*
+ * @c holds exactly the records a fresh capture of @x would; then @c is
+ * freed, as every test is done with it there.
+ */
 static void same_as_fresh(struct ncmig_xs *x, struct ncmig_xs_capture *c)
 {
 	struct ncmig_xs_capture f;
@@ -98,6 +101,14 @@ static void same_as_fresh(struct ncmig_xs *x, struct ncmig_xs_capture *c)
 				 f.bodies[i].rel ? f.bodies[i].rel : "-");
 	}
 	ncmig_xs_capture_free(&f);
+	ncmig_xs_capture_free(c);
+}
+
+/* The end of every test: the live capture and the fake xenstore go. */
+static void done(struct ncmig_xs *x, struct ncmig_xs_live *l)
+{
+	ncmig_xs_live_free(l);
+	fake_xs_free(x);
 }
 
 /* Nothing changed: the window costs one request, nothing is re-read. */
@@ -119,9 +130,7 @@ static void test_unchanged_one_request(void **st)
 	assert_int_equal(l.take_events, 0);
 	assert_int_equal(l.take_nodes, 0);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /*
@@ -156,9 +165,7 @@ static void test_changes_before_suspend(void **st)
 	/* control/shutdown, data/blob, data/new and its two below. */
 	assert_int_equal(l.take_nodes, 5);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /*
@@ -180,9 +187,7 @@ static void test_removed_and_recreated(void **st)
 		    "n5 r0");
 	assert_int_equal(ncmig_xs_live_take(&l, &c), 0);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /*
@@ -211,15 +216,12 @@ static void test_polls_then_window(void **st)
 	assert_int_equal(l.take_events, 1);
 	assert_int_equal(l.take_nodes, 1);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
 	/* A second checkpoint: the live capture stays current. */
 	fake_xs_rm(x, "/local/domain/5/data");
 	fake_xs_set(x, "/local/domain/5/control/shutdown", "", 0, NULL);
 	assert_int_equal(ncmig_xs_live_take(&l, &c), 0);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /* A re-read whose transaction loses a race is done again. */
@@ -236,9 +238,7 @@ static void test_reread_race(void **st)
 	fake_xs_fail_commits(x, 2);
 	assert_int_equal(ncmig_xs_live_take(&l, &c), 0);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /* A change to the home node itself: everything is read again. */
@@ -256,9 +256,7 @@ static void test_home_changed(void **st)
 	assert_int_equal(ncmig_xs_live_take(&l, &c), 0);
 	assert_int_equal(l.take_nodes, fake_xs_count(x, "/local/domain/5"));
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /* The domain went: the take fails, as a fresh capture would. */
@@ -276,8 +274,7 @@ static void test_domain_gone(void **st)
 	assert_false(l.ok);
 	assert_int_equal(c.nr_bodies, 0);
 	assert_int_equal(ncmig_xs_live_take(&l, &c), -ESTALE);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /* No watch: start says so (the caller captures in the window). */
@@ -295,8 +292,7 @@ static void test_no_watch(void **st)
 	/* No such domain: as ncmig_xs_capture(). */
 	fake_xs_no_watch(x, false);
 	assert_int_equal(ncmig_xs_live_start(x, 77, &l), -ENOENT);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 /* Watches carried (the invented commands): listed in the window. */
@@ -316,9 +312,7 @@ static void test_watches_listed_in_window(void **st)
 	assert_int_equal(c.watches, NCMIG_WATCHES_CARRIED);
 	assert_int_equal(c.nr_watches, 2);
 	same_as_fresh(x, &c);
-	ncmig_xs_capture_free(&c);
-	ncmig_xs_live_free(&l);
-	fake_xs_free(x);
+	done(x, &l);
 }
 
 int main(void)
