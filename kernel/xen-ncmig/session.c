@@ -604,6 +604,8 @@ struct ncmig_drain {
 	unsigned int timeout_ms;
 	int err;
 	struct xbq_msg msg;
+	atomic_t *left;			/* drains not done yet */
+	wait_queue_head_t *done;	/* woken as the last one ends */
 };
 
 static void ncmig_drain_work(struct work_struct *work)
@@ -616,6 +618,8 @@ static void ncmig_drain_work(struct work_struct *work)
 	q->msg.text[0] = '\0';
 	q->err = xbq_quiesce(&d->id, q->timeout_ms, &d->drain_ns, &q->msg);
 	d->done_ns = ktime_get_ns();
+	if (atomic_dec_and_test(q->left))
+		wake_up(q->done);
 }
 
 /*
@@ -628,6 +632,8 @@ static void ncmig_drain_work(struct work_struct *work)
 static int ncmig_quiesce_all(struct ncmig_session *s, unsigned int timeout_ms,
 			     struct xbq_msg *msg)
 {
+	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(done);
+	atomic_t left = ATOMIC_INIT(s->nr);
 	struct ncmig_drain *qs;
 	unsigned int i, n;
 	int err = 0;
@@ -638,9 +644,19 @@ static int ncmig_quiesce_all(struct ncmig_session *s, unsigned int timeout_ms,
 	for (i = 0; i < s->nr; i++) {
 		qs[i].d = &s->devs[i];
 		qs[i].timeout_ms = timeout_ms;
+		qs[i].left = &left;
+		qs[i].done = &done;
 		INIT_WORK(&qs[i].work, ncmig_drain_work);
 		queue_work(ncmig_wq, &qs[i].work);
 	}
+	/*
+	 * A drain may take its whole timeout (up to a minute), longer than
+	 * the hung-task detector's period: the wait is TASK_IDLE, as it is
+	 * bounded by the drains' own timeouts. flush_work() then only waits
+	 * for each work item's last instructions (the wake_up() above, on
+	 * this stack's wait queue).
+	 */
+	wait_event_idle(done, !atomic_read(&left));
 	for (i = 0; i < s->nr; i++)
 		flush_work(&qs[i].work);
 
