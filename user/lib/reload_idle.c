@@ -16,17 +16,18 @@
 #include "ncmig.h"
 #include "reload_idle.h"
 
-/*
- * Unit and fuzz builds (NCMIGD_NO_KERNEL) never reach the real /sys: only
- * a test's tree, so no test can unbind a device of the host it runs on.
- */
-static const char *root(const struct ncmig_idle *idle)
+const char *ncmig_reload_sysfs(const char *given)
 {
 #ifdef NCMIGD_NO_KERNEL
-	return idle->sysfs ? idle->sysfs : "/nonexistent";
+	return given ? given : "/nonexistent";
 #else
-	return idle->sysfs ? idle->sysfs : "/sys";
+	return given ? given : "/sys";
 #endif
+}
+
+static const char *root(const struct ncmig_idle *idle)
+{
+	return ncmig_reload_sysfs(idle->sysfs);
 }
 
 /* The xenbus driver of a kind: the bus names its driver after it. */

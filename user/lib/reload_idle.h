@@ -71,4 +71,11 @@ unsigned int ncmig_idle_rebind(struct ncmig_idle *idle, uint32_t kind,
 void ncmig_idle_report_kept(const struct ncmig_idle *idle, uint32_t kind,
 			    const char *mod);
 
+/*
+ * The sysfs tree a reload works on: @given (a test's tree), else /sys.
+ * Unit and fuzz builds (NCMIGD_NO_KERNEL) never reach the real /sys, so
+ * no test can unbind a device or read a module of the host it runs on.
+ */
+const char *ncmig_reload_sysfs(const char *given);
+
 #endif

@@ -14,23 +14,11 @@
 #include <unistd.h>
 
 #include "ncmig.h"
+#include "reload_idle.h"
 #include "reload_mod.h"
 
 /* Enough for any backend's modinfo (xen-netback's is about 3 KiB). */
 #define MODINFO_MAX	32768
-
-/*
- * Unit and fuzz builds (NCMIGD_NO_KERNEL) run no command and never look
- * at the real /sys: only through a test's hooks and tree.
- */
-static const char *sysfs_root(const struct ncmig_mod_env *env)
-{
-#ifdef NCMIGD_NO_KERNEL
-	return env->sysfs ? env->sysfs : "/nonexistent";
-#else
-	return env->sysfs ? env->sysfs : "/sys";
-#endif
-}
 
 /* Unit and fuzz builds run no command but a test's hooks. */
 static bool no_commands(void)
@@ -131,7 +119,7 @@ bool ncmig_mod_loaded(const struct ncmig_mod_env *env, const char *name)
 	char path[512], *p;
 	int n;
 
-	n = snprintf(path, sizeof(path), "%s/module/", sysfs_root(env));
+	n = snprintf(path, sizeof(path), "%s/module/", ncmig_reload_sysfs(env->sysfs));
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return false;
 	snprintf(path + n, sizeof(path) - (size_t)n, "%s", name);
