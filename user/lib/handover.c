@@ -481,8 +481,16 @@ static int reload_check(struct ncmig_ho *ho)
 		if (!ncmig_mod_loaded(&env, m->name))
 			continue;
 		err = ncmig_mod_verify(&env, ho->o.module_dir, m);
-		if (!err)
+		if (!err) {
+			/*
+			 * Where the running one came from, to load it again
+			 * if the new one fails: found here, as it runs
+			 * modinfo, not in the window where the backends are
+			 * stopped.
+			 */
+			ncmig_mod_find_prev(&env, m);
 			continue;
+		}
 		ncmig_nl_devices(ho->nl, -1, users_cb, &u, &st);
 		ncmig_err("%s: reload refused, nothing unloaded: %s; the loaded %s goes on serving %s",
 			  doms, m->why, m->name, u.off ? u.list : "the domains");
@@ -587,8 +595,9 @@ static int reload_modules(struct ncmig_ho *ho)
 			rc = rc ? rc : -EIO;
 			continue;
 		}
-		/* Where the running one came from, to load it again. */
-		ncmig_mod_find_prev(&env, m);
+		/* Not found before the run (reload_check()): now, then. */
+		if (!m->prev[0])
+			ncmig_mod_find_prev(&env, m);
 		ncmig_idle_unbind(idle, m->kind);
 		if (run(ho, rmmod) && ncmig_mod_loaded(&env, m->name)) {
 			rmmod_failed(ho, doms, m->kind, m->name);

@@ -17,6 +17,7 @@ mkdir -p "$LAB_STATE" /run/ncmig-lab
 # fd 9: the scenario's own stdout (the serial console), for background
 # helpers started from inside $(...).
 exec 9>&1
+. /ncmig/dom0/lib-diag.sh
 
 # ---- TAP ----------------------------------------------------------------
 TAP_N=0

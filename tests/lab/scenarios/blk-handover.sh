@@ -90,8 +90,17 @@ while [ $i -lt "$HANDOVERS" ]; do
 		what="handover with reload" kind=reload
 	fi
 	t0=$(date +%s%3N)
-	if timeout 120 ncmigd handover "$@" >"$W/out.$i" 2>&1; then
+	if timeout -k 5 120 ncmigd handover "$@" >"$W/out.$i" 2>&1; then
 		echo "$t0 $(date +%s%3N)" >>"$W/windows"
+		# Both vbds, every time (trixie's CI run of 2026-12-02 once
+		# quiesced none, then hung: say what the backends were then).
+		if ! grep -q "handover devices=2 " "$W/out.$i"; then
+			tap_not_ok "$what $i: both vbds handed over"
+			sed 's/^/# /' "$W/out.$i"
+			lab_diag_backends "$domid"
+			failed=1
+			break
+		fi
 		done_n=$((done_n + 1))
 		[ "$what" = handover ] || reloads=$((reloads + 1))
 		sed "s/^/# $i: /" "$W/out.$i"

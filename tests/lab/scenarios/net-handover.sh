@@ -27,7 +27,12 @@
 
 HANDOVERS=${NET_HANDOVERS:-20}
 RELOAD_EVERY=${NET_RELOAD_EVERY:-4}
-PAUSE=${NET_PAUSE:-1.5}
+PAUSE=${NET_PAUSE:-0.5}
+# dom0's ping runs from PING_LEAD s before each handover to PING_TAIL s
+# after it returns (interrupted, so a round costs the handover, not a
+# fixed window: rounds were 13-21 s under TCG with a 6 s one).
+PING_LEAD=${NET_PING_LEAD:-0.5}
+PING_TAIL=${NET_PING_TAIL:-1}
 # The longest the traffic may run (handovers take about 10 s each under
 # TCG, 20 s with a reload); dom0 ends it TAIL_SECONDS after the last one.
 LOAD=${NET_LOAD_SECONDS:-$((HANDOVERS * 40 + 120))}
@@ -117,22 +122,26 @@ while [ $i -le "$HANDOVERS" ]; do
 		reload="--reload-modules --module-dir /ncmig/backends"
 	fi
 	before=$(cat /sys/class/net/$vif/ifindex 2>/dev/null)
-	# dom0's own view of the blackout: a 100/s ping across the handover.
-	ping -q -i 0.01 -W 1 -w 6 "$ip" >"$OUT/ping.$i" 2>&1 &
+	# dom0's own view of the blackout: a 100/s ping across the handover
+	# (-w: the bound if the interrupt below were lost).
+	ping -q -i 0.01 -W 1 -w 90 "$ip" >"$OUT/ping.$i" 2>&1 &
 	pp=$!
 	# The announcements: captured on every interface (vif, bridge).
 	anncount "$mac0" "$mac1" >"$OUT/ann.$i" 2>&1 &
 	ap=$!
 	lab_wait 10 grep -q '^ready' "$OUT/ann.$i" || tap_diag "anncount $i not ready"
-	sleep 0.5
+	sleep "$PING_LEAD"
 	# shellcheck disable=SC2086 # $reload is a list of options
-	if timeout 60 ncmigd handover --domid "$domid" $reload >"$OUT/ho.$i" 2>&1; then
+	if timeout -k 5 60 ncmigd handover --domid "$domid" $reload >"$OUT/ho.$i" 2>&1; then
 		ok=$((ok + 1)) failed_row=0
 		[ -z "$reload" ] || reloads=$((reloads + 1))
 	else
 		tap_diag "handover $i failed:"; sed 's/^/#   /' "$OUT/ho.$i"
 		failed_row=$((failed_row + 1))
 	fi
+	# ping prints its counts when interrupted.
+	sleep "$PING_TAIL"
+	kill -INT $pp 2>/dev/null
 	wait $pp
 	# netback queued them on the netdev at the resume: long seen by now.
 	kill -TERM $ap 2>/dev/null; wait $ap
@@ -229,7 +238,8 @@ tap_diag "guest: udp sent=$(lab_guest_result nh udp.sent 5) lost=$lost" \
 lab_netserver_stop | sed 's/^/# dom0 /'
 
 # The kernel's blackout runs from QUIESCE to the device restored; dom0's
-# own 100/s ping (6 s around each handover) counts what was lost.
+# own 100/s ping (from PING_LEAD s before each handover to PING_TAIL s
+# after) counts what was lost, the few in flight at its interrupt too.
 for kind in plain reload; do
 	[ -s "$OUT/blackout.$kind" ] || continue
 	tap_diag "per $kind handover: blackout_ms median $(median "$OUT/blackout.$kind")" \
