@@ -13,6 +13,8 @@ LAB_GUEST_KERNEL=/lab/vmlinux
 LAB_GUEST_INITRD=/ncmig/guest/initramfs.cpio.gz
 # tests/lab/run --pvh makes PVH the default guest type.
 LAB_PVH=${NCMIG_PVH:-0}
+# Guest kernel arguments every PVH guest gets (none yet).
+LAB_PVH_CMDLINE=${NCMIG_LAB_PVH_CMDLINE:-}
 mkdir -p "$LAB_STATE" /run/ncmig-lab
 # fd 9: the scenario's own stdout (the serial console), for background
 # helpers started from inside $(...).
@@ -135,6 +137,8 @@ $2"; shift ;;
 		esac
 		shift
 	done
+	# A PVH guest's recipe (tests/lab/README.md, "PVH"): NCMIG_LAB_PVH_CMDLINE.
+	[ "$_type" != pvh ] || _cmdline="$_cmdline${LAB_PVH_CMDLINE:+ $LAB_PVH_CMDLINE}"
 	_dir=$LAB_STATE/$_name
 	rm -rf "$_dir"; mkdir -p "$_dir"
 	[ -n "$_ip" ] || _ip=$(_lab_guest_ip_next)
