@@ -27,5 +27,6 @@ lab_diag_backends() {
 		done
 	done
 	timeout -k 2 10 ncmigd status 2>&1 | sed 's/^/#   status: /'
+	timeout 20 xl list 2>&1 | sed 's/^/#   xl list: /'
 	dmesg | tail -20 | sed 's/^/#   /'
 }

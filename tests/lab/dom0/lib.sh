@@ -170,6 +170,9 @@ $2"; shift ;;
 		[ "$_type" = pvh ] && echo 'tsc_mode = "native"'
 		echo 'on_poweroff = "destroy"'
 		echo 'on_crash = "preserve"'
+		# A guest that reboots (a panic, a triple fault) stays, to be
+		# seen: restarted, it would be another domain to every test.
+		echo 'on_reboot = "preserve"'
 		printf '%s\n' "$_xl"
 	} >"$_dir/xl.cfg"
 	rm -f "$LAB_CONSOLE_DIR/guest-$_name.log"

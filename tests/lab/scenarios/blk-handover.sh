@@ -100,6 +100,7 @@ while [ $i -lt "$HANDOVERS" ]; do
 			tap_not_ok "$what $i: both vbds handed over"
 			sed 's/^/# /' "$W/out.$i"
 			lab_diag_backends "$domid"
+			lab_guest_log $NAME | tail -30 | tr -d '\r' | sed 's/^/#   guest: /'
 			failed=1
 			break
 		fi
@@ -137,7 +138,9 @@ sleep "$TAIL_SECONDS"
 if lab_guest_stop_wl $NAME; then tap_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"
 else tap_not_ok "dom0 ended the guest's I/O ${TAIL_SECONDS} s after the last handover"; fi
 
-if lab_guest_wait_done $NAME $((WL_SECONDS + 300)); then
+wait_s=$((WL_SECONDS + 300))
+[ "$failed" = 0 ] || wait_s=30	# a failed round: the guest may be gone
+if lab_guest_wait_done $NAME "$wait_s"; then
 	tap_ok "guest workload finished"; else tap_not_ok "guest workload finished"; fi
 while read -r p; do kill "$p" 2>/dev/null; done <"$W/watch.pids"
 
