@@ -484,9 +484,10 @@ static int reload_check(struct ncmig_ho *ho)
 		if (!err) {
 			/*
 			 * Where the running one came from, to load it again
-			 * if the new one fails: found here, as it runs
+			 * if the new one fails: looked for here, as it runs
 			 * modinfo, not in the window where the backends are
-			 * stopped.
+			 * stopped (found or not: modinfo would answer the
+			 * same there).
 			 */
 			ncmig_mod_find_prev(&env, m);
 			continue;
@@ -595,8 +596,8 @@ static int reload_modules(struct ncmig_ho *ho)
 			rc = rc ? rc : -EIO;
 			continue;
 		}
-		/* Not found before the run (reload_check()): now, then. */
-		if (!m->prev[0])
+		/* Not loaded at reload_check(), so not looked for: now. */
+		if (!m->prev_looked)
 			ncmig_mod_find_prev(&env, m);
 		ncmig_idle_unbind(idle, m->kind);
 		if (run(ho, rmmod) && ncmig_mod_loaded(&env, m->name)) {

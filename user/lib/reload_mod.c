@@ -299,6 +299,7 @@ int ncmig_mod_find_prev(const struct ncmig_mod_env *env, struct ncmig_mod *m)
 {
 	int rc;
 
+	m->prev_looked = true;
 	m->why[0] = 0;
 	rc = check_file(env, m, m->name, m->prev, m->why, sizeof(m->why));
 	if (rc)

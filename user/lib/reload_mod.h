@@ -47,6 +47,7 @@ struct ncmig_mod {
 	bool checked;		/* ncmig_mod_verify() passed */
 	char path[NCMIG_MOD_PATH_MAX];	/* the new module's file */
 	char prev[NCMIG_MOD_PATH_MAX];	/* the running one's, "" unknown */
+	bool prev_looked;	/* ncmig_mod_find_prev() ran, found or not */
 	char why[NCMIG_MOD_WHY_MAX];	/* why a check failed */
 };
 
