@@ -10,16 +10,15 @@
 # and shown but do not fail it.
 name=$1
 . /ncmig/dom0/kreports.sh
+. /ncmig/dom0/lib-diag.sh
 reports=$LAB_KREPORTS
 slice() { lab_kmsg_slice "$name"; }
 
 # A task stuck in D state is only reported once the detector's timeout has
 # passed: if one stays in D state, wait that long before reading the log.
 dstate() {
-	for s in /proc/[0-9]*/stat; do
-		# field 3 is the state; comm may hold spaces, so strip up to ") "
-		st=$(sed 's/^.*) //' "$s" 2>/dev/null | cut -d' ' -f1)
-		[ "$st" = D ] && echo "${s#/proc/}" | cut -d/ -f1
+	for s in /proc/[0-9]*; do
+		[ "$(lab_proc_state "${s#/proc/}")" = D ] && echo "${s#/proc/}"
 	done | sort
 }
 d1=$(dstate); sleep 2; d2=$(dstate)

@@ -56,6 +56,7 @@ lab_guest_result $NAME guest.ready 180 >/dev/null
 tap_is "$(lab_guest_result $NAME fe.ring_order 180)" "$RING_ORDER" "guest blkfront loaded with max_ring_page_order=$RING_ORDER"
 
 devs="51712 51728"
+ndevs=$(echo $devs | wc -w)
 for v in $devs; do
 	fe=$(lab_fe_path $NAME vbd $v)
 	be=$(lab_be_path $NAME vbd $v)
@@ -96,7 +97,7 @@ while [ $i -lt "$HANDOVERS" ]; do
 		echo "$t0 $(date +%s%3N)" >>"$W/windows"
 		# Both vbds, every time (trixie's CI run of 2026-12-02 once
 		# quiesced none, then hung: say what the backends were then).
-		if ! grep -q "handover devices=2 " "$W/out.$i"; then
+		if ! grep -q "handover devices=$ndevs " "$W/out.$i"; then
 			tap_not_ok "$what $i: both vbds handed over"
 			sed 's/^/# /' "$W/out.$i"
 			lab_diag_backends "$domid"
