@@ -495,6 +495,9 @@ struct run {
 	enum ncmig_ho_phase failed;
 	char restored[128];	/* "5 6" in the order restored */
 	bool restored_ok[DOMS];
+	/* The module commands run between RELEASE and RESTORE (the window). */
+	size_t log_at_release, info_at_release;
+	char window_log[1024], window_info[1024];
 };
 
 static struct run R;
@@ -517,6 +520,24 @@ static void on_restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
 /* A sysfs tree for the reload's idle devices (NULL: none). */
 static char *sysfs_root;
 
+/* What the reload ran while every device was released. */
+static void on_phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
+		     bool begin, void *arg)
+{
+	(void)ho;
+	(void)arg;
+	if (p == NCMIG_HO_RELEASE && !begin) {
+		R.log_at_release = strlen(cmds.log);
+		R.info_at_release = strlen(cmds.info);
+	}
+	if (p == NCMIG_HO_RESTORE && begin) {
+		snprintf(R.window_log, sizeof(R.window_log), "%s",
+			 cmds.log + R.log_at_release);
+		snprintf(R.window_info, sizeof(R.window_info), "%s",
+			 cmds.info + R.info_at_release);
+	}
+}
+
 static int run_engine(int argc, char **argv)
 {
 	struct ncmig_ho_opts o = {
@@ -525,7 +546,7 @@ static int run_engine(int argc, char **argv)
 		.module_dir = module_dir[0] ? module_dir : NULL,
 		.sysfs_root = sysfs_root ? sysfs_root : modtree,
 		.restored = on_restored, .timeout_ms = R.timeout_ms,
-		.deadline_ms = R.deadline_ms,
+		.deadline_ms = R.deadline_ms, .phase = on_phase,
 	};
 	struct ncmig_ho ho;
 	unsigned int i;
@@ -885,6 +906,51 @@ static void test_reload_module_dir_busy(void **st)
 	/* busy, not a load failure: the old module is still there. */
 	assert_null(strstr(out, "loading"));
 	assert_int_equal(R.rc, -EIO);
+}
+
+/*
+ * The window (RELEASE to RESTORE) of multi-reload's case: the modules
+ * loaded, a --module-dir, and modinfo finds no previous file for them
+ * (the lab's running backends were insmod'ed from the payload; modprobe
+ * would resolve Debian's, which fail the check).  The running ones'
+ * files were looked for before QUIESCE and not again: no modinfo while
+ * every device is released, only an unload and a load per module.
+ * NCMIG_TIMES=1 prints each step's time.
+ */
+static void test_reload_window(void **st)
+{
+	char want[900];
+
+	(void)st;
+	setup(2, true);
+	backends_loaded(true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	cmds.name_fail = true;
+	setenv("NCMIG_TIMES", "1", 1);
+	go();
+	unsetenv("NCMIG_TIMES");
+	assert_int_equal(R.rc, 0);
+	/* Both checked and both looked for, before QUIESCE. */
+	snprintf(want, sizeof(want),
+		 "modinfo %s/m/xen-blkback.ko; modinfo xen_blkback; "
+		 "modinfo %s/m/xen-netback.ko; modinfo xen_netback",
+		 modtree, modtree);
+	assert_string_equal(cmds.info, want);
+	assert_int_equal(R.info_at_release, strlen(want));
+	assert_string_equal(R.window_info, "");
+	snprintf(want, sizeof(want),
+		 "rmmod xen_blkback; insmod %s/m/xen-blkback.ko; "
+		 "rmmod xen_netback; insmod %s/m/xen-netback.ko",
+		 modtree, modtree);
+	assert_string_equal(R.window_log, want);
+	expect_out("took_ms=");
+	expect_out(" release: 2 domain(s)\n");
+	expect_out(" reload xen_blkback: rmmod (0)\n");
+	expect_out(" reload xen_netback: insmod (0)\n");
+	expect_out(" restore: d6 (2 device(s))\n");
+	assert_null(strstr(out, "find the running one's file\n"));
+	assert_string_equal(R.restored, "5 6");
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
 }
 
 /* ---- RELOAD: the new modules checked, the old ones loaded again -------- */
@@ -1526,6 +1592,7 @@ int main(void)
 		cmocka_unit_test(test_reload_dev_get_fails),
 		cmocka_unit_test(test_reload_load_fails),
 		cmocka_unit_test(test_reload_module_dir_busy),
+		cmocka_unit_test(test_reload_window),
 		cmocka_unit_test(test_reload_check_missing),
 		cmocka_unit_test(test_reload_check_unreadable),
 		cmocka_unit_test(test_reload_check_not_a_module),

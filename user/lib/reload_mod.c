@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -299,9 +300,84 @@ int ncmig_mod_find_prev(const struct ncmig_mod_env *env, struct ncmig_mod *m)
 {
 	int rc;
 
+	m->prev_looked = true;
 	m->why[0] = 0;
 	rc = check_file(env, m, m->name, m->prev, m->why, sizeof(m->why));
 	if (rc)
 		m->prev[0] = 0;
 	return rc;
+}
+
+/* ---- unload and load: the syscalls rmmod and insmod make -------------- */
+
+/*
+ * rmmod's and insmod's own calls, without their processes: a fork and
+ * exec of kmod costs more than the call itself (it maps its libraries,
+ * reads its configuration), and it ran with every backend stopped.
+ */
+static int sys_delete_module(const char *name)
+{
+	/* O_NONBLOCK, as rmmod: fail at once if the module is in use. */
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static int sys_finit_module(const char *path)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* A file finit_module() takes as it is (kmod decompresses the others). */
+static bool plain_ko(const char *path)
+{
+	size_t l = strlen(path);
+
+	return l > 3 && !strcmp(path + l - 3, ".ko");
+}
+
+int ncmig_mod_unload(const struct ncmig_mod_env *env, const char *name)
+{
+	char *argv[] = { "rmmod", (char *)name, NULL };
+
+	if (env->run || no_commands())
+		return ncmig_mod_run(env, argv);
+	return sys_delete_module(name);
+}
+
+int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path)
+{
+	char *argv[] = { "insmod", (char *)path, NULL };
+	int err;
+
+	if (env->run || no_commands() || !plain_ko(path))
+		return ncmig_mod_run(env, argv);
+	err = sys_finit_module(path);
+	if (err == -ENOSYS)	/* a kernel without it: insmod's init_module */
+		return ncmig_mod_run(env, argv);
+	return err;
+}
+
+const char *ncmig_mod_strerror(int err)
+{
+	/* What insmod and rmmod say for the errors they name. */
+	switch (err) {
+	case -ENOEXEC:
+		return "Invalid module format";
+	case -ENOENT:
+		return "Unknown symbol in module, or no such module";
+	case -ESRCH:
+		return "Unknown symbol in module";
+	case -EEXIST:
+		return "Module already loaded";
+	case -EBUSY:
+		return "Module is being loaded or unloaded";
+	default:
+		return strerror(-err);
+	}
 }
