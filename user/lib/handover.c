@@ -118,6 +118,36 @@ static void tmark(const struct ncmig_ho *ho, uint64_t since,
 		(now - ho->t0) / 1e6, (now - since) / 1e6, what);
 }
 
+/*
+ * With NCMIG_TIMES: each device's times in the kernel's reply to @p
+ * (CLOCK_MONOTONIC, as ncmig_ho_now_ns()): its step began, ended.
+ */
+static void dev_times(const struct ncmig_ho *ho, enum ncmig_ho_phase p)
+{
+	unsigned int i, k;
+
+	if (!times_on())
+		return;
+	for (i = 0; i < ho->n; i++) {
+		const struct ncmig_ho_dom *d = &ho->doms[i];
+		const struct ncmig_nl_reply *r =
+			p == NCMIG_HO_QUIESCE ? d->quiesce : d->restore;
+
+		for (k = 0; r && k < r->nr_devs; k++) {
+			const struct ncmig_nl_dev *v = &r->devs[k];
+			double s0 = v->start_ns > ho->t0 ?
+				    (v->start_ns - ho->t0) / 1e6 : -1;
+			double s1 = v->done_ns > ho->t0 ?
+				    (v->done_ns - ho->t0) / 1e6 : -1;
+
+			fprintf(stderr, "ncmig-time: dev d%u %s %u: %s start_at_ms=%.1f done_at_ms=%.1f drain_ms=%.1f blackout_ms=%.1f\n",
+				d->domid, ncmig_kind_name(v->kind), v->devid,
+				ncmig_ho_phase_name(p), s0, s1,
+				v->drain_ns / 1e6, v->blackout_ns / 1e6);
+		}
+	}
+}
+
 /* Also from a worker thread. */
 static void took(struct ncmig_ho *ho, enum ncmig_ho_path p)
 {
@@ -788,8 +818,13 @@ static int restore_all(struct ncmig_ho *ho)
 		}
 		ho->nr_ok++;
 		ho->nr_devs += d->quiesce->nr_devs;
-		if (ho->o.restored)
+		if (ho->o.restored) {
+			uint64_t t1 = ncmig_ho_now_ns();
+
 			ho->o.restored(ho, d, ho->o.arg);
+			tmark(ho, t1, "restore: d%u: the caller's callback",
+			      d->domid);
+		}
 	}
 	return rc;
 }
@@ -811,6 +846,8 @@ static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
 	i = each(ho, fn, false, errs);
 	tmark(ho, t, "%s: %u domain(s)%s", ncmig_ho_phase_name(p), ho->n,
 	      ho->parallel ? ", at once" : "");
+	if (p == NCMIG_HO_QUIESCE || p == NCMIG_HO_RELEASE)
+		dev_times(ho, p);
 	if (i < ho->n) {
 		failed(ho, i);
 		ho->failed = p;
@@ -869,13 +906,17 @@ static int open_and_snapshot(struct ncmig_ho *ho, bool reload)
 		ho->own_nl = true;
 	}
 	err = open_sockets(ho);
+	tmark(ho, ho->t0, "open: %u socket(s)", ho->parallel ? ho->n : 1);
 	if (err) {
 		ho->failed = NCMIG_HO_OPEN;
 		took(ho, NCMIG_HO_PATH_OPEN_FAIL);
 		return err;
 	}
 	if (reload) {
+		uint64_t t = ncmig_ho_now_ns();
+
 		err = reload_check(ho);
+		tmark(ho, t, "check: every new module");
 		if (err)
 			return err;
 	}
@@ -957,6 +998,7 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 	t = ncmig_ho_now_ns();
 	rc = restore_all(ho);
 	tmark(ho, t, "restore: every domain, each reported");
+	dev_times(ho, NCMIG_HO_RESTORE);
 	if (rc && !err)
 		ho->failed = NCMIG_HO_RESTORE;
 	phase(ho, NCMIG_HO_RESTORE, false);
