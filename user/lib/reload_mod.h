@@ -77,6 +77,23 @@ int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path);
 /* What insmod says for a load's negative errno ("Invalid module format"). */
 const char *ncmig_mod_strerror(int err);
 
+/*
+ * modinfo's lines for a plain .ko @path ("filename: PATH", then one
+ * "key: value" per string of its .modinfo section), read without running
+ * modinfo; -1 (and "") if it is not read as a 64-bit ELF relocatable
+ * with a .modinfo section: modinfo is then run, and says why.
+ */
+int ncmig_mod_elf_info(const char *path, char *out, size_t cap);
+
+/*
+ * The file modprobe loads for the module @name, from depmod's
+ * @dir/modules.dep (@dir: /lib/modules/RELEASE), into @path: 0 if that
+ * is a plain .ko; -1 if there is none (modinfo is then asked: aliases,
+ * compressed files, no modules.dep).
+ */
+int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
+		       size_t cap);
+
 /* /sys/module/@name exists (@name with '-' or '_'). */
 bool ncmig_mod_loaded(const struct ncmig_mod_env *env, const char *name);
 
