@@ -1020,6 +1020,12 @@ static void test_reload_elf_info(void **st)
 	/* What the check reads of it: as from modinfo. */
 	assert_int_equal(ncmig_mod_elf_info(path, got, 40), -1);
 	assert_string_equal(got, "");
+	/* A file too short for an ELF header: "" too (fuzz_modinfo's). */
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), 0);
+	put_bytes(path, "\177ELF\002\001\001", 7);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	assert_string_equal(got, "");
+	put_bytes(path, elf, len);
 	/* Cut before its section headers; not ELF; a 32-bit one; none. */
 	put_bytes(path, elf, len - 8);
 	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);

@@ -241,6 +241,7 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
 
 	if (cap < 2)
 		return -1;
+	out[0] = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
