@@ -15,6 +15,7 @@
  * enum ncmig_ho_path and prints libncmig_engine_paths=N for
  * tests/unit/run.sh's summary.
  */
+#include <elf.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -35,6 +36,7 @@
 #include "include/uapi/linux/xen_ncmig.h"
 #include "ncmig.h"
 #include "ncmig_snap.h"
+#include "reload_mod.h"
 #include "snap_util.h"
 
 #define FAM	0x1d
@@ -495,6 +497,9 @@ struct run {
 	enum ncmig_ho_phase failed;
 	char restored[128];	/* "5 6" in the order restored */
 	bool restored_ok[DOMS];
+	/* The module commands run between RELEASE and RESTORE (the window). */
+	size_t log_at_release, info_at_release;
+	char window_log[1024], window_info[1024];
 };
 
 static struct run R;
@@ -517,6 +522,24 @@ static void on_restored(const struct ncmig_ho *ho, const struct ncmig_ho_dom *d,
 /* A sysfs tree for the reload's idle devices (NULL: none). */
 static char *sysfs_root;
 
+/* What the reload ran while every device was released. */
+static void on_phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
+		     bool begin, void *arg)
+{
+	(void)ho;
+	(void)arg;
+	if (p == NCMIG_HO_RELEASE && !begin) {
+		R.log_at_release = strlen(cmds.log);
+		R.info_at_release = strlen(cmds.info);
+	}
+	if (p == NCMIG_HO_RESTORE && begin) {
+		snprintf(R.window_log, sizeof(R.window_log), "%s",
+			 cmds.log + R.log_at_release);
+		snprintf(R.window_info, sizeof(R.window_info), "%s",
+			 cmds.info + R.info_at_release);
+	}
+}
+
 static int run_engine(int argc, char **argv)
 {
 	struct ncmig_ho_opts o = {
@@ -525,7 +548,7 @@ static int run_engine(int argc, char **argv)
 		.module_dir = module_dir[0] ? module_dir : NULL,
 		.sysfs_root = sysfs_root ? sysfs_root : modtree,
 		.restored = on_restored, .timeout_ms = R.timeout_ms,
-		.deadline_ms = R.deadline_ms,
+		.deadline_ms = R.deadline_ms, .phase = on_phase,
 	};
 	struct ncmig_ho ho;
 	unsigned int i;
@@ -885,6 +908,171 @@ static void test_reload_module_dir_busy(void **st)
 	/* busy, not a load failure: the old module is still there. */
 	assert_null(strstr(out, "loading"));
 	assert_int_equal(R.rc, -EIO);
+}
+
+/*
+ * The window (RELEASE to RESTORE) of multi-reload's case: the modules
+ * loaded, a --module-dir, and modinfo finds no previous file for them
+ * (the lab's running backends were insmod'ed from the payload; modprobe
+ * would resolve Debian's, which fail the check).  The running ones'
+ * files were looked for before QUIESCE and not again: no modinfo while
+ * every device is released, only an unload and a load per module.
+ * NCMIG_TIMES=1 prints each step's time.
+ */
+static void test_reload_window(void **st)
+{
+	char want[900];
+
+	(void)st;
+	setup(2, true);
+	backends_loaded(true);
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	cmds.name_fail = true;
+	setenv("NCMIG_TIMES", "1", 1);
+	go();
+	unsetenv("NCMIG_TIMES");
+	assert_int_equal(R.rc, 0);
+	/* Both checked and both looked for, before QUIESCE. */
+	snprintf(want, sizeof(want),
+		 "modinfo %s/m/xen-blkback.ko; modinfo xen_blkback; "
+		 "modinfo %s/m/xen-netback.ko; modinfo xen_netback",
+		 modtree, modtree);
+	assert_string_equal(cmds.info, want);
+	assert_int_equal(R.info_at_release, strlen(want));
+	assert_string_equal(R.window_info, "");
+	snprintf(want, sizeof(want),
+		 "rmmod xen_blkback; insmod %s/m/xen-blkback.ko; "
+		 "rmmod xen_netback; insmod %s/m/xen-netback.ko",
+		 modtree, modtree);
+	assert_string_equal(R.window_log, want);
+	expect_out("took_ms=");
+	expect_out(" release: 2 domain(s)\n");
+	expect_out(" reload xen_blkback: rmmod (0)\n");
+	expect_out(" reload xen_netback: insmod (0)\n");
+	expect_out(" restore: d6 (2 device(s))\n");
+	assert_null(strstr(out, "find the running one's file\n"));
+	assert_string_equal(R.restored, "5 6");
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+}
+
+/*
+ * modinfo read in-process (reload_mod.c): a small ELF relocatable with a
+ * .modinfo section, as modpost writes one; anything else is left to
+ * modinfo (-1).
+ */
+static size_t elf_make(unsigned char *buf, size_t cap)
+{
+	static const char info[] = "license=GPL\0vermagic=" RELEASE " SMP mod_unload \0"
+				   "\0\0name=xen_blkback\0depends=xen-backend-quiesce\0"
+				   "odd\0";
+	static const char strs[] = "\0.modinfo\0.shstrtab\0";
+	Elf64_Ehdr eh = { .e_type = ET_REL, .e_machine = EM_X86_64,
+			  .e_version = EV_CURRENT, .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = 3,
+			  .e_shstrndx = 2 };
+	Elf64_Shdr sh[3] = { { 0 } };
+	size_t off = sizeof(eh);
+
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_PROGBITS,
+			      .sh_offset = off, .sh_size = sizeof(info) - 1 };
+	memcpy(buf + off, info, sizeof(info) - 1);
+	off += sizeof(info) - 1;
+	sh[2] = (Elf64_Shdr){ .sh_name = 10, .sh_type = SHT_STRTAB,
+			      .sh_offset = off, .sh_size = sizeof(strs) - 1 };
+	memcpy(buf + off, strs, sizeof(strs) - 1);
+	off += sizeof(strs) - 1;
+	off = (off + 7) & ~(size_t)7;
+	eh.e_shoff = off;
+	memcpy(buf, &eh, sizeof(eh));
+	assert_true(off + sizeof(sh) <= cap);
+	memcpy(buf + off, sh, sizeof(sh));
+	return off + sizeof(sh);
+}
+
+static void put_bytes(const char *path, const void *p, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, len, f), len);
+	fclose(f);
+}
+
+static void test_reload_elf_info(void **st)
+{
+	unsigned char elf[1024];
+	char path[600], want[900], got[2048];
+	size_t len = elf_make(elf, sizeof(elf));
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)elf;
+
+	(void)st;
+	snprintf(path, sizeof(path), "%s/x.ko", modtree);
+	put_bytes(path, elf, len);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), 0);
+	snprintf(want, sizeof(want),
+		 "filename: %s\nlicense: GPL\nvermagic: " RELEASE " SMP mod_unload \n"
+		 "name: xen_blkback\ndepends: xen-backend-quiesce\n", path);
+	assert_string_equal(got, want);
+	/* What the check reads of it: as from modinfo. */
+	assert_int_equal(ncmig_mod_elf_info(path, got, 40), -1);
+	assert_string_equal(got, "");
+	/* A file too short for an ELF header: "" too (fuzz_modinfo's). */
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), 0);
+	put_bytes(path, "\177ELF\002\001\001", 7);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	assert_string_equal(got, "");
+	put_bytes(path, elf, len);
+	/* Cut before its section headers; not ELF; a 32-bit one; none. */
+	put_bytes(path, elf, len - 8);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	put_bytes(path, "not a module at all, not even an ELF header, no.......................", 70);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	eh->e_ident[EI_CLASS] = ELFCLASS32;
+	put_bytes(path, elf, len);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	/* .modinfo past the end of the file, a name past its table. */
+	((Elf64_Shdr *)(elf + eh->e_shoff))[1].sh_size = 1U << 20;
+	put_bytes(path, elf, len);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	len = elf_make(elf, sizeof(elf));
+	((Elf64_Shdr *)(elf + eh->e_shoff))[1].sh_name = 4000;
+	put_bytes(path, elf, len);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	assert_int_equal(ncmig_mod_elf_info("/nonexistent/x.ko", got, sizeof(got)), -1);
+	assert_int_equal(ncmig_mod_elf_info(modtree, got, sizeof(got)), -1);
+}
+
+/* modprobe's file from modules.dep: plain .ko files only. */
+static void test_reload_dep_file(void **st)
+{
+	static const char dep[] =
+		"kernel/drivers/block/xen-blkback/xen-blkback.ko.xz: kernel/q.ko\n"
+		"no colon here\n"
+		"updates/xen-netback.ko: kernel/drivers/xen/xen-backend-quiesce.ko\n"
+		"/opt/m/xen-ncmig.ko:\n"
+		"updates/xen-netback.ko:\n";
+	char dir[600], path[900], want[900];
+
+	(void)st;
+	snprintf(dir, sizeof(dir), "%s/dep", modtree);
+	tree_put("dep/x");
+	snprintf(path, sizeof(path), "%s/modules.dep", dir);
+	put_bytes(path, dep, sizeof(dep) - 1);
+	assert_int_equal(ncmig_mod_dep_file(dir, "xen_netback", path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s/updates/xen-netback.ko", dir);
+	assert_string_equal(path, want);
+	assert_int_equal(ncmig_mod_dep_file(dir, "xen_ncmig", path, sizeof(path)), 0);
+	assert_string_equal(path, "/opt/m/xen-ncmig.ko");
+	/* Compressed: modinfo reads it. Unknown: modinfo says so. */
+	assert_int_equal(ncmig_mod_dep_file(dir, "xen_blkback", path, sizeof(path)), -1);
+	assert_string_equal(path, "");
+	assert_int_equal(ncmig_mod_dep_file(dir, "xen_other", path, sizeof(path)), -1);
+	assert_int_equal(ncmig_mod_dep_file("/nonexistent", "xen_netback", path, sizeof(path)), -1);
 }
 
 /* ---- RELOAD: the new modules checked, the old ones loaded again -------- */
@@ -1526,6 +1714,9 @@ int main(void)
 		cmocka_unit_test(test_reload_dev_get_fails),
 		cmocka_unit_test(test_reload_load_fails),
 		cmocka_unit_test(test_reload_module_dir_busy),
+		cmocka_unit_test(test_reload_window),
+		cmocka_unit_test(test_reload_elf_info),
+		cmocka_unit_test(test_reload_dep_file),
 		cmocka_unit_test(test_reload_check_missing),
 		cmocka_unit_test(test_reload_check_unreadable),
 		cmocka_unit_test(test_reload_check_not_a_module),

@@ -51,6 +51,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,67 @@ const char *ncmig_ho_phase_name(enum ncmig_ho_phase p)
 
 	return (unsigned int)p < sizeof(names) / sizeof(names[0]) ?
 	       names[p] : "?";
+}
+
+/*
+ * NCMIG_TIMES=1 in the environment: each step of a run on stderr, as
+ * "ncmig-time: at_ms=T took_ms=D STEP" (T since the run began, D since
+ * @since), to see where a blackout goes.  The caller's thread only.
+ */
+static bool times_on(void)
+{
+	const char *e = getenv("NCMIG_TIMES");
+
+	return e && *e && strcmp(e, "0");
+}
+
+static void tmark(const struct ncmig_ho *ho, uint64_t since,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void tmark(const struct ncmig_ho *ho, uint64_t since,
+		  const char *fmt, ...)
+{
+	uint64_t now = ncmig_ho_now_ns();
+	char what[160];
+	va_list ap;
+
+	if (!times_on())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ncmig-time: at_ms=%.1f took_ms=%.1f %s\n",
+		(now - ho->t0) / 1e6, (now - since) / 1e6, what);
+}
+
+/*
+ * With NCMIG_TIMES: each device's times in the kernel's reply to @p
+ * (CLOCK_MONOTONIC, as ncmig_ho_now_ns()): its step began, ended.
+ */
+static void dev_times(const struct ncmig_ho *ho, enum ncmig_ho_phase p)
+{
+	unsigned int i, k;
+
+	if (!times_on())
+		return;
+	for (i = 0; i < ho->n; i++) {
+		const struct ncmig_ho_dom *d = &ho->doms[i];
+		const struct ncmig_nl_reply *r =
+			p == NCMIG_HO_QUIESCE ? d->quiesce : d->restore;
+
+		for (k = 0; r && k < r->nr_devs; k++) {
+			const struct ncmig_nl_dev *v = &r->devs[k];
+			double s0 = v->start_ns > ho->t0 ?
+				    (v->start_ns - ho->t0) / 1e6 : -1;
+			double s1 = v->done_ns > ho->t0 ?
+				    (v->done_ns - ho->t0) / 1e6 : -1;
+
+			fprintf(stderr, "ncmig-time: dev d%u %s %u: %s start_at_ms=%.1f done_at_ms=%.1f drain_ms=%.1f blackout_ms=%.1f\n",
+				d->domid, ncmig_kind_name(v->kind), v->devid,
+				ncmig_ho_phase_name(p), s0, s1,
+				v->drain_ns / 1e6, v->blackout_ns / 1e6);
+		}
+	}
 }
 
 /* Also from a worker thread. */
@@ -478,18 +540,24 @@ static int reload_check(struct ncmig_ho *ho)
 		struct users u = { .ho = ho, .kind = m->kind, .in = true };
 		struct ncmig_nl_status st = { 0 };
 
+		uint64_t t = ncmig_ho_now_ns();
+
 		if (!ncmig_mod_loaded(&env, m->name))
 			continue;
 		err = ncmig_mod_verify(&env, ho->o.module_dir, m);
+		tmark(ho, t, "check %s: verify the new file", m->name);
 		if (!err) {
 			/*
 			 * Where the running one came from, to load it again
 			 * if the new one fails: looked for here, as it runs
 			 * modinfo, not in the window where the backends are
-			 * stopped (found or not: modinfo would answer the
-			 * same there).
+			 * stopped (found or not: it is not looked for again
+			 * in the window).
 			 */
+			t = ncmig_ho_now_ns();
 			ncmig_mod_find_prev(&env, m);
+			tmark(ho, t, "check %s: find the running one's file (%s)",
+			      m->name, m->prev[0] ? m->prev : "none");
 			continue;
 		}
 		ncmig_nl_devices(ho->nl, -1, users_cb, &u, &st);
@@ -510,15 +578,20 @@ static int reload_check(struct ncmig_ho *ho)
  * RESTORE that follows attaches the devices to it.  0 if it loaded.
  */
 static int reload_rollback(struct ncmig_ho *ho, struct ncmig_mod *m,
-			   const char *doms, char *const load[], int how)
+			   const char *doms, const char *load,
+			   const char *what, int how)
 {
-	char *insmod[] = { "insmod", m->prev, NULL };
+	struct ncmig_mod_env env = mod_env(ho);
 	char devs[DEV_LIST_MAX];
 	int err;
 
 	dev_list(ho, m->kind, devs, sizeof(devs));
-	ncmig_err("%s: loading %s failed: %s %s exited %d", doms, m->name,
-		  load[0], load[1], how);
+	if (how > 0)
+		ncmig_err("%s: loading %s failed: %s %s exited %d", doms,
+			  m->name, load, what, how);
+	else
+		ncmig_err("%s: loading %s failed: %s %s: %s", doms, m->name,
+			  load, what, ncmig_mod_strerror(how));
 	took(ho, NCMIG_HO_PATH_RELOAD_LOAD_FAIL);
 	if (!m->prev[0]) {
 		ncmig_err("%s: no previous %s to load again (%s): %s left without a backend until xen-ncmig loads one (request_module) or an operator does",
@@ -527,10 +600,16 @@ static int reload_rollback(struct ncmig_ho *ho, struct ncmig_mod *m,
 		took(ho, NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL);
 		return -ENOENT;
 	}
-	err = run(ho, insmod);
+	err = ncmig_mod_load(&env, m->prev);
 	if (err) {
-		ncmig_err("%s: loading the previous %s again from %s failed too (exit %d): %s left without a backend until xen-ncmig loads one (request_module) or an operator does",
-			  doms, m->name, m->prev, err, devs);
+		char why[96];
+
+		if (err > 0)
+			snprintf(why, sizeof(why), "exit %d", err);
+		else
+			snprintf(why, sizeof(why), "%s", ncmig_mod_strerror(err));
+		ncmig_err("%s: loading the previous %s again from %s failed too (%s): %s left without a backend until xen-ncmig loads one (request_module) or an operator does",
+			  doms, m->name, m->prev, why, devs);
 		took(ho, NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL);
 		return -EIO;
 	}
@@ -578,9 +657,10 @@ static int reload_modules(struct ncmig_ho *ho)
 	dom_list(ho, doms, sizeof(doms));
 	for (i = 0; i < NCMIG_HO_MODS; i++) {
 		struct ncmig_mod *m = &ho->mods[i];
-		char *rmmod[] = { "rmmod", (char *)m->name, NULL };
-		char *insmod[] = { "insmod", m->path, NULL };
 		char *modprobe[] = { "modprobe", (char *)m->name, NULL };
+		const char *load = ho->o.module_dir ? "insmod" : "modprobe";
+		const char *what = ho->o.module_dir ? m->path : m->name;
+		uint64_t t;
 		int err;
 
 		if (!any_has_kind(ho, m->kind))
@@ -596,30 +676,58 @@ static int reload_modules(struct ncmig_ho *ho)
 			rc = rc ? rc : -EIO;
 			continue;
 		}
-		/* Not loaded at reload_check(), so not looked for: now. */
-		if (!m->prev_looked)
+		/*
+		 * Looked for before QUIESCE (reload_check(), found or not:
+		 * modinfo would say the same now); only a module that was
+		 * not loaded then is looked for here.
+		 */
+		t = ncmig_ho_now_ns();
+		if (!m->prev_looked) {
 			ncmig_mod_find_prev(&env, m);
-		ncmig_idle_unbind(idle, m->kind);
-		if (run(ho, rmmod) && ncmig_mod_loaded(&env, m->name)) {
+			tmark(ho, t, "reload %s: find the running one's file", m->name);
+		}
+		/*
+		 * Only a vbd is ever unbound (reload_idle.h); the devices of
+		 * another kind that hold the module are looked for only to
+		 * name them, if the rmmod fails.
+		 */
+		t = ncmig_ho_now_ns();
+		if (m->kind == XEN_NCMIG_KIND_VBD) {
+			ncmig_idle_unbind(idle, m->kind);
+			tmark(ho, t, "reload %s: idle devices unbound", m->name);
+		}
+		t = ncmig_ho_now_ns();
+		err = ncmig_mod_unload(&env, m->name);
+		tmark(ho, t, "reload %s: rmmod (%d)", m->name, err);
+		if (err && ncmig_mod_loaded(&env, m->name)) {
+			if (err < 0 && err != -EWOULDBLOCK && err != -EBUSY)
+				ncmig_err("%s: rmmod %s: %s", doms, m->name,
+					  strerror(-err));
 			rmmod_failed(ho, doms, m->kind, m->name);
+			if (m->kind != XEN_NCMIG_KIND_VBD)
+				ncmig_idle_unbind(idle, m->kind);
 			ncmig_idle_report_kept(idle, m->kind, m->name);
 			/* Still loaded: the unbound go back to it. */
 			ncmig_idle_rebind(idle, m->kind, m->name, false);
 			rc = -EBUSY;
 			continue;
 		}
-		err = run(ho, ho->o.module_dir ? insmod : modprobe);
+		t = ncmig_ho_now_ns();
+		err = ho->o.module_dir ? ncmig_mod_load(&env, m->path) :
+		      run(ho, modprobe);
+		tmark(ho, t, "reload %s: %s (%d)", m->name, load, err);
 		if (err) {
-			reload_rollback(ho, m, doms,
-					ho->o.module_dir ? insmod : modprobe, err);
+			reload_rollback(ho, m, doms, load, what, err);
 			rc = rc ? rc : -EIO;
 		}
 		/*
 		 * The driver probed the unbound devices as it registered;
 		 * bind any it did not take (each failure is named).
 		 */
+		t = ncmig_ho_now_ns();
 		if (ncmig_idle_rebind(idle, m->kind, m->name, !err))
 			rc = rc ? rc : -EIO;
+		tmark(ho, t, "reload %s: idle devices bound again", m->name);
 	}
 	free(idle);
 	return rc;
@@ -690,6 +798,7 @@ static void release_failed(struct ncmig_ho *ho, unsigned int i)
 static int restore_all(struct ncmig_ho *ho)
 {
 	int errs[NCMIG_HO_DOMS_MAX];
+	uint64_t t = ncmig_ho_now_ns();
 	unsigned int i;
 	int rc = 0;
 
@@ -699,14 +808,23 @@ static int restore_all(struct ncmig_ho *ho)
 		struct ncmig_ho_dom *d = &ho->doms[i];
 
 		d->err = ho->parallel ? errs[i] : restore(ho, d);
+		if (!d->err && times_on())
+			fprintf(stderr, "ncmig-time: at_ms=%.1f took_ms=%.1f restore: d%u (%u device(s))\n",
+				(d->t_end - ho->t0) / 1e6, (d->t_end - t) / 1e6,
+				d->domid, d->quiesce->nr_devs);
 		if (d->err) {
 			rc = d->err;
 			continue;
 		}
 		ho->nr_ok++;
 		ho->nr_devs += d->quiesce->nr_devs;
-		if (ho->o.restored)
+		if (ho->o.restored) {
+			uint64_t t1 = ncmig_ho_now_ns();
+
 			ho->o.restored(ho, d, ho->o.arg);
+			tmark(ho, t1, "restore: d%u: the caller's callback",
+			      d->domid);
+		}
 	}
 	return rc;
 }
@@ -721,16 +839,24 @@ static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		void (*failed)(struct ncmig_ho *ho, unsigned int i))
 {
 	int errs[NCMIG_HO_DOMS_MAX];
+	uint64_t t = ncmig_ho_now_ns();
 	unsigned int i;
 
 	phase(ho, p, true);
 	i = each(ho, fn, false, errs);
+	tmark(ho, t, "%s: %u domain(s)%s", ncmig_ho_phase_name(p), ho->n,
+	      ho->parallel ? ", at once" : "");
+	if (p == NCMIG_HO_QUIESCE || p == NCMIG_HO_RELEASE)
+		dev_times(ho, p);
 	if (i < ho->n) {
 		failed(ho, i);
 		ho->failed = p;
 		return errs[i];
 	}
+	t = ncmig_ho_now_ns();
 	phase(ho, p, false);
+	tmark(ho, t, "%s: the caller's end-of-phase callback",
+	      ncmig_ho_phase_name(p));
 	return 0;
 }
 
@@ -780,13 +906,17 @@ static int open_and_snapshot(struct ncmig_ho *ho, bool reload)
 		ho->own_nl = true;
 	}
 	err = open_sockets(ho);
+	tmark(ho, ho->t0, "open: %u socket(s)", ho->parallel ? ho->n : 1);
 	if (err) {
 		ho->failed = NCMIG_HO_OPEN;
 		took(ho, NCMIG_HO_PATH_OPEN_FAIL);
 		return err;
 	}
 	if (reload) {
+		uint64_t t = ncmig_ho_now_ns();
+
 		err = reload_check(ho);
+		tmark(ho, t, "check: every new module");
 		if (err)
 			return err;
 	}
@@ -838,6 +968,7 @@ int ncmig_ho_checkpoint(struct ncmig_ho *ho)
 int ncmig_ho_run(struct ncmig_ho *ho)
 {
 	sigset_t old;
+	uint64_t t;
 	int err, rc;
 
 	err = open_and_snapshot(ho, ho->o.reload);
@@ -847,10 +978,13 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 		return err;
 
 	if (ho->o.reload) {
+		uint64_t t = ncmig_ho_now_ns();
+
 		phase(ho, NCMIG_HO_RELOAD, true);
 		reload_signals(true, &old);
 		rc = reload_modules(ho);
 		reload_signals(false, &old);
+		tmark(ho, t, "reload: every module");
 		if (rc) {
 			err = -EIO;	/* still restore, then fail */
 			ho->failed = NCMIG_HO_RELOAD;
@@ -861,7 +995,10 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 		usleep(ho->o.hold_ms * 1000ULL);
 
 	phase(ho, NCMIG_HO_RESTORE, true);
+	t = ncmig_ho_now_ns();
 	rc = restore_all(ho);
+	tmark(ho, t, "restore: every domain, each reported");
+	dev_times(ho, NCMIG_HO_RESTORE);
 	if (rc && !err)
 		ho->failed = NCMIG_HO_RESTORE;
 	phase(ho, NCMIG_HO_RESTORE, false);

@@ -3,12 +3,16 @@
  * A module reload's modules: checked before anything is unloaded, and
  * the running one's file found, to load it again (reload_mod.h).
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,6 +220,164 @@ static int check_info(const struct ncmig_mod_env *env,
 	return 0;
 }
 
+/* ---- modinfo without modinfo ---------------------------------------------- */
+
+/*
+ * modinfo's output for a plain .ko file, made here from its .modinfo
+ * section ("key=value" strings): "key: value" lines into @out, after
+ * "filename: @path".  A fork and exec of kmod costs far more (it maps its
+ * libraries); anything this does not read as a 64-bit ELF relocatable
+ * with a .modinfo section returns -1 and modinfo itself is asked, so
+ * that what is refused is refused as before, in modinfo's words.
+ */
+int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
+{
+	const unsigned char *map;
+	const Elf64_Shdr *sh, *strs;
+	const Elf64_Ehdr *eh;
+	size_t size, len = 0, i;
+	struct stat st;
+	int fd, rc = -1;
+
+	if (cap < 2)
+		return -1;
+	out[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < sizeof(*eh) ||
+	    (uint64_t)st.st_size > (64U << 20)) {
+		close(fd);
+		return -1;
+	}
+	size = (size_t)st.st_size;
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -1;
+	eh = (const Elf64_Ehdr *)map;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_type != ET_REL ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || !eh->e_shnum ||
+	    eh->e_shstrndx >= eh->e_shnum || eh->e_shoff > size ||
+	    (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum ||
+	    eh->e_shoff % 8)
+		goto out;
+	sh = (const Elf64_Shdr *)(map + eh->e_shoff);
+	strs = &sh[eh->e_shstrndx];
+	if (strs->sh_offset > size || strs->sh_size > size - strs->sh_offset)
+		goto out;
+	len = (size_t)snprintf(out, cap, "filename: %s\n", path);
+	if (len >= cap)
+		goto out;
+	for (i = 0; i < eh->e_shnum; i++) {
+		const char *name = (const char *)map + strs->sh_offset +
+				   sh[i].sh_name;
+		const char *p, *end;
+
+		if (sh[i].sh_name >= strs->sh_size ||
+		    !memchr(name, 0, strs->sh_size - sh[i].sh_name) ||
+		    strcmp(name, ".modinfo"))
+			continue;
+		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset > size ||
+		    sh[i].sh_size > size - sh[i].sh_offset)
+			goto out;
+		p = (const char *)map + sh[i].sh_offset;
+		end = p + sh[i].sh_size;
+		while (p < end) {
+			const char *z = memchr(p, 0, (size_t)(end - p));
+			size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
+			const char *eq = memchr(p, '=', n);
+			int w;
+
+			if (eq && eq != p && !memchr(p, '\n', n)) {
+				w = snprintf(out + len, cap - len, "%.*s: %.*s\n",
+					     (int)(eq - p), p,
+					     (int)(n - (size_t)(eq - p) - 1),
+					     eq + 1);
+				if (w < 0 || (size_t)w >= cap - len)
+					goto out;
+				len += (size_t)w;
+			}
+			p += n + 1;
+		}
+		rc = 0;
+		break;
+	}
+out:
+	if (rc)
+		out[0] = 0;
+	munmap((void *)map, size);
+	return rc;
+}
+
+int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
+		       size_t cap)
+{
+	char *line = NULL;
+	size_t lcap = 0;
+	int rc = -1;
+	FILE *f;
+
+	snprintf(path, cap, "%s/modules.dep", dir);
+	f = fopen(path, "re");
+	path[0] = 0;
+	if (!f)
+		return -1;
+	while (getline(&line, &lcap, f) > 0) {
+		char *colon = strchr(line, ':'), *base, *dot;
+		char mod[256];
+
+		if (!colon)
+			continue;
+		*colon = 0;
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		dot = strchr(base, '.');
+		if (!dot || (size_t)(dot - base) >= sizeof(mod))
+			continue;
+		memcpy(mod, base, (size_t)(dot - base));
+		mod[dot - base] = 0;
+		if (!same_module(mod, name))
+			continue;
+		if (!strcmp(dot, ".ko") &&
+		    (size_t)snprintf(path, cap, "%s%s%s",
+				     line[0] == '/' ? "" : dir,
+				     line[0] == '/' ? "" : "/", line) < cap)
+			rc = 0;
+		break;	/* depmod lists a module once: modprobe's file */
+	}
+	free(line);
+	fclose(f);
+	if (rc)
+		path[0] = 0;
+	return rc;
+}
+
+/* modinfo @what's output into @out, read here if it can be (above). */
+static int modinfo_here(const struct ncmig_mod_env *env, const char *what,
+			char *out, size_t cap)
+{
+	char file[NCMIG_MOD_PATH_MAX], dir[512];
+	struct utsname u;
+
+	if (env->capture || no_commands())
+		return -1;
+	if (strchr(what, '/')) {
+		size_t l = strlen(what);
+
+		if (l < 3 || strcmp(what + l - 3, ".ko"))
+			return -1;
+		return ncmig_mod_elf_info(what, out, cap);
+	}
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", release(env, &u));
+	if (ncmig_mod_dep_file(dir, what, file, sizeof(file)))
+		return -1;
+	return ncmig_mod_elf_info(file, out, cap);
+}
+
 /*
  * Check the module file modinfo resolves @what to (a path, or a name for
  * modprobe's file); its path into @path.
@@ -243,7 +405,9 @@ static int check_file(const struct ncmig_mod_env *env,
 		snprintf(why, cap, "%s: %s", what, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	rc = capture(env, argv, info, MODINFO_MAX);
+	rc = modinfo_here(env, what, info, MODINFO_MAX);
+	if (rc)
+		rc = capture(env, argv, info, MODINFO_MAX);
 	if (rc) {
 		if (strchr(what, '/'))
 			snprintf(why, cap, "%s: modinfo cannot read it (exit %d): not a kernel module", what, rc);
@@ -305,4 +469,78 @@ int ncmig_mod_find_prev(const struct ncmig_mod_env *env, struct ncmig_mod *m)
 	if (rc)
 		m->prev[0] = 0;
 	return rc;
+}
+
+/* ---- unload and load: the syscalls rmmod and insmod make -------------- */
+
+/*
+ * rmmod's and insmod's own calls, without their processes: a fork and
+ * exec of kmod costs more than the call itself (it maps its libraries,
+ * reads its configuration), and it ran with every backend stopped.
+ */
+static int sys_delete_module(const char *name)
+{
+	/* O_NONBLOCK, as rmmod: fail at once if the module is in use. */
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static int sys_finit_module(const char *path)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* A file finit_module() takes as it is (kmod decompresses the others). */
+static bool plain_ko(const char *path)
+{
+	size_t l = strlen(path);
+
+	return l > 3 && !strcmp(path + l - 3, ".ko");
+}
+
+int ncmig_mod_unload(const struct ncmig_mod_env *env, const char *name)
+{
+	char *argv[] = { "rmmod", (char *)name, NULL };
+
+	if (env->run || no_commands())
+		return ncmig_mod_run(env, argv);
+	return sys_delete_module(name);
+}
+
+int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path)
+{
+	char *argv[] = { "insmod", (char *)path, NULL };
+	int err;
+
+	if (env->run || no_commands() || !plain_ko(path))
+		return ncmig_mod_run(env, argv);
+	err = sys_finit_module(path);
+	if (err == -ENOSYS)	/* a kernel without it: insmod's init_module */
+		return ncmig_mod_run(env, argv);
+	return err;
+}
+
+const char *ncmig_mod_strerror(int err)
+{
+	/* What insmod and rmmod say for the errors they name. */
+	switch (err) {
+	case -ENOEXEC:
+		return "Invalid module format";
+	case -ENOENT:
+		return "Unknown symbol in module, or no such module";
+	case -ESRCH:
+		return "Unknown symbol in module";
+	case -EEXIST:
+		return "Module already loaded";
+	case -EBUSY:
+		return "Module is being loaded or unloaded";
+	default:
+		return strerror(-err);
+	}
 }

@@ -17,7 +17,12 @@
  * load failure like any other.
  *
  * The commands (modinfo here; rmmod, insmod and modprobe in handover.c)
- * run through struct ncmig_mod_env's hooks, which tests replace.
+ * run through struct ncmig_mod_env's hooks, which tests replace.  With
+ * no hook, the unload and the load of a .ko file are rmmod's and
+ * insmod's own system calls (delete_module(2) with O_NONBLOCK,
+ * finit_module(2)), made by the tool itself: they run while every
+ * backend is stopped, and a fork and exec of kmod costs more than the
+ * call (ncmig_mod_unload(), ncmig_mod_load()).
  */
 #ifndef NCMIG_RELOAD_MOD_H
 #define NCMIG_RELOAD_MOD_H
@@ -53,6 +58,41 @@ struct ncmig_mod {
 
 /* Run @argv with @env's hook (or fork and exec it): its exit status. */
 int ncmig_mod_run(const struct ncmig_mod_env *env, char *const argv[]);
+
+/*
+ * rmmod @name: delete_module(2) (O_NONBLOCK: a module in use is not
+ * waited for), or @env's run hook with "rmmod NAME".  0; a negative
+ * errno of the call (-EWOULDBLOCK: in use; -ENOENT: not loaded); or the
+ * hook's (or command's) exit status, > 0.
+ */
+int ncmig_mod_unload(const struct ncmig_mod_env *env, const char *name);
+
+/*
+ * insmod @path: finit_module(2) of a .ko file (a compressed one, or a
+ * kernel without finit_module, runs insmod), or @env's run hook with
+ * "insmod PATH".  0, a negative errno of the call, or an exit status > 0.
+ */
+int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path);
+
+/* What insmod says for a load's negative errno ("Invalid module format"). */
+const char *ncmig_mod_strerror(int err);
+
+/*
+ * modinfo's lines for a plain .ko @path ("filename: PATH", then one
+ * "key: value" per string of its .modinfo section), read without running
+ * modinfo; -1 (and "") if it is not read as a 64-bit ELF relocatable
+ * with a .modinfo section: modinfo is then run, and says why.
+ */
+int ncmig_mod_elf_info(const char *path, char *out, size_t cap);
+
+/*
+ * The file modprobe loads for the module @name, from depmod's
+ * @dir/modules.dep (@dir: /lib/modules/RELEASE), into @path: 0 if that
+ * is a plain .ko; -1 if there is none (modinfo is then asked: aliases,
+ * compressed files, no modules.dep).
+ */
+int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
+		       size_t cap);
 
 /* /sys/module/@name exists (@name with '-' or '_'). */
 bool ncmig_mod_loaded(const struct ncmig_mod_env *env, const char *name);

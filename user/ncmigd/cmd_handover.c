@@ -288,6 +288,9 @@ int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
 	}
 	err = ncmig_ho_run(&ho);
 	ncmigd_audit_end(&ho, err);
+	if (getenv("NCMIG_TIMES") && strcmp(getenv("NCMIG_TIMES"), "0"))
+		fprintf(stderr, "ncmig-time: at_ms=%.1f the run returned, audited\n",
+			(ncmig_ho_now_ns() - ho.t0) / 1e6);
 	/* Several domains: the closing line once RESTORE was reached. */
 	if (out.multi && out.restoring) {
 		if (out.json) {

@@ -19,8 +19,13 @@
 # journald would) holds ncmigd's audit lines for both domains: quiesce,
 # release, the reload, restore with each device's blackout.
 #
+# Each ncmigd prints where its time goes (NCMIG_TIMES: "ncmig-time:"
+# lines, each step's end since the run began and its length), kept as
+# TAP comments with the rest of its output.
+#
 # Ends with: multi-reload: handovers=N domains=2 reloads=N failed=N
 . /ncmig/dom0/lib.sh
+export NCMIG_TIMES=${NCMIG_TIMES:-1}
 
 HANDOVERS=${MULTI_HANDOVERS:-5}
 # Long enough for the single handover and all the multi-domain ones with
