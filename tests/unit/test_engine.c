@@ -248,6 +248,7 @@ static int fk_send(void *ctx, const void *buf, size_t len)
 		[XEN_NCMIG_CMD_QUIESCE] = 'Q', [XEN_NCMIG_CMD_SNAPSHOT] = 'S',
 		[XEN_NCMIG_CMD_RELEASE] = 'R', [XEN_NCMIG_CMD_RESTORE] = 'T',
 		[XEN_NCMIG_CMD_RESUME] = 'U', [XEN_NCMIG_CMD_DEV_GET] = 'D',
+		[XEN_NCMIG_CMD_SESSION_GET] = 'G',
 	};
 	uint32_t seq = h->nlmsg_seq, domid;
 	struct inject *inj = NULL;
@@ -1241,7 +1242,8 @@ static void test_restore_retry(void **st)
 	inject(XEN_NCMIG_CMD_RESTORE, 0, -EAGAIN, 1);
 	go();
 	assert_int_equal(R.rc, 0);
-	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T5 T6");
+	/* Its session still there (G5): the retry goes on. */
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 G5 T5 T6");
 	expect_out("ncmigd: d5: RESTORE failed: ");
 	assert_string_equal(R.restored, "5 6");
 	expect_path(NCMIG_HO_PATH_RESTORE_RETRY);
@@ -1257,7 +1259,7 @@ static void test_restore_fails_others_go_on(void **st)
 	/* Every domain tried, each reported; the run fails. */
 	assert_int_equal(R.rc, -EIO);
 	assert_int_equal(R.failed, NCMIG_HO_RESTORE);
-	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 T6 T7");
+	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 G6 T6 T7");
 	assert_string_equal(R.restored, "5 7");
 	assert_int_equal(R.nr_ok, 2);
 	assert_int_equal(R.nr_devs, 4);
@@ -1273,8 +1275,32 @@ static void test_restore_one_domain_fails(void **st)
 	inject(XEN_NCMIG_CMD_RESTORE, 0, -EINVAL, 2);
 	go();
 	assert_int_equal(R.rc, -EIO);
-	expect_log("Q5 S5 R5 T5 T5");
+	expect_log("Q5 S5 R5 T5 G5 T5");
 	assert_string_equal(R.restored, "");
+	expect_path(NCMIG_HO_PATH_RESTORE_FAIL);
+}
+
+/*
+ * A RESTORE that fails on a device which then left the handover ends the
+ * session in the kernel (the other devices attached): no second RESTORE,
+ * which would find no session, make a fresh one and try every device
+ * again (the attached ones refused "not parked", then called reconnected).
+ */
+static void test_restore_fails_session_ended(void **st)
+{
+	(void)st;
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 1, -EBUSY, 1);
+	fk.inj[XEN_NCMIG_CMD_RESTORE][1].text = true;
+	inject(XEN_NCMIG_CMD_SESSION_GET, 1, -ENOENT, 1);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6 G6");
+	expect_out("ncmigd: d6 vbd 51712: injected: RESTORE failed (");
+	expect_out("ncmigd: d6: RESTORE not retried: its session ended with it");
+	assert_string_equal(R.restored, "5");
+	assert_int_equal(R.nr_ok, 1);
+	expect_path(NCMIG_HO_PATH_RESTORE_ENDED);
 	expect_path(NCMIG_HO_PATH_RESTORE_FAIL);
 }
 
@@ -1543,6 +1569,7 @@ int main(void)
 		cmocka_unit_test(test_restore_retry),
 		cmocka_unit_test(test_restore_fails_others_go_on),
 		cmocka_unit_test(test_restore_one_domain_fails),
+		cmocka_unit_test(test_restore_fails_session_ended),
 		cmocka_unit_test(test_init_refuses),
 		cmocka_unit_test(test_verb_one_domain),
 		cmocka_unit_test(test_verb_several),

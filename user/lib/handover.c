@@ -204,11 +204,40 @@ static int release(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	return err;
 }
 
+/*
+ * Whether the kernel still has @d's session after a failed RESTORE.  A
+ * RESTORE that failed on a device which then left the handover (its
+ * attach refused, then found reconnected by its driver, closed or gone)
+ * ends the session once nothing is left released: a second RESTORE would
+ * make a fresh session and try to attach every device again, the ones
+ * the first attached too, which are running: each refused "not parked",
+ * each then reported reconnected.  Only a real answer "no session" says
+ * so; any other (an old kernel) lets the retry go on.
+ */
+static bool session_ended(struct ncmig_ho_dom *d)
+{
+	struct ncmig_nl_reply *r = malloc(sizeof(*r));
+	struct ncmig_nl_status st = { 0 };
+	int err;
+
+	if (!r)
+		return false;
+	err = ncmig_nl_session(d->nl, d->domid, r, &st);
+	free(r);
+	return err == -ENOENT;
+}
+
 static int restore(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 {
 	unsigned int ms = ho->o.restore_retry_ms ? ho->o.restore_retry_ms : 200;
 
 	if (restore_from_stream(ho, d)) {
+		if (session_ended(d)) {
+			ncmig_dom_err(d->domid, "RESTORE not retried: its session ended with it (each device attached or out of the handover, as said above)");
+			took(ho, NCMIG_HO_PATH_RESTORE_ENDED);
+			took(ho, NCMIG_HO_PATH_RESTORE_FAIL);
+			return -EIO;
+		}
 		/* Once more: a freshly loaded backend may need a moment. */
 		usleep(ms * 1000U);
 		if (restore_from_stream(ho, d)) {

@@ -685,6 +685,10 @@ int ncmig_nl_restore(struct ncmig_nl_sock *nl, uint16_t domid, const void *const
 	       const size_t *lens, unsigned int nr, struct ncmig_nl_reply *r,
 	       struct ncmig_nl_status *st);
 
+/* SESSION_GET of @domid: -ENOENT when it has no session (any more). */
+int ncmig_nl_session(struct ncmig_nl_sock *nl, uint16_t domid,
+		     struct ncmig_nl_reply *r, struct ncmig_nl_status *st);
+
 /* SESSION_GET and DEV_GET dumps; @cb sees each parsed message. */
 typedef int (*ncmig_nl_reply_cb)(const struct ncmig_nl_reply *r, void *arg);
 int ncmig_nl_sessions(struct ncmig_nl_sock *nl, ncmig_nl_reply_cb cb, void *arg,
@@ -775,6 +779,7 @@ enum ncmig_ho_path {
 	NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL,	/* and that failed too, or none */
 	NCMIG_HO_PATH_RESTORE_RETRY,		/* RESTORE failed once */
 	NCMIG_HO_PATH_RESTORE_FAIL,		/* RESTORE failed twice */
+	NCMIG_HO_PATH_RESTORE_ENDED,		/* failed, its session ended: no retry */
 	NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL,	/* a checkpoint's RESUME */
 	NCMIG_HO_PATHS
 };
