@@ -712,8 +712,66 @@ static void release_failed(struct ncmig_ho *ho, unsigned int i)
 }
 
 /*
+ * A RESTORE that succeeded may name devices that had left the handover
+ * before it (XEN_NCMIG_DEV_A_LEFT): gone, closed, or connected again by
+ * their driver on its own (its park timeout fell back, or it probed
+ * them afresh), which the frontend saw as a reconnect.  None was
+ * attached from its record: each is named, with what happened, and
+ * counted in d->nr_left.
+ */
+static void left_devices(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	const struct ncmig_nl_reply *r = d->restore;
+	unsigned int i;
+
+	for (i = 0; i < r->nr_devs; i++) {
+		const struct ncmig_nl_dev *v = &r->devs[i];
+		const char *kind = ncmig_kind_name(v->kind);
+		char when[64] = "";
+
+		if (!v->left)
+			continue;
+		d->nr_left++;
+		if (v->left_after_ns)
+			snprintf(when, sizeof(when), "found %.0f ms after its release, ",
+				 v->left_after_ns / 1e6);
+		switch (v->left) {
+		case XEN_NCMIG_LEFT_RECONNECTED:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "fell back to a reconnect (%snot attached from its snapshot: its driver connected it on its own, after its park timeout or from a fresh probe)",
+				      when);
+			break;
+		case XEN_NCMIG_LEFT_CLOSED:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "closed (%snot attached from its snapshot: its frontend or the toolstack closed it)",
+				      when);
+			break;
+		case XEN_NCMIG_LEFT_GONE:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "gone (%snot attached from its snapshot: its domain was destroyed or the device removed)",
+				      when);
+			break;
+		default:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "left the handover (%snot attached from its snapshot; how: %u)",
+				      when, v->left);
+			break;
+		}
+	}
+	if (d->nr_left) {
+		ncmig_dom_err(d->domid, "%u of %u device(s) not handed over",
+			      d->nr_left, r->nr_devs);
+		ho->nr_left += d->nr_left;
+		took(ho, NCMIG_HO_PATH_RESTORE_LEFT);
+	}
+}
+
+/*
  * RESTORE each; every domain is tried, each reported as it is done (in a
- * parallel run: all at once, then reported in order).
+ * parallel run: all at once, then reported in order).  A domain some of
+ * whose devices had left the handover is reported (its devices that were
+ * restored too) but not counted handed over: the run then returns
+ * -ENOLINK, unless something failed.
  */
 static int restore_all(struct ncmig_ho *ho)
 {
@@ -731,11 +789,16 @@ static int restore_all(struct ncmig_ho *ho)
 			rc = d->err;
 			continue;
 		}
-		ho->nr_ok++;
-		ho->nr_devs += d->quiesce->nr_devs;
+		left_devices(ho, d);
+		if (!d->nr_left)
+			ho->nr_ok++;
+		if (d->quiesce->nr_devs > d->nr_left)
+			ho->nr_devs += d->quiesce->nr_devs - d->nr_left;
 		if (ho->o.restored)
 			ho->o.restored(ho, d, ho->o.arg);
 	}
+	if (!rc && ho->nr_left)
+		rc = -ENOLINK;
 	return rc;
 }
 
