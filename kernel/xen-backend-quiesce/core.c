@@ -704,14 +704,18 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 		goto out;
 	}
 	/*
-	 * A parked device is bound with its xenbus state still Initialising
-	 * (probe wrote nothing); a driver that started on its own switched
-	 * it to InitWait or beyond.
+	 * A parked device is bound and waiting for an attach: not running on
+	 * its own. Its xenbus state says nothing: a rebind keeps the state
+	 * the previous instance left in xdev->state (Connected, as
+	 * allow_rebind writes nothing on unbind), so only the driver can
+	 * tell (its info: parked). A driver that started on its own, after
+	 * its park timeout or from a fresh probe, is neither parked nor
+	 * quiesced; one that never left Initialising has not started yet.
 	 */
 	info.bound = !!READ_ONCE(xdev->dev.driver);
 	if (info.bound && ops->info)
 		ops->info(xdev, &info);
-	if (info.bound && !info.quiesced &&
+	if (info.bound && !info.quiesced && !info.parked &&
 	    xdev->state != XBQ_XS_INITIALISING)
 		fate = XBQ_FATE_RUNNING;
 out:

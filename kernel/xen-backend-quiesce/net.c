@@ -482,6 +482,7 @@ static void net_info(struct xenbus_device *dev, struct xbq_dev_info *info)
 	if (net_ho_info(dev, &hs))
 		return;
 	info->quiesced = hs.quiesced;
+	info->parked = hs.parked;
 	info->nr_rings = hs.num_queues;
 	info->inflight = hs.tx_pending;
 	info->drain_ns = hs.drain_ns;

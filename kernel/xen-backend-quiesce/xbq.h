@@ -29,6 +29,8 @@ struct xbq_dev_info {
 	u32 state;		/* backend XenbusState as the driver sees it */
 	bool bound;
 	bool quiesced;
+	/* Bound, waiting for an attach from a record (no xenstore write yet). */
+	bool parked;
 	u32 nr_rings;
 	u32 inflight;
 	u32 pgrants;

@@ -113,7 +113,11 @@ static int ncmig_put_report_dev(struct sk_buff *skb,
 			      XEN_NCMIG_DEV_A_PAD) ||
 	    (d->blackout_ns &&
 	     nla_put_u64_64bit(skb, XEN_NCMIG_DEV_A_BLACKOUT_NS, d->blackout_ns,
-			       XEN_NCMIG_DEV_A_PAD))) {
+			       XEN_NCMIG_DEV_A_PAD)) ||
+	    (d->left && nla_put_u32(skb, XEN_NCMIG_DEV_A_LEFT, d->left)) ||
+	    (d->left && d->left_after_ns &&
+	     nla_put_u64_64bit(skb, XEN_NCMIG_DEV_A_LEFT_AFTER_NS,
+			       d->left_after_ns, XEN_NCMIG_DEV_A_PAD))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -143,9 +147,9 @@ static int ncmig_put_report(struct sk_buff *skb, const struct ncmig_report *r)
 /* Room for a report: the header attributes and every device nest. */
 static size_t ncmig_report_size(const struct ncmig_report *r)
 {
-	size_t dev = nla_total_size(0) + 2 * nla_total_size(sizeof(u32)) +
+	size_t dev = nla_total_size(0) + 3 * nla_total_size(sizeof(u32)) +
 		     2 * nla_total_size(sizeof(u8)) +
-		     4 * nla_total_size_64bit(sizeof(u64));
+		     5 * nla_total_size_64bit(sizeof(u64));
 
 	return 4 * nla_total_size(sizeof(u32)) +
 	       nla_total_size_64bit(sizeof(u64)) + r->nr * dev;

@@ -28,7 +28,11 @@
  *                                                device: AUTO_RESUMED event
  * RELEASED  RESTORE                    NONE      released devices attached,
  *                                                quiesced ones resumed;
- *                                                failed ones stay (retry)
+ *                                                failed ones stay (retry);
+ *                                                ones that left meanwhile
+ *                                                are named in the reply
+ *                                                (LEFT) and the log, and
+ *                                                the session ends failed
  * RELEASED  owner closes               NONE      taken over: quiesced devices
  *                                                resume, released ones attach
  *                                                from the kernel's copy of
@@ -132,6 +136,7 @@ struct ncmig_sess_dev {
 	u64 quiesce_start_ns;	/* 0 in a fresh restore */
 	u64 start_ns;		/* last step */
 	u64 done_ns;
+	u64 held_ns;		/* its quiesce or release done; 0: neither */
 	/*
 	 * The kernel's copy of the record SNAPSHOT handed out, so that the
 	 * watchdog can attach a released device if its owner dies.
@@ -199,7 +204,7 @@ static const char *const ncmig_step_names[] = {
 	[NCMIG_DEV_RELEASED] = "released",
 	[NCMIG_DEV_GONE] = "gone",
 	[NCMIG_DEV_CLOSED] = "closed",
-	[NCMIG_DEV_RECONNECTED] = "reconnected by its driver (park timeout)",
+	[NCMIG_DEV_RECONNECTED] = "reconnected by its driver (park timeout or fresh probe)",
 };
 
 static void ncmig_trace_dev(const struct ncmig_sess_dev *d, const char *step,
@@ -305,6 +310,24 @@ void ncmig_report_free(struct ncmig_report *rep)
 	kfree(rep);
 }
 
+/*
+ * How @d left the handover without coming back through it (enum
+ * xen_ncmig_dev_left), 0 while it is part of it or once it came back.
+ */
+static u32 ncmig_dev_left(const struct ncmig_sess_dev *d)
+{
+	switch (d->step) {
+	case NCMIG_DEV_GONE:
+		return XEN_NCMIG_LEFT_GONE;
+	case NCMIG_DEV_CLOSED:
+		return XEN_NCMIG_LEFT_CLOSED;
+	case NCMIG_DEV_RECONNECTED:
+		return XEN_NCMIG_LEFT_RECONNECTED;
+	default:
+		return 0;
+	}
+}
+
 static void ncmig_report_dev(struct ncmig_report *rep,
 			     const struct ncmig_sess_dev *d)
 {
@@ -319,6 +342,9 @@ static void ncmig_report_dev(struct ncmig_report *rep,
 	if (d->step == NCMIG_DEV_RUNNING && d->quiesce_start_ns &&
 	    d->done_ns > d->quiesce_start_ns)
 		r->blackout_ns = d->done_ns - d->quiesce_start_ns;
+	r->left = ncmig_dev_left(d);
+	if (r->left && d->held_ns && d->done_ns > d->held_ns)
+		r->left_after_ns = d->done_ns - d->held_ns;
 }
 
 static u32 ncmig_deadline_left_ms(const struct ncmig_session *s, u64 now)
@@ -672,8 +698,10 @@ static int ncmig_quiesce_all(struct ncmig_session *s, unsigned int timeout_ms,
 			d->step = NCMIG_DEV_GONE;	/* dropped below */
 			continue;
 		}
-		if (!qs[i].err)
+		if (!qs[i].err) {
 			d->step = NCMIG_DEV_QUIESCED;
+			d->held_ns = d->done_ns;
+		}
 		ncmig_trace_dev(d, "quiesce", qs[i].err);
 		if (qs[i].err && !err) {
 			err = qs[i].err;
@@ -860,8 +888,10 @@ int ncmig_session_release(u16 domid, u32 portid, struct ncmig_report **rep,
 		d->start_ns = ktime_get_ns();
 		err = xbq_release(&d->id, msg);
 		d->done_ns = ktime_get_ns();
-		if (!err)
+		if (!err) {
 			d->step = NCMIG_DEV_RELEASED;
+			d->held_ns = d->done_ns;
+		}
 		ncmig_trace_dev(d, "release", err);
 		if (err)
 			break;
@@ -980,6 +1010,31 @@ static int ncmig_dev_restore(struct ncmig_sess_dev *d,
 	return err;
 }
 
+/*
+ * RESTORE found @d, one of its records' devices, already out of the
+ * handover (gone, closed, or reconnected by its driver after its release:
+ * the park timeout fell back, or a driver probed it afresh). Nothing is
+ * attached: say so in the log and in @left, which names every such device.
+ * The reply says it too (XEN_NCMIG_DEV_A_LEFT), so that no caller reports
+ * a device handed over that its frontend saw reconnect.
+ */
+static void ncmig_left_before(const struct ncmig_sess_dev *d,
+			      struct xbq_msg *left)
+{
+	u64 after_ms = d->held_ns && d->done_ns > d->held_ns ?
+		       div_u64(d->done_ns - d->held_ns, NSEC_PER_MSEC) : 0;
+	struct xbq_msg one;
+
+	pr_warn("d%u %s %u: %s (found %llu ms after its quiesce or release): not attached from its record\n",
+		d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
+		ncmig_step_names[d->step], after_ms);
+	/* Logged above already: not through xbq_msg(), which logs too. */
+	scnprintf(one.text, sizeof(one.text), "d%u %s %u: %s, not attached",
+		  d->id.domid, xbq_kind_name(d->id.kind), d->id.devid,
+		  ncmig_step_names[d->step]);
+	ncmig_msg_also(left, &one);
+}
+
 int ncmig_session_restore(u16 domid, u32 portid,
 			  const struct ncmig_record *recs, unsigned int nr,
 			  struct ncmig_report **rep, struct xbq_msg *msg)
@@ -988,10 +1043,11 @@ int ncmig_session_restore(u16 domid, u32 portid,
 	struct xbq_dev_id *ids = NULL;
 	struct ncmig_report *r = NULL;
 	struct ncmig_session *s;
-	unsigned int i;
-	struct xbq_msg other;
+	unsigned int i, nr_left = 0;
+	struct xbq_msg other, left;
 	int err, first = 0;
 
+	left.text[0] = '\0';
 	if (nr > NCMIG_RESTORE_RECORDS_MAX) {
 		xbq_msg(msg, "d%u: RESTORE takes at most %u records, not %u",
 			domid, NCMIG_RESTORE_RECORDS_MAX, nr);
@@ -1053,6 +1109,9 @@ int ncmig_session_restore(u16 domid, u32 portid,
 				ncmig_msg_also(msg, &other);
 			else if (err)
 				first = err;
+		} else if (ncmig_dev_left(d)) {
+			ncmig_left_before(d, &left);
+			nr_left++;
 		}
 		ncmig_report_dev(r, d);
 	}
@@ -1060,27 +1119,45 @@ int ncmig_session_restore(u16 domid, u32 portid,
 	if (!nr && ncmig_resume_quiesced(s, msg))
 		first = -EIO;
 	err = first;
+	/* A failure's message names those that had left, too. */
+	if (err)
+		ncmig_msg_also(msg, &left);
 
 	if (ncmig_session_settle(s)) {
 		if (!err) {
 			xbq_msg(msg, "d%u: released devices left without a record",
 				domid);
+			ncmig_msg_also(msg, &left);
 			err = -EINVAL;
 		}
 		ncmig_trace_session(s, "restore", err);
 		ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state, err,
 			       msg->text);
 	} else {
-		/* Ended; with @err, some device left the handover. */
+		/*
+		 * Ended; with @err, some device left the handover now. Without
+		 * it, the reply names the devices that had left before (each
+		 * its XEN_NCMIG_DEV_A_LEFT): not every device was attached, so
+		 * the session did not end restored.
+		 */
 		ncmig_trace_session(s, "restore", err);
 		if (err)
 			ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state,
 				       err, msg->text);
+		else if (nr_left)
+			ncmig_nl_event(domid, XEN_NCMIG_EVENT_FAILED, s->state,
+				       -ENOLINK, left.text);
 		else
 			ncmig_nl_event(domid, XEN_NCMIG_EVENT_RESTORED,
 				       s->state, 0, NULL);
-		ncmig_session_end(s, err ? XEN_NCMIG_END_FAILED :
-				  XEN_NCMIG_END_RESTORED, err, msg->text);
+		if (err)
+			ncmig_session_end(s, XEN_NCMIG_END_FAILED, err,
+					  msg->text);
+		else if (nr_left)
+			ncmig_session_end(s, XEN_NCMIG_END_FAILED, -ENOLINK,
+					  left.text);
+		else
+			ncmig_session_end(s, XEN_NCMIG_END_RESTORED, 0, NULL);
 	}
 	if (!err) {
 		if (!s->ended)

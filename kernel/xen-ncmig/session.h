@@ -29,6 +29,8 @@ struct ncmig_report_dev {
 	u64 start_ns;		/* this device's step began */
 	u64 done_ns;		/* and ended */
 	u64 blackout_ns;	/* quiesce start to attach done, if known */
+	u32 left;		/* enum xen_ncmig_dev_left; 0: still in it */
+	u64 left_after_ns;	/* its quiesce or release to then, if known */
 };
 
 /* What a step did, or where a session stands, for the reply. */

@@ -57,6 +57,12 @@ struct fake {
 	bool no_family;
 	struct inject inj[CMDS][DOMS];
 	bool bad_record[DOMS];		/* SNAPSHOT sends a corrupt record */
+	/*
+	 * RESTORE says its vbd had left the handover (enum
+	 * xen_ncmig_dev_left, 0: not), found left_after_ns after its release.
+	 */
+	uint32_t left[DOMS];
+	uint64_t left_after_ns;
 	/* DEV_GET: another domain's vbd still bound, or the dump fails */
 	uint16_t other_user;
 	int dev_get_err;
@@ -157,7 +163,8 @@ static const struct { uint32_t kind, devid; } devs[2] = {
 	{ XEN_NCMIG_KIND_VBD, 51712 }, { XEN_NCMIG_KIND_VIF, 0 },
 };
 
-static void put_devs(uint8_t cmd)
+/* @left: the vbd's XEN_NCMIG_DEV_A_LEFT (0: none), as the kernel puts it. */
+static void put_devs(uint8_t cmd, uint32_t left)
 {
 	unsigned int i;
 
@@ -169,6 +176,13 @@ static void put_devs(uint8_t cmd)
 		if (cmd == XEN_NCMIG_CMD_QUIESCE) {
 			put_u64(XEN_NCMIG_DEV_A_DRAIN_NS, 500000);
 			put_u64(XEN_NCMIG_DEV_A_START_NS, 1000000);
+		} else if (left && i == 0) {
+			/* skipped by RESTORE: the step before was its last */
+			put_u64(XEN_NCMIG_DEV_A_DONE_NS, 3000000);
+			put_u32(XEN_NCMIG_DEV_A_LEFT, left);
+			if (fk.left_after_ns)
+				put_u64(XEN_NCMIG_DEV_A_LEFT_AFTER_NS,
+					fk.left_after_ns);
 		} else {
 			put_u64(XEN_NCMIG_DEV_A_DONE_NS, 3000000);
 		}
@@ -250,6 +264,7 @@ static int fk_send(void *ctx, const void *buf, size_t len)
 		[XEN_NCMIG_CMD_QUIESCE] = 'Q', [XEN_NCMIG_CMD_SNAPSHOT] = 'S',
 		[XEN_NCMIG_CMD_RELEASE] = 'R', [XEN_NCMIG_CMD_RESTORE] = 'T',
 		[XEN_NCMIG_CMD_RESUME] = 'U', [XEN_NCMIG_CMD_DEV_GET] = 'D',
+		[XEN_NCMIG_CMD_SESSION_GET] = 'G',
 	};
 	uint32_t seq = h->nlmsg_seq, domid;
 	struct inject *inj = NULL;
@@ -340,7 +355,7 @@ static int fk_send(void *ctx, const void *buf, size_t len)
 	}
 	at = msg_begin(FAM, 0, seq, g->cmd);
 	put_u32(XEN_NCMIG_A_DOMID, domid);
-	put_devs(g->cmd);
+	put_devs(g->cmd, g->cmd == XEN_NCMIG_CMD_RESTORE ? fk.left[d] : 0);
 	msg_end(at);
 	put_ack(seq, 0, NULL);
 	return 0;
@@ -1429,7 +1444,8 @@ static void test_restore_retry(void **st)
 	inject(XEN_NCMIG_CMD_RESTORE, 0, -EAGAIN, 1);
 	go();
 	assert_int_equal(R.rc, 0);
-	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T5 T6");
+	/* Its session still there (G5): the retry goes on. */
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 G5 T5 T6");
 	expect_out("ncmigd: d5: RESTORE failed: ");
 	assert_string_equal(R.restored, "5 6");
 	expect_path(NCMIG_HO_PATH_RESTORE_RETRY);
@@ -1445,7 +1461,7 @@ static void test_restore_fails_others_go_on(void **st)
 	/* Every domain tried, each reported; the run fails. */
 	assert_int_equal(R.rc, -EIO);
 	assert_int_equal(R.failed, NCMIG_HO_RESTORE);
-	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 T6 T7");
+	expect_log("Q5 Q6 Q7 S5 S6 S7 R5 R6 R7 T5 T6 G6 T6 T7");
 	assert_string_equal(R.restored, "5 7");
 	assert_int_equal(R.nr_ok, 2);
 	assert_int_equal(R.nr_devs, 4);
@@ -1461,8 +1477,81 @@ static void test_restore_one_domain_fails(void **st)
 	inject(XEN_NCMIG_CMD_RESTORE, 0, -EINVAL, 2);
 	go();
 	assert_int_equal(R.rc, -EIO);
-	expect_log("Q5 S5 R5 T5 T5");
+	expect_log("Q5 S5 R5 T5 G5 T5");
 	assert_string_equal(R.restored, "");
+	expect_path(NCMIG_HO_PATH_RESTORE_FAIL);
+}
+
+/*
+ * The soak of 2026-12-01: a two-guest handover with a module reload, one
+ * guest's vbd (parked by the new module) judged out of the handover and
+ * skipped by RESTORE, which then succeeded; its park timeout reconnected
+ * it 10 s later, and the run said every domain was handed over.  The
+ * kernel now names such a device in RESTORE's reply (LEFT): the run
+ * must not succeed, and must say which device of which domain and what
+ * became of it.
+ */
+static void test_restore_left_reconnected(void **st)
+{
+	(void)st;
+	setup(2, true);
+	fk.left[1] = XEN_NCMIG_LEFT_RECONNECTED;
+	fk.left_after_ns = 10021000000ULL;
+	go();
+	assert_int_equal(R.rc, -ENOLINK);
+	assert_int_equal(R.failed, NCMIG_HO_RESTORE);
+	/* RESTORE answered: no retry, nothing else sent. */
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6");
+	expect_out("ncmigd: d6 vbd 51712: fell back to a reconnect (found 10021 ms after its release, not attached from its snapshot: its driver connected it on its own, after its park timeout or from a fresh probe)\n");
+	expect_out("ncmigd: d6: 1 of 2 device(s) not handed over\n");
+	assert_null(strstr(out, "d5 vbd"));
+	assert_null(strstr(out, "d6 vif"));
+	/* d6 is reported (its vif was restored) but not handed over. */
+	assert_string_equal(R.restored, "5 6");
+	assert_int_equal(R.nr_ok, 1);
+	assert_int_equal(R.nr_devs, 3);
+	expect_path(NCMIG_HO_PATH_RESTORE_LEFT);
+	assert_false(R.paths & (1U << NCMIG_HO_PATH_OK));
+}
+
+static void test_restore_left_closed_gone(void **st)
+{
+	(void)st;
+	setup(3, false);
+	fk.left[0] = XEN_NCMIG_LEFT_CLOSED;
+	fk.left[2] = XEN_NCMIG_LEFT_GONE;
+	go();
+	assert_int_equal(R.rc, -ENOLINK);
+	/* No LEFT_AFTER_NS: no time said. */
+	expect_out("ncmigd: d5 vbd 51712: closed (not attached from its snapshot: its frontend or the toolstack closed it)\n");
+	expect_out("ncmigd: d7 vbd 51712: gone (not attached from its snapshot: its domain was destroyed or the device removed)\n");
+	assert_null(strstr(out, "d6 vbd"));
+	assert_int_equal(R.nr_ok, 1);
+	assert_int_equal(R.nr_devs, 4);
+	expect_path(NCMIG_HO_PATH_RESTORE_LEFT);
+}
+
+/*
+ * A RESTORE that fails on a device which then left the handover ends the
+ * session in the kernel (the other devices attached): no second RESTORE,
+ * which would find no session, make a fresh one and try every device
+ * again (the attached ones refused "not parked", then called reconnected).
+ */
+static void test_restore_fails_session_ended(void **st)
+{
+	(void)st;
+	setup(2, false);
+	inject(XEN_NCMIG_CMD_RESTORE, 1, -EBUSY, 1);
+	fk.inj[XEN_NCMIG_CMD_RESTORE][1].text = true;
+	inject(XEN_NCMIG_CMD_SESSION_GET, 1, -ENOENT, 1);
+	go();
+	assert_int_equal(R.rc, -EIO);
+	expect_log("Q5 Q6 S5 S6 R5 R6 T5 T6 G6");
+	expect_out("ncmigd: d6 vbd 51712: injected: RESTORE failed (");
+	expect_out("ncmigd: d6: RESTORE not retried: its session ended with it");
+	assert_string_equal(R.restored, "5");
+	assert_int_equal(R.nr_ok, 1);
+	expect_path(NCMIG_HO_PATH_RESTORE_ENDED);
 	expect_path(NCMIG_HO_PATH_RESTORE_FAIL);
 }
 
@@ -1567,6 +1656,38 @@ static void test_verb_several(void **st)
 	assert_null(strstr(out, "["));
 	/* With --json the errors are JSON too (stderr, one per line). */
 	expect_out("{\"error\":\"d5: resumed in place\",\"domid\":5}\n");
+}
+
+/* A device that had left: named, its line says so, exit status 3. */
+static void test_verb_left(void **st)
+{
+	(void)st;
+	setup(2, false);
+	fk.left[1] = XEN_NCMIG_LEFT_RECONNECTED;
+	fk.left_after_ns = 10021000000ULL;
+	assert_int_equal(verb(NULL, 2), NCMIGD_EXIT_LEFT);
+	expect_out("ncmigd: d6 vbd 51712: fell back to a reconnect (found 10021 ms after its release, ");
+	expect_out("d5: handover devices=2 reload=0 total_ms=");
+	expect_out("d6 vbd 51712: drain_ms=0.500 left=reconnected left_after_ms=10021.000\n"
+		   "d6 vif 0: drain_ms=0.500 blackout_ms=2.000\n"
+		   "d6: handover devices=1 reload=0 total_ms=");
+	expect_out(" left=1\nhandover: domains=1 devices=3 reload=0 total_ms=");
+	expect_out(" max_blackout_ms=0.000 left=1\n");
+
+	setup(1, false);
+	fk.left[0] = XEN_NCMIG_LEFT_RECONNECTED;
+	fk.left_after_ns = 5000000;
+	assert_int_equal(verb("--json", 1), NCMIGD_EXIT_LEFT);
+	expect_out("{\"kind\":\"vbd\",\"devid\":51712,\"drain_ns\":500000,\"left\":\"reconnected\",\"left_after_ns\":5000000}");
+	expect_out("],\"left\":1}\n");
+
+	/* Something else failed too: that failure's status, 1. */
+	setup(2, false);
+	fk.left[0] = XEN_NCMIG_LEFT_CLOSED;
+	inject(XEN_NCMIG_CMD_RESTORE, 1, -EINVAL, 2);
+	assert_int_equal(verb(NULL, 2), 1);
+	expect_out("ncmigd: d5 vbd 51712: closed (");
+	expect_out("handover: domains=0 devices=1 reload=0 total_ms=");
 }
 
 /* ---- a checkpoint (save --backends) ------------------------------------ */
@@ -1734,9 +1855,13 @@ int main(void)
 		cmocka_unit_test(test_restore_retry),
 		cmocka_unit_test(test_restore_fails_others_go_on),
 		cmocka_unit_test(test_restore_one_domain_fails),
+		cmocka_unit_test(test_restore_left_reconnected),
+		cmocka_unit_test(test_restore_left_closed_gone),
+		cmocka_unit_test(test_restore_fails_session_ended),
 		cmocka_unit_test(test_init_refuses),
 		cmocka_unit_test(test_verb_one_domain),
 		cmocka_unit_test(test_verb_several),
+		cmocka_unit_test(test_verb_left),
 		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_checkpoint_quiesce_fails),
 		cmocka_unit_test(test_checkpoint_snapshot_fails),

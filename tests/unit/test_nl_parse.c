@@ -383,6 +383,50 @@ static void ended_session(void **state)
 			 -EBADMSG);
 }
 
+/* RESTORE's reply names a device that had left the handover. */
+static void restore_device_left(void **state)
+{
+	static struct buf m;
+	char why[NCMIG_NL_TEXT_MAX];
+	size_t nest;
+	uint16_t bad = 3;
+
+	(void)state;
+	m.len = 0;
+	put_raw(&m, &(struct genlmsghdr){ .cmd = XEN_NCMIG_CMD_RESTORE },
+		GENL_HDRLEN);
+	put_u32(&m, XEN_NCMIG_A_DOMID, 2);
+	nest = attr_begin(&m, XEN_NCMIG_A_DEVICE);
+	put_u32(&m, XEN_NCMIG_DEV_A_KIND, XEN_NCMIG_KIND_VBD);
+	put_u32(&m, XEN_NCMIG_DEV_A_DEVID, 51712);
+	put_u32(&m, XEN_NCMIG_DEV_A_LEFT, XEN_NCMIG_LEFT_RECONNECTED);
+	put_u64(&m, XEN_NCMIG_DEV_A_LEFT_AFTER_NS, 500000000);
+	attr_end(&m, nest);
+	put_dev(&m, XEN_NCMIG_KIND_VIF, 0, 1000, 2000);
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+			 0);
+	assert_int_equal(reply.nr_devs, 2);
+	assert_int_equal(reply.devs[0].left, XEN_NCMIG_LEFT_RECONNECTED);
+	assert_int_equal(reply.devs[0].left_after_ns, 500000000);
+	assert_int_equal(reply.devs[1].left, 0);
+	assert_int_equal(reply.devs[1].left_after_ns, 0);
+	assert_string_equal(ncmig_nl_left_name(XEN_NCMIG_LEFT_RECONNECTED),
+			    "reconnected");
+	assert_string_equal(ncmig_nl_left_name(XEN_NCMIG_LEFT_CLOSED), "closed");
+	assert_string_equal(ncmig_nl_left_name(XEN_NCMIG_LEFT_GONE), "gone");
+	assert_string_equal(ncmig_nl_left_name(0), "unknown");
+
+	/* LEFT of the wrong size is refused, not read. */
+	m.len = 0;
+	put_raw(&m, &(struct genlmsghdr){ .cmd = XEN_NCMIG_CMD_RESTORE },
+		GENL_HDRLEN);
+	nest = attr_begin(&m, XEN_NCMIG_A_DEVICE);
+	put_attr(&m, XEN_NCMIG_DEV_A_LEFT, &bad, sizeof(bad));
+	attr_end(&m, nest);
+	assert_int_equal(ncmig_nl_parse_reply(m.b, m.len, &reply, why, sizeof(why)),
+			 -EBADMSG);
+}
+
 static void family_and_events_group(void **state)
 {
 	static struct buf m;
@@ -423,6 +467,7 @@ int main(void)
 		cmocka_unit_test(message_length_overruns_refused),
 		cmocka_unit_test(unknown_attributes_skipped),
 		cmocka_unit_test(ended_session),
+		cmocka_unit_test(restore_device_left),
 		cmocka_unit_test(family_and_events_group),
 	};
 

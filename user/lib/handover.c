@@ -266,11 +266,40 @@ static int release(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 	return err;
 }
 
+/*
+ * Whether the kernel still has @d's session after a failed RESTORE.  A
+ * RESTORE that failed on a device which then left the handover (its
+ * attach refused, then found reconnected by its driver, closed or gone)
+ * ends the session once nothing is left released: a second RESTORE would
+ * make a fresh session and try to attach every device again, the ones
+ * the first attached too, which are running: each refused "not parked",
+ * each then reported reconnected.  Only a real answer "no session" says
+ * so; any other (an old kernel) lets the retry go on.
+ */
+static bool session_ended(struct ncmig_ho_dom *d)
+{
+	struct ncmig_nl_reply *r = malloc(sizeof(*r));
+	struct ncmig_nl_status st = { 0 };
+	int err;
+
+	if (!r)
+		return false;
+	err = ncmig_nl_session(d->nl, d->domid, r, &st);
+	free(r);
+	return err == -ENOENT;
+}
+
 static int restore(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 {
 	unsigned int ms = ho->o.restore_retry_ms ? ho->o.restore_retry_ms : 200;
 
 	if (restore_from_stream(ho, d)) {
+		if (session_ended(d)) {
+			ncmig_dom_err(d->domid, "RESTORE not retried: its session ended with it (each device attached or out of the handover, as said above)");
+			took(ho, NCMIG_HO_PATH_RESTORE_ENDED);
+			took(ho, NCMIG_HO_PATH_RESTORE_FAIL);
+			return -EIO;
+		}
 		/* Once more: a freshly loaded backend may need a moment. */
 		usleep(ms * 1000U);
 		if (restore_from_stream(ho, d)) {
@@ -792,8 +821,66 @@ static void release_failed(struct ncmig_ho *ho, unsigned int i)
 }
 
 /*
+ * A RESTORE that succeeded may name devices that had left the handover
+ * before it (XEN_NCMIG_DEV_A_LEFT): gone, closed, or connected again by
+ * their driver on its own (its park timeout fell back, or it probed
+ * them afresh), which the frontend saw as a reconnect.  None was
+ * attached from its record: each is named, with what happened, and
+ * counted in d->nr_left.
+ */
+static void left_devices(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
+{
+	const struct ncmig_nl_reply *r = d->restore;
+	unsigned int i;
+
+	for (i = 0; i < r->nr_devs; i++) {
+		const struct ncmig_nl_dev *v = &r->devs[i];
+		const char *kind = ncmig_kind_name(v->kind);
+		char when[64] = "";
+
+		if (!v->left)
+			continue;
+		d->nr_left++;
+		if (v->left_after_ns)
+			snprintf(when, sizeof(when), "found %.0f ms after its release, ",
+				 v->left_after_ns / 1e6);
+		switch (v->left) {
+		case XEN_NCMIG_LEFT_RECONNECTED:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "fell back to a reconnect (%snot attached from its snapshot: its driver connected it on its own, after its park timeout or from a fresh probe)",
+				      when);
+			break;
+		case XEN_NCMIG_LEFT_CLOSED:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "closed (%snot attached from its snapshot: its frontend or the toolstack closed it)",
+				      when);
+			break;
+		case XEN_NCMIG_LEFT_GONE:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "gone (%snot attached from its snapshot: its domain was destroyed or the device removed)",
+				      when);
+			break;
+		default:
+			ncmig_dev_err(d->domid, kind, v->devid,
+				      "left the handover (%snot attached from its snapshot; how: %u)",
+				      when, v->left);
+			break;
+		}
+	}
+	if (d->nr_left) {
+		ncmig_dom_err(d->domid, "%u of %u device(s) not handed over",
+			      d->nr_left, r->nr_devs);
+		ho->nr_left += d->nr_left;
+		took(ho, NCMIG_HO_PATH_RESTORE_LEFT);
+	}
+}
+
+/*
  * RESTORE each; every domain is tried, each reported as it is done (in a
- * parallel run: all at once, then reported in order).
+ * parallel run: all at once, then reported in order).  A domain some of
+ * whose devices had left the handover is reported (its devices that were
+ * restored too) but not counted handed over: the run then returns
+ * -ENOLINK, unless something failed.
  */
 static int restore_all(struct ncmig_ho *ho)
 {
@@ -816,8 +903,11 @@ static int restore_all(struct ncmig_ho *ho)
 			rc = d->err;
 			continue;
 		}
-		ho->nr_ok++;
-		ho->nr_devs += d->quiesce->nr_devs;
+		left_devices(ho, d);
+		if (!d->nr_left)
+			ho->nr_ok++;
+		if (d->quiesce->nr_devs > d->nr_left)
+			ho->nr_devs += d->quiesce->nr_devs - d->nr_left;
 		if (ho->o.restored) {
 			uint64_t t1 = ncmig_ho_now_ns();
 
@@ -826,6 +916,8 @@ static int restore_all(struct ncmig_ho *ho)
 			      d->domid);
 		}
 	}
+	if (!rc && ho->nr_left)
+		rc = -ENOLINK;
 	return rc;
 }
 

@@ -129,6 +129,12 @@ int ncmig_nl_resume(struct ncmig_nl_sock *nl, uint16_t domid, struct ncmig_nl_re
 	return domid_do(nl, XEN_NCMIG_CMD_RESUME, domid, r, st);
 }
 
+int ncmig_nl_session(struct ncmig_nl_sock *nl, uint16_t domid,
+		     struct ncmig_nl_reply *r, struct ncmig_nl_status *st)
+{
+	return domid_do(nl, XEN_NCMIG_CMD_SESSION_GET, domid, r, st);
+}
+
 int ncmig_nl_restore(struct ncmig_nl_sock *nl, uint16_t domid, const void *const *recs,
 	       const size_t *lens, unsigned int nr, struct ncmig_nl_reply *r,
 	       struct ncmig_nl_status *st)

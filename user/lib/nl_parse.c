@@ -122,6 +122,8 @@ static const enum mnl_attr_data_type dev_policy[XEN_NCMIG_DEV_A_MAX + 1] = {
 	[XEN_NCMIG_DEV_A_START_NS] = MNL_TYPE_U64,
 	[XEN_NCMIG_DEV_A_DONE_NS] = MNL_TYPE_U64,
 	[XEN_NCMIG_DEV_A_BLACKOUT_NS] = MNL_TYPE_U64,
+	[XEN_NCMIG_DEV_A_LEFT] = MNL_TYPE_U32,
+	[XEN_NCMIG_DEV_A_LEFT_AFTER_NS] = MNL_TYPE_U64,
 };
 
 static const enum mnl_attr_data_type reply_policy[XEN_NCMIG_A_MAX + 1] = {
@@ -203,6 +205,12 @@ static int dev_attr(const struct nlattr *a, void *data)
 	case XEN_NCMIG_DEV_A_BLACKOUT_NS:
 		d->blackout_ns = get_u64(a);
 		d->has_blackout = true;
+		break;
+	case XEN_NCMIG_DEV_A_LEFT:
+		d->left = get_u32(a);
+		break;
+	case XEN_NCMIG_DEV_A_LEFT_AFTER_NS:
+		d->left_after_ns = get_u64(a);
 		break;
 	case XEN_NCMIG_DEV_A_NODENAME:
 		if (!get_str(a, d->nodename, sizeof(d->nodename)))
@@ -605,6 +613,19 @@ const char *ncmig_nl_end_name(uint32_t end)
 		return "gone";
 	case XEN_NCMIG_END_FAILED:
 		return "failed";
+	}
+	return "unknown";
+}
+
+const char *ncmig_nl_left_name(uint32_t left)
+{
+	switch (left) {
+	case XEN_NCMIG_LEFT_GONE:
+		return "gone";
+	case XEN_NCMIG_LEFT_CLOSED:
+		return "closed";
+	case XEN_NCMIG_LEFT_RECONNECTED:
+		return "reconnected";
 	}
 	return "unknown";
 }

@@ -77,13 +77,23 @@ void ncmigd_audit_restored(const struct ncmig_ho_dom *d)
 	unsigned int i;
 
 	devs[0] = '\0';
-	for (i = 0; r && i < r->nr_devs && off < sizeof(devs); i++)
-		off += (size_t)snprintf(devs + off, sizeof(devs) - off,
-					"%s%s %u blackout_ms=%.1f", i ? ", " : "",
-					ncmig_kind_name(r->devs[i].kind),
-					r->devs[i].devid,
-					r->devs[i].blackout_ns / 1e6);
-	ncmigd_audit(false, "d%u: restore done: %s", d->domid,
+	for (i = 0; r && i < r->nr_devs && off < sizeof(devs); i++) {
+		if (r->devs[i].left)
+			off += (size_t)snprintf(devs + off, sizeof(devs) - off,
+						"%s%s %u left=%s (not handed over)",
+						i ? ", " : "",
+						ncmig_kind_name(r->devs[i].kind),
+						r->devs[i].devid,
+						ncmig_nl_left_name(r->devs[i].left));
+		else
+			off += (size_t)snprintf(devs + off, sizeof(devs) - off,
+						"%s%s %u blackout_ms=%.1f",
+						i ? ", " : "",
+						ncmig_kind_name(r->devs[i].kind),
+						r->devs[i].devid,
+						r->devs[i].blackout_ns / 1e6);
+	}
+	ncmigd_audit(d->nr_left > 0, "d%u: restore done: %s", d->domid,
 		     off ? devs : "no device");
 }
 

@@ -56,6 +56,25 @@ void ho_print_result(const struct ncmig_ho_dom *h, bool reload, bool json,
 		const struct ncmig_nl_dev *r = find_dev(h->restore, d->kind, d->devid);
 		uint64_t blackout = 0;
 
+		if (r && r->left) {
+			/* Not handed over: no blackout, what became of it. */
+			if (json) {
+				json_obj_begin(j);
+				json_kv_str(j, "kind", ncmig_kind_name(d->kind));
+				json_kv_u64(j, "devid", d->devid);
+				json_kv_u64(j, "drain_ns", d->drain_ns);
+				json_kv_str(j, "left", ncmig_nl_left_name(r->left));
+				json_kv_u64(j, "left_after_ns", r->left_after_ns);
+				json_obj_end(j);
+			} else {
+				printf("d%u %s %u: drain_ms=%.3f left=%s left_after_ms=%.3f\n",
+				       h->domid, ncmig_kind_name(d->kind),
+				       d->devid, d->drain_ns / 1e6,
+				       ncmig_nl_left_name(r->left),
+				       r->left_after_ns / 1e6);
+			}
+			continue;
+		}
 		if (r && r->has_blackout)
 			blackout = r->blackout_ns;
 		else if (r && r->done_ns > d->start_ns)
@@ -75,9 +94,17 @@ void ho_print_result(const struct ncmig_ho_dom *h, bool reload, bool json,
 	}
 	if (json) {
 		json_arr_end(j);
+		if (h->nr_left)
+			json_kv_u64(j, "left", h->nr_left);
 		json_obj_end(j);
 		if (!jp)
 			json_finish(j);
+	} else if (h->nr_left) {
+		/* devices= counts the ones handed over. */
+		printf("d%u: handover devices=%u reload=%d total_ms=%.3f left=%u\n",
+		       h->domid,
+		       q->nr_devs > h->nr_left ? q->nr_devs - h->nr_left : 0,
+		       reload, (h->t_end - h->t_start) / 1e6, h->nr_left);
 	} else {
 		printf("d%u: handover devices=%u reload=%d total_ms=%.3f\n",
 		       h->domid, q->nr_devs, reload,
@@ -159,7 +186,10 @@ const char handover_usage[] =
 		"  --module-dir DIR  insmod DIR/xen-blkback.ko... (else modprobe)\n"
 		"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
 		"  --deadline-ms N   resume by itself if not released by then\n"
-		"  --json            one object (one domain) or an array of them\n";
+		"  --json            one object (one domain) or an array of them\n"
+		"exit status: 0 every device handed over, 1 failure, 2 usage,\n"
+		"  3 some device had left the handover (reconnected by its driver,\n"
+		"  closed or gone): not handed over, each named\n";
 
 /* Options shared by every domain of the run, parsed into @o. */
 struct ho_args {
@@ -272,7 +302,7 @@ int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
 {
 	struct ho_out out = { 0 };
 	struct ncmig_ho ho;
-	int err;
+	int err, rc;
 
 	out.json = json;
 	/* update-backends always closes with its line, even for one. */
@@ -297,14 +327,19 @@ int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
 			json_arr_end(&out.j);
 			json_finish(&out.j);
 		} else {
-			printf("%s: domains=%u devices=%u reload=%d total_ms=%.3f max_blackout_ms=%.3f\n",
+			printf("%s: domains=%u devices=%u reload=%d total_ms=%.3f max_blackout_ms=%.3f",
 			       verb, ho.nr_ok, ho.nr_devs, o->reload,
 			       (ncmig_ho_now_ns() - ho.t0) / 1e6,
 			       out.max_blackout_ns / 1e6);
+			/* devices that had left the handover, not handed over */
+			if (ho.nr_left)
+				printf(" left=%u", ho.nr_left);
+			printf("\n");
 		}
 	}
+	rc = !err ? 0 : err == -ENOLINK && ho.nr_left ? NCMIGD_EXIT_LEFT : 1;
 	ncmig_ho_fini(&ho);
-	return err ? 1 : 0;
+	return rc;
 }
 
 int cmd_handover(int argc, char **argv)

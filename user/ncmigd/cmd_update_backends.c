@@ -32,7 +32,8 @@ const char update_backends_usage[] =
 	"  --module-dir DIR  insmod DIR/xen-blkback.ko... (else modprobe)\n"
 	"  --timeout-ms N    drain bound per device (kernel default 5000)\n"
 	"  --deadline-ms N   resume by itself if not released by then\n"
-	"  --json            an array, one object per domain\n";
+	"  --json            an array, one object per domain\n"
+	"exit status as handover's: 3 if some device had left the handover\n";
 
 static int update_opt(int c, const char *arg, void *ctx)
 {

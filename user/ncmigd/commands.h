@@ -6,11 +6,20 @@
  *     int cmd_<name>(int argc, char **argv);
  * argv[0] is the verb; it parses its options with ncmigd_parse() (opts.h)
  * and returns the process exit status (0, 1 on error, 2 on a usage
- * error).  `ncmigd --help` lists each verb's synopsis, taken from its
- * usage text, and @what.  user/Makefile builds every .c file in ncmigd/.
+ * error, NCMIGD_EXIT_LEFT from handover and update-backends).  `ncmigd
+ * --help` lists each verb's synopsis, taken from its usage text, and
+ * @what.  user/Makefile builds every .c file in ncmigd/.
  */
 #ifndef NCMIGD_COMMANDS_H
 #define NCMIGD_COMMANDS_H
+
+/*
+ * handover, update-backends: nothing failed, but some device had left the
+ * handover (reconnected by its driver, closed or gone) and was not
+ * attached from its snapshot; each is named on stderr.  Its frontend was
+ * not handed over: not a success.
+ */
+#define NCMIGD_EXIT_LEFT	3
 
 #define NCMIGD_COMMANDS(X)						\
 	X(save, cmd_save, save_usage,					\

@@ -61,6 +61,21 @@ enum xen_ncmig_end_state {
 	XEN_NCMIG_END_FAILED,
 };
 
+/**
+ * enum xen_ncmig_dev_left - How a device of a session left the handover
+ *   without being attached or resumed by it: it was not handed over.
+ * @XEN_NCMIG_LEFT_GONE: its backend device or node went away (domain
+ *   destroyed, removed)
+ * @XEN_NCMIG_LEFT_CLOSED: its frontend or its backend closed the connection
+ * @XEN_NCMIG_LEFT_RECONNECTED: its driver connected it on its own, a plain
+ *   reconnect the frontend saw (the park timeout fell back, or a fresh probe)
+ */
+enum xen_ncmig_dev_left {
+	XEN_NCMIG_LEFT_GONE = 1,
+	XEN_NCMIG_LEFT_CLOSED,
+	XEN_NCMIG_LEFT_RECONNECTED,
+};
+
 enum {
 	XEN_NCMIG_A_DOMID = 1,
 	XEN_NCMIG_A_TIMEOUT_MS,
@@ -97,6 +112,8 @@ enum {
 	XEN_NCMIG_DEV_A_START_NS,
 	XEN_NCMIG_DEV_A_DONE_NS,
 	XEN_NCMIG_DEV_A_BLACKOUT_NS,
+	XEN_NCMIG_DEV_A_LEFT,
+	XEN_NCMIG_DEV_A_LEFT_AFTER_NS,
 
 	__XEN_NCMIG_DEV_A_MAX,
 	XEN_NCMIG_DEV_A_MAX = (__XEN_NCMIG_DEV_A_MAX - 1)

@@ -582,6 +582,14 @@ struct ncmig_nl_dev {
 	bool bound, quiesced, released;
 	uint64_t drain_ns, start_ns, done_ns, blackout_ns;
 	bool has_kind, has_devid, has_state, has_blackout;
+	/*
+	 * enum xen_ncmig_dev_left, 0 if absent: the device left the handover
+	 * (gone, closed, reconnected by its driver) and was not attached
+	 * from its record; @left_after_ns from its quiesce or release to
+	 * then (0: unknown).
+	 */
+	uint32_t left;
+	uint64_t left_after_ns;
 };
 
 /* One message of the family, parsed. */
@@ -685,6 +693,10 @@ int ncmig_nl_restore(struct ncmig_nl_sock *nl, uint16_t domid, const void *const
 	       const size_t *lens, unsigned int nr, struct ncmig_nl_reply *r,
 	       struct ncmig_nl_status *st);
 
+/* SESSION_GET of @domid: -ENOENT when it has no session (any more). */
+int ncmig_nl_session(struct ncmig_nl_sock *nl, uint16_t domid,
+		     struct ncmig_nl_reply *r, struct ncmig_nl_status *st);
+
 /* SESSION_GET and DEV_GET dumps; @cb sees each parsed message. */
 typedef int (*ncmig_nl_reply_cb)(const struct ncmig_nl_reply *r, void *arg);
 int ncmig_nl_sessions(struct ncmig_nl_sock *nl, ncmig_nl_reply_cb cb, void *arg,
@@ -705,6 +717,8 @@ const char *ncmig_nl_state_name(uint32_t state);
 const char *ncmig_nl_event_name(uint32_t event);
 /* "resumed", "restored", "auto-resumed", ... for enum xen_ncmig_end_state. */
 const char *ncmig_nl_end_name(uint32_t end);
+/* "gone", "closed", "reconnected" for enum xen_ncmig_dev_left. */
+const char *ncmig_nl_left_name(uint32_t left);
 
 /*
  * Tests: a stand-in for the kernel.  When ncmig_nl_test_transport is set,
@@ -775,6 +789,8 @@ enum ncmig_ho_path {
 	NCMIG_HO_PATH_RELOAD_ROLLBACK_FAIL,	/* and that failed too, or none */
 	NCMIG_HO_PATH_RESTORE_RETRY,		/* RESTORE failed once */
 	NCMIG_HO_PATH_RESTORE_FAIL,		/* RESTORE failed twice */
+	NCMIG_HO_PATH_RESTORE_ENDED,		/* failed, its session ended: no retry */
+	NCMIG_HO_PATH_RESTORE_LEFT,		/* restored, a device had left */
 	NCMIG_HO_PATH_CHECKPOINT_RESUME_FAIL,	/* a checkpoint's RESUME */
 	NCMIG_HO_PATHS
 };
@@ -797,6 +813,12 @@ struct ncmig_ho_dom {
 	unsigned int nr_records;
 	uint64_t t_start, t_end;	/* QUIESCE sent, RESTORE answered */
 	bool quiesced;			/* QUIESCE answered well */
+	/*
+	 * RESTORE answered, but these devices of it had left the handover
+	 * (gone, closed, reconnected by their driver: restore->devs[].left)
+	 * and were not attached from their records: not handed over.
+	 */
+	unsigned int nr_left;
 	/* The socket that owns its session: its own in a parallel run. */
 	struct ncmig_nl_sock *nl;
 };
@@ -834,7 +856,9 @@ struct ncmig_ho {
 	struct ncmig_nl_status open_st;
 	unsigned int n;
 	struct ncmig_ho_dom *doms;
-	unsigned int nr_ok, nr_devs;	/* domains and devices restored */
+	/* Domains whose every device was restored, and devices restored. */
+	unsigned int nr_ok, nr_devs;
+	unsigned int nr_left;		/* devices that had left (dom.nr_left) */
 	uint64_t t0;
 	enum ncmig_ho_phase failed;	/* the first phase that failed */
 	unsigned int paths;		/* 1 << enum ncmig_ho_path */
@@ -850,7 +874,11 @@ struct ncmig_ho {
  */
 int ncmig_ho_init(struct ncmig_ho *ho, const uint16_t *domids, unsigned int n,
 		  const struct ncmig_ho_opts *o, struct ncmig_nl_sock *nl);
-/* The whole handover: 0 or the first failure's negative errno. */
+/*
+ * The whole handover: 0 or the first failure's negative errno; -ENOLINK
+ * when nothing failed but some device had left the handover (ho.nr_left,
+ * each named on stderr): its frontend was not handed over.
+ */
 int ncmig_ho_run(struct ncmig_ho *ho);
 /*
  * A checkpoint instead (what `ncmigd save --backends` takes): QUIESCE
