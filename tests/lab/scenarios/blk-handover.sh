@@ -125,8 +125,10 @@ while [ $i -lt "$HANDOVERS" ]; do
 		break
 	fi
 done
-tap_cmp "$done_n" -ge 20 "at least 20 handovers"
-tap_cmp "$reloads" -ge 5 "at least 5 with a module reload"
+# 20 and 5 by default, the figures issue 11 asks for; a shortened boot
+# (BLK_HANDOVERS) asks for its own.
+tap_cmp "$done_n" -ge "$HANDOVERS" "at least $HANDOVERS handovers"
+tap_cmp "$reloads" -ge $((HANDOVERS / RELOAD_EVERY)) "at least $((HANDOVERS / RELOAD_EVERY)) with a module reload"
 if grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$NAME.log"; then
 	tap_not_ok "every handover ran while the guest did I/O"; else
 	tap_ok "every handover ran while the guest did I/O"; fi
