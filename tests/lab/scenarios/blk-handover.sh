@@ -22,6 +22,8 @@ DISK_MIB=${BLK_DISK_MIB:-128}
 # default, single-page rings. blkback advertises max-ring-page-order 4.
 RING_ORDER=${BLK_RING_ORDER:-2}
 NAME=bh
+# BLK_GUEST=pv|pvh: the guest's type (default PV, or PVH under run --pvh).
+GUEST_TYPE=${BLK_GUEST:+--$BLK_GUEST}
 W=/run/ncmig-lab/blk-handover
 rm -rf "$W"; mkdir -p "$W"
 
@@ -46,7 +48,7 @@ wl="wl_result fe.ring_order=\$(cat /sys/module/xen_blkfront/parameters/max_ring_
 # Count the guest's blkfront kernel lines before and after the load.
 wl="$wl b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
-domid=$(lab_guest_start $NAME --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl" \
+domid=$(lab_guest_start $NAME $GUEST_TYPE --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl" \
 	--cmdline "ncmig.opt.xen-blkfront=max_ring_page_order=$RING_ORDER")
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi

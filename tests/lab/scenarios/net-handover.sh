@@ -53,8 +53,9 @@ lab_netserver_start || tap_diag "netstream server did not start"
 # vif 1 is hot-plugged once xen-netctl is loaded and the guest's xenbus no
 # longer binds new devices by itself, so that netfront never touches it.
 ip=${NET_GUEST_IP:-169.254.99.20}
+# NET_GUEST=pv|pvh: the guest's type (default PV, or PVH under run --pvh).
 mac=$(printf '00:16:3e:99:%02x' "${ip##*.}")
-domid=$(lab_guest_start nh --disks 0 --vcpus 2 --ip "$ip" \
+domid=$(lab_guest_start nh ${NET_GUEST:+--$NET_GUEST} --disks 0 --vcpus 2 --ip "$ip" \
 	--workload "insmod /mod/xen-netctl.ko && echo 0 >/sys/bus/xen/drivers_autoprobe && wl_result netctl.armed=1; n=0; while [ ! -e /sys/bus/xen/devices/vif-1 ] && [ \$n -lt 600 ]; do sleep 0.1; n=\$((n+1)); done; echo vif-1 >/sys/bus/xen/drivers/netctl/bind; wl_tcp $LOAD & wl_ping $LOAD --pps 100 & wait")
 if [ -z "$domid" ]; then
 	tap_not_ok "guest nh created"; tap_done; exit 1

@@ -8,8 +8,6 @@
 
 ROUNDS=${PVH_ROUNDS:-3}
 GUESTS=${PVH_GUESTS:-2}
-# Extra guest kernel arguments, to try a recipe (e.g. nox2apic).
-CMDLINE=${PVH_CMDLINE:-}
 W=/run/ncmig-lab/pvh-boot
 rm -rf "$W"; mkdir -p "$W"
 triples() { timeout 20 xl dmesg 2>/dev/null | grep -c "Triple fault"; }
@@ -22,8 +20,7 @@ while [ $r -le "$ROUNDS" ]; do
 	g=1 pids=
 	while [ $g -le "$GUESTS" ]; do
 		name=pvh$r$g
-		if [ -n "$CMDLINE" ]; then set -- --cmdline "$CMDLINE"; else set --; fi
-		( lab_guest_start "$name" --pvh --disks 1 --disk-mib 64 "$@" \
+		( lab_guest_start "$name" --pvh --disks 1 --disk-mib 64 \
 			--ip "169.254.99.$((100 + 10 * r + g))" \
 			--workload "wl_blk 10 & wl_ping 10; wait" >"$W/$name.domid" 2>"$W/$name.err" ) &
 		pids="$pids $!"
@@ -59,6 +56,7 @@ tf=$(($(triples) - t0))
 tap_is "$ready" "$total" "every PVH guest booted and ran its workload"
 tap_is "$tf" 0 "no PVH guest triple-faulted"
 tap_is "$crashed" 0 "no PVH guest crashed"
-tap_diag "guest kernel arguments added: ${CMDLINE:-none}"
+# A recipe to try: NCMIG_LAB_PVH_CMDLINE (lib.sh), e.g. nox2apic.
+tap_diag "PVH guests' added kernel arguments: ${LAB_PVH_CMDLINE:-none}"
 echo "pvh-boot: guests=$total ready=$ready triple_faults=$tf crashed=$crashed"
 tap_done
