@@ -50,7 +50,7 @@ wl="$wl b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
 domid=$(lab_guest_start $NAME $GUEST_TYPE --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl" \
 	--cmdline "ncmig.opt.xen-blkfront=max_ring_page_order=$RING_ORDER")
-if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
+if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid, $(lab_guest_type $NAME))"; else
 	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
 tap_is "$(lab_guest_result $NAME fe.ring_order 180)" "$RING_ORDER" "guest blkfront loaded with max_ring_page_order=$RING_ORDER"
