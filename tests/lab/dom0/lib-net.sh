@@ -52,11 +52,15 @@ netctl_cmd() {
 
 # netctl_reconnect NAME: the guest closes and connects its vif again on
 # fresh rings; waits until netback is Connected and the vif programmed.
+# Which step failed goes to stderr.
 netctl_reconnect() {
 	_ngen=$(netctl_gen "$1")
-	[ "$(netctl_cmd "$1" reconnect 40)" = 0 ] || return 1
-	lab_wait 60 sh -c "[ \"\$(tr -d '\r' <'$LAB_CONSOLE_DIR/guest-$1.log' | grep -o 'netctl.gen=[0-9]*' | tail -1)\" = netctl.gen=$((_ngen + 1)) ]" || return 1
-	lab_xs_wait 60 "$(lab_be_path "$1" vif 0)/state" 4
+	_nr=$(netctl_cmd "$1" reconnect 40)
+	[ "$_nr" = 0 ] || { echo "netctl_reconnect $1: the reconnect command answered '$_nr'" >&2; return 1; }
+	lab_wait 60 sh -c "[ \"\$(tr -d '\r' <'$LAB_CONSOLE_DIR/guest-$1.log' | grep -o 'netctl.gen=[0-9]*' | tail -1)\" = netctl.gen=$((_ngen + 1)) ]" ||
+		{ echo "netctl_reconnect $1: no netctl.gen=$((_ngen + 1)) within 60 s (last: $(netctl_gen "$1"))" >&2; return 1; }
+	lab_xs_wait 60 "$(lab_be_path "$1" vif 0)/state" 4 ||
+		{ echo "netctl_reconnect $1: backend state $(lab_xs_read "$(lab_be_path "$1" vif 0)/state"), not 4, after 60 s; frontend $(lab_xs_read "$(lab_fe_path "$1" vif 0)/state")" >&2; return 1; }
 }
 
 # xenwatch_probe NAME: time (ms) dom0's xenwatch takes to serve a new

@@ -133,6 +133,8 @@ if [ $rc = 2 ]; then
 	# The stuck quiesce holds ncmig_lock: the checks after the scenario
 	# (ncmigd status) and every later scenario would block for ever in
 	# the kernel, and the lab with them. End the boot now.
+	echo "# what dom0's processes wait on:"
+	lab_diag_waits
 	echo "NCMIG-LAB: race-net-rogue: dom0 is wedged by the hang, powering off"
 	sync; poweroff -f
 	exit 1
@@ -169,6 +171,8 @@ while [ $r -le "$ROUNDS" ]; do
 		hangs=$((hangs + 1)); round_hung=1
 	fi
 	grep -q failed "$OUT/reconnect.$r" 2>/dev/null && {
+		sed 's/^/# /' "$OUT/reconnect.$r"
+		lab_diag_backends "$domid"
 		lab_hang "round $r: the guest's reconnect was not served"; hangs=$((hangs + 1)); round_hung=1; }
 	[ $round_hung = 0 ] || break
 	if _ms=$(xenwatch_probe rr-peer); then
@@ -189,6 +193,8 @@ lab_guest_destroy rr-peer
 echo "race-net-rogue: rounds=$rounds quiesces=$quiesces refused=$refused left_alone=$left_alone hangs=$hangs xenwatch_max_ms=$xw_max"
 if [ "$hangs" != 0 ]; then
 	tap_done
+	echo "# what dom0's processes wait on:"
+	lab_diag_waits
 	echo "NCMIG-LAB: race-net-rogue: dom0 is wedged by the hang, powering off"
 	sync; poweroff -f
 fi
