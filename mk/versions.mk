@@ -2,11 +2,10 @@
 # TARGET names the dom0 release (mk/targets/TARGET.env): the modules are
 # built against its linux-headers-$(KABI)-amd64, and the lab's dom0 and
 # guests boot its linux-image-$(KABI)-amd64 and Xen, so both always match.
-# The default is still bookworm (oldstable) until every scenario of make
-# check has passed on trixie (stable) in the lab: smoke and the handovers
-# have (they run in make check on trixie too); TARGET=trixie selects it
-# (mk/targets/trixie.env) for every goal.
-TARGET ?= bookworm
+# The default is trixie, Debian's stable release; TARGET=bookworm
+# (oldstable, the build host's release) selects mk/targets/bookworm.env
+# for every goal.
+TARGET ?= trixie
 MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 NCMIG_TOP := $(abspath $(MK_DIR)..)
 include $(MK_DIR)targets/$(TARGET).env

@@ -196,6 +196,8 @@ _lab_demo_follow() {
 }
 
 lab_guest_domid() { cat "$LAB_STATE/$1/domid" 2>/dev/null; }
+# lab_guest_type NAME: pv or pvh, as created.
+lab_guest_type() { sed -n 's/^type = "\(.*\)"$/\1/p' "$LAB_STATE/$1/xl.cfg" 2>/dev/null; }
 lab_guest_ip() { cat "$LAB_STATE/$1/ip" 2>/dev/null; }
 
 # lab_guest_destroy NAME: destroy the domain, free its loop devices and files.

@@ -50,7 +50,7 @@ wl="$wl b=\$(dmesg | grep -c -i blkfront); wl_blk $WL_SECONDS;"
 wl="$wl wl_result fe.blkfront_lines=\$((\$(dmesg | grep -c -i blkfront) - b))"
 domid=$(lab_guest_start $NAME $GUEST_TYPE --disks 2 --disk-mib "$DISK_MIB" --vcpus 2 --no-vif --workload "$wl" \
 	--cmdline "ncmig.opt.xen-blkfront=max_ring_page_order=$RING_ORDER")
-if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
+if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid, $(lab_guest_type $NAME))"; else
 	tap_not_ok "guest $NAME created"; tap_done; summary; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
 tap_is "$(lab_guest_result $NAME fe.ring_order 180)" "$RING_ORDER" "guest blkfront loaded with max_ring_page_order=$RING_ORDER"
@@ -129,8 +129,10 @@ while [ $i -lt "$HANDOVERS" ]; do
 		break
 	fi
 done
-tap_cmp "$done_n" -ge 20 "at least 20 handovers"
-tap_cmp "$reloads" -ge 5 "at least 5 with a module reload"
+# 20 and 5 by default, the figures issue 11 asks for; a shortened boot
+# (BLK_HANDOVERS) asks for its own.
+tap_cmp "$done_n" -ge "$HANDOVERS" "at least $HANDOVERS handovers"
+tap_cmp "$reloads" -ge $((HANDOVERS / RELOAD_EVERY)) "at least $((HANDOVERS / RELOAD_EVERY)) with a module reload"
 if grep -q "NCMIG-RESULT.* wl.done=" "$LAB_CONSOLE_DIR/guest-$NAME.log"; then
 	tap_not_ok "every handover ran while the guest did I/O"; else
 	tap_ok "every handover ran while the guest did I/O"; fi

@@ -60,7 +60,7 @@ domid=$(lab_guest_start nh ${NET_GUEST:+--$NET_GUEST} --disks 0 --vcpus 2 --ip "
 if [ -z "$domid" ]; then
 	tap_not_ok "guest nh created"; tap_done; exit 1
 fi
-tap_ok "guest nh created (domid $domid)"
+tap_ok "guest nh created (domid $domid, $(lab_guest_type nh))"
 vif=vif$domid.0
 fe=$(lab_fe_path nh vif 0)
 be=$(lab_be_path nh vif 0)
