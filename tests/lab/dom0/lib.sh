@@ -18,6 +18,10 @@ LAB_PVH=${NCMIG_PVH:-0}
 # EOI, wrmsr 0x80b), none of 12 with it (pvh-boot, 2026-12-02;
 # tests/lab/README.md). NCMIG_LAB_PVH_CMDLINE=" " turns it off.
 LAB_PVH_CMDLINE=${NCMIG_LAB_PVH_CMDLINE:-nox2apic}
+# NCMIG_LAB_PVH_HAP=0: PVH guests on shadow paging, not HAP (Xen 4.17 only:
+# Debian's 4.20 has no shadow). HAP under QEMU's TCG is nested paging
+# emulated by QEMU, the suspect in PVH's run-time triple faults.
+LAB_PVH_HAP=${NCMIG_LAB_PVH_HAP:-}
 mkdir -p "$LAB_STATE" /run/ncmig-lab
 # fd 9: the scenario's own stdout (the serial console), for background
 # helpers started from inside $(...).
@@ -168,6 +172,7 @@ $2"; shift ;;
 		echo "disk = [ $_disk_cfg ]"
 		[ -z "$_vif" ] || echo "vif = [ 'mac=$_mac,bridge=$LAB_BRIDGE,script=$LAB_HOTPLUG/vif' ]"
 		[ "$_type" = pvh ] && echo 'tsc_mode = "native"'
+		[ "$_type" != pvh ] || [ -z "$LAB_PVH_HAP" ] || echo "hap = $LAB_PVH_HAP"
 		echo 'on_poweroff = "destroy"'
 		echo 'on_crash = "preserve"'
 		# A guest that reboots (a panic, a triple fault) stays, to be

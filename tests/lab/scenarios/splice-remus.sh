@@ -3,7 +3,8 @@
 # localhost in the lab, and do ncmig's per-checkpoint records travel in
 # it?  Exploratory (not for make check): it records what happens.
 #
-# `xl remus -n -d` (no network buffering, no disk replication: the guest's
+# `xl remus -F -n -d` (no network buffering, no disk replication, which
+# libxl allows only in its unsafe mode, -F: the guest's
 # disks are the same files on this one host) checkpoints a PV guest (PVH
 # where Xen cannot migrate PV guests: dom0/lib-migrate.sh) every 500 ms
 # through `ncmigd splice send` / `recv`, which insert and remove one
@@ -30,7 +31,7 @@ lab_guest_result rem guest.ready 180 >/dev/null
 lab_xs_wait 60 "$(lab_be_path rem vbd 51712)/state" 4
 timeout 10 xl help remus 2>&1 | sed 's/^/# xl help remus: /' | head -25
 
-xl remus -n -d -i 500 -e \
+xl remus -F -n -d -i 500 -e \
 	-s "ncmigd splice send --domid $d --recv-opt --keep=$W/kept.ncmig" \
 	rem localhost >"$W/remus.log" 2>&1 &
 pid=$!
