@@ -40,7 +40,12 @@ devices=0 moved=0 new_on_new=0 unloaded=0 reconnects=0 io_errors=0 maxbo=0
 summary() {
 	echo "rolling-update: devices=$devices moved=$moved new_guest_on_new=$new_on_new old_unloaded=$unloaded reconnects=$reconnects io_errors=$io_errors max_blackout_ms=$maxbo"
 }
-bail() { tap_done; summary; exit 1; }
+# bail: stop here, leaving dom0 with slot a only for the next scenario.
+bail() {
+	for g in ra rb rc; do [ -z "$(lab_guest_domid $g)" ] || lab_guest_destroy $g; done
+	roll_reset || tap_diag "could not go back to slot a only: $(roll_tables)"
+	tap_done; summary; exit 1
+}
 # on_and_served NAME SUFFIX: every device of NAME on the SUFFIX slot's
 # drivers, its disks doing I/O, and it answers ping.
 on_and_served() { roll_all_on "$1" "$2" && roll_served "$1"; }
@@ -53,7 +58,7 @@ tap_is "$(roll_tables)" "vbd=xen_blkback vif=xen_netback" "the core has slot a's
 lab_netserver_start || tap_diag "netstream server did not start"
 
 ra=$(lab_guest_start ra --disks 2 --workload "wl_all $WL_SECONDS")
-rb=$(lab_guest_start rb --disks 1 --workload "wl_blk $WL_SECONDS")
+rb=$(lab_guest_start rb --disks 1 --vcpus 1 --workload "wl_blk $WL_SECONDS")
 if [ -n "$ra" ] && [ -n "$rb" ]; then tap_ok "guests ra (d$ra) and rb (d$rb) created"; else
 	tap_not_ok "guests ra and rb created"; bail; fi
 for g in ra rb; do
@@ -91,7 +96,7 @@ if lab_wait 120 grep -q "^roll: d$ra: on " "$W/roll1.out"; then
 	tap_run "halfway: ra served" roll_served ra
 	tap_run "halfway: rb served" roll_served rb
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	rc_d=$(lab_guest_start rc --disks 1 --memory 256 --workload "wl_blk 20")
+	rc_d=$(lab_guest_start rc --disks 1 --vcpus 1 --memory 256 --workload "wl_blk 20")
 	if [ -n "$rc_d" ]; then
 		lab_xs_wait 60 "$(lab_be_path rc vbd 51712)/state" 4
 		lab_xs_wait 60 "$(lab_be_path rc vif 0)/state" 4
