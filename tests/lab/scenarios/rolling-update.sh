@@ -16,6 +16,8 @@
 #    created then, and its vbd and vif must bind to vbd-b and vif-b.
 #    Then roll moves rb, unloads slot a, and exits 0 saying
 #    old_unloaded=1. Every guest is served after it (I/O, ping).
+#    Then the stop-all reload (`ncmigd update-backends`) still works with
+#    slot b running: it reloads xen-blkback-b and xen-netback-b.
 # 2. `ncmigd roll` again moves everything back to slot a (the slot the
 #    rollout starts from is whichever runs), and unloads slot b.
 # At the end: no write to any state node of ra's and rb's devices (no
@@ -139,6 +141,19 @@ if [ -n "$rc_d" ]; then
 	tap_run "roll 1 never had to move rc (it started on slot b)" sh -c "! grep -q '^roll: d$rc_d[:,]' $W/roll1.out"
 fi
 lab_guest_destroy rc
+
+# ---- the stop-all reload on slot b: it replaces the running slot ----------
+if timeout 600 ncmigd update-backends --module-dir /ncmig/backends >"$W/stopall.out" 2>&1; then rcs=0; else rcs=$?; fi
+sed 's/^/# stop-all: /' "$W/stopall.out"
+tap_is "$rcs" 0 "stop-all update-backends on slot b exits 0"
+tap_run "it reloaded slot b for both domains" \
+	grep -q "^update-backends: domains=2 devices=$devices reload=1 " "$W/stopall.out"
+tap_is "$(roll_tables)" "vbd=xen_blkback_b vif=xen_netback_b" "slot b's tables only after the stop-all reload"
+for g in ra rb; do
+	tap_run "after the stop-all reload: $g on vbd-b/vif-b and served" on_and_served $g -b
+done
+tap_diag "stop-all reload: $(grep -o 'max_blackout_ms=[0-9.]*' "$W/stopall.out")" \
+	"vs roll 1: $(grep -o '^roll: .*max_blackout_ms=[0-9.]*' "$W/roll1.out" | grep -o 'max_blackout_ms=[0-9.]*')"
 
 # ---- 2. and back: slot b -> slot a -----------------------------------------
 if timeout 600 ncmigd roll --module-dir /ncmig/backends >"$W/roll2.out" 2>&1; then rc2=0; else rc2=$?; fi
