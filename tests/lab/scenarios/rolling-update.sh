@@ -95,6 +95,13 @@ if lab_wait 120 grep -q "^roll: d$ra: on " "$W/roll1.out"; then
 		"halfway: both slots registered, slot b preferred"
 	tap_run "halfway: ra is on vbd-b/vif-b" roll_all_on ra -b
 	tap_run "halfway: rb still on vbd/vif" roll_all_on rb ''
+	# Two slots per kind: a third vbd table is refused.
+	if insmod /ncmig/modules/xbq-test-badver.ko version=1 2>/dev/null; then
+		tap_not_ok "halfway: a third vbd table is refused"; rmmod xbq_test_badver
+	else
+		tap_run "halfway: a third vbd table is refused" sh -c \
+			"dmesg | grep -q 'xbq_test_badver: refused: two other modules serve these handover operations'"
+	fi
 	tap_run "halfway: ra served" roll_served ra
 	tap_run "halfway: rb served" roll_served rb
 	t0=$(cut -d' ' -f1 /proc/uptime)
