@@ -33,7 +33,7 @@
 export NCMIG_TIMES=${NCMIG_TIMES:-1}
 
 WL_SECONDS=${ROLL_WL_SECONDS:-600}	# at most: stopped once both rollouts are done
-HOLD_MS=${ROLL_HOLD_MS:-45000}
+HOLD_MS=${ROLL_HOLD_MS:-60000}
 W=/run/ncmig-lab/rolling-update
 rm -rf "$W"; mkdir -p "$W"
 rc_d=
@@ -107,9 +107,13 @@ if lab_wait 120 grep -q "^roll: d$ra: on " "$W/roll1.out"; then
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	rc_d=$(lab_guest_start rc --disks 1 --vcpus 1 --memory 256 --workload "wl_blk 20")
 	if [ -n "$rc_d" ]; then
+		# Bound as xl created the devices (InitWait), while both slots
+		# are loaded; checked again once connected.
+		roll_all_on rc -b >"$W/rc.on" 2>&1; on_created=$?
+		lab_log "rc's devices at creation: $(for b in $(roll_busdevs rc); do printf '%s:%s ' "$b" "$(roll_drv "$b")"; done)"
 		lab_xs_wait 60 "$(lab_be_path rc vbd 51712)/state" 4
 		lab_xs_wait 60 "$(lab_be_path rc vif 0)/state" 4
-		if roll_all_on rc -b >"$W/rc.on" 2>&1; then
+		if [ "$on_created" = 0 ] && roll_all_on rc -b >>"$W/rc.on" 2>&1; then
 			tap_ok "new guest rc (d$rc_d) created halfway: its vbd and vif bound to vbd-b and vif-b"
 			new_on_new=1
 		else
