@@ -9,7 +9,7 @@
 # or "-" if none.
 roll_drv() {
 	_l=$(readlink "/sys/bus/xen-backend/devices/$1/driver" 2>/dev/null)
-	echo "${_l:+${_l##*/}}${_l:--}"
+	if [ -n "$_l" ]; then echo "${_l##*/}"; else echo -; fi
 }
 
 # roll_tables: what xen-backend-quiesce says it has registered, preferred
