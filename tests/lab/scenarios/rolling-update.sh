@@ -33,7 +33,7 @@
 export NCMIG_TIMES=${NCMIG_TIMES:-1}
 
 WL_SECONDS=${ROLL_WL_SECONDS:-600}	# at most: stopped once both rollouts are done
-HOLD_MS=${ROLL_HOLD_MS:-60000}
+HOLD_MS=${ROLL_HOLD_MS:-120000}	# the lab run took 79 s to create and check rc
 W=/run/ncmig-lab/rolling-update
 rm -rf "$W"; mkdir -p "$W"
 rc_d=
