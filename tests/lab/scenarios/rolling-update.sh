@@ -149,7 +149,7 @@ done
 m1=$(sed -n 's/^roll: domains=.* devices_moved=\([0-9]*\) .*/\1/p' "$W/roll1.out")
 u1=$(grep -c "^roll: domains=.* old_unloaded=1 " "$W/roll1.out")
 if [ -n "$rc_d" ]; then
-	tap_run "roll 1 never had to move rc (it started on slot b)" sh -c "! grep -q '^roll: d$rc_d[:,]' $W/roll1.out"
+	tap_run "roll 1 never had to move rc (it started on slot b)" sh -c "! grep -q '^roll: d${rc_d}[:,]' $W/roll1.out"
 fi
 lab_guest_destroy rc
 
