@@ -62,7 +62,8 @@ else
 	mods=$t/dkms/ncmig/$ver/$KVER/x86_64/module
 	# ko NAME: the module file DKMS made (it may compress it), or nothing.
 	ko() { ls "$mods/$1.ko"* 2>/dev/null | head -1; }
-	for m in xen-backend-quiesce xen-ncmig xen-blkback xen-netback; do
+	for m in xen-backend-quiesce xen-ncmig xen-blkback xen-netback \
+		xen-blkback-b xen-netback-b; do
 		f=$(ko "$m")
 		if [ -n "$f" ] && modinfo -F vermagic "$f" | grep -q "^$KVER "; then
 			ok "DKMS made $m for $KVER"
@@ -72,7 +73,7 @@ else
 	done
 	# The patched backends register with the core: they depend on it.
 	dep=ok
-	for m in xen-blkback xen-netback; do
+	for m in xen-blkback xen-netback xen-blkback-b xen-netback-b; do
 		f=$(ko "$m")
 		[ -n "$f" ] && modinfo -F depends "$f" | tr , '\n' | grep -qx xen-backend-quiesce || dep=
 	done

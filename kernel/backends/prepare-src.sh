@@ -105,6 +105,21 @@ for p in $patches; do
 done
 find "$src" -name '*.orig' -delete
 
+# The second slot of each backend, for a rolling update (ncmigd roll): the
+# same patched source, built as another module (xen-blkback-b,
+# xen-netback-b) whose driver is named after XEN_BACKEND_SLOT ("vbd-b",
+# "vif-b"; blkback 0013, netback 0019), so that it loads beside the first.
+for d in drivers/block/xen-blkback drivers/net/xen-netback; do
+	m=${d##*/}
+	cp -a "$src/$d" "$src/$d-b"
+	sed -e "s/\<$m\(-y\|\.o\)/$m-b\1/g" "$src/$d/Makefile" >"$src/$d-b/Makefile"
+	echo "ccflags-y += -DXEN_BACKEND_SLOT='\"b\"'" >>"$src/$d-b/Makefile"
+	grep -q "^obj-.*$m-b\.o" "$src/$d-b/Makefile" || {
+		echo "prepare-src: cannot make slot b of $m from its Makefile" >&2
+		exit 1
+	}
+done
+
 # xen-backend-quiesce's public header, which the patched backends register
 # their handover operations through (its Module.symvers: KBUILD_EXTRA_SYMBOLS).
 xbq_inc=$(cd "$patchdir/../xen-backend-quiesce/include" && pwd)
@@ -114,4 +129,6 @@ xbq_inc=$(cd "$patchdir/../xen-backend-quiesce/include" && pwd)
 	echo "subdir-ccflags-y += -I$xbq_inc"
 	echo "obj-m += drivers/block/xen-blkback/"
 	echo "obj-m += drivers/net/xen-netback/"
+	echo "obj-m += drivers/block/xen-blkback-b/"
+	echo "obj-m += drivers/net/xen-netback-b/"
 } > "$src/Kbuild"

@@ -107,6 +107,32 @@ int xbq_bus_for_each(int (*fn)(struct xenbus_device *xdev, void *arg),
 				xbq_bus_visit);
 }
 
+struct xbq_bus_drv_match {
+	struct module *owner;
+	struct device_driver *drv;
+};
+
+static int xbq_bus_drv_visit(struct device_driver *drv, void *data)
+{
+	struct xbq_bus_drv_match *m = data;
+
+	if (drv->owner != m->owner)
+		return 0;
+	m->drv = drv;
+	return 1;
+}
+
+struct device_driver *xbq_bus_driver_of(struct module *owner)
+{
+	struct xbq_bus_drv_match m = { .owner = owner };
+
+	if (!owner || owner == THIS_MODULE)
+		return NULL;
+	bus_for_each_drv(xbq_bus_anchor.driver.bus, NULL, &m,
+			 xbq_bus_drv_visit);
+	return m.drv;
+}
+
 struct xenbus_device *xbq_bus_find(const char *type, u16 domid, u32 devid)
 {
 	char name[32];	/* > XEN_BUS_ID_SIZE, private to xenbus */

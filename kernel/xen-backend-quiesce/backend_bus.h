@@ -7,6 +7,8 @@
 
 struct xbq_dev_id;
 struct notifier_block;
+struct device_driver;
+struct module;
 
 int xbq_bus_init(void);
 void xbq_bus_exit(void);
@@ -25,5 +27,12 @@ int xbq_bus_for_each(int (*fn)(struct xenbus_device *xdev, void *arg),
 
 /* The device "TYPE-DOMID-DEVID" with a reference held, or NULL. */
 struct xenbus_device *xbq_bus_find(const char *type, u16 domid, u32 devid);
+
+/*
+ * The driver on the bus that module @owner registered (a backend module
+ * registers one), or NULL. No reference is taken: the caller keeps the
+ * driver registered by pinning @owner.
+ */
+struct device_driver *xbq_bus_driver_of(struct module *owner);
 
 #endif /* XBQ_BACKEND_BUS_H */

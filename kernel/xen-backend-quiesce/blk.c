@@ -3,7 +3,9 @@
  * The blkback adapter: xbq_blk_ops on top of the operations the patched
  * xen-blkback registers (xen/xen-backend-quiesce.h). Every call pins the
  * driver only for its own length, so that once a device is released the
- * driver can be unloaded, and the one loaded next serves the attach.
+ * driver can be unloaded, and the one loaded next serves the attach. A
+ * call goes to the table of the driver the device is bound to: during a
+ * rolling update two slots of xen-blkback serve devices side by side.
  */
 #include <linux/bsearch.h>
 #include <linux/build_bug.h>
@@ -26,10 +28,14 @@ struct blk_api {
 	const struct xbq_vbd_ops *ops;
 };
 
-/* -ENOPKG unless a patched xen-blkback registered its operations. */
-static int blk_api_get(struct blk_api *api)
+/*
+ * -ENOPKG unless the patched xen-blkback @dev is bound to (or, unbound,
+ * the preferred one of a rolling update's two slots) registered its
+ * operations.
+ */
+static int blk_api_get(struct blk_api *api, struct xenbus_device *dev)
 {
-	api->reg = xbq_backend_get(XBQ_KIND_VBD);
+	api->reg = xbq_backend_get_dev(XBQ_KIND_VBD, dev);
 	api->ops = api->reg ? &api->reg->vbd : NULL;
 	return api->reg ? 0 : -ENOPKG;
 }
@@ -102,7 +108,7 @@ static int blk_ho_info(struct xenbus_device *dev,
 		       struct xen_blkbk_ho_info *hi)
 {
 	struct blk_api api;
-	int err = blk_api_get(&api);
+	int err = blk_api_get(&api, dev);
 
 	if (!err) {
 		api.ops->info(dev, hi);
@@ -118,7 +124,7 @@ static int blk_quiesce(struct xenbus_device *dev, unsigned int timeout_ms,
 	struct blk_api api;
 	int err;
 
-	err = blk_api_get(&api);
+	err = blk_api_get(&api, dev);
 	if (!err) {
 		err = api.ops->quiesce(dev, timeout_ms);
 		if (!err)
@@ -139,7 +145,7 @@ static int blk_quiesce(struct xenbus_device *dev, unsigned int timeout_ms,
 static int blk_resume(struct xenbus_device *dev, struct xbq_msg *msg)
 {
 	struct blk_api api;
-	int err = blk_api_get(&api);
+	int err = blk_api_get(&api, dev);
 
 	if (!err) {
 		err = api.ops->resume(dev);
@@ -244,7 +250,7 @@ static int blk_snapshot(struct xenbus_device *dev, void **rec, size_t *len,
 	void *buf;
 	int err;
 
-	err = blk_api_get(&api);
+	err = blk_api_get(&api, dev);
 	if (err)
 		return blk_fail(dev, err, "snapshot", msg);
 	api.ops->info(dev, &hi);
@@ -305,7 +311,7 @@ static int blk_release(struct xenbus_device *dev, struct xbq_msg *msg)
 	struct xen_blkbk_ho_info hi;
 	struct blk_keep *k = NULL;
 	struct blk_api api;
-	int err = blk_api_get(&api);
+	int err = blk_api_get(&api, dev);
 
 	if (!err) {
 		api.ops->info(dev, &hi);
@@ -439,13 +445,15 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		blk_msg(msg, dev, "attach: not a vbd record this adapter can use");
 		return -EINVAL;
 	}
-	/* Bind the driver if nothing did: a live device parks on probe. */
-	if (!READ_ONCE(dev->dev.driver)) {
-		err = device_attach(&dev->dev);
-		if (err <= 0) {
-			blk_msg(msg, dev, "attach: no driver bound (%d)", err);
-			return err ? err : -ENODEV;
-		}
+	/*
+	 * Bind the driver if nothing did: a live device parks on probe. With
+	 * two slots of xen-blkback loaded (a rolling update), the preferred
+	 * one's.
+	 */
+	err = xbq_backend_bind(XBQ_KIND_VBD, dev);
+	if (err) {
+		blk_msg(msg, dev, "attach: no driver bound (%d)", err);
+		return err;
 	}
 
 	/* Mappings the release kept: listed ones move into @ho, the rest go. */
@@ -463,7 +471,7 @@ static int blk_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		ho->rings[0].rsp_prod += skew;
 		ho->rings[0].req_cons += skew;
 	}
-	err = blk_api_get(&api);
+	err = blk_api_get(&api, dev);
 	if (!err) {
 		err = api.ops->attach(dev, ho, why, sizeof(why));
 		if (!err)

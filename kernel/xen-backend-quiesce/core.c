@@ -391,8 +391,9 @@ EXPORT_SYMBOL_GPL(xbq_snapshot);
  * from any other thread is therefore an ABBA deadlock with the removal of
  * the same device, which freezes every xenstore watch of dom0.
  *
- * An attach binds the driver if none is (device_attach()): a probe that
- * fails unregisters the watches it set, under the device lock too.
+ * An attach binds the driver if none is (xbq_backend_bind(): the
+ * preferred slot's driver, device_driver_attach()): a probe that fails
+ * unregisters the watches it set, under the device lock too.
  *
  * So both run where every removal of a backend device runs: as a
  * watch callback on the xenwatch thread, under xenwatch_mutex, so that the

@@ -32,16 +32,19 @@
 #include "net.h"
 
 /*
- * Call xen-netback's registered operation @op, pinning the driver for the
- * length of the call, or fail with -ENOPKG if none is registered.
+ * Call the registered operation @op of the xen-netback @dev is bound to
+ * (unbound: the preferred one of a rolling update's two slots), pinning
+ * the driver for the length of the call, or fail with -ENOPKG if that
+ * driver registered none.
  */
-#define net_call(op, ...) ({						\
+#define net_call(op, dev, ...) ({					\
+	struct xenbus_device *__dev = (dev);				\
 	const struct xbq_backend_ops *__reg;				\
 	int __err = -ENOPKG;						\
 									\
-	__reg = xbq_backend_get(XBQ_KIND_VIF);				\
+	__reg = xbq_backend_get_dev(XBQ_KIND_VIF, __dev);		\
 	if (__reg) {							\
-		__err = __reg->vif.op(__VA_ARGS__);			\
+		__err = __reg->vif.op(__dev, ##__VA_ARGS__);		\
 		xbq_backend_put(__reg);					\
 	}								\
 	__err;								\
@@ -458,7 +461,16 @@ static int net_attach(struct xenbus_device *dev, const struct ncmig_snap *snap,
 		return -ENOMEM;
 	}
 	net_snap_to_ho(v, ho);
-	/* Binds xen-netback if nothing did: a live vif parks on probe. */
+	/*
+	 * Bind xen-netback if nothing did (a live vif parks on probe): with
+	 * two slots loaded (a rolling update), the preferred one's.
+	 */
+	err = xbq_backend_bind(XBQ_KIND_VIF, dev);
+	if (err) {
+		kvfree(ho);
+		net_msg(msg, dev, "attach: no driver bound (%d)", err);
+		return err;
+	}
 	err = net_call(attach, dev, ho, &why);
 	kvfree(ho);
 	if (err)

@@ -423,6 +423,8 @@ static int fake_capture(char *const argv[], char *o, size_t cap, void *arg)
 {
 	const char *what = argv[1];
 	bool blk = strstr(what, "blk") != NULL, path = strchr(what, '/');
+	/* Slot b (xen-blkback-b, roll.c): its own name and file. */
+	bool b = strstr(what, "back-b") || strstr(what, "back_b");
 	size_t off = strlen(cmds.info);
 	char file[512];
 
@@ -436,8 +438,8 @@ static int fake_capture(char *const argv[], char *o, size_t cap, void *arg)
 	if (path)
 		snprintf(file, sizeof(file), "%s", what);
 	else
-		snprintf(file, sizeof(file), "%s/lib/%s", modtree,
-			 blk ? "xen-blkback.ko" : "xen-netback.ko");
+		snprintf(file, sizeof(file), "%s/lib/%s%s.ko", modtree,
+			 blk ? "xen-blkback" : "xen-netback", b ? "-b" : "");
 	snprintf(o, cap,
 		 "filename:       %s\nalias:          xen-backend:%s\n"
 		 "depends:        %s\nretpoline:      Y\nname:           %s\n"
@@ -445,7 +447,8 @@ static int fake_capture(char *const argv[], char *o, size_t cap, void *arg)
 		 "parm:           log_stats:int\n",
 		 file, blk ? "vbd" : "vif",
 		 blk && cmds.depends ? cmds.depends : "xen-backend-quiesce",
-		 blk ? "xen_blkback" : "xen_netback",
+		 blk ? (b ? "xen_blkback_b" : "xen_blkback") :
+		 (b ? "xen_netback_b" : "xen_netback"),
 		 blk && cmds.vermagic ? cmds.vermagic : RELEASE);
 	return 0;
 }
@@ -487,6 +490,10 @@ static void modtree_make(void)
 	tree_put("lib/xen-netback.ko");
 	tree_put("m/xen-blkback.ko");
 	tree_put("m/xen-netback.ko");
+	tree_put("lib/xen-blkback-b.ko");
+	tree_put("lib/xen-netback-b.ko");
+	tree_put("m/xen-blkback-b.ko");
+	tree_put("m/xen-netback-b.ko");
 }
 
 static void modtree_rm(void)
@@ -968,6 +975,50 @@ static void test_reload_window(void **st)
 	assert_null(strstr(out, "find the running one's file\n"));
 	assert_string_equal(R.restored, "5 6");
 	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+}
+
+/*
+ * After a rolling update onto slot b (roll.c), the running backends are
+ * xen-blkback-b and xen-netback-b: the stop-all reload replaces those,
+ * from the slot's own files.
+ */
+static void test_reload_slot_b(void **st)
+{
+	char want[900];
+
+	(void)st;
+	setup(1, true);
+	tree_put("module/xen_blkback_b/x");
+	tree_put("module/xen_netback_b/x");
+	snprintf(module_dir, sizeof(module_dir), "%s/m", modtree);
+	go();
+	tree_rm("module/xen_blkback_b");
+	tree_rm("module/xen_netback_b");
+	assert_int_equal(R.rc, 0);
+	snprintf(want, sizeof(want),
+		 "rmmod xen_blkback_b; insmod %s/m/xen-blkback-b.ko; "
+		 "rmmod xen_netback_b; insmod %s/m/xen-netback-b.ko",
+		 modtree, modtree);
+	assert_string_equal(cmds.log, want);
+	assert_string_equal(R.restored, "5");
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+}
+
+/* Both slots loaded (a rolling update under way): refused, untouched. */
+static void test_reload_both_slots(void **st)
+{
+	(void)st;
+	setup(1, true);
+	backends_loaded(true);
+	tree_put("module/xen_blkback_b/x");
+	go();
+	tree_rm("module/xen_blkback_b");
+	assert_int_equal(R.rc, -EBUSY);
+	assert_int_equal(R.failed, NCMIG_HO_RELOAD);
+	expect_log("");
+	assert_string_equal(cmds.log, "");
+	expect_out("xen_blkback and xen_blkback_b are both loaded (a rolling update is under way");
+	expect_path(NCMIG_HO_PATH_RELOAD_REFUSED);
 }
 
 /*
@@ -1836,6 +1887,8 @@ int main(void)
 		cmocka_unit_test(test_reload_load_fails),
 		cmocka_unit_test(test_reload_module_dir_busy),
 		cmocka_unit_test(test_reload_window),
+		cmocka_unit_test(test_reload_slot_b),
+		cmocka_unit_test(test_reload_both_slots),
 		cmocka_unit_test(test_reload_elf_info),
 		cmocka_unit_test(test_reload_dep_file),
 		cmocka_unit_test(test_reload_check_missing),

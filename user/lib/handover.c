@@ -423,8 +423,18 @@ static unsigned int each(struct ncmig_ho *ho,
 /* ---- module reload ------------------------------------------------------ */
 
 static const struct ncmig_mod mod_defs[NCMIG_HO_MODS] = {
-	{ .kind = XEN_NCMIG_KIND_VBD, .name = "xen_blkback", .file = "xen-blkback.ko" },
-	{ .kind = XEN_NCMIG_KIND_VIF, .name = "xen_netback", .file = "xen-netback.ko" },
+	{ .kind = XEN_NCMIG_KIND_VBD, .name = "xen_blkback", .file = "xen-blkback.ko",
+	  .drv = "vbd" },
+	{ .kind = XEN_NCMIG_KIND_VIF, .name = "xen_netback", .file = "xen-netback.ko",
+	  .drv = "vif" },
+};
+
+/* The second slot of each (roll.c), which may be the one running. */
+static const struct ncmig_mod mod_defs_b[NCMIG_HO_MODS] = {
+	{ .kind = XEN_NCMIG_KIND_VBD, .name = "xen_blkback_b",
+	  .file = "xen-blkback-b.ko", .drv = "vbd-b" },
+	{ .kind = XEN_NCMIG_KIND_VIF, .name = "xen_netback_b",
+	  .file = "xen-netback-b.ko", .drv = "vif-b" },
 };
 
 static struct ncmig_mod_env mod_env(const struct ncmig_ho *ho)
@@ -442,6 +452,42 @@ static int run(struct ncmig_ho *ho, char *const argv[])
 	struct ncmig_mod_env env = mod_env(ho);
 
 	return ncmig_mod_run(&env, argv);
+}
+
+/*
+ * The modules a reload replaces: each backend's running slot (slot b,
+ * xen-blkback-b, after a rolling update onto it; else slot a). Both
+ * slots loaded is a rolling update under way: a reload would replace
+ * only one of them, so it is refused (-EBUSY, said) before QUIESCE.
+ * 0, -EBUSY or -ENOMEM.
+ */
+static int mods_init(struct ncmig_ho *ho)
+{
+	struct ncmig_mod_env env = mod_env(ho);
+	unsigned int i;
+	int rc = 0;
+
+	if (ho->mods)
+		return 0;
+	ho->mods = malloc(sizeof(mod_defs));
+	if (!ho->mods) {
+		ncmig_err("reload: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	memcpy(ho->mods, mod_defs, sizeof(mod_defs));
+	for (i = 0; i < NCMIG_HO_MODS; i++) {
+		bool a = ncmig_mod_loaded(&env, mod_defs[i].name);
+		bool b = ncmig_mod_loaded(&env, mod_defs_b[i].name);
+
+		if (a && b) {
+			ncmig_err("reload refused, nothing unloaded: %s and %s are both loaded (a rolling update is under way: finish it with ncmigd roll)",
+				  mod_defs[i].name, mod_defs_b[i].name);
+			rc = -EBUSY;
+		} else if (b) {
+			ho->mods[i] = mod_defs_b[i];
+		}
+	}
+	return rc;
 }
 
 static bool any_has_kind(const struct ncmig_ho *ho, uint32_t kind)
@@ -555,13 +601,13 @@ static int reload_check(struct ncmig_ho *ho)
 	unsigned int i;
 	int err, rc = 0;
 
-	if (!ho->mods) {
-		ho->mods = malloc(sizeof(mod_defs));
-		if (!ho->mods) {
-			ncmig_err("reload: %s", strerror(ENOMEM));
-			return -ENOMEM;
+	err = mods_init(ho);
+	if (err) {
+		if (err == -EBUSY) {
+			took(ho, NCMIG_HO_PATH_RELOAD_REFUSED);
+			ho->failed = NCMIG_HO_RELOAD;
 		}
-		memcpy(ho->mods, mod_defs, sizeof(mod_defs));
+		return err;
 	}
 	dom_list(ho, doms, sizeof(doms));
 	for (i = 0; i < NCMIG_HO_MODS; i++) {
@@ -672,17 +718,17 @@ static int reload_modules(struct ncmig_ho *ho)
 	size_t i;
 
 	idle = calloc(1, sizeof(*idle));
-	if (idle && !ho->mods) {
-		ho->mods = malloc(sizeof(mod_defs));
-		if (ho->mods)
-			memcpy(ho->mods, mod_defs, sizeof(mod_defs));
-	}
-	if (!idle || !ho->mods) {
-		free(idle);
+	if (!idle) {
 		ncmig_err("reload: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	if (mods_init(ho)) {
+		free(idle);
+		return ho->mods ? -EBUSY : -ENOMEM;
+	}
 	idle->sysfs = ho->o.sysfs_root;
+	idle->drv_vbd = ho->mods[0].drv;
+	idle->drv_vif = ho->mods[1].drv;
 	dom_list(ho, doms, sizeof(doms));
 	for (i = 0; i < NCMIG_HO_MODS; i++) {
 		struct ncmig_mod *m = &ho->mods[i];

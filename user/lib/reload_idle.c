@@ -30,10 +30,18 @@ static const char *root(const struct ncmig_idle *idle)
 	return ncmig_reload_sysfs(idle->sysfs);
 }
 
-/* The xenbus driver of a kind: the bus names its driver after it. */
-static const char *drv_name(uint32_t kind)
+/* The device type of a kind: the bus names its devices after it. */
+static const char *type_name(uint32_t kind)
 {
 	return kind == XEN_NCMIG_KIND_VIF ? "vif" : "vbd";
+}
+
+/* The running slot's driver of a kind: slot a's is named after the type. */
+static const char *drv_name(const struct ncmig_idle *idle, uint32_t kind)
+{
+	const char *d = kind == XEN_NCMIG_KIND_VIF ? idle->drv_vif : idle->drv_vbd;
+
+	return d ? d : type_name(kind);
 }
 
 /* A device's xenbus state as sysfs shows it ("InitWait"); 0 or -errno. */
@@ -66,7 +74,7 @@ static int drv_write(const struct ncmig_idle *idle, uint32_t kind,
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/bus/xen-backend/drivers/%s/%s",
-		 root(idle), drv_name(kind), file);
+		 root(idle), drv_name(idle, kind), file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -93,7 +101,7 @@ static bool exists(const struct ncmig_idle *idle, const char *name)
 	return !access(path, F_OK);
 }
 
-/* "vbd-5-51712" of @drv: its domain and device id. */
+/* "vbd-5-51712" of type @drv: its domain and device id. */
 static bool parse_name(const char *name, const char *drv, unsigned int *domid,
 		       uint32_t *devid)
 {
@@ -117,14 +125,14 @@ static bool parse_name(const char *name, const char *drv, unsigned int *domid,
 
 unsigned int ncmig_idle_unbind(struct ncmig_idle *idle, uint32_t kind)
 {
-	const char *drv = drv_name(kind);
+	const char *drv = type_name(kind);
 	unsigned int nr = 0;
 	struct dirent *de;
 	char path[512];
 	DIR *dir;
 
 	snprintf(path, sizeof(path), "%s/bus/xen-backend/drivers/%s",
-		 root(idle), drv);
+		 root(idle), drv_name(idle, kind));
 	dir = opendir(path);
 	if (!dir)
 		return 0;	/* no such driver: nothing is bound to it */
@@ -177,7 +185,7 @@ unsigned int ncmig_idle_rebind(struct ncmig_idle *idle, uint32_t kind,
 
 	for (i = 0; i < idle->n; i++) {
 		struct ncmig_idle_dev *d = &idle->dev[i];
-		const char *drv = drv_name(d->kind);
+		const char *drv = type_name(d->kind);
 		int err;
 
 		if (!d->unbound || d->kind != kind)
@@ -215,7 +223,7 @@ void ncmig_idle_report_kept(const struct ncmig_idle *idle, uint32_t kind,
 
 		if (d->kind != kind || d->unbound)
 			continue;
-		ncmig_dev_err(d->domid, drv_name(kind), d->devid,
+		ncmig_dev_err(d->domid, type_name(kind), d->devid,
 			      "not connected to its frontend (%s): still bound to %s, it holds the module",
 			      d->state, mod);
 	}

@@ -45,6 +45,11 @@ struct ncmig_idle_dev {
 
 struct ncmig_idle {
 	const char *sysfs;	/* "/sys" or a test's tree */
+	/*
+	 * The drivers of the running slot (roll.c): "vbd-b", "vif-b" for
+	 * xen-blkback-b and xen-netback-b; NULL: "vbd", "vif".
+	 */
+	const char *drv_vbd, *drv_vif;
 	unsigned int n;
 	struct ncmig_idle_dev dev[NCMIG_IDLE_MAX];
 };

@@ -49,6 +49,7 @@ struct ncmig_mod {
 	uint32_t kind;		/* XEN_NCMIG_KIND_* */
 	const char *name;	/* "xen_blkback", as /sys/module has it */
 	const char *file;	/* "xen-blkback.ko" */
+	const char *drv;	/* its driver on the bus, "vbd" ("vbd-b": slot b) */
 	bool checked;		/* ncmig_mod_verify() passed */
 	char path[NCMIG_MOD_PATH_MAX];	/* the new module's file */
 	char prev[NCMIG_MOD_PATH_MAX];	/* the running one's, "" unknown */

@@ -6,7 +6,7 @@
  *     int cmd_<name>(int argc, char **argv);
  * argv[0] is the verb; it parses its options with ncmigd_parse() (opts.h)
  * and returns the process exit status (0, 1 on error, 2 on a usage
- * error, NCMIGD_EXIT_LEFT from handover and update-backends).  `ncmigd
+ * error, NCMIGD_EXIT_LEFT from handover, update-backends and roll).  `ncmigd
  * --help` lists each verb's synopsis, taken from its usage text, and
  * @what.  user/Makefile builds every .c file in ncmigd/.
  */
@@ -34,6 +34,8 @@
 	  "hand D's backends over without the frontends noticing")	\
 	X(update-backends, cmd_update_backends, update_backends_usage,	\
 	  "hand every domain over onto reloaded backend modules")	\
+	X(roll, cmd_roll, roll_usage,					\
+	  "rolling update: backends' new slot beside the old, no stop")	\
 	X(status, cmd_status, status_usage,				\
 	  "handover sessions and devices")				\
 	X(quiesce, cmd_quiesce, quiesce_usage,				\

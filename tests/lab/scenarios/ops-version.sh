@@ -5,12 +5,13 @@
 # registered version-1 tables; they export nothing (/proc/kallsyms); a
 # backend claiming another version (xbq-test-badver.ko, built only with
 # NCMIG_TEST_HOOKS) is refused at registration, with a message naming both
-# versions; a second table for a kind already served is refused too; and
+# versions; a second table for a kind is taken and preferred (two slots,
+# for a rolling update), a third refused; and
 # a reload of a backend unregisters and registers it again while the core
 # stays loaded.
 . /ncmig/dom0/lib.sh
 
-tap_plan 14
+tap_plan 15
 MARK="ncmig-lab: ops-version mark $$"
 echo "$MARK" >/dev/kmsg
 since() { dmesg | sed -n "/$MARK/,\$p"; }
@@ -63,11 +64,26 @@ case $line in
 	tap_ok "the refusal names both versions" ;;
 *) tap_not_ok "the refusal names both versions" ;;
 esac
+# Two slots of a kind may register (a rolling update's, ncmigd roll): a
+# second vbd table is taken and preferred; a third is refused.
+backends=/sys/module/xen_backend_quiesce/parameters/backends
 if insmod "$ko" version=1 2>/dev/null; then
-	tap_not_ok "a second vbd table is refused"; rmmod xbq_test_badver
+	tap_is "$(cat $backends)" "vbd=xbq_test_badver,xen_blkback vif=xen_netback" \
+		"a second vbd table is taken, and preferred (the core's backends parameter)"
+	rmmod xbq_test_badver
 else
-	tap_run "a second vbd table is refused (another module serves vbd)" \
-		kgrep 'xbq_test_badver: refused: another module serves the vbd'
+	tap_not_ok "a second vbd table is taken, and preferred"
+fi
+if insmod /ncmig/backends/xen-blkback-b.ko; then
+	if insmod "$ko" version=1 2>/dev/null; then
+		tap_not_ok "a third vbd table is refused"; rmmod xbq_test_badver
+	else
+		tap_run "a third vbd table is refused (two other modules serve vbd)" \
+			kgrep 'xbq_test_badver: refused: two other modules serve these handover operations'
+	fi
+	rmmod xen_blkback_b
+else
+	tap_not_ok "a third vbd table is refused (xen-blkback-b.ko did not load)"
 fi
 
 # A reload of one backend: only it goes, the core stays.

@@ -894,6 +894,69 @@ void ncmig_ho_fini(struct ncmig_ho *ho);
 const char *ncmig_ho_phase_name(enum ncmig_ho_phase p);
 uint64_t ncmig_ho_now_ns(void);
 
+/* ==== Rolling update of the backends (roll.c) ==== */
+
+/*
+ * Each backend has two slots, two modules of one source loaded side by
+ * side for the update: xen-blkback (driver "vbd") and xen-blkback-b
+ * ("vbd-b"), xen-netback ("vif") and xen-netback-b ("vif-b").  A run
+ * loads the slot that is not running beside the one that is, moves the
+ * devices over, a batch of domains at a time, each with its own plain
+ * handover, and unloads the old slot once it serves nothing (roll.c).
+ */
+#define NCMIG_ROLL_SLOTS	2
+#define NCMIG_ROLL_NAME_MAX	32
+
+struct ncmig_roll;
+
+struct ncmig_roll_opts {
+	/*
+	 * Each batch's handover: timeout_ms, deadline_ms, the callbacks
+	 * (phase, restored, run, capture, arg) and the tests' sysfs_root and
+	 * kernel_release; reload and module_dir are not used.
+	 */
+	struct ncmig_ho_opts ho;
+	const char *module_dir;	/* the new slot from DIR/FILE.ko, else modprobe */
+	unsigned int batch;	/* domains per handover; 0: 1 */
+	/* tests: instead of the engine, a batch's handover; 0 or -errno */
+	int (*handover)(struct ncmig_roll *r, const uint16_t *domids,
+			unsigned int n, void *arg);
+	/* A batch was moved (@err 0) or stopped the rollout. */
+	void (*step)(const struct ncmig_roll *r, const uint16_t *domids,
+		     unsigned int n, int err, void *arg);
+	void *arg;		/* for handover and step */
+};
+
+struct ncmig_roll_kind {
+	uint32_t kind;			/* XEN_NCMIG_KIND_* */
+	bool active;			/* has a backend loaded (or devices) */
+	char old_mod[NCMIG_ROLL_NAME_MAX], new_mod[NCMIG_ROLL_NAME_MAX];
+	char old_drv[NCMIG_ROLL_NAME_MAX], new_drv[NCMIG_ROLL_NAME_MAX];
+	bool loaded_new;		/* this run loaded the new slot */
+	bool old_unloaded;
+	unsigned int left;		/* devices still on the old driver */
+};
+
+struct ncmig_roll {
+	struct ncmig_roll_opts o;
+	struct ncmig_roll_kind k[2];	/* vbd, vif */
+	unsigned int nr_doms;		/* with devices on an old driver */
+	unsigned int nr_moved_doms, nr_moved;	/* domains, devices moved */
+	bool old_unloaded;		/* every active kind's */
+	int failed_domid;		/* the batch that stopped it, or -1 */
+	bool more;			/* in step(): another batch follows */
+	uint64_t max_blackout_ns;	/* of the engine's restored devices */
+	uint64_t t0, t_end;
+};
+
+/*
+ * The whole rolling update: 0 once every old slot was unloaded; -EBUSY
+ * if all went well but some device could not be moved (named) and keeps
+ * its old module loaded; else the failure that stopped it (said): the
+ * domains moved stay on the new slot, the others on the old one.
+ */
+int ncmig_roll_run(struct ncmig_roll *r, const struct ncmig_roll_opts *o);
+
 /* ==== Backend state for save and restore (backends.c) ==== */
 
 /*

@@ -214,12 +214,28 @@ struct xbq_backend_ops {
 
 /*
  * Offer @ops, which must stay valid until xbq_unregister_backend(), for
- * every device of its kind. -EPROTONOSUPPORT: the core speaks another
- * version (it says which in the kernel log); -EBUSY: another module
- * serves that kind; -EINVAL: a malformed table.
+ * every device of its kind bound to the driver of @ops->owner. Two
+ * modules (two slots of one backend, with driver names of their own) may
+ * register a table of one kind at once; the one registered last is
+ * preferred (xbq_backend_may_probe()). -EPROTONOSUPPORT: the core speaks
+ * another version (it says which in the kernel log); -EBUSY: two other
+ * modules serve that kind, or @ops->owner registered one already;
+ * -EINVAL: a malformed table.
  */
 int xbq_register_backend(const struct xbq_backend_ops *ops);
 /* Withdraw @ops; the core makes no new call through it. */
 void xbq_unregister_backend(const struct xbq_backend_ops *ops);
+
+/*
+ * Whether the driver that registered @ops should take a new device, from
+ * its probe: false while another module's table of the same kind was
+ * registered after @ops (a newer slot of the backend, loaded beside it
+ * for a rolling update), which then serves every device bound from now
+ * on; true otherwise, and for a table the core refused. A driver that
+ * declines returns -ENODEV from its probe, so that the driver core tries
+ * the next driver of that device type. The core binds the devices it
+ * moves to the preferred driver itself. Does not sleep.
+ */
+bool xbq_backend_may_probe(const struct xbq_backend_ops *ops);
 
 #endif /* __XEN_BACKEND_QUIESCE_H__ */
