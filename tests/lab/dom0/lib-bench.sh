@@ -83,7 +83,7 @@ bench_handover() {
 	# Per device: the kernel's blackout and drain (stdout), its attach and
 	# quiesce steps (stderr's "ncmig-time: dev" lines).
 	awk -v v="$_hv" -v n="$BENCH_N" -v r="$_hr" '
-		FNR == NR {
+		FILENAME == ARGV[1] {
 			if ($0 ~ /^ncmig-time: dev d[0-9]+ (vbd|vif) [0-9]+: (quiesce|restore) /) {
 				k = $3 " " $4 " " $5; sub(":", "", k)
 				s = $7; sub("start_at_ms=", "", s)

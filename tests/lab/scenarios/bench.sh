@@ -226,6 +226,11 @@ scale_set() {
 		done
 		tap_ok "scale: $_j plain handovers of $_k domain(s) x $_sdk vbd(s) ($_bad failed)"
 	done
+	# One snapshot of a guest with many vbds: record octets against
+	# persistent grants (octets per grant).
+	if [ "$_sdk" -ge 4 ] && [ -n "$_names" ] && ! bench_over_budget; then
+		bench_snapshot "$(echo $_names | cut -d' ' -f1)"
+	fi
 	for _g in $_names; do
 		lab_guest_stop_wl "$_g" >/dev/null 2>&1
 	done
