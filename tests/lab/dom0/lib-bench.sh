@@ -154,7 +154,7 @@ bench_dp() {
 	awk -v side="$1" -v ops="${_pops:-0}" -v by="${_pby:-0}" -v sec="${_psec:-0}" -v qd="${_pqd:-NA}" \
 		-v tx="${_ptx:-0}" -v rx="${_prx:-0}" -v ts="$BENCH_DP_SECONDS" -v io="${_pio:-NA}" 'BEGIN {
 		printf "# BENCH-DP side=%s blk_qd=%s blk_seconds=%s blk_iops=%.1f blk_mib_s=%.2f blk_io_errors=%s tcp_seconds=%s tcp_tx_mib_s=%.2f tcp_rx_mib_s=%.2f tcp_mib_s=%.2f\n",
-			side, qd, sec, sec > 0 ? ops / sec : 0, sec > 0 ? by / sec / 1048576 : 0, io, ts,
+			side, qd, sec, (sec > 0 ? ops / sec : 0), (sec > 0 ? by / sec / 1048576 : 0), io, ts,
 			tx / ts / 1048576, rx / ts / 1048576, (tx + rx) / ts / 1048576 }'
 }
 

@@ -70,8 +70,8 @@ lab_netserver_start || tap_diag "netstream server did not start"
 
 # start_b0 SIDE: guest b0 and its data path; prints the domid.
 start_b0() {
-	_d=$(lab_guest_start b0 --disks 1 --vcpus 2 --memory 320 --cmdline "$RING" --workload "$B0_WL")
-	[ -n "$_d" ] || return 1
+	_b0d=$(lab_guest_start b0 --disks 1 --vcpus 2 --memory 320 --cmdline "$RING" --workload "$B0_WL")
+	[ -n "$_b0d" ] || return 1
 	lab_guest_result b0 guest.ready 240 >/dev/null
 	lab_xs_wait 60 "$(lab_be_path b0 vbd 51712)/state" 4
 	lab_xs_wait 60 "$(lab_be_path b0 vif 0)/state" 4
@@ -82,9 +82,9 @@ start_b0() {
 		echo "# BENCH-SKIP variant=dp-$1 reason=no_result" >&9
 	fi
 	# The load has begun: wait for the vbd to be busy again.
-	lab_wait 60 sh -c "[ \$(cat /sys/bus/xen-backend/devices/vbd-$_d-51712/statistics/wr_req) -gt 0 ]"
+	lab_wait 60 sh -c "[ \$(cat /sys/bus/xen-backend/devices/vbd-$_b0d-51712/statistics/wr_req) -gt 0 ]"
 	sleep 2
-	echo "$_d"
+	echo "$_b0d"
 }
 
 # end_b0 SIDE: stop b0's load; its errors and losses; destroy it.
@@ -198,15 +198,16 @@ fi
 scale_set() {
 	_sn=$1 _sdk=$2 _sdoms=$3
 	_names=
-	_i=1
-	while [ $_i -le "$_sn" ]; do
-		if lab_guest_start "s$_i" --disks "$_sdk" --disk-mib 32 --vcpus 1 --memory "$BENCH_SCALE_MEM" \
+	# Not _i: lab_guest_start counts its disks in _i (dash has no locals).
+	_si=1
+	while [ $_si -le "$_sn" ]; do
+		if lab_guest_start "s$_si" --disks "$_sdk" --disk-mib 32 --vcpus 1 --memory "$BENCH_SCALE_MEM" \
 			--no-vif --cmdline "$RING" --workload "wl_blk $WL_MAX" >/dev/null; then
-			_names="$_names s$_i"
+			_names="$_names s$_si"
 		else
-			tap_diag "scale: guest s$_i ($_sdk disks) not created"
+			tap_diag "scale: guest s$_si ($_sdk disks) not created"
 		fi
-		_i=$((_i + 1))
+		_si=$((_si + 1))
 	done
 	# shellcheck disable=SC2086
 	bench_guests_ready $_names
