@@ -138,7 +138,8 @@ deb:
 deb-check: deb
 	$(IN_BUILDROOT) mk/deb-check.sh
 
-# Userspace unit tests (ASan/UBSan) and the guest tools' host self-test.
+# Userspace unit tests (ASan/UBSan), the guest tools' host self-test and
+# make bench's report on synthetic lines.
 # They and the fuzzers build and run on the host with its own compiler
 # and libraries, so for a target built in a build root they use the host
 # release's build directory (build/ on bookworm): that root's objects
@@ -152,6 +153,7 @@ endif
 unit:
 	$(MAKE) -C user check BUILD=$(UNIT_BUILD)
 	$(MAKE) -C tests/guest check BUILD=$(UNIT_BUILD)
+	tests/lab/bench-report --self-test
 
 fuzz:
 	$(MAKE) -C user fuzz-check BUILD=$(UNIT_BUILD)
