@@ -64,14 +64,31 @@ bench_first_io() {
 # status.
 bench_handover() {
 	_hv=$1 _hr=$2 _hf=$3; shift 3
-	_ha=
+	_ha="handover"
 	for _hd in "$@"; do _ha="$_ha --domid $_hd"; done
 	[ "$_hr" = 0 ] || _ha="$_ha --reload-modules --module-dir /ncmig/backends"
+	# shellcheck disable=SC2086 # a list of options
+	bench_run "$_hv" "$_hr" "$_hf" "$#" $_ha
+}
+
+# bench_roll VARIANT FIRST_IO_DEVS NDOMAINS [OPTIONS]: one `ncmigd roll
+# --module-dir /ncmig/backends OPTIONS` (issue 12 item 3's rolling
+# update: every domain on the host moves to the other module slot, in
+# batches), measured as bench_handover measures (roll prints the same
+# per-device lines, one set per batch).
+bench_roll() {
+	_rv=$1 _rfi=$2 _rnd=$3; shift 3
+	bench_run "$_rv" 0 "$_rfi" "$_rnd" roll --module-dir /ncmig/backends "$@"
+}
+
+# bench_run VARIANT RELOAD FIRST_IO_DEVS NDOMAINS NCMIGD-ARGS...: run
+# ncmigd with NCMIG_TIMES=1 and print its BENCH-S and BENCH-P lines.
+bench_run() {
+	_hv=$1 _hr=$2 _hf=$3 _hnd=$4; shift 4
 	BENCH_N=$((BENCH_N + 1))
 	_ho=$BW/ho.$BENCH_N
 	_ht0=$(bench_ms)
-	# shellcheck disable=SC2086 # a list of options
-	NCMIG_TIMES=1 timeout -k 5 300 ncmigd handover $_ha >"$_ho.out" 2>"$_ho.err"
+	NCMIG_TIMES=1 timeout -k 5 300 ncmigd "$@" >"$_ho.out" 2>"$_ho.err"
 	_hrc=$?
 	_ht1=$(bench_ms)
 	_hfirst=
@@ -102,7 +119,7 @@ bench_handover() {
 				(k in att) ? sprintf("%.1f", att[k]) : "NA",
 				(k in qui) ? sprintf("%.1f", qui[k]) : "NA"
 		}' "$_ho.err" "$_ho.out"
-	awk -v v="$_hv" -v n="$BENCH_N" -v r="$_hr" -v rc="$_hrc" -v nd="$#" \
+	awk -v v="$_hv" -v n="$BENCH_N" -v r="$_hr" -v rc="$_hrc" -v nd="$_hnd" \
 		-v wall="$((_ht1 - _ht0))" -v first="${_hfirst:-NA}" '
 		function took(line) { sub(/.*took_ms=/, "", line); sub(/ .*/, "", line); return line }
 		/^ncmig-time: .* quiesce: [0-9]+ domain/ { q = took($0) }
