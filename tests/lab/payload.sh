@@ -42,6 +42,7 @@ for ko in "$BUILD"/backends/*.ko; do
 done
 [ -x "$BUILD/user/ncmigd" ] && cp "$BUILD/user/ncmigd" "$out/bin/"
 cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$BUILD/guest/anncount" "$out/bin/"
+[ ! -x "$BUILD/guest/xenfloor" ] || cp "$BUILD/guest/xenfloor" "$out/bin/"
 cp "$BUILD/guest/initramfs.cpio.gz" "$out/guest/"
 cp -R "$lab/dom0" "$out/dom0"
 cp "$lab"/scenarios/*.sh "$out/scenarios/" 2>/dev/null || true

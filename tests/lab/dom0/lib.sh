@@ -151,7 +151,7 @@ $2"; shift ;;
 	[ -n "$_ip" ] || _ip=$(_lab_guest_ip_next)
 	echo "$_ip" >"$_dir/ip"
 	_disk_cfg='' _i=0
-	for _l in a b c d e f g h; do
+	for _l in a b c d e f g h i j k l m n o p; do
 		[ $_i -lt "$_disks" ] || break
 		truncate -s "${_mib}M" "$_dir/disk$_i.img"
 		_loop=$(losetup -f --show "$_dir/disk$_i.img") || return 1
