@@ -3,6 +3,7 @@
  * A module reload's modules: checked before anything is unloaded, and
  * the running one's file found, to load it again (reload_mod.h).
  */
+#include <ctype.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -223,6 +224,23 @@ static int check_info(const struct ncmig_mod_env *env,
 /* ---- modinfo without modinfo ---------------------------------------------- */
 
 /*
+ * A .modinfo key as MODULE_INFO() makes one: a C identifier's characters.
+ * Anything else (a ':' above all) would make a "key: value" line that
+ * reads as another key; such an entry is left out, as a stray string.
+ */
+static bool key_ok(const char *k, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '_')
+			return false;
+	return true;
+}
+
+/*
  * modinfo's output for a plain .ko file, made here from its .modinfo
  * section ("key=value" strings): "key: value" lines into @out, after
  * "filename: @path".  A fork and exec of kmod costs far more (it maps its
@@ -292,7 +310,8 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
 			const char *eq = memchr(p, '=', n);
 			int w;
 
-			if (eq && eq != p && !memchr(p, '\n', n)) {
+			if (eq && key_ok(p, (size_t)(eq - p)) &&
+			    !memchr(p, '\n', n)) {
 				w = snprintf(out + len, cap - len, "%.*s: %.*s\n",
 					     (int)(eq - p), p,
 					     (int)(n - (size_t)(eq - p) - 1),
