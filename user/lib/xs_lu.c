@@ -22,6 +22,7 @@
  * xenstored wrote it.  See doc/cross-host.md, section 12, for why this
  * is for a lab and not for a production host.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,8 +207,28 @@ static int find_xenstored(pid_t *pid, char *exe, size_t exe_cap, char *rundir,
 			break;
 		p = 0;
 	}
-	if (!p)
-		return -ESRCH;
+	if (!p) {	/* no pid file: the one process called xenstored */
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int found = 0;
+
+		while (d && (e = readdir(d))) {
+			long q = strtol(e->d_name, NULL, 10);
+
+			if (q <= 1)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/comm", q);
+			if (!read_line(path, buf, sizeof(buf)) &&
+			    !strcmp(buf, "xenstored")) {
+				p = q;
+				found++;
+			}
+		}
+		if (d)
+			closedir(d);
+		if (found != 1)
+			return -ESRCH;
+	}
 	snprintf(path, sizeof(path), "/proc/%ld/exe", p);
 	n = readlink(path, exe, exe_cap - 1);
 	if (n <= 0)
@@ -232,6 +254,28 @@ static int find_xenstored(pid_t *pid, char *exe, size_t exe_cap, char *rundir,
 		return -EINVAL;
 	*pid = (pid_t)p;
 	return 0;
+}
+
+/*
+ * A private directory for the wrapper, on a file system that allows
+ * exec (Debian's systemd mounts /run noexec; xenstored's execvp() of a
+ * script there would fail, and that failure leaves xenstored without
+ * its VIRQ_DOM_EXC binding: domain_deinit() ran first).
+ */
+static int make_dir(char *dir, size_t cap)
+{
+	static const char *const bases[] = { "/run", "/var/lib/ncmig", "/tmp" };
+	struct statvfs v;
+	size_t i;
+
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if (statvfs(bases[i], &v) || (v.f_flag & ST_NOEXEC))
+			continue;
+		snprintf(dir, cap, "%s/ncmig-lu.XXXXXX", bases[i]);
+		if (mkdtemp(dir))
+			return 0;
+	}
+	return -ENOEXEC;
 }
 
 static double now_ms(void)
@@ -276,7 +320,7 @@ int ncmig_lu_run(struct ncmig_xs *x, uint16_t domid, int mode,
 		 unsigned int timeout_s, struct ncmig_xs_watch_pair **got,
 		 unsigned int *nr_got)
 {
-	char dir[] = "/run/ncmig-lu.XXXXXX", exe[PATH_MAX], rundir[PATH_MAX];
+	char dir[64], exe[PATH_MAX], rundir[PATH_MAX];
 	char self[PATH_MAX], wrapper[PATH_MAX + 16], path[PATH_MAX + 16];
 	char *script = NULL, *edit = NULL, *reply = NULL, args[PATH_MAX + 32];
 	unsigned char *state = NULL;
@@ -308,8 +352,12 @@ int ncmig_lu_run(struct ncmig_xs *x, uint16_t domid, int mode,
 	if (n <= 0 || strchr(self, '\''))
 		return -EINVAL;
 	self[n] = 0;
-	if (!mkdtemp(dir))
-		return -errno;
+	rc = make_dir(dir, sizeof(dir));
+	if (rc) {
+		snprintf(last.detail, sizeof(last.detail),
+			 "no directory that allows exec for the wrapper");
+		return rc;
+	}
 	snprintf(wrapper, sizeof(wrapper), "%s/xenstored", dir);
 	len = asprintf(&script,
 		       "#!/bin/sh\n"
