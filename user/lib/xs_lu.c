@@ -309,7 +309,8 @@ static void keep_copy(const char *dir, const unsigned char *buf, size_t len,
 	(void)dir;
 	if (!keep || !*keep)
 		return;
-	snprintf(p, sizeof(p), "%s/lu-%u-%s", keep, last.runs, what);
+	snprintf(p, sizeof(p), "%s/lu-%ld-%u-%s", keep, (long)getpid(),
+		 last.runs, what);
 	unlink(p);
 	if (write_new(p, buf, len, 0600))
 		fprintf(stderr, "ncmigd: NCMIG_LU_KEEP: cannot write %s\n", p);

@@ -39,7 +39,7 @@ tap_ok "guest created: d$dom"
 registered=$(lab_guest_result xw xsw.registered 180)
 tap_is "$registered" "$NW" "the guest registered its $NW watches (xswatch)"
 registered=${registered:-0}
-lab_guest_log xw | grep 'xswatch:' | head -10 | sed 's/^/# guest: /'
+lab_guest_log xw | tr -d '\r' | grep 'xswatch:' | head -10 | sed 's/^/# guest: /'
 lab_xs_wait 60 "$(lab_be_path xw vbd 51712)/state" 4 ||
 	tap_diag "vbd not Connected"
 H=/local/domain/$dom
@@ -56,7 +56,16 @@ tap_diag "xenstored rundir: $(tr '\0' '\n' <"/proc/$pid0/environ" | grep XENSTOR
 # relative watches report relative paths, the absolute one absolute.
 ev_seen() {	# ev_seen K SUFFIX
 	if [ "$1" = 3 ]; then _p="$H/data/ncmig-w3/$2"; else _p="data/ncmig-w$1/$2"; fi
-	lab_guest_log xw | grep -q "xswatch: event $_p ncmig-w$1\$"
+	lab_guest_log xw | tr -d '\r' | grep -q "xswatch: event $_p ncmig-w$1\$"
+}
+# wait_ev K SUFFIX SECONDS (lab_wait runs a command in a new sh, which
+# does not have ev_seen).
+wait_ev() {
+	_end=$(($(date +%s) + $3))
+	until ev_seen "$1" "$2"; do
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.2
+	done
 }
 # fire SUFFIX SECONDS: write data/ncmig-wK/SUFFIX for every K; print how many
 # of the guest's watches reported it within SECONDS.
@@ -64,11 +73,14 @@ fire() {
 	for k in 0 1 2 3; do xenstore-write "$H/data/ncmig-w$k/$1" "$1"; done
 	_n=0
 	for k in 0 1 2 3; do
-		if lab_wait "$2" ev_seen "$k" "$1"; then _n=$((_n + 1)); fi
+		if wait_ev "$k" "$1" "$2"; then _n=$((_n + 1)); fi
 	done
 	echo "$_n"
 }
 xs_alive() { timeout 10 xenstore-read "$H/name" >/dev/null 2>&1; }
+
+tap_diag "mounts: $(grep -E ' /run | /tmp | /var ' /proc/mounts | tr '\n' ';')"
+tap_diag "xenstored's control commands: $(timeout 10 xenstore-control help 2>&1 | tr '\n' ' ')"
 
 # ---- A. raw: memreport, then one live update by hand -----------------------
 if timeout 20 xenstore-control memreport "$W/memreport.txt" >"$W/mem.out" 2>&1; then
@@ -153,7 +165,8 @@ if [ "$captured" = "$NW" ]; then method=lu-state; fi
 if grep -q '^grant table v1' "$W/inspect.txt"; then
 	tap_ok "inspect shows the GNTTAB record ($(grep '^grant table' "$W/inspect.txt"))"
 	fe=$(lab_fe_path xw vbd 51712)
-	rr=$(xenstore-read "$fe/ring-ref" 2>/dev/null)
+	rr=$(xenstore-read "$fe/ring-ref" 2>/dev/null ||
+		xenstore-read "$fe/queue-0/ring-ref" 2>/dev/null)
 	tap_run "vbd ring-ref $rr is in use, granted to d0" \
 		grep -q "gref $rr (table frame [0-9]*) flags 0x[0-9a-f]* -> d0 " "$W/inspect.txt"
 	vf=$(lab_fe_path xw vif 0)
@@ -166,7 +179,7 @@ if grep -q '^grant table v1' "$W/inspect.txt"; then
 	sm=$(xenstore-read "$H/store/ring-ref" 2>/dev/null)
 	smx=$(printf '%#x' "$sm" 2>/dev/null)
 	tap_run "gref 1 (xenstore, seeded by the toolstack) grants frame $smx (store/ring-ref) to d0" \
-		grep -q "gref 1 (table frame 0) flags 0x[0-9a-f]* -> d0 frame $smx" "$W/inspect.txt"
+		grep -q "gref 1 (table frame 0) flags 0x[0-9a-f]* -> d0 frame $smx\$" "$W/inspect.txt"
 else
 	tap_not_ok "inspect shows the GNTTAB record"
 	grep -i gnttab "$W/save.json" | sed 's/^/# /'
@@ -210,7 +223,7 @@ for f in list0 save restore drop list1 list2; do
 done
 ls -la "$W/keep" | sed 's/^/# kept: /'
 if [ "$restored" != "$NW" ] || [ "$captured" != "$NW" ]; then method=none; fi
-lab_guest_log xw | grep 'xswatch:' | tail -20 | sed 's/^/# guest: /'
+lab_guest_log xw | tr -d '\r' | grep 'xswatch:' | tail -20 | sed 's/^/# guest: /'
 
 lab_guest_destroy xw
 echo "xs-watches: registered=$registered captured=$captured restored=$restored method=$method"
