@@ -95,16 +95,18 @@ else
 	tap_diag "memreport failed: $(cat "$W/mem.out")"
 fi
 
-mkdir -p "$W/raw"; chmod 700 "$W/raw"
-cat >"$W/raw/xenstored" <<EOF
+# The wrapper on the scratch disk (ext4, exec allowed), whatever /run is.
+R=/var/lib/ncmig-lab/xsw-raw
+rm -rf "$R"; mkdir -p "$R" "$W/raw"; chmod 700 "$R" "$W/raw"
+cat >"$R/xenstored" <<EOF
 #!/bin/sh
 cp /var/run/xenstored/state_dump $W/raw/state 2>$W/raw/cp.err
 ls -la /var/run/xenstored/ >$W/raw/rundir.ls 2>&1
 exec $exe "\$@"
 EOF
-chmod 700 "$W/raw/xenstored"
+chmod 700 "$R/xenstored"
 t0=$(date +%s%N)
-timeout 30 xenstore-control live-update -t 5 "$W/raw/xenstored" >"$W/raw/out" 2>&1
+timeout 30 xenstore-control live-update -t 5 "$R/xenstored" >"$W/raw/out" 2>&1
 rc=$?
 t1=$(date +%s%N)
 tap_is "$rc" 0 "raw live update through a copying wrapper: xenstore-control exits 0"
@@ -226,5 +228,6 @@ if [ "$restored" != "$NW" ] || [ "$captured" != "$NW" ]; then method=none; fi
 lab_guest_log xw | tr -d '\r' | grep 'xswatch:' | tail -20 | sed 's/^/# guest: /'
 
 lab_guest_destroy xw
+rm -rf "$R"
 echo "xs-watches: registered=$registered captured=$captured restored=$restored method=$method"
 tap_done
