@@ -452,6 +452,13 @@ int ncmig_lu_run(struct ncmig_xs *x, uint16_t domid, int mode,
 		} else {
 			ncmig_xs_free_watches(pw, pn);
 		}
+		if (!last.sum.found) {
+			snprintf(last.detail, sizeof(last.detail),
+				 "d%u has no xenstore connection in xenstored's state",
+				 domid);
+			rc = -ENOENT;
+			goto out;
+		}
 	}
 	if (mode) {
 		unsigned int a, d;
