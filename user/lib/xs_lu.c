@@ -258,9 +258,9 @@ static int find_xenstored(pid_t *pid, char *exe, size_t exe_cap, char *rundir,
 
 /*
  * A private directory for the wrapper, on a file system that allows
- * exec (Debian's systemd mounts /run noexec; xenstored's execvp() of a
- * script there would fail, and that failure leaves xenstored without
- * its VIRQ_DOM_EXC binding: domain_deinit() ran first).
+ * exec (a host may mount /run noexec; xenstored's execvp() of a script
+ * there would fail, and that failure leaves xenstored without its
+ * VIRQ_DOM_EXC binding: domain_deinit() ran first).
  */
 static int make_dir(char *dir, size_t cap)
 {
