@@ -13,7 +13,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "le.h"
+#include "xs_lu.h"
 #include "xs_lustate.h"
 
 struct buf {
@@ -309,6 +315,92 @@ static void test_edit_request(void **st)
 			 -EINVAL);
 }
 
+static void put_file(const char *path, const void *b, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+}
+
+static size_t get_file(const char *path, unsigned char *b, size_t cap)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, b, cap);
+	close(fd);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/*
+ * The step a live update runs in its window: a copy of the state always;
+ * an edit replaces the state only when it applies whole.
+ */
+static void test_window(void **st)
+{
+	char dir[] = "/tmp/ncmig-lu-test.XXXXXX", state[64], copy[80], edit[80];
+	static unsigned char got[8192];
+	struct ncmig_xs_watch_pair add = { "data/x", "TOK" }, *w;
+	struct ncmig_lu_summary s;
+	unsigned int nr;
+	const char *why;
+	struct buf f;
+	char *req;
+	size_t len, rlen;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state_dump", dir);
+	snprintf(copy, sizeof(copy), "%s/state", dir);
+	snprintf(edit, sizeof(edit), "%s/edit", dir);
+	sample(&f);
+	/* No state: nothing to copy, an error, nothing written. */
+	assert_int_equal(ncmig_lu_window(dir, state), 1);
+	assert_int_equal(get_file(copy, got, sizeof(got)), 0);
+	/* Copy only. */
+	put_file(state, f.b, f.len);
+	assert_int_equal(ncmig_lu_window(dir, state), 0);
+	assert_int_equal(get_file(copy, got, sizeof(got)), f.len);
+	assert_memory_equal(got, f.b, f.len);
+	unlink(copy);
+	/* An edit that adds one watch to d5. */
+	assert_int_equal(ncmig_lu_edit_format(5, NCMIG_LU_EDIT_ADD, &add, 1,
+					      &req, &rlen), 0);
+	put_file(edit, req, rlen);
+	free(req);
+	assert_int_equal(ncmig_lu_window(dir, state), 0);
+	assert_int_equal(get_file(copy, got, sizeof(got)), f.len);	/* the original */
+	len = get_file(state, got, sizeof(got));
+	assert_int_equal(ncmig_lu_state_parse(got, len, 5, &s, &w, &nr, &why), 0);
+	assert_int_equal(nr, 3);
+	assert_string_equal(w[0].path, "data/x");
+	ncmig_xs_free_watches(w, nr);
+	unlink(copy);
+	/* An edit for a domain the state lacks: the state stays as it was. */
+	put_file(state, f.b, f.len);
+	put_file(edit, "ncmig-lu-edit 1\ndomid 9\nmode drop\n", 34);
+	assert_int_equal(ncmig_lu_window(dir, state), 1);
+	assert_int_equal(get_file(state, got, sizeof(got)), f.len);
+	assert_memory_equal(got, f.b, f.len);
+	unlink(copy);
+	/* A malformed request: the same. */
+	put_file(edit, "ncmig-lu-edit 2\n", 16);
+	assert_int_equal(ncmig_lu_window(dir, state), 1);
+	assert_int_equal(get_file(state, got, sizeof(got)), f.len);
+	assert_memory_equal(got, f.b, f.len);
+	unlink(copy);
+	unlink(edit);
+	unlink(state);
+	snprintf(copy, sizeof(copy), "%s.ncmig", state);
+	unlink(copy);
+	assert_int_equal(rmdir(dir), 0);
+	alarm(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_edit_drop_add),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_edit_request),
+		cmocka_unit_test(test_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
