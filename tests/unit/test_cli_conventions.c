@@ -61,6 +61,20 @@ static void test_usage_error_names_option(void **st)
 	assert_non_null(strstr(out, "handover: --timeout-ms: bad value \"abc\""));
 	assert_int_equal(capture(cmd_monitor, 3, cnt), 2);
 	assert_non_null(strstr(out, "monitor: --count: bad value \"-1\""));
+	{
+		char *wv[] = { "save", "--domid", "3", "--watches-via", "xs", NULL };
+		char *rv[] = { "restore", "--domid", "3", "--watches-via", "", NULL };
+		char *xw[] = { "xs-watches", NULL };
+
+		/* lu-state is the only route there is. */
+		assert_int_equal(capture(cmd_save, 5, wv), 2);
+		assert_non_null(strstr(out, "save: --watches-via: bad value \"xs\""));
+		assert_int_equal(capture(cmd_restore, 5, rv), 2);
+		assert_non_null(strstr(out, "restore: --watches-via: bad value \"\""));
+		/* No --domid: a usage error, before any live update. */
+		assert_int_equal(capture(cmd_xs_watches, 1, xw), 2);
+		assert_non_null(strstr(out, "usage: ncmigd xs-watches"));
+	}
 }
 
 static void test_json_errors(void **st)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "gnttab.h"
 #include "ncmig.h"
 
 int ncmig_save_ahead(struct ncmig_xs *x, uint16_t domid, bool backends,
@@ -49,6 +52,7 @@ int ncmig_save_stream_taken(uint16_t domid, const struct ncmig_save_ahead *a,
 
 	memset(r, 0, sizeof(*r));
 	r->backends = -1;
+	r->gnttab_entries = -1;
 	r->cap = *cap;		/* the report owns it now */
 	memset(cap, 0, sizeof(*cap));
 	flags = ncmig_xs_capture_flags(&r->cap);
@@ -69,6 +73,24 @@ int ncmig_save_stream_taken(uint16_t domid, const struct ncmig_save_ahead *a,
 		}
 		r->backends = rc;
 	}
+	if (a->gnttab) {
+		unsigned char *body;
+		const char *why;
+		size_t len;
+		struct ncmig_gnttab g;
+
+		rc = ncmig_gnttab_capture(domid, &body, &len, &why);
+		if (!rc && !ncmig_gnttab_decode(body, len, &g, NULL)) {
+			ncmig_write_record(w, NCMIG_REC_GNTTAB, body, len);
+			r->gnttab_entries = g.nr_entries;
+		} else {
+			/* Evidence only: the rest of the stream stands. */
+			snprintf(r->gnttab_why, sizeof(r->gnttab_why), "%s: %s",
+				 why, strerror(rc ? -rc : EINVAL));
+		}
+		if (!rc)
+			free(body);
+	}
 	rc = ncmig_write_end(w);
 	if (rc)
 		ncmig_dom_err(domid, "writing the stream: %s", strerror(-rc));
@@ -77,6 +99,13 @@ int ncmig_save_stream_taken(uint16_t domid, const struct ncmig_save_ahead *a,
 
 int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		       struct ncmig_writer *w, struct ncmig_save_report *r)
+{
+	return ncmig_save_stream_opts(x, domid, backends, false, w, r);
+}
+
+int ncmig_save_stream_opts(struct ncmig_xs *x, uint16_t domid, bool backends,
+			   bool gnttab, struct ncmig_writer *w,
+			   struct ncmig_save_report *r)
 {
 	struct ncmig_xs_capture cap;
 	struct ncmig_save_ahead a;
@@ -95,6 +124,7 @@ int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		ncmig_xs_capture_free(&cap);
 		return rc;
 	}
+	a.gnttab = gnttab;
 	return ncmig_save_stream_taken(domid, &a, &cap, w, r);
 }
 

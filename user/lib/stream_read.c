@@ -18,6 +18,7 @@
 #include "grow.h"
 #include "ncmig.h"
 #include "xs_record.h"
+#include "gnttab.h"
 
 const char *ncmig_rec_type_name(uint32_t type)
 {
@@ -32,6 +33,8 @@ const char *ncmig_rec_type_name(uint32_t type)
 		return "DOMAIN";
 	case NCMIG_REC_BACKEND:
 		return "BACKEND";
+	case NCMIG_REC_GNTTAB:
+		return "GNTTAB";
 	}
 	return "unknown";
 }
@@ -358,6 +361,18 @@ static int take(struct ncmig_stream *s, size_t idx, const struct ncmig_rec *r,
 			.offset = r->offset,
 		};
 		return 0;
+	case NCMIG_REC_GNTTAB: {
+		struct ncmig_gnttab g;
+
+		if (s->gnttab)
+			return rec_fail(err, -EINVAL, idx, r, "second GNTTAB");
+		if (ncmig_gnttab_decode(r->body, r->len, &g, &why))
+			return rec_fail(err, -EINVAL, idx, r, "%s", why);
+		s->gnttab = r->body;
+		s->gnttab_len = r->len;
+		s->gnttab_offset = r->offset;
+		return 0;
+	}
 	case NCMIG_REC_END:
 		if (r->len)
 			return rec_fail(err, -EINVAL, idx, r,

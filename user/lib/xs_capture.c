@@ -7,6 +7,7 @@
 
 #include "grow.h"
 #include "ncmig.h"
+#include "xs_lu.h"
 #include "xs_record.h"
 
 
@@ -188,8 +189,30 @@ void ncmig_xs_capture_free(struct ncmig_xs_capture *c)
 	drop_bodies(c);
 }
 
+const char *ncmig_watch_method(enum ncmig_watch_status st)
+{
+	const struct ncmig_lu_result *lu = ncmig_lu_last();
+
+	if (st != NCMIG_WATCHES_CARRIED)
+		return "none";
+	return lu && lu->ok ? "lu-state" : "xs-control";
+}
+
 const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save)
 {
+	const struct ncmig_lu_result *lu = ncmig_lu_last();
+	static char text[768];
+
+	if (lu && st == NCMIG_WATCHES_CARRIED && lu->ok) {
+		snprintf(text, sizeof(text), "%s %s", save ? "listed from" :
+			 "added through", lu->detail);
+		return text;
+	}
+	if (lu && !lu->ok && lu->detail[0]) {
+		snprintf(text, sizeof(text), "NOT %s: %s", save ? "carried" :
+			 "restored", lu->detail);
+		return text;
+	}
 	switch (st) {
 	case NCMIG_WATCHES_CARRIED:
 		return save ? "listed through the xenstored's get-domain-watches" :

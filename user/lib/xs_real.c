@@ -8,11 +8,15 @@
 
 #include "grow.h"
 #include "ncmig.h"
+#include "xs_lu.h"
 
 struct real_xs {
 	struct ncmig_xs x;
 	struct xs_handle *h;
 	xs_transaction_t t;
+	/* A domain's watches through a live update of xenstored (xs_lu.c). */
+	bool lu;
+	unsigned int lu_timeout_s;
 };
 
 static struct real_xs *real(struct ncmig_xs *x)
@@ -159,8 +163,12 @@ static int r_tx_end(struct ncmig_xs *x, bool abort)
  */
 static int r_domain_watches_supported(struct ncmig_xs *x)
 {
-	char *help = xs_control_command(real(x)->h, "help", NULL, 0);
+	char *help;
 	bool ok;
+
+	if (real(x)->lu)
+		return 0;
+	help = xs_control_command(real(x)->h, "help", NULL, 0);
 
 	if (!help)
 		return -EOPNOTSUPP;
@@ -180,6 +188,9 @@ static int r_get_domain_watches(struct ncmig_xs *x, uint16_t domid,
 	size_t cap = 0;
 	struct ncmig_xs_watch_pair *arr = NULL;
 
+	if (real(x)->lu)
+		return ncmig_lu_run(x, domid, 0, NULL, 0, real(x)->lu_timeout_s,
+				    w, num);
 	if (r_domain_watches_supported(x))
 		return -EOPNOTSUPP;
 	snprintf(cmd, sizeof(cmd), "get-domain-watches %u", domid);
@@ -221,6 +232,9 @@ static int r_add_domain_watches(struct ncmig_xs *x, uint16_t domid,
 {
 	unsigned int i;
 
+	if (real(x)->lu)
+		return ncmig_lu_run(x, domid, NCMIG_LU_EDIT_ADD, w, num,
+				    real(x)->lu_timeout_s, NULL, NULL);
 	if (r_domain_watches_supported(x))
 		return -EOPNOTSUPP;
 	for (i = 0; i < num; i++) {
@@ -290,6 +304,25 @@ static const struct ncmig_xs_ops real_ops = {
 	.next_event = r_next_event,
 	.event_fd = r_event_fd,
 };
+
+int ncmig_xs_control(struct ncmig_xs *x, const char *cmd, const void *data,
+		     unsigned int len, char **reply)
+{
+	if (x->ops != &real_ops)
+		return -EOPNOTSUPP;
+	errno = 0;
+	*reply = xs_control_command(real(x)->h, cmd, (void *)data, len);
+	return *reply ? 0 : err_or(EIO);
+}
+
+int ncmig_xs_use_lu_watches(struct ncmig_xs *x, unsigned int timeout_s)
+{
+	if (x->ops != &real_ops)
+		return -EOPNOTSUPP;
+	real(x)->lu = true;
+	real(x)->lu_timeout_s = timeout_s;
+	return 0;
+}
 
 const struct ncmig_xs_hooks *ncmig_xs_hooks;
 

@@ -12,6 +12,7 @@
 #include "ncmig.h"
 #include "opts.h"
 #include "util.h"
+#include "gnttab.h"
 
 const char inspect_usage[] =
 		"usage: ncmigd inspect FILE [--json]\n"
@@ -116,6 +117,62 @@ static void json_backend(struct json *j, const struct ncmig_snap *s)
 	}
 }
 
+/* GNTTAB: the counts, each granted-to domain, then every entry. */
+static void text_gnttab(const struct ncmig_stream *s)
+{
+	struct ncmig_gnttab_peer peers[64];
+	struct ncmig_gnttab g;
+	size_t np, k;
+	uint32_t i;
+
+	if (ncmig_gnttab_decode(s->gnttab, s->gnttab_len, &g, NULL))
+		return;
+	printf("grant table v%u: %u of %u frames, %u slots, %u entries in use%s "
+	       "(evidence: not applied anywhere)\n", g.version, g.nr_frames,
+	       g.max_frames, g.nr_slots, g.nr_entries,
+	       g.flags & NCMIG_GNTTAB_F_CUT ? " (list cut)" : "");
+	np = ncmig_gnttab_peers(&g, peers, 64);
+	for (k = 0; k < np; k++)
+		printf("      grants to d%u: %u entries\n", peers[k].domid,
+		       peers[k].entries);
+	for (i = 0; i < g.nr_entries; i++) {
+		struct ncmig_gnttab_entry e;
+
+		ncmig_gnttab_entry(&g, i, &e);
+		printf("      gref %u (table frame %u) flags %#06x -> d%u frame %#x%s\n",
+		       e.ref, e.ref / NCMIG_GNTTAB_V1_PER_FRAME, e.flags,
+		       e.domid, e.frame, e.flags & 4 ? " readonly" : "");
+	}
+}
+
+static void json_gnttab(struct json *j, const struct ncmig_stream *s)
+{
+	struct ncmig_gnttab g;
+	uint32_t i;
+
+	if (ncmig_gnttab_decode(s->gnttab, s->gnttab_len, &g, NULL))
+		return;
+	json_kv_u64(j, "gnttab_version", g.version);
+	json_kv_u64(j, "nr_frames", g.nr_frames);
+	json_kv_u64(j, "max_frames", g.max_frames);
+	json_kv_u64(j, "nr_entries", g.nr_entries);
+	json_kv_bool(j, "cut", g.flags & NCMIG_GNTTAB_F_CUT);
+	json_key(j, "entries");
+	json_arr_begin(j);
+	for (i = 0; i < g.nr_entries; i++) {
+		struct ncmig_gnttab_entry e;
+
+		ncmig_gnttab_entry(&g, i, &e);
+		json_obj_begin(j);
+		json_kv_u64(j, "ref", e.ref);
+		json_kv_u64(j, "flags", e.flags);
+		json_kv_u64(j, "domid", e.domid);
+		json_kv_u64(j, "frame", e.frame);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static void show_text(const struct ncmig_stream *s, struct ncmig_snap *snap)
 {
 	size_t i, node = 0, watch = 0, be = 0;
@@ -173,6 +230,10 @@ static void show_text(const struct ncmig_stream *s, struct ncmig_snap *snap)
 		case NCMIG_REC_DOMAIN:
 			printf("d%u flags %#x", s->domid, s->dom_flags);
 			break;
+		case NCMIG_REC_GNTTAB:
+			printf("d%u's grant table\n", s->domid);
+			text_gnttab(s);
+			continue;
 		case NCMIG_REC_END:
 			break;
 		default:
@@ -237,6 +298,8 @@ static void show_json(const struct ncmig_stream *s, struct ncmig_snap *snap)
 					  s->backends[be].len, snap, NULL);
 			be++;
 			json_backend(&j, snap);
+		} else if (r->type == NCMIG_REC_GNTTAB) {
+			json_gnttab(&j, s);
 		} else if (r->type == NCMIG_REC_DOMAIN) {
 			json_kv_u64(&j, "domid", s->domid);
 			json_kv_u64(&j, "flags", s->dom_flags);

@@ -11,10 +11,12 @@
 #include "json.h"
 #include "opts.h"
 #include "util.h"
+#include "xs_lu.h"
 
 const char restore_usage[] =
 		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
-		"                      [--map-domid A=B]... [--no-backends] [--json]\n"
+		"                      [--map-domid A=B]... [--no-backends]\n"
+		"                      [--watches-via lu-state] [--json]\n"
 		"  Validate the whole stream (FILE, fd N or stdin), then write its\n"
 		"  xenstore nodes under /local/domain/D with owner and ACL entries\n"
 		"  that named the saved domain rewritten to D.  Entries naming dom0\n"
@@ -24,7 +26,11 @@ const char restore_usage[] =
 		"  backend-id) are never written.  Nodes that exist are left alone\n"
 		"  unless --overwrite; nodes only D has are kept.\n"
 		"  Backend records go to the kernel unless --no-backends; unless\n"
-		"  every one is a snapshot of D, nothing is restored.\n";
+		"  every one is a snapshot of D, nothing is restored.\n"
+		"  --watches-via lu-state adds the stream's watches to D's\n"
+		"  connection through ONE live update of the dom0 C xenstored\n"
+		"  into its own binary, which rewrites its state (for a lab, not\n"
+		"  a production host: doc/cross-host.md).\n";
 
 #define NCMIGD_MAP_MAX 16
 
@@ -127,6 +133,18 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_kv_bool(&j, "carried", r->watches == NCMIG_WATCHES_CARRIED);
 	json_kv_u64(&j, "count", r->nr_watches);
 	json_kv_str(&j, "detail", ncmig_watch_status_text(r->watches, false));
+	json_kv_str(&j, "method", ncmig_watch_method(r->watches));
+	if (ncmig_lu_last()) {
+		const struct ncmig_lu_result *lu = ncmig_lu_last();
+
+		json_kv_u64(&j, "lu_us", (uint64_t)(lu->ms * 1000));
+		json_kv_u64(&j, "lu_state_octets", lu->state_len);
+		json_kv_u64(&j, "lu_connections", lu->sum.conns);
+		json_kv_u64(&j, "lu_all_watches", lu->sum.watches);
+		json_kv_u64(&j, "lu_domain_watches_before", lu->sum.dom_watches);
+		json_kv_u64(&j, "lu_added", lu->added);
+		json_kv_u64(&j, "lu_dropped", lu->dropped);
+	}
 	json_obj_end(&j);
 	json_key(&j, "backends");
 	if (backends >= 0)
@@ -139,7 +157,7 @@ static void report(bool json, const struct ncmig_stream *s,
 
 struct restore_opts {
 	const char *in;
-	bool overwrite, backends;
+	bool overwrite, backends, lu;
 	struct ncmig_domid_map map[NCMIGD_MAP_MAX];
 	size_t nr_map;
 };
@@ -157,6 +175,11 @@ static int restore_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case 'B':
 		o->backends = false;
+		return 0;
+	case 'W':
+		if (strcmp(arg, "lu-state"))
+			return 2;
+		o->lu = true;
 		return 0;
 	case 'M':
 		if (o->nr_map == NCMIGD_MAP_MAX ||
@@ -179,6 +202,7 @@ int cmd_restore(int argc, char **argv)
 		{ "overwrite", no_argument, NULL, 'O' },
 		{ "no-backends", no_argument, NULL, 'B' },
 		{ "map-domid", required_argument, NULL, 'M' },
+		{ "watches-via", required_argument, NULL, 'W' },
 		{ 0 }
 	};
 	static struct restore_opts ro;
@@ -235,6 +259,12 @@ int cmd_restore(int argc, char **argv)
 	x = ncmig_xs_open();
 	if (!x) {
 		ncmig_err("cannot open xenstore: %s", strerror(errno));
+		ncmig_stream_free(&s);
+		return 1;
+	}
+	if (ro.lu && ncmig_xs_use_lu_watches(x, NCMIGD_LU_TIMEOUT_S)) {
+		ncmig_err("restore: --watches-via lu-state needs libxenstore");
+		ncmig_xs_close(x);
 		ncmig_stream_free(&s);
 		return 1;
 	}

@@ -12,9 +12,11 @@
 #include "json.h"
 #include "ncmig.h"
 #include "util.h"
+#include "xs_lu.h"
 
 const char save_usage[] =
-		"usage: ncmigd save --domid D [-o FILE | --fd N] [--backends] [--json]\n"
+		"usage: ncmigd save --domid D [-o FILE | --fd N] [--backends]\n"
+		"                   [--watches-via lu-state] [--gnttab] [--json]\n"
 		"  Write domain D's xenstore area (/local/domain/D, relative\n"
 		"  paths, binary values, full permissions) and its identity\n"
 		"  (UUID, host) as an ncmig record stream (doc/stream-format.md).\n"
@@ -22,11 +24,18 @@ const char save_usage[] =
 		"  quiesces D's disks and vifs (QUIESCE, SNAPSHOT, RESUME; up to\n"
 		"  5 s) and fails if a handover holds them.  Without it nothing\n"
 		"  is quiesced.  The stream goes to FILE, to fd N, or to stdout;\n"
-		"  the summary goes to stdout, or to stderr when the stream does.\n";
+		"  the summary goes to stdout, or to stderr when the stream does.\n"
+		"  --watches-via lu-state takes D's watches from ONE live update\n"
+		"  of the dom0 C xenstored into its own binary (every domain's\n"
+		"  xenstore pauses meanwhile; for a lab, not a production host:\n"
+		"  doc/cross-host.md).  --gnttab adds a record of D's grant\n"
+		"  table as dom0 maps it (evidence; nothing applies it).\n";
 
-static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
-		   int backends, const struct ncmig_writer *w)
+static void report(FILE *f, bool json, const struct ncmig_save_report *rep,
+		   const struct ncmig_writer *w)
 {
+	const struct ncmig_xs_capture *c = &rep->cap;
+	int backends = rep->backends;
 	struct json j;
 
 	if (!json) {
@@ -44,6 +53,13 @@ static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 		else
 			fprintf(f, "d%u: backends: %d device records\n",
 				c->domid, backends);
+		if (rep->gnttab_entries >= 0)
+			fprintf(f, "d%u: grant table: %ld entries in use "
+				"(GNTTAB record, evidence only)\n", c->domid,
+				rep->gnttab_entries);
+		else if (rep->gnttab_why[0])
+			fprintf(f, "d%u: grant table: NOT recorded: %s\n",
+				c->domid, rep->gnttab_why);
 		fprintf(f, "d%u: stream: %u records, %llu octets\n", c->domid,
 			w->nr_recs, (unsigned long long)w->offset);
 		return;
@@ -59,12 +75,31 @@ static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 	json_kv_bool(&j, "carried", c->watches == NCMIG_WATCHES_CARRIED);
 	json_kv_u64(&j, "count", c->nr_watches);
 	json_kv_str(&j, "detail", ncmig_watch_status_text(c->watches, true));
+	json_kv_str(&j, "method", ncmig_watch_method(c->watches));
+	if (ncmig_lu_last()) {
+		const struct ncmig_lu_result *lu = ncmig_lu_last();
+
+		json_kv_u64(&j, "lu_us", (uint64_t)(lu->ms * 1000));
+		json_kv_u64(&j, "lu_state_octets", lu->state_len);
+		json_kv_u64(&j, "lu_connections", lu->sum.conns);
+		json_kv_u64(&j, "lu_all_watches", lu->sum.watches);
+		json_kv_u64(&j, "lu_domain_watches_before", lu->sum.dom_watches);
+		json_kv_u64(&j, "lu_added", lu->added);
+		json_kv_u64(&j, "lu_dropped", lu->dropped);
+	}
 	json_obj_end(&j);
 	json_key(&j, "backends");
 	if (backends < 0)
 		json_null(&j);
 	else
 		json_u64(&j, (uint64_t)backends);
+	json_key(&j, "gnttab_entries");
+	if (rep->gnttab_entries < 0)
+		json_null(&j);
+	else
+		json_u64(&j, (uint64_t)rep->gnttab_entries);
+	if (rep->gnttab_why[0])
+		json_kv_str(&j, "gnttab_error", rep->gnttab_why);
 	json_kv_u64(&j, "records", w->nr_recs);
 	json_kv_u64(&j, "octets", w->offset);
 	json_obj_end(&j);
@@ -73,7 +108,7 @@ static void report(FILE *f, bool json, const struct ncmig_xs_capture *c,
 
 struct save_opts {
 	const char *out;
-	bool backends;
+	bool backends, lu, gnttab;
 };
 
 static int save_opt(int c, const char *arg, void *ctx)
@@ -90,6 +125,14 @@ static int save_opt(int c, const char *arg, void *ctx)
 	case 'B':
 		o->backends = false;	/* the default */
 		return 0;
+	case 'W':
+		if (strcmp(arg, "lu-state"))
+			return 2;
+		o->lu = true;
+		return 0;
+	case 'G':
+		o->gnttab = true;
+		return 0;
 	}
 	return 2;
 }
@@ -100,6 +143,8 @@ int cmd_save(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "backends", no_argument, NULL, 'K' },
 		{ "no-backends", no_argument, NULL, 'B' },
+		{ "watches-via", required_argument, NULL, 'W' },
+		{ "gnttab", no_argument, NULL, 'G' },
 		{ 0 }
 	};
 	struct save_opts so = { 0 };
@@ -135,9 +180,15 @@ int cmd_save(int argc, char **argv)
 		ncmig_err("cannot open xenstore: %s", strerror(errno));
 		return 1;
 	}
+	if (so.lu && ncmig_xs_use_lu_watches(x, NCMIGD_LU_TIMEOUT_S)) {
+		ncmig_err("save: --watches-via lu-state needs libxenstore");
+		ncmig_xs_close(x);
+		return 1;
+	}
 	/* Captured into memory first: a failed capture leaves no file. */
 	ncmig_writer_init_mem(&w);
-	rc = ncmig_save_stream(x, domid, backends_wanted, &w, &rep);
+	rc = ncmig_save_stream_opts(x, domid, backends_wanted, so.gnttab, &w,
+				    &rep);
 	ncmig_xs_close(x);
 	if (rc)
 		goto out;
@@ -160,7 +211,7 @@ int cmd_save(int argc, char **argv)
 	if (!rc) {
 		if (ncmigd_verbosity >= 0)	/* -q: errors only */
 			report(ofd == STDOUT_FILENO ? stderr : stdout, json,
-			       &rep.cap, rep.backends, &w);
+			       &rep, &w);
 	} else {
 		ncmig_dom_err(domid, "writing %s: %s", out ? out : "the stream",
 			       strerror(-rc));

@@ -43,7 +43,9 @@
 	X(resume, cmd_resume, quiesce_usage,				\
 	  "abort a handover, resume in place")				\
 	X(monitor, cmd_monitor, monitor_usage,				\
-	  "print handover events")
+	  "print handover events")					\
+	X(xs-watches, cmd_xs_watches, xs_watches_usage,			\
+	  "D's watches from a live update of xenstored (lab)")
 
 #define NCMIGD_DECLARE(name, fn, usage, what)				\
 	int fn(int argc, char **argv);					\

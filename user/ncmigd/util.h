@@ -42,4 +42,7 @@ void ncmigd_close_stream(int fd, const char *path);
  */
 int ncmigd_write_file(const char *path, const void *buf, size_t len);
 
+/* --watches-via lu-state: xenstored's wait for open transactions (s). */
+#define NCMIGD_LU_TIMEOUT_S	5
+
 #endif /* NCMIGD_UTIL_H */

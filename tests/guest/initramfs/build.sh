@@ -9,7 +9,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/lib" "$root/mod" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
-cp "$tools/blkverify" "$tools/netstream" "$root/bin/"
+cp "$tools/blkverify" "$tools/netstream" "$tools/xswatch" "$root/bin/"
 cp "$mods"/*.ko "$mods/order" "$root/mod/"
 # Test modules the workloads insmod themselves (not in order).
 [ ! -f "$tools/xen-netctl.ko" ] || cp "$tools/xen-netctl.ko" "$root/mod/"

@@ -56,6 +56,12 @@ enum ncmig_rec_type {
 	NCMIG_REC_DOMAIN = 0x00000100,		/* first record, once */
 	NCMIG_REC_BACKEND = 0x00000101,		/* one snapshot record */
 };
+/*
+ * The guest's grant table as dom0 mapped it: evidence, never applied;
+ * optional (bit 31), so a reader without it skips it (gnttab.h).  A
+ * #define: ISO C enumerators stop at INT_MAX.
+ */
+#define NCMIG_REC_GNTTAB	0x80000102U
 
 /* DOMAIN record flags. */
 #define NCMIG_DOM_F_XS_NODES	(1U << 0)	/* the node tree was captured */
@@ -178,6 +184,9 @@ struct ncmig_stream {
 	struct ncmig_backend *backends;
 	size_t nr_backends;
 	size_t nr_skipped;	/* unknown optional records */
+	const unsigned char *gnttab;	/* GNTTAB body (at most one), or NULL */
+	size_t gnttab_len;
+	uint64_t gnttab_offset;
 };
 
 struct ncmig_stream_err {
@@ -313,6 +322,16 @@ struct ncmig_xs {
 /* libxenstore, through the xenstored socket or /dev/xen/xenbus. */
 struct ncmig_xs *ncmig_xs_open(void);
 void ncmig_xs_close(struct ncmig_xs *x);
+/* XS_CONTROL @cmd with @data (NUL-separated arguments); *reply malloc()ed. */
+int ncmig_xs_control(struct ncmig_xs *x, const char *cmd, const void *data,
+		     unsigned int len, char **reply);
+/*
+ * From now on, get_domain_watches()/add_domain_watches() on @x go through
+ * one live update of the dom0 C xenstored each (user/lib/xs_lu.c; for a
+ * lab: doc/cross-host.md section 12).  @timeout_s: xenstored's wait for
+ * open transactions.  -EOPNOTSUPP for anything but libxenstore.
+ */
+int ncmig_xs_use_lu_watches(struct ncmig_xs *x, unsigned int timeout_s);
 /*
  * Tests only: when set, ncmig_xs_open() returns what open() gives (a
  * fake) and ncmig_xs_close() hands it to close(), so a verb can run
@@ -517,6 +536,8 @@ int ncmig_xs_domain_uuid(struct ncmig_xs *x, uint16_t domid,
 
 /* One line for people: why watches were or were not carried. */
 const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save);
+/* "lu-state" (a live update of xenstored), "xs-control" or "none". */
+const char *ncmig_watch_method(enum ncmig_watch_status st);
 
 /* ==== A domain's whole stream (save_stream.c) ==== */
 
@@ -531,6 +552,8 @@ const char *ncmig_watch_status_text(enum ncmig_watch_status st, bool save);
 struct ncmig_save_report {
 	struct ncmig_xs_capture cap;	/* freed by ncmig_save_report_free */
 	int backends;			/* records written, -1 if none taken */
+	long gnttab_entries;		/* GNTTAB entries written, -1 if none */
+	char gnttab_why[160];		/* why no GNTTAB record, if asked */
 };
 
 /*
@@ -540,6 +563,10 @@ struct ncmig_save_report {
 int ncmig_save_stream(struct ncmig_xs *x, uint16_t domid, bool backends,
 		       struct ncmig_writer *w, struct ncmig_save_report *r);
 void ncmig_save_report_free(struct ncmig_save_report *r);
+/* The same, and with @gnttab a GNTTAB record of the domain's grant table. */
+int ncmig_save_stream_opts(struct ncmig_xs *x, uint16_t domid, bool backends,
+			   bool gnttab, struct ncmig_writer *w,
+			   struct ncmig_save_report *r);
 
 /*
  * The same in two steps, for splice send: what is stable is read ahead
@@ -552,6 +579,7 @@ struct ncmig_save_ahead {
 	bool identity;			/* id holds the domain's and host's */
 	struct ncmig_identity id;
 	bool backends;			/* take backend records */
+	bool gnttab;			/* add a GNTTAB record (evidence) */
 };
 int ncmig_save_ahead(struct ncmig_xs *x, uint16_t domid, bool backends,
 		     struct ncmig_save_ahead *a);
