@@ -1,15 +1,15 @@
 #!/bin/sh
 # DKMS's build of one ncmig-dkms package, ahead of the lab (deb-install):
-# run in the target release's build root (its gcc, its
-# linux-headers-$KVER, its linux-source-X.Y: the packages the lab's
-# deb-install dom0 has), natively instead of under the lab's TCG, where
-# the same build takes minutes. The package's own source tree, extracted
-# from the .deb, goes through `dkms add` and `dkms build` in a private DKMS
-# tree; `dkms mktarball --binaries-only` packs the result as DKMS's
-# prebuilt-binaries archive, ncmig-VERSION.dkms.tar.gz. In dom0 it goes
-# where the package's postinst (dh_dkms: /usr/lib/dkms/common.postinst
-# ncmig VERSION /usr/share/ncmig-dkms) looks for one: it loads it with
-# `dkms ldtarball` instead of building, then `dkms install`s.
+# run by deb/build.sh in a chroot of deb-install's dom0 root (on an
+# overlay), natively instead of under the lab's TCG, where the same build
+# takes minutes: the gcc, linux-headers-$KVER and linux-source-X.Y dom0's
+# own DKMS would use. The package's source tree, extracted from the .deb,
+# goes through `dkms add` and `dkms build` in a private DKMS tree; `dkms
+# mktarball --binaries-only` packs the result as DKMS's prebuilt-binaries
+# archive, ncmig-VERSION.dkms.tar.gz. In dom0 it goes where the package's
+# postinst (dh_dkms: /usr/lib/dkms/common.postinst ncmig VERSION
+# /usr/share/ncmig-dkms) looks for one: it loads it with `dkms ldtarball`
+# instead of building, then `dkms install`s.
 #   prebuild.sh DIR     (DIR holds ncmig-dkms_*_all.deb; KVER set)
 set -eu
 dir=$1

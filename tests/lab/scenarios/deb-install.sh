@@ -7,9 +7,9 @@
 # the patched xen-blkback/xen-netback from DKMS's tree (updates/dkms),
 # /usr/sbin/ncmigd.
 #
-# DKMS's build: natively, before the boot, in the target's build root
+# DKMS's build: natively, before the boot, in a chroot of this dom0 root
 # (tests/lab/deb/prebuild.sh: `dkms build` of the package's own source
-# with that release's gcc, headers and linux-source, then `dkms mktarball
+# with dom0's gcc, headers and linux-source, then `dkms mktarball
 # --binaries-only`), because under the lab's TCG the same build takes
 # minutes. The archive goes where the package's postinst looks for
 # prebuilt binaries (/usr/share/ncmig-dkms/ncmig-VERSION.dkms.tar.gz,
