@@ -278,7 +278,7 @@ tap_is "$(readlink "/sys/bus/xen-backend/devices/vbd-$domid-51712/driver" | sed 
 upgrade_handover=$up
 
 # ---- the guest noticed nothing ----------------------------------------------------
-kill "$(cat "$W/ping.pid")" 2>/dev/null; sleep 1
+kill -INT "$(cat "$W/ping.pid")" 2>/dev/null; sleep 1	# INT: ping prints its summary
 tap_diag "dom0's ping of the guest: $(grep -E 'packets transmitted' "$W/ping.out")"
 if [ -f "$W/syslog" ]; then
 	tap_run "syslog: ncmigd's audit of the reloads and of update-backends" sh -c \
