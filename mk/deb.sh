@@ -9,6 +9,10 @@
 # (0.5.0-1+deb12 for bookworm, +deb13 for trixie), so that each target
 # gets its own packages and an upgrade from one release's to the next's
 # goes forward.
+#
+# NCMIG_DEB_REV (default 1) is the Debian revision: the lab's deb-install
+# upgrades from -1 to a rebuilt -2 of the same sources. NCMIG_DEB_OUT
+# (default $BUILD/deb) is where they go.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${BUILD:?}" "${SUITE:?}"
@@ -18,8 +22,10 @@ trixie) rel=deb13 ;;
 *) echo "deb: no Debian release number for suite $SUITE" >&2; exit 1 ;;
 esac
 ver=$(cat "$top/VERSION")
-debver=$ver-1+$rel
-out=$BUILD/deb
+rev=${NCMIG_DEB_REV:-1}
+case $rev in [1-9]|[1-9][0-9]) ;; *) echo "deb: NCMIG_DEB_REV=$rev: not a revision" >&2; exit 1 ;; esac
+debver=$ver-$rev+$rel
+out=${NCMIG_DEB_OUT:-$BUILD/deb}
 stage=$out/ncmig-$ver
 
 rm -rf "$out"
@@ -30,11 +36,11 @@ git -C "$top" ls-files -co --exclude-standard -z |
 	tar -C "$top" --null -T - -cf - | tar -C "$stage" -xf -
 cp -a "$top/pkg/debian" "$stage/debian"
 when=$(git -C "$top" log -1 --format=%cD 2>/dev/null || date -R)
-rev=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
+git=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 cat >"$stage/debian/changelog" <<EOC
 ncmig ($debver) $SUITE; urgency=medium
 
-  * ncmig $ver for Debian $SUITE, from git $rev.
+  * ncmig $ver for Debian $SUITE, from git $git.
 
  -- ncmig developers <dev@ncmig.invalid>  $when
 EOC

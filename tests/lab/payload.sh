@@ -45,6 +45,14 @@ cp "$BUILD/guest/blkverify" "$BUILD/guest/netstream" "$BUILD/guest/anncount" "$o
 [ ! -x "$BUILD/guest/xenfloor" ] || cp "$BUILD/guest/xenfloor" "$out/bin/"
 cp "$BUILD/guest/initramfs.cpio.gz" "$out/guest/"
 cp -R "$lab/dom0" "$out/dom0"
+# deb-install's packages and DKMS archives (deb/build.sh), if built.
+if [ -d "$BUILD/deb-install" ]; then
+	mkdir -p "$out/deb-install"
+	for d in "$BUILD"/deb-install/rev*; do
+		mkdir -p "$out/deb-install/${d##*/}"
+		cp "$d"/*.deb "$d"/*.dkms.tar.gz "$out/deb-install/${d##*/}/"
+	done
+fi
 cp "$lab"/scenarios/*.sh "$out/scenarios/" 2>/dev/null || true
 cd "$out" && find . -type f | sort >MANIFEST
 echo "payload: $out ($(wc -l <MANIFEST) files; modules: $(ls modules | tr '\n' ' ')backends: $(ls backends | tr '\n' ' ')ncmigd: $([ -x bin/ncmigd ] && echo yes || echo no))" >&2
