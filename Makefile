@@ -22,7 +22,8 @@ export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_
 # check-full runs on both targets; each line says what it costs.
 LAB_BOOT1 ?= smoke ops-version ncmig-session blk-handover blk-keep park-fallback \
 	fault-reload
-LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload
+LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip xs-watches splice \
+	multi-reload
 # Issue 9's races, summed in the kernel-races line. race-net-rogue last:
 # if dom0 ever wedges there, the scenario resets or powers it off (a lab
 # held for 45 min helps nobody), so nothing after runs.
@@ -38,6 +39,11 @@ LAB_SLOW ?= lab-selftest race-session race-drain race-net-ring-scribble \
 	race-net-talk race-release
 # Issue 11's fault matrix and the bounded soak (100 handovers, ~20 min).
 LAB_FAULTS ?= fault-blk soak
+# Updates as an operator makes them, in make check-full on the default
+# target: rolling-update (ncmigd roll, two module slots; ~520 s) and
+# deb-install (the packages installed, DKMS, an upgrade; ~860 s of QEMU
+# plus ~145 s of package builds, 2026-12-02).
+LAB_UPDATES ?= rolling-update deb-install
 # The other target (bookworm while the default is trixie, and the other
 # way round): the handovers and reloads on its Xen and kernel, in one
 # boot, shortened by LAB_OTHER_ENV to fit the 60 minutes (10 handovers
@@ -216,7 +222,7 @@ check: deps
 check-full: deps
 	LAB_OTHER_ENV= LAB_DEFAULT_ENV= NCMIG_SCENARIO_TIMEOUT=2700 \
 	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" "$(LAB_SLOW)" "$(LAB_FAULTS)" \
-		"$(OTHER_TARGET):$(LAB_BOOT1)" "$(OTHER_TARGET):$(LAB_BOOT2)" \
+		"$(LAB_UPDATES)" "$(OTHER_TARGET):$(LAB_BOOT1)" "$(OTHER_TARGET):$(LAB_BOOT2)" \
 		"$(OTHER_TARGET):$(LAB_RACES)" "$(OTHER_TARGET):$(LAB_SLOW)" \
 		"$(OTHER_TARGET):$(LAB_FAULTS)"
 
