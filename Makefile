@@ -22,8 +22,10 @@ export TARGET SUITE KABI KVER KDIR KSRC_TARBALL XEN_VER BUILD NCMIG_CACHE NCMIG_
 # check-full runs on both targets; each line says what it costs.
 LAB_BOOT1 ?= smoke ops-version ncmig-session blk-handover blk-keep park-fallback \
 	fault-reload
-LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip xs-watches splice \
-	multi-reload
+# xs-watches last: it live-updates xenstored, which a failure could leave
+# gone for every scenario after it.
+LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload \
+	xs-watches
 # Issue 9's races, summed in the kernel-races line. race-net-rogue last:
 # if dom0 ever wedges there, the scenario resets or powers it off (a lab
 # held for 45 min helps nobody), so nothing after runs.
