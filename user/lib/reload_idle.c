@@ -101,9 +101,8 @@ static bool exists(const struct ncmig_idle *idle, const char *name)
 	return !access(path, F_OK);
 }
 
-/* "vbd-5-51712" of type @drv: its domain and device id. */
-static bool parse_name(const char *name, const char *drv, unsigned int *domid,
-		       uint32_t *devid)
+bool ncmig_bus_dev_parse(const char *name, const char *drv,
+			 unsigned int *domid, uint32_t *devid)
 {
 	size_t l = strlen(drv);
 	unsigned long d, v;
@@ -144,7 +143,7 @@ unsigned int ncmig_idle_unbind(struct ncmig_idle *idle, uint32_t kind)
 		int err;
 
 		if (strlen(de->d_name) >= sizeof(d->name) ||
-		    !parse_name(de->d_name, drv, &domid, &devid))
+		    !ncmig_bus_dev_parse(de->d_name, drv, &domid, &devid))
 			continue;
 		if (read_state(idle, de->d_name, st, sizeof(st)) ||
 		    !strcmp(st, "Connected"))

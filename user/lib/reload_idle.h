@@ -55,6 +55,13 @@ struct ncmig_idle {
 };
 
 /*
+ * A xen-backend bus device's name, "vbd-5-51712" of type @drv ("vbd",
+ * "vif"): its domain and device id; false if it is not one.
+ */
+bool ncmig_bus_dev_parse(const char *name, const char *drv,
+			 unsigned int *domid, uint32_t *devid);
+
+/*
  * The devices of @kind bound to its driver and not Connected: each vbd
  * in InitWait is unbound (and so marked), the others are only recorded.
  * Each failure is reported naming domain and device; returns how many

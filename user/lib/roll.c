@@ -135,26 +135,11 @@ static int read_tables(const struct ncmig_roll *r, unsigned int ki,
 	return n;
 }
 
-/* "vbd-5-51712" of type @type: its domain and device id. */
+/* A guest's device of type @type (ncmig_bus_dev_parse(), not dom0's). */
 static bool parse_dev(const char *name, const char *type, unsigned int *domid,
 		      uint32_t *devid)
 {
-	size_t l = strlen(type);
-	unsigned long d, v;
-	char *end;
-
-	if (strncmp(name, type, l) || name[l] != '-')
-		return false;
-	errno = 0;
-	d = strtoul(name + l + 1, &end, 10);
-	if (*end != '-' || end == name + l + 1)
-		return false;
-	v = strtoul(end + 1, &end, 10);
-	if (*end || errno || !d || d > NCMIG_DOMID_MAX || v > UINT32_MAX)
-		return false;
-	*domid = (unsigned int)d;
-	*devid = (uint32_t)v;
-	return true;
+	return ncmig_bus_dev_parse(name, type, domid, devid) && *domid;
 }
 
 /* A device's xenbus state as sysfs shows it ("Connected"), or "". */
