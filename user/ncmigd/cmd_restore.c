@@ -11,7 +11,7 @@
 #include "json.h"
 #include "opts.h"
 #include "util.h"
-#include "xs_lu.h"
+#include "watches_json.h"
 
 const char restore_usage[] =
 		"usage: ncmigd restore --domid D [-i FILE | --fd N] [--overwrite]\n"
@@ -128,24 +128,7 @@ static void report(bool json, const struct ncmig_stream *s,
 	json_kv_u64(&j, "values_rebased", r->values_rebased);
 	json_kv_u64(&j, "perms_rewritten", r->perms_rewritten);
 	json_kv_u64(&j, "tx_retries", r->tx_retries);
-	json_key(&j, "watches");
-	json_obj_begin(&j);
-	json_kv_bool(&j, "carried", r->watches == NCMIG_WATCHES_CARRIED);
-	json_kv_u64(&j, "count", r->nr_watches);
-	json_kv_str(&j, "detail", ncmig_watch_status_text(r->watches, false));
-	json_kv_str(&j, "method", ncmig_watch_method(r->watches));
-	if (ncmig_lu_last()) {
-		const struct ncmig_lu_result *lu = ncmig_lu_last();
-
-		json_kv_u64(&j, "lu_us", (uint64_t)(lu->ms * 1000));
-		json_kv_u64(&j, "lu_state_octets", lu->state_len);
-		json_kv_u64(&j, "lu_connections", lu->sum.conns);
-		json_kv_u64(&j, "lu_all_watches", lu->sum.watches);
-		json_kv_u64(&j, "lu_domain_watches_before", lu->sum.dom_watches);
-		json_kv_u64(&j, "lu_added", lu->added);
-		json_kv_u64(&j, "lu_dropped", lu->dropped);
-	}
-	json_obj_end(&j);
+	json_watches(&j, r->watches, r->nr_watches, false);
 	json_key(&j, "backends");
 	if (backends >= 0)
 		json_u64(&j, (uint64_t)backends);

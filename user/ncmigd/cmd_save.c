@@ -12,7 +12,7 @@
 #include "json.h"
 #include "ncmig.h"
 #include "util.h"
-#include "xs_lu.h"
+#include "watches_json.h"
 
 const char save_usage[] =
 		"usage: ncmigd save --domid D [-o FILE | --fd N] [--backends]\n"
@@ -70,24 +70,7 @@ static void report(FILE *f, bool json, const struct ncmig_save_report *rep,
 	json_kv_u64(&j, "nodes", c->nr_nodes);
 	json_kv_u64(&j, "value_octets", c->value_bytes);
 	json_kv_u64(&j, "tx_retries", c->tx_retries);
-	json_key(&j, "watches");
-	json_obj_begin(&j);
-	json_kv_bool(&j, "carried", c->watches == NCMIG_WATCHES_CARRIED);
-	json_kv_u64(&j, "count", c->nr_watches);
-	json_kv_str(&j, "detail", ncmig_watch_status_text(c->watches, true));
-	json_kv_str(&j, "method", ncmig_watch_method(c->watches));
-	if (ncmig_lu_last()) {
-		const struct ncmig_lu_result *lu = ncmig_lu_last();
-
-		json_kv_u64(&j, "lu_us", (uint64_t)(lu->ms * 1000));
-		json_kv_u64(&j, "lu_state_octets", lu->state_len);
-		json_kv_u64(&j, "lu_connections", lu->sum.conns);
-		json_kv_u64(&j, "lu_all_watches", lu->sum.watches);
-		json_kv_u64(&j, "lu_domain_watches_before", lu->sum.dom_watches);
-		json_kv_u64(&j, "lu_added", lu->added);
-		json_kv_u64(&j, "lu_dropped", lu->dropped);
-	}
-	json_obj_end(&j);
+	json_watches(&j, c->watches, c->nr_watches, true);
 	json_key(&j, "backends");
 	if (backends < 0)
 		json_null(&j);
