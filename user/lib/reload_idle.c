@@ -67,20 +67,26 @@ static int read_state(const struct ncmig_idle *idle, const char *name,
 }
 
 /* Write @name to the driver's bind or unbind file; 0 or -errno. */
-static int drv_write(const struct ncmig_idle *idle, uint32_t kind,
-		     const char *file, const char *name)
+int ncmig_bus_drv_write(const char *sysfs, const char *drv, const char *file,
+			const char *name)
 {
 	char path[512];
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/bus/xen-backend/drivers/%s/%s",
-		 root(idle), drv_name(idle, kind), file);
+		 sysfs, drv, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	err = ncmig_write_all(fd, name, strlen(name));
 	close(fd);
 	return err;
+}
+
+static int drv_write(const struct ncmig_idle *idle, uint32_t kind,
+		     const char *file, const char *name)
+{
+	return ncmig_bus_drv_write(root(idle), drv_name(idle, kind), file, name);
 }
 
 static bool has_driver(const struct ncmig_idle *idle, const char *name)

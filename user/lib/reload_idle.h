@@ -62,6 +62,13 @@ bool ncmig_bus_dev_parse(const char *name, const char *drv,
 			 unsigned int *domid, uint32_t *devid);
 
 /*
+ * Write device @name to xen-backend driver @drv's @file ("bind",
+ * "unbind") under @sysfs ("/sys" or a test's tree); 0 or -errno.
+ */
+int ncmig_bus_drv_write(const char *sysfs, const char *drv, const char *file,
+			const char *name);
+
+/*
  * The devices of @kind bound to its driver and not Connected: each vbd
  * in InitWait is unbound (and so marked), the others are only recorded.
  * Each failure is reported naming domain and device; returns how many

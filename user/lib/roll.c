@@ -294,21 +294,10 @@ static int count_dev(const struct ncmig_roll *r, unsigned int ki,
 	return 0;
 }
 
-/* Write @name to driver @drv's @file (bind, unbind); 0 or -errno. */
 static int drv_write(const struct ncmig_roll *r, const char *drv,
 		     const char *file, const char *name)
 {
-	char path[512];
-	int fd, err;
-
-	snprintf(path, sizeof(path), "%s/bus/xen-backend/drivers/%s/%s",
-		 root(r), drv, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = ncmig_write_all(fd, name, strlen(name));
-	close(fd);
-	return err;
+	return ncmig_bus_drv_write(root(r), drv, file, name);
 }
 
 /* A vbd that never connected: nothing to hand over, only to rebind. */
