@@ -601,7 +601,10 @@ static int splice_recv(int argc, char **argv)
 	if (!rc && ctx.kept && ctx.keep &&
 	    keep(ctx.keep, ctx.kept, ctx.kept_len))
 		rc = -EIO;
-	status = wait_child(pid, argv[optind]);
+	/*
+	 * Said before the wait: after a Remus failover the receiving xl
+	 * runs on as the domain's, and may be killed before it exits.
+	 */
 	if (!rc && st.checkpoint_records)
 		fprintf(stderr, "ncmigd: splice recv: checkpointed stream: %u "
 			"checkpoints complete, %u ncmig records removed, %u "
@@ -609,6 +612,7 @@ static int splice_recv(int argc, char **argv)
 			st.checkpoints, st.removed, st.complete_sets,
 			st.cut_short ? ", cut short (failover)" : "",
 			ctx.kept_domid);
+	status = wait_child(pid, argv[optind]);
 	if (rc) {
 		ncmig_err("splice recv: %s", msg[0] ? msg : "keeping failed");
 	} else if (!st.removed) {
