@@ -106,8 +106,10 @@ KMOD := $(CURDIR)
 else
 KMOD := $(BUILD)/kmod
 endif
+# Sources only: bookworm builds in the tree, and its *.mod.c (the 6.1
+# symbol CRCs) copied here made a trixie module 6.1's to modpost.
 KMOD_SRC = $(shell find Kbuild kernel/xen-ncmig kernel/xen-backend-quiesce include common \
-	-name Kbuild -o -name '*.[ch]')
+	-name Kbuild -o -name '*.[ch]' ! -name '*.mod.c')
 
 ifndef IN_BUILDROOT
 # The patched backends register with xen-backend-quiesce: they build
