@@ -105,7 +105,7 @@ if lab_wait 120 grep -q "^roll: d$ra: on " "$W/roll1.out"; then
 	tap_run "halfway: ra served" roll_served ra
 	tap_run "halfway: rb served" roll_served rb
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	rc_d=$(lab_guest_start rc --disks 1 --vcpus 1 --memory 256 --workload "wl_blk 20")
+	rc_d=$(lab_guest_start rc --disks 1 --vcpus 1 --memory 256 --workload "wl_blk $WL_SECONDS")
 	if [ -n "$rc_d" ]; then
 		# Bound as xl created the devices (InitWait), while both slots
 		# are loaded; checked again once connected.
