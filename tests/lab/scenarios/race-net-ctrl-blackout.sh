@@ -42,10 +42,14 @@ while [ $i -le "$N" ]; do
 	reload=
 	[ $i -lt "$N" ] || reload="--reload-modules --module-dir /ncmig/backends"
 	# shellcheck disable=SC2086 # $reload is two options or none
-	timeout -s KILL 120 ncmigd handover --domid "$domid" --hold-ms "$HOLD_MS" \
+	timeout -s KILL 120 ncmigd -v handover --domid "$domid" --hold-ms "$HOLD_MS" \
 		$reload >"$OUT/ho.$i" 2>&1 &
 	hp=$!
-	if lab_wait 60 sh -c "[ ! -e /sys/bus/xen-backend/devices/vif-$domid-0/driver ]"; then
+	# The hold starts after the release (and the reload): -v says when.
+	# (A reload's unbound moment is a few ms since rmmod and insmod are
+	# syscalls; the reloaded driver then holds the vif parked.)
+	mark="done release"; [ -z "$reload" ] || mark="done reload"
+	if lab_wait 60 grep -q "^$mark" "$OUT/ho.$i"; then
 		seq=$(netctl_send $NAME ctrlpost)
 		netctl_line $NAME netctl.posted "$seq" 20 >/dev/null ||
 			tap_diag "$i: the guest did not post"
