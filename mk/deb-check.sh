@@ -79,14 +79,15 @@ else
 	done
 	if [ -n "$dep" ]; then ok "the DKMS-built backends depend on xen-backend-quiesce (modprobe loads the core)"
 	else not_ok "the DKMS-built backends depend on xen-backend-quiesce (modprobe loads the core)"; fi
-	# Every parameter of the packaged modules is in xen-ncmig(4).
+	# Every parameter of the packaged modules is in xen-ncmig(4): ".BI p="
+	# for a writable one, ".B p" for a read-only one.
 	undoc=
 	for m in xen-backend-quiesce xen-ncmig; do
 		f=$(ko "$m")
 		[ -n "$f" ] || continue
 		for p in $(modinfo -F parm "$f" | cut -d: -f1); do
 			zcat "$t/dkms-src/usr/share/man/man4/xen-ncmig.4.gz" |
-				grep -q "^\.BI $p=" || undoc="$undoc $p"
+				grep -Eq "^\.BI? $p(=| |\$)" || undoc="$undoc $p"
 		done
 	done
 	if [ -f "$t/dkms-src/usr/share/man/man4/xen-ncmig.4.gz" ] && [ -z "$undoc" ]; then
