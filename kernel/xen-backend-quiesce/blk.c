@@ -499,6 +499,7 @@ static void blk_info(struct xenbus_device *dev, struct xbq_dev_info *info)
 
 	if (blk_ho_info(dev, &hi) || !hi.bound)
 		return;
+	info->answered = true;
 	info->quiesced = hi.quiesced;
 	info->parked = hi.parked;
 	info->nr_rings = hi.nr_rings;

@@ -712,11 +712,14 @@ enum xbq_fate xbq_fate(const struct xbq_dev_id *id)
 	 * tell (its info: parked). A driver that started on its own, after
 	 * its park timeout or from a fresh probe, is neither parked nor
 	 * quiesced; one that never left Initialising has not started yet.
+	 * A driver that cannot be asked is not judged: a backend loaded by
+	 * the watchdog probes (and parks) its devices in
+	 * xenbus_register_backend(), before it registers its operations.
 	 */
 	info.bound = !!READ_ONCE(xdev->dev.driver);
 	if (info.bound && ops->info)
 		ops->info(xdev, &info);
-	if (info.bound && !info.quiesced && !info.parked &&
+	if (info.bound && info.answered && !info.quiesced && !info.parked &&
 	    xdev->state != XBQ_XS_INITIALISING)
 		fate = XBQ_FATE_RUNNING;
 out:

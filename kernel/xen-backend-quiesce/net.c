@@ -493,6 +493,7 @@ static void net_info(struct xenbus_device *dev, struct xbq_dev_info *info)
 
 	if (net_ho_info(dev, &hs))
 		return;
+	info->answered = true;
 	info->quiesced = hs.quiesced;
 	info->parked = hs.parked;
 	info->nr_rings = hs.num_queues;

@@ -28,6 +28,8 @@ __printf(2, 3) void xbq_msg(struct xbq_msg *msg, const char *fmt, ...);
 struct xbq_dev_info {
 	u32 state;		/* backend XenbusState as the driver sees it */
 	bool bound;
+	/* The driver answered: it registered handover operations. */
+	bool answered;
 	bool quiesced;
 	/* Bound, waiting for an attach from a record (no xenstore write yet). */
 	bool parked;
