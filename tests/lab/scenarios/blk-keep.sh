@@ -24,7 +24,7 @@ if lab_use_patched_backends; then tap_ok "patched xen-blkback loaded"; else
 tap_run "xen-backend-quiesce and xen-ncmig loaded" lab_load_ncmig_modules
 default_ms=$(cat $P)
 
-domid=$(lab_guest_start $NAME --disks 1 --vcpus 2 --no-vif --workload "wl_blk 60")
+domid=$(lab_guest_start $NAME --disks 1 --vcpus 2 --no-vif --workload "wl_blk 900")	# at most: dom0 ends it after the handovers
 if [ -n "$domid" ]; then tap_ok "guest $NAME created (domid $domid)"; else
 	tap_not_ok "guest $NAME created"; tap_done; exit 1; fi
 lab_guest_result $NAME guest.ready 180 >/dev/null
@@ -64,6 +64,8 @@ tap_diag "$attach"
 tap_cmp "$(field kept "$attach")" -gt 0 "the attach adopted kept grants"
 tap_is "$(field kept "$attach")" "$(field before "$attach")" "it adopted every grant of the record"
 
+sleep 3
+lab_guest_stop_wl $NAME || tap_diag "$NAME: no answer to the stop"
 if lab_guest_wait_done $NAME 300; then tap_ok "guest workload finished"; else
 	tap_not_ok "guest workload finished"; fi
 tap_is "$(lab_guest_result $NAME blk.io_errors 5)" 0 "0 guest I/O errors"
