@@ -122,6 +122,7 @@ while [ $i -le "$HANDOVERS" ]; do
 	if [ $((i % RELOAD_EVERY)) -eq 0 ]; then
 		reload="--reload-modules --module-dir /ncmig/backends"
 	fi
+	read -r t_round _ </proc/uptime
 	before=$(cat /sys/class/net/$vif/ifindex 2>/dev/null)
 	# dom0's own view of the blackout: a 100/s ping across the handover
 	# (-w: the bound if the interrupt below were lost).
@@ -132,6 +133,7 @@ while [ $i -le "$HANDOVERS" ]; do
 	ap=$!
 	lab_wait 10 grep -q '^ready' "$OUT/ann.$i" || tap_diag "anncount $i not ready"
 	sleep "$PING_LEAD"
+	read -r t_ho _ </proc/uptime
 	# shellcheck disable=SC2086 # $reload is a list of options
 	if timeout -k 5 60 ncmigd handover --domid "$domid" $reload >"$OUT/ho.$i" 2>&1; then
 		ok=$((ok + 1)) failed_row=0
@@ -140,6 +142,7 @@ while [ $i -le "$HANDOVERS" ]; do
 		tap_diag "handover $i failed:"; sed 's/^/#   /' "$OUT/ho.$i"
 		failed_row=$((failed_row + 1))
 	fi
+	read -r t_hoend _ </proc/uptime
 	# ping prints its counts when interrupted.
 	sleep "$PING_TAIL"
 	kill -INT $pp 2>/dev/null
@@ -179,9 +182,13 @@ while [ $i -le "$HANDOVERS" ]; do
 		ifindex_bad=$((ifindex_bad + 1))
 		tap_diag "handover $i without reload: ifindex $before -> $after"
 	fi
+	read -r t_end _ </proc/uptime
+	# Where a round's wall time goes: setting up, ncmigd, the checks.
 	lab_log "handover $i${reload:+ (reload)}: $(grep 'vif 0' "$OUT/ho.$i" | head -1)" \
 		"$(grep -o 'total_ms=[0-9.]*' "$OUT/ho.$i")" \
-		"dom0 ping lost $(tail -1 "$OUT/loss")/$((${tx:-0}))"
+		"dom0 ping lost $(tail -1 "$OUT/loss")/$((${tx:-0}))" \
+		"$(echo "$t_round $t_ho $t_hoend $t_end" |
+			awk '{ printf "round_s: setup=%.1f ncmigd=%.1f after=%.1f", $2 - $1, $3 - $2, $4 - $3 }')"
 	if [ "$failed_row" -ge 3 ]; then
 		tap_diag "3 handovers in a row failed: stopping"
 		break
