@@ -50,7 +50,9 @@ chroot "$tmp/root" dpkg-query -W -f='${Package} ${Version}\n' dkms "linux-header
 # Room for the packages, DKMS's tree and the modules it installs.
 kb=$(du -sk "$tmp/root" | cut -f1)
 say "making the deb-install root.ext4 ($((kb / 1024)) MiB of files)"
-mkfs.ext4 -q -F -L ncmig-root -d "$tmp/root" "$tmp/root.ext4" $((kb * 12 / 10 + 262144))K
+# Its "Creating regular file" goes to stdout even with -q: stdout is
+# this script's answer (the directory), so mkfs speaks on stderr.
+mkfs.ext4 -q -F -L ncmig-root -d "$tmp/root" "$tmp/root.ext4" $((kb * 12 / 10 + 262144))K >&2
 mkdir -p "$dir"
 mv "$tmp/root.ext4" "$tmp/PACKAGES" "$dir/"
 rm -rf "$tmp"
