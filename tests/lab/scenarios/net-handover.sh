@@ -117,13 +117,18 @@ mac0=$(printf '00:16:3e:99:%02x:00' "${ip##*.}")
 mac1=$mac:01
 ok=0 reloads=0 bridge_bad=0 ifindex_bad=0 nb_bad=0 failed_row=0 i=1
 ann_bad0=0 ann_bad1=0
+: >"$OUT/rounds"
+# Each round only records (its files in $OUT, named by the round): what
+# it found is worked out in analyse_round once the traffic has stopped.
+# Under TCG every fork in a loaded dom0 costs ~0.5 s, and the checks in
+# the loop made a round's after-handover part 10-16 s of its ~25.
 while [ $i -le "$HANDOVERS" ]; do
 	reload=
 	if [ $((i % RELOAD_EVERY)) -eq 0 ]; then
 		reload="--reload-modules --module-dir /ncmig/backends"
 	fi
 	read -r t_round _ </proc/uptime
-	before=$(cat /sys/class/net/$vif/ifindex 2>/dev/null)
+	read -r before </sys/class/net/$vif/ifindex 2>/dev/null || before=
 	# dom0's own view of the blackout: a 100/s ping across the handover
 	# (-w: the bound if the interrupt below were lost).
 	ping -q -i 0.01 -W 1 -w 90 "$ip" >"$OUT/ping.$i" 2>&1 &
@@ -149,46 +154,12 @@ while [ $i -le "$HANDOVERS" ]; do
 	wait $pp
 	# netback queued them on the netdev at the resume: long seen by now.
 	kill -TERM $ap 2>/dev/null; wait $ap
-	for v in 0 1; do
-		m=$mac0; [ "$v" = 0 ] || m=$mac1
-		g=$(grep -c "^garp $m " "$OUT/ann.$i")
-		r=$(grep -c "^rarp $m " "$OUT/ann.$i")
-		if [ "$g" -lt 1 ] || [ "$r" -lt 1 ]; then
-			eval "ann_bad$v=\$((ann_bad$v + 1))"
-			tap_diag "after handover $i vif $v ($m): $g gratuitous ARP, $r RARP seen"
-		fi
-		echo "$g $r" >>"$OUT/ann.count$v"
-	done
-	kind=plain; [ -z "$reload" ] || kind=reload
-	sed -n 's/.*vif 0: .*blackout_ms=\([0-9.]*\).*/\1/p' "$OUT/ho.$i" |
-		tee -a "$OUT/blackout" >>"$OUT/blackout.$kind"
-	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$OUT/ping.$i")
-	rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$OUT/ping.$i")
-	echo $((${tx:-0} - ${rx:-0})) | tee -a "$OUT/loss" >>"$OUT/loss.$kind"
-	sed -n 's|^rtt .* = [0-9.]*/[0-9.]*/\([0-9.]*\)/.*|\1|p' "$OUT/ping.$i" >>"$OUT/maxrtt"
-	link=$(ip -o link show "$vif" 2>&1)
-	case "$link" in
-	*"master $LAB_BRIDGE "*"<"*) ;;
-	*"<"*UP*">"*"master $LAB_BRIDGE "*) ;;
-	*) bridge_bad=$((bridge_bad + 1)); tap_diag "after handover $i: $link" ;;
-	esac
-	if ! nb_state | cmp -s - "$OUT/nb.before"; then
-		nb_bad=$((nb_bad + 1))
-		tap_diag "after handover $i netback reports for vif 1:"
-		nb_state | diff "$OUT/nb.before" - | sed 's/^/#   /'
-	fi
-	after=$(cat /sys/class/net/$vif/ifindex 2>/dev/null)
-	if [ -z "$reload" ] && [ "$before" != "$after" ]; then
-		ifindex_bad=$((ifindex_bad + 1))
-		tap_diag "handover $i without reload: ifindex $before -> $after"
-	fi
+	ip -o link show "$vif" >"$OUT/link.$i" 2>&1
+	nb_state >"$OUT/nb.$i"
+	read -r after </sys/class/net/$vif/ifindex 2>/dev/null || after=
 	read -r t_end _ </proc/uptime
-	# Where a round's wall time goes: setting up, ncmigd, the checks.
-	lab_log "handover $i${reload:+ (reload)}: $(grep 'vif 0' "$OUT/ho.$i" | head -1)" \
-		"$(grep -o 'total_ms=[0-9.]*' "$OUT/ho.$i")" \
-		"dom0 ping lost $(tail -1 "$OUT/loss")/$((${tx:-0}))" \
-		"$(echo "$t_round $t_ho $t_hoend $t_end" |
-			awk '{ printf "round_s: setup=%.1f ncmigd=%.1f after=%.1f", $2 - $1, $3 - $2, $4 - $3 }')"
+	echo "$i ${reload:+reload} ${before:--} ${after:--} $t_round $t_ho $t_hoend $t_end" >>"$OUT/rounds"
+	echo "# [$t_end] handover $i${reload:+ (reload)} returned"
 	if [ "$failed_row" -ge 3 ]; then
 		tap_diag "3 handovers in a row failed: stopping"
 		break
@@ -197,6 +168,66 @@ while [ $i -le "$HANDOVERS" ]; do
 	i=$((i + 1))
 done
 
+# analyse_round I RELOAD BEFORE AFTER T_ROUND T_HO T_HOEND T_END: round I's
+# records checked and summed, as the loop did them before.
+analyse_round() {
+	_i=$1 reload=$2 before=$3 after=$4
+	for v in 0 1; do
+		m=$mac0; [ "$v" = 0 ] || m=$mac1
+		g=$(grep -c "^garp $m " "$OUT/ann.$_i")
+		r=$(grep -c "^rarp $m " "$OUT/ann.$_i")
+		if [ "$g" -lt 1 ] || [ "$r" -lt 1 ]; then
+			eval "ann_bad$v=\$((ann_bad$v + 1))"
+			tap_diag "after handover $_i vif $v ($m): $g gratuitous ARP, $r RARP seen"
+		fi
+		echo "$g $r" >>"$OUT/ann.count$v"
+	done
+	kind=plain; [ -z "$reload" ] || kind=reload
+	sed -n 's/.*vif 0: .*blackout_ms=\([0-9.]*\).*/\1/p' "$OUT/ho.$_i" |
+		tee -a "$OUT/blackout" >>"$OUT/blackout.$kind"
+	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$OUT/ping.$_i")
+	rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$OUT/ping.$_i")
+	echo $((${tx:-0} - ${rx:-0})) | tee -a "$OUT/loss" >>"$OUT/loss.$kind"
+	sed -n 's|^rtt .* = [0-9.]*/[0-9.]*/\([0-9.]*\)/.*|\1|p' "$OUT/ping.$_i" >>"$OUT/maxrtt"
+	link=$(cat "$OUT/link.$_i")
+	case "$link" in
+	*"master $LAB_BRIDGE "*"<"*) ;;
+	*"<"*UP*">"*"master $LAB_BRIDGE "*) ;;
+	*) bridge_bad=$((bridge_bad + 1)); tap_diag "after handover $_i: $link" ;;
+	esac
+	if ! cmp -s "$OUT/nb.$_i" "$OUT/nb.before"; then
+		nb_bad=$((nb_bad + 1))
+		tap_diag "after handover $_i netback reports for vif 1:"
+		diff "$OUT/nb.before" "$OUT/nb.$_i" | sed 's/^/#   /'
+	fi
+	if [ -z "$reload" ] && [ "$before" != "$after" ]; then
+		ifindex_bad=$((ifindex_bad + 1))
+		tap_diag "handover $_i without reload: ifindex $before -> $after"
+	fi
+	# Where a round's wall time went: setting up, ncmigd, the rest.
+	lab_log "handover $_i${reload:+ (reload)}: $(grep 'vif 0' "$OUT/ho.$_i" | head -1)" \
+		"$(grep -o 'total_ms=[0-9.]*' "$OUT/ho.$_i")" \
+		"dom0 ping lost $(tail -1 "$OUT/loss")/$((${tx:-0}))" \
+		"$(echo "$5 $6 $7 $8" |
+			awk '{ printf "round_s: setup=%.1f ncmigd=%.1f after=%.1f", $2 - $1, $3 - $2, $4 - $3 }')"
+}
+
+wait_s=$((LOAD + 240))
+[ "$failed_row" -lt 3 ] || wait_s=5	# gave up: do not wait for the load
+sleep "$TAIL_SECONDS"
+if lab_guest_stop_wl nh; then tap_ok "dom0 ended the guest's traffic ${TAIL_SECONDS} s after the last handover"
+else tap_not_ok "dom0 ended the guest's traffic ${TAIL_SECONDS} s after the last handover"; fi
+if lab_guest_wait_done nh "$wait_s"; then
+	tap_ok "guest workload finished"
+else
+	tap_not_ok "guest workload finished"
+fi
+: >"$OUT/ann.count0"; : >"$OUT/ann.count1"
+while read -r r_i r_rest; do
+	case $r_rest in reload\ *) r_reload=reload; r_rest=${r_rest#reload } ;; *) r_reload= ;; esac
+	# shellcheck disable=SC2086 # the round's fields, one word each
+	analyse_round "$r_i" "$r_reload" $r_rest
+done <"$OUT/rounds"
 tap_is "$ok" "$HANDOVERS" "all $HANDOVERS handovers succeeded"
 tap_cmp "$reloads" -ge $((HANDOVERS / RELOAD_EVERY)) "handovers with a module reload"
 tap_is "$bridge_bad" 0 "$vif on $LAB_BRIDGE and up after every handover"
@@ -209,16 +240,6 @@ tap_diag "announcements seen per handover (garp rarp, all interfaces): vif 0: $(
 	"vif 1: $(tr '\n' ',' <"$OUT/ann.count1")"
 tap_diag "handover 1's capture: $(grep -v '^ready' "$OUT/ann.1" 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 
-wait_s=$((LOAD + 240))
-[ "$failed_row" -lt 3 ] || wait_s=5	# gave up: do not wait for the load
-sleep "$TAIL_SECONDS"
-if lab_guest_stop_wl nh; then tap_ok "dom0 ended the guest's traffic ${TAIL_SECONDS} s after the last handover"
-else tap_not_ok "dom0 ended the guest's traffic ${TAIL_SECONDS} s after the last handover"; fi
-if lab_guest_wait_done nh "$wait_s"; then
-	tap_ok "guest workload finished"
-else
-	tap_not_ok "guest workload finished"
-fi
 kill $w1 $w2 $w3 $w4 2>/dev/null
 wait $w1 $w2 $w3 $w4 2>/dev/null
 fe_writes=$(($(wc -l <"$OUT/fe-state.watch") - 1))
