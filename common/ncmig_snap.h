@@ -119,10 +119,15 @@ struct ncmig_snap {
  * CRC-32C (Castagnoli, reflected 0x82f63b78), as used for the record and
  * stream checksums.  Start with @crc 0; calls chain: crc32c(crc32c(0, a),
  * b) is the CRC of a followed by b.  "123456789" gives 0xe3069283.
- * The kernel's crc32c() behind it in the kernel, a table in userspace
+ * The kernel's crc32c() behind it in the kernel; in userspace SSE 4.2's
+ * crc32 instruction where the CPU has it, else a table
  * (user/lib/crc32c.c).
  */
 u32 ncmig_crc32c(u32 crc, const void *buf, size_t len);
+#ifndef __KERNEL__
+/* Userspace's table walk alone, whatever the CPU: for the unit tests. */
+u32 ncmig_crc32c_table(u32 crc, const void *buf, size_t len);
+#endif
 
 /*
  * 0 if ncmig_crc32c() gives RFC 3720 B.4's five example CRCs, else the

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * CRC-32C (Castagnoli, reflected 0x82f63b78) for userspace, a byte at a
- * time from a 256-entry table; the kernel modules use the kernel's
- * crc32c() instead (common/ncmig_snap.c).  Entry n is the CRC register
- * after shifting the byte n through it, eight bits.
+ * CRC-32C (Castagnoli, reflected 0x82f63b78) for userspace: SSE 4.2's crc32
+ * instruction where the CPU has it, else a byte at a time from a 256-entry
+ * table; the kernel modules use the kernel's crc32c() instead
+ * (common/ncmig_snap.c).  Table entry n is the CRC register after
+ * shifting the byte n through it, eight bits.
  */
+#include <string.h>
+
 #include "ncmig_snap.h"
 
 static const u32 crc32c_table[256] = {
@@ -74,7 +77,7 @@ static const u32 crc32c_table[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-u32 ncmig_crc32c(u32 crc, const void *buf, size_t len)
+u32 ncmig_crc32c_table(u32 crc, const void *buf, size_t len)
 {
 	const u8 *p = buf;
 
@@ -83,3 +86,43 @@ u32 ncmig_crc32c(u32 crc, const void *buf, size_t len)
 		crc = (crc >> 8) ^ crc32c_table[(crc ^ *p++) & 0xff];
 	return ~crc;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/*
+ * SSE 4.2's crc32 is CRC-32C.  It matters where a stream is checked in a
+ * migration's suspend window: the table walk was two thirds of parsing a
+ * 94-node stream, 3.5 ms of splice recv's hold under the lab's TCG.
+ * Eight octets at a time, loaded little-endian as the instruction wants.
+ */
+__attribute__((target("sse4.2")))
+static u32 crc32c_sse42(u32 crc, const u8 *p, size_t len)
+{
+	unsigned long long c = ~crc;
+	unsigned long long v;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = (u32)c;
+	while (len--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return ~crc;
+}
+
+u32 ncmig_crc32c(u32 crc, const void *buf, size_t len)
+{
+	/* A benign race: every thread finds the same answer. */
+	static int sse42 = -1;
+
+	if (sse42 < 0)
+		sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	return sse42 ? crc32c_sse42(crc, buf, len) :
+		       ncmig_crc32c_table(crc, buf, len);
+}
+#else
+u32 ncmig_crc32c(u32 crc, const void *buf, size_t len)
+{
+	return ncmig_crc32c_table(crc, buf, len);
+}
+#endif
