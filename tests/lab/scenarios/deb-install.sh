@@ -78,7 +78,9 @@ tap_run "the stock xen-blkback and xen-netback serve (loaded by init, from kerne
 apt_install() {
 	mkdir -p /usr/share/ncmig-dkms
 	cp "$D/rev$1/ncmig-$dkms_ver.dkms.tar.gz" /usr/share/ncmig-dkms/ || return 1
-	(cd "$D/rev$1" && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q \
+	# 1200 s: an upgrade runs depmod twice over the kernel's whole
+	# module tree (xz), 5+ min each under TCG (603 s was not enough once).
+	(cd "$D/rev$1" && DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -q \
 		--no-install-recommends "./$(basename "$(deb_of "$1" ncmig-dkms)")" \
 		"./$(basename "$(deb_of "$1" ncmigd)")")
 }
