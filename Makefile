@@ -54,8 +54,9 @@ LAB_UPDATES ?= rolling-update deb-install
 # boot, shortened by LAB_OTHER_ENV to fit the 60 minutes (bookworm: 10
 # block handovers and 6 network ones, every second one with a reload);
 # make check-full runs them in full. Bookworm as the other target also
-# runs multi-reload (2 two-domain reloads); trixie as the other target keeps net-handover
-# at 10 and blk-handover at 20, multi-reload (277 s there) in check-full.
+# runs multi-reload (2 two-domain reloads); trixie as the other target
+# keeps net-handover at 10 and blk-handover at 20, multi-reload (277 s
+# there) in check-full.
 OTHER_TARGET := $(if $(filter bookworm,$(TARGET)),trixie,bookworm)
 # In the integrated run of 2026-12-01 trixie's dom0 died in net-handover's
 # 17th handover, "Oops: int3" in dev_queue_xmit_nit(): the int3 of a live

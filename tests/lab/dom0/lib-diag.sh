@@ -2,6 +2,12 @@
 # What dom0 was doing when something hung, printed as "# " lines for the
 # serial log (CI keeps only the log, never the lab).
 
+# lab_xen_triple_faults [-c]: Xen's "Triple fault" reports in its console
+# ring (-c: and clear the ring, so the next call sees only newer ones).
+# Under the lab's QEMU TCG, PVH guests on HAP triple-fault now and then,
+# whatever runs in dom0 (tests/lab/README.md: nested paging emulation).
+lab_xen_triple_faults() { timeout 20 xl dmesg "$@" 2>/dev/null | grep "Triple fault"; }
+
 # lab_proc_state PID: its state letter (R, S, D, ...) from /proc/PID/stat,
 # whose comm (field 2) may hold spaces: everything up to ") " goes.
 lab_proc_state() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }

@@ -222,7 +222,6 @@ if lab_guest_wait_done nh "$wait_s"; then
 else
 	tap_not_ok "guest workload finished"
 fi
-: >"$OUT/ann.count0"; : >"$OUT/ann.count1"
 while read -r r_i r_rest; do
 	case $r_rest in reload\ *) r_reload=reload; r_rest=${r_rest#reload } ;; *) r_reload= ;; esac
 	# shellcheck disable=SC2086 # the round's fields, one word each

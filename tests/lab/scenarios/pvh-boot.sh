@@ -10,7 +10,7 @@ ROUNDS=${PVH_ROUNDS:-3}
 GUESTS=${PVH_GUESTS:-2}
 W=/run/ncmig-lab/pvh-boot
 rm -rf "$W"; mkdir -p "$W"
-triples() { timeout 20 xl dmesg 2>/dev/null | grep -c "Triple fault"; }
+triples() { lab_xen_triple_faults | wc -l; }
 
 lab_netserver_start || tap_diag "netstream server did not start"
 t0=$(triples)

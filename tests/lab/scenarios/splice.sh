@@ -52,7 +52,7 @@ end_if_dead() {
 	_st=$(timeout 30 xl list spl 2>/dev/null | awk 'NR == 2 { print $5 }')
 	case $_st in *s*|*c*) ;; *) return 0 ;; esac
 	tap_not_ok "spl still runs after $1 (xl list state $_st)"
-	timeout 20 xl dmesg 2>/dev/null | grep "Triple fault" | sed 's/^/#   xen: /'
+	lab_xen_triple_faults | sed 's/^/#   xen: /'
 	tap_done; exit 1
 }
 
