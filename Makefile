@@ -29,6 +29,14 @@ LAB_BOOT1 ?= smoke ops-version ncmig-session blk-handover blk-keep park-fallback
 # gone for every scenario after it.
 LAB_BOOT2 ?= net-handover net-paused-peer xs-roundtrip splice multi-reload \
 	xs-watches
+# What make check leaves out of the boots above on the default target.
+# Trixie's splice migrates a PVH guest on HAP (its Xen has no shadow
+# paging, so no PV log-dirty: dom0/lib-migrate.sh), and under QEMU's TCG
+# such a guest triple-faults now and then: in CI (2026-12-02) twice at
+# the suspend, once on the resume after the refused migration. make
+# check runs splice on bookworm instead (a PV guest, LAB_OTHER);
+# check-full runs it on both.
+LAB_CHECK_SKIP ?= $(if $(filter bookworm,$(TARGET)),,splice)
 # Issue 9's races, summed in the kernel-races line. race-net-rogue last:
 # if dom0 ever wedges there, the scenario resets or powers it off (a lab
 # held for 45 min helps nobody), so nothing after runs.
@@ -64,15 +72,16 @@ OTHER_TARGET := $(if $(filter bookworm,$(TARGET)),trixie,bookworm)
 # flipped (stock kernel code; tests/lab/README.md). dom0/init now holds
 # the key on for the boot.
 ifeq ($(OTHER_TARGET),bookworm)
-LAB_OTHER ?= smoke ops-version blk-handover net-handover multi-reload
+LAB_OTHER ?= smoke ops-version blk-handover net-handover splice
 # Bookworm's blk-handover and net-handover guests are PVH on shadow
 # paging (NCMIG_LAB_PVH_HAP=0; Debian's Xen 4.20 has no shadow): with HAP
 # a PVH guest triple-faults under QEMU's TCG, on shadow none has in 30
 # block and 10 network handovers (tests/lab/README.md, 2026-12-02).
-# Net-handover 6 (3 reloads) and multi-reload 2: in CI (2026-12-02) 10
-# network handovers took 299 s there and 3 two-domain reloads 292 s.
+# Net-handover 6 (3 reloads): in CI (2026-12-02) 10 network handovers
+# took 299 s there. Bookworm's multi-reload (260 s in CI) is in
+# check-full; trixie's boot 2 runs it in make check.
 LAB_OTHER_ENV ?= BLK_HANDOVERS=10 BLK_RELOAD_EVERY=2 NET_HANDOVERS=6 \
-	NET_RELOAD_EVERY=2 MULTI_HANDOVERS=2 BLK_GUEST=pvh NET_GUEST=pvh \
+	NET_RELOAD_EVERY=2 BLK_GUEST=pvh NET_GUEST=pvh \
 	NCMIG_LAB_PVH_HAP=0
 else
 LAB_OTHER ?= smoke ops-version blk-handover net-handover
@@ -231,7 +240,8 @@ bench: deps
 # Every step runs; the last line sums them: "check: N passed, N failed".
 # Each lab verdict names its target: lab[trixie]: N passed, N failed.
 check: deps
-	LAB_OTHER_ENV="$(LAB_OTHER_ENV)" LAB_DEFAULT_ENV="$(LAB_DEFAULT_ENV)" mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" \
+	LAB_OTHER_ENV="$(LAB_OTHER_ENV)" LAB_DEFAULT_ENV="$(LAB_DEFAULT_ENV)" mk/check.sh "$(LAB_BOOT1)" \
+		"$(filter-out $(LAB_CHECK_SKIP),$(LAB_BOOT2))" "$(LAB_RACES)" \
 		$(if $(strip $(LAB_OTHER)),"$(OTHER_TARGET):$(LAB_OTHER)")
 
 # Everything on both targets: each of make check's boots, and the faults

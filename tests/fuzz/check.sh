@@ -6,9 +6,9 @@
 # and report line and branch coverage of each parser.  Ends with exactly
 #   fuzz: targets=N crashes=N stream_read_lines=P% snap_lines=P% restore_lines=P%
 # and exits non-zero on any crash, leak or sanitizer report.
-#   OUT=build/user FUZZ_TIME=15 check.sh fuzz_a fuzz_b ...
+#   OUT=build/user FUZZ_TIME=10 check.sh fuzz_a fuzz_b ...
 set -u
-: "${OUT:?}" "${FUZZ_TIME:=15}"
+: "${OUT:?}" "${FUZZ_TIME:=10}"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PROFDATA=${LLVM_PROFDATA:-llvm-profdata-14}
