@@ -33,6 +33,7 @@
 #include "ncmig.h"
 #include "opts.h"
 #include "splice_args.h"
+#include "suspend_window.h"
 #include "util.h"
 
 #define MAX_RECV_OPTS 16
@@ -426,6 +427,8 @@ static int splice_send(int argc, char **argv)
 			   strerror(errno));
 		return 1;
 	}
+	/* After the fork: mlockall then breaks its copy-on-write too. */
+	ncmigd_window_prefault("splice send");
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
@@ -594,6 +597,7 @@ static int splice_recv(int argc, char **argv)
 			   strerror(errno));
 		return 1;
 	}
+	ncmigd_window_prefault("splice recv");
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* ncmigd: a process that works inside a guest's suspend window. */
+#ifndef NCMIGD_SUSPEND_WINDOW_H
+#define NCMIGD_SUSPEND_WINDOW_H
+
+/*
+ * Before the window opens: fault in now what the window would otherwise
+ * fault in page by page (suspend_window.c says why).  Best effort; says
+ * on stderr (as @who) what it could not do.
+ */
+void ncmigd_window_prefault(const char *who);
+
+#endif /* NCMIGD_SUSPEND_WINDOW_H */
