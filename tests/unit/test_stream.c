@@ -761,6 +761,17 @@ static void run_reject(void **st)
 	assert_null(s.nodes);
 }
 
+/* The warm-up's stream is one the parser takes, every time. */
+static void test_warmup_parses(void **st)
+{
+	uint64_t us = UINT64_MAX;
+
+	(void)st;
+	assert_int_equal(ncmig_stream_warmup(&us), 0);
+	assert_true(us < UINT64_MAX);
+	assert_int_equal(ncmig_stream_warmup(NULL), 0);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -773,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_optional_skipped),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_file_nothing_after_end),
+		cmocka_unit_test(test_warmup_parses),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	size_t nr = sizeof(rejects) / sizeof(rejects[0]), i;

@@ -153,14 +153,26 @@ struct send_ctx {
 	unsigned int polls;
 	uint64_t poll_us, last_poll_end_us, last_poll_us;
 	uint64_t at_end_us;	/* when at_end was last called */
+	uint64_t warmup_us;	/* ncmigd_window_prefault()'s warm-up */
 };
 
-static uint64_t mono_us(void)
+static uint64_t clock_us(clockid_t id)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(id, &t);
 	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+static uint64_t mono_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+/* This thread's CPU time: a wait for the CPU shows as wall time only. */
+static uint64_t cpu_us(void)
+{
+	return clock_us(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /*
@@ -428,7 +440,7 @@ static int splice_send(int argc, char **argv)
 		return 1;
 	}
 	/* After the fork: mlockall then breaks its copy-on-write too. */
-	ncmigd_window_prefault("splice send");
+	ctx.warmup_us = ncmigd_window_prefault("splice send");
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
@@ -476,10 +488,12 @@ static int splice_send(int argc, char **argv)
 	 * longest of them, for a checkpointed stream).
 	 */
 	fprintf(stderr, "ncmigd: splice send: d%u: added_suspend_us=%llu "
-		"(capture %llu us, %llu-octet stream)\n", ctx.domid,
+		"(capture %llu us, %llu-octet stream; warm-up before the "
+		"window %llu us)\n", ctx.domid,
 		(unsigned long long)st.added_us,
 		(unsigned long long)st.capture_us,
-		(unsigned long long)st.stream_octets);
+		(unsigned long long)st.stream_octets,
+		(unsigned long long)ctx.warmup_us);
 	return status ? 1 : 0;
 }
 
@@ -498,6 +512,8 @@ struct recv_ctx {
 	bool leave;
 	char pending_note[160];
 	uint64_t parse_us;	/* the last record's ncmig_stream_parse() */
+	uint64_t parse_cpu_us;	/* of that, on the CPU */
+	uint64_t warmup_us;	/* ncmigd_window_prefault()'s warm-up */
 };
 
 static int recv_found(void *arg, const unsigned char *buf, size_t len)
@@ -505,12 +521,14 @@ static int recv_found(void *arg, const unsigned char *buf, size_t len)
 	struct recv_ctx *c = arg;
 	struct ncmig_stream_err err;
 	struct ncmig_stream s;
-	uint64_t t0;
+	uint64_t t0, cpu0;
 	int rc;
 
 	/* Strict: a damaged record stops the migration. */
 	t0 = mono_us();
+	cpu0 = cpu_us();
 	rc = ncmig_stream_parse(buf, len, &s, &err);
+	c->parse_cpu_us = cpu_us() - cpu0;
 	c->parse_us = mono_us() - t0;
 	if (rc) {
 		ncmig_err("splice recv: invalid ncmig stream: %s", err.msg);
@@ -597,7 +615,7 @@ static int splice_recv(int argc, char **argv)
 			   strerror(errno));
 		return 1;
 	}
-	ncmigd_window_prefault("splice recv");
+	ctx.warmup_us = ncmigd_window_prefault("splice recv");
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
@@ -626,12 +644,15 @@ static int splice_recv(int argc, char **argv)
 			  "completed: nothing kept");
 	} else {
 		fprintf(stderr, "ncmigd: splice recv: %s record; "
-			"validating it held the stream %llu us (parse %llu us; "
+			"validating it held the stream %llu us (parse %llu us, "
+			"%llu us on the CPU, after a warm-up of %llu us; "
 			"sender's capture %llu us)\n",
 			st.legacy ? "a libxl-layer (older ncmigd)" :
 			"an optional libxc",
 			(unsigned long long)st.added_us,
 			(unsigned long long)ctx.parse_us,
+			(unsigned long long)ctx.parse_cpu_us,
+			(unsigned long long)ctx.warmup_us,
 			(unsigned long long)st.capture_us);
 	}
 	free(ctx.kept);

@@ -6,9 +6,10 @@
  * TCG, tens of microseconds each): recv's parse of a 6.5 KB stream took
  * 8 ms there, against 12 us natively.  So lock what is mapped (the code
  * included), have every later mapping populated as it is made, keep the
- * heap that is freed, and grow it once now, outside the window.  The
- * process lives for one migration; a child it starts (xl) inherits none
- * of this (mlockall(2)).
+ * heap that is freed, grow it once now, outside the window, and run
+ * the stream code once (ncmig_stream_warmup()).  The process lives for
+ * one migration; a child it starts (xl) inherits none of this
+ * (mlockall(2)).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -17,13 +18,15 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ncmig.h"
 #include "suspend_window.h"
 
 /* More than a stream's record and its parse take (doc/stream-format.md). */
 #define WINDOW_HEAP	(4U << 20)
 
-void ncmigd_window_prefault(const char *who)
+uint64_t ncmigd_window_prefault(const char *who)
 {
+	uint64_t us = 0;
 	void *p;
 
 	/* Freed memory stays in the heap; large buffers come from it too. */
@@ -39,4 +42,8 @@ void ncmigd_window_prefault(const char *who)
 		memset(p, 0, WINDOW_HEAP);
 		free(p);
 	}
+	if (ncmig_stream_warmup(&us))
+		fprintf(stderr, "ncmigd: %s: the stream code's warm-up "
+			"failed\n", who);
+	return us;
 }

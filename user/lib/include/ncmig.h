@@ -214,6 +214,12 @@ int ncmig_stream_read_file(int fd, struct ncmig_stream *s,
 int ncmig_stream_read_input(int fd, struct ncmig_stream *s,
 			    struct ncmig_stream_err *err);
 void ncmig_stream_free(struct ncmig_stream *s);
+/*
+ * Write and parse a small synthetic stream (stream_warmup.c), so that a
+ * suspend window that parses or writes one does not pay for the first
+ * run.  0 or a negative errno; *@took_us (if given) how long it took.
+ */
+int ncmig_stream_warmup(uint64_t *took_us);
 
 /*
  * The stream's BACKEND records as the two arrays RESTORE takes
