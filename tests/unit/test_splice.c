@@ -202,6 +202,9 @@ static void test_send_recv_roundtrip(void **s)
 	assert_int_equal(st.in_octets, xs_len);
 	assert_int_equal(st.stream_octets, 26);
 	assert_true(st.added_us >= st.capture_us);
+	/* Into a file: no receiver to wait for, all of it counted. */
+	assert_int_equal(st.added_us, st.raw_added_us);
+	assert_int_equal(st.backlog_octets, 0);
 	/*
 	 * Inserted right before libxc's END: the record header, the
 	 * 24-octet envelope, 26 octets, 6 of padding.
@@ -334,6 +337,55 @@ static void test_send_ticks_while_waiting(void **s)
 	close(ofd);
 	close(ev_pipe[0]);
 	close(ev_pipe[1]);
+}
+
+/*
+ * A slow receiver: 32 KiB that libxc sent before END still in the pipe
+ * when END comes, taken 100 ms later.  send waits for them before its
+ * record and does not count that time as its own; it reports it apart.
+ */
+static void test_send_backlog_not_counted(void **s)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end };
+	static unsigned char junk[32 * 1024];
+	struct ncmig_splice_stats st;
+	int ifd, out[2], status;
+	size_t want;
+	char msg[300];
+	pid_t pid;
+
+	(void)s;
+	build();
+	payload_len = 8;
+	want = sizeof(junk) + xs_len + REC + 32;
+	ifd = to_fd(xs, xs_len);
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(write(out[1], junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t got_n = 0;
+		ssize_t n;
+
+		close(out[1]);
+		usleep(100 * 1000);
+		while ((n = read(out[0], junk, sizeof(junk))) > 0)
+			got_n += (size_t)n;
+		_exit(got_n == want ? 0 : 1);
+	}
+	close(out[0]);
+	assert_int_equal(ncmig_splice_filter(ifd, out[1], &send, &st, msg,
+					     sizeof(msg)), 0);
+	close(out[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(st.inserted, 1);
+	assert_true(st.backlog_octets >= sizeof(junk));
+	assert_true(st.backlog_us >= 50 * 1000);
+	assert_true(st.raw_added_us >= st.backlog_us);
+	assert_true(st.added_us < st.raw_added_us);
+	assert_true(st.added_us < 50 * 1000);
+	close(ifd);
 }
 
 static void test_recv_without_record_passes_through(void **s)
@@ -1189,6 +1241,7 @@ int main(void)
 		cmocka_unit_test(test_send_recv_roundtrip),
 		cmocka_unit_test(test_send_ticks_before_end),
 		cmocka_unit_test(test_send_ticks_while_waiting),
+		cmocka_unit_test(test_send_backlog_not_counted),
 		cmocka_unit_test(test_recv_without_record_passes_through),
 		cmocka_unit_test(test_send_refuses_second_record),
 		cmocka_unit_test(test_config_seen),

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +63,7 @@ struct splice {
 	bool pending;		/* recv: one found, its checkpoint not complete */
 	bool after_ckpt;	/* the next libxc record follows CHECKPOINT_END */
 	bool no_tick_fd;	/* send: tick_fd failed, not waited on again */
+	uint64_t base_us;	/* send: where the last insert's added time began */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -97,11 +100,62 @@ static uint64_t now_us(void)
 	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
-/* The longest any one record held the stream (once per checkpoint). */
-static void note_added(struct splice *sp, uint64_t us)
+/*
+ * The longest any one record held the stream (once per checkpoint):
+ * from @base, and in all from the arrival @t0 of what it waits on.
+ */
+static void note_added(struct splice *sp, uint64_t t0, uint64_t base)
 {
-	if (us > sp->st->added_us)
-		sp->st->added_us = us;
+	uint64_t now = now_us();
+
+	if (now - base > sp->st->added_us)
+		sp->st->added_us = now - base;
+	if (now - t0 > sp->st->raw_added_us)
+		sp->st->raw_added_us = now - t0;
+}
+
+/*
+ * Octets written to the pipe @fd that its reader has not taken yet, or -1
+ * if @fd is no pipe.
+ */
+static long pipe_queued(int fd)
+{
+	struct stat s;
+	int n;
+
+	if (fstat(fd, &s) || !S_ISFIFO(s.st_mode) || ioctl(fd, FIONREAD, &n))
+		return -1;
+	return n;
+}
+
+/*
+ * send, our record ready: the octets before END may still be queued for
+ * the receiver, which takes them at its own pace whether we insert
+ * anything or not (a plain receiver's libxc applies the last pages as it
+ * reads them).  Wait until it has, so that our writes do not block on
+ * them and what is counted is what our record adds.  Returns when the
+ * added time begins: @t0, or the last moment the receiver still had some
+ * of them (checked every 50 us: its idle time after that counts).  Not
+ * a pipe, or not taken within 2 s: @t0, all of it counted.
+ */
+static uint64_t wait_backlog(struct splice *sp, uint64_t t0)
+{
+	const struct timespec step = { 0, 50 * 1000 };
+	uint64_t busy = t0, give_up = now_us() + 2000000;
+	long q = pipe_queued(sp->out);
+
+	if (q > 0 && (uint64_t)q > sp->st->backlog_octets)
+		sp->st->backlog_octets = (uint64_t)q;
+	while (q > 0) {
+		busy = now_us();
+		if (busy > give_up)
+			return t0;
+		nanosleep(&step, NULL);
+		q = pipe_queued(sp->out);
+	}
+	if (busy - t0 > sp->st->backlog_us)
+		sp->st->backlog_us = busy - t0;
+	return busy;
 }
 
 /*
@@ -332,6 +386,7 @@ static int insert(struct splice *sp, uint64_t t0)
 	crc = ncmig_crc32c(0, o, NCMIG_SPLICE_OPT_HDR_LEN);
 	crc = ncmig_crc32c(crc, buf, len);
 	le32_st(o + 20, crc);
+	sp->base_us = wait_backlog(sp, t0);
 	rc = wr(sp, h, sizeof(h));
 	if (!rc)
 		rc = wr(sp, buf, len);
@@ -484,7 +539,7 @@ static int take_opt(struct splice *sp, uint32_t len)
 		sp->st->removed++;
 		sp->st->capture_us = le32_ld(o + 16);
 		sp->st->stream_octets = slen;
-		note_added(sp, now_us() - t0);
+		note_added(sp, t0, t0);
 		sp->ours_here = true;
 		sp->pending = true;
 	}
@@ -593,6 +648,7 @@ static int libxc_stream(struct splice *sp)
 			 */
 			if (len)
 				return fail(sp, -EPROTO, "CHECKPOINT with a body");
+			sp->base_us = t0;	/* insert() may move it */
 			if (sp->h && sp->h->at_end &&
 			    !(sp->h->first_checkpoint_only &&
 			      sp->st->checkpoint_records)) {
@@ -604,7 +660,7 @@ static int libxc_stream(struct splice *sp)
 			if (rc)
 				return rc;
 			if (sp->h && sp->h->at_end)
-				note_added(sp, now_us() - t0);
+				note_added(sp, t0, sp->base_us);
 			sp->st->libxc_records++;
 			sp->st->checkpoint_records++;
 			rc = checkpoint_tail(sp);
@@ -625,6 +681,7 @@ static int libxc_stream(struct splice *sp)
 			 * for it): nothing of ours belongs there.
 			 */
 			ours = sp->h && sp->h->at_end && !sp->st->checkpoint_records;
+			sp->base_us = t0;	/* insert() may move it */
 			if (ours) {
 				rc = insert(sp, t0);
 				if (rc)
@@ -632,7 +689,7 @@ static int libxc_stream(struct splice *sp)
 			}
 			rc = wr(sp, h, REC_HDR_LEN);
 			if (!rc && ours)
-				note_added(sp, now_us() - t0);
+				note_added(sp, t0, sp->base_us);
 			if (rc)
 				return rc;
 			sp->st->libxc_records++;

@@ -485,15 +485,21 @@ static int splice_send(int argc, char **argv)
 			st.checkpoints, st.inserted,
 			st.cut_short ? ", cut short" : "");
 	/* What the guest's suspend window grew by on this side (the
-	 * longest of them, for a checkpointed stream).
+	 * longest of them, for a checkpointed stream), and apart the time
+	 * the receiver took after END for what libxc had sent before it.
 	 */
 	fprintf(stderr, "ncmigd: splice send: d%u: added_suspend_us=%llu "
 		"(capture %llu us, %llu-octet stream; warm-up before the "
-		"window %llu us)\n", ctx.domid,
+		"window %llu us; from END's arrival %llu us, of which the "
+		"receiver took %llu us for the %llu octets queued before "
+		"it)\n", ctx.domid,
 		(unsigned long long)st.added_us,
 		(unsigned long long)st.capture_us,
 		(unsigned long long)st.stream_octets,
-		(unsigned long long)ctx.warmup_us);
+		(unsigned long long)ctx.warmup_us,
+		(unsigned long long)st.raw_added_us,
+		(unsigned long long)st.backlog_us,
+		(unsigned long long)st.backlog_octets);
 	return status ? 1 : 0;
 }
 

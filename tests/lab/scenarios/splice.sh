@@ -20,7 +20,9 @@
 #     header, before anything is suspended.
 # Each send reports added_suspend_us (libxc END's arrival to its being
 # passed on: what changed since the xenstore capture it took at xl's
-# header, re-read, and our record's transfer), each recv how long
+# header, re-read, and our record's transfer; less the time the receiver
+# then still took for the octets libxc sent before END, which it needs
+# with or without our record, reported apart), each recv how long
 # validating held the stream; their sum is the summary's added_suspend_ms.
 #
 # libxl still runs a cooperative migration here (the guest suspends and

@@ -1136,11 +1136,16 @@ struct ncmig_splice_stats {
 	/*
 	 * send: capture_us is at_end's time, added_us the time from libxc's
 	 * END arriving to its being passed on (what xl's suspend window
-	 * grows by on this side).  recv: capture_us is what the sender
-	 * stored, added_us the time validating the record took after its
-	 * last octet arrived (END waits for it).
+	 * grows by on this side), less the time the receiver then still
+	 * took for the octets queued before END (backlog_octets at most,
+	 * taken in backlog_us after END arrived): it needs that time with
+	 * or without our record.  raw_added_us counts it in.  recv:
+	 * capture_us is what the sender stored, added_us (= raw_added_us)
+	 * the time validating the record took after its last octet arrived
+	 * (END waits for it).
 	 */
-	uint64_t capture_us, added_us;
+	uint64_t capture_us, added_us, raw_added_us;
+	uint64_t backlog_octets, backlog_us;
 	/*
 	 * Checkpointed streams: libxc CHECKPOINT records seen, checkpoints
 	 * completed (CHECKPOINT_END), sets handed on as complete, and
