@@ -2,7 +2,9 @@
 /* ncmigd: dispatch to the verb named on the command line (commands.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "ncmig.h"
@@ -86,6 +88,22 @@ static int finish(int rc)
 	return rc;
 }
 
+/*
+ * With NCMIG_TIMES: when the verb began and ended on the clock of
+ * /proc/uptime, so that a script can tell the process's start and exit
+ * from the verb's own work.
+ */
+static void time_mark(const char *verb, const char *what)
+{
+	const char *e = getenv("NCMIG_TIMES");
+	struct timespec t;
+
+	if (!e || !strcmp(e, "0") || clock_gettime(CLOCK_BOOTTIME, &t))
+		return;
+	fprintf(stderr, "ncmig-time: %s %s at uptime_s=%lld.%06ld\n", verb,
+		what, (long long)t.tv_sec, t.tv_nsec / 1000);
+}
+
 /* 1 for -v/--verbose, -1 for -q/--quiet, 0 for anything else. */
 static int verbosity_of(const char *arg)
 {
@@ -143,7 +161,10 @@ int main(int argc, char **argv)
 			ncmig_err("-q: %s", strerror(errno));
 			return 1;
 		}
-		return finish(verbs[i].fn(argc - 1, argv + 1));
+		time_mark(argv[1], "began");
+		v = finish(verbs[i].fn(argc - 1, argv + 1));
+		time_mark(argv[1], "ended");
+		return v;
 	}
 	ncmig_err("unknown verb \"%s\" (ncmigd --help lists them)", argv[1]);
 	return 2;
