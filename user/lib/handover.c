@@ -64,14 +64,6 @@
 #include "reload_idle.h"
 #include "reload_mod.h"
 
-uint64_t ncmig_ho_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 const char *ncmig_ho_phase_name(enum ncmig_ho_phase p)
 {
 	static const char *const names[] = {
@@ -105,7 +97,7 @@ static void tmark(const struct ncmig_ho *ho, uint64_t since,
 static void tmark(const struct ncmig_ho *ho, uint64_t since,
 		  const char *fmt, ...)
 {
-	uint64_t now = ncmig_ho_now_ns();
+	uint64_t now = ncmig_now_ns();
 	char what[160];
 	va_list ap;
 
@@ -120,7 +112,7 @@ static void tmark(const struct ncmig_ho *ho, uint64_t since,
 
 /*
  * With NCMIG_TIMES: each device's times in the kernel's reply to @p
- * (CLOCK_MONOTONIC, as ncmig_ho_now_ns()): its step began, ended.
+ * (CLOCK_MONOTONIC, as ncmig_now_ns()): its step began, ended.
  */
 static void dev_times(const struct ncmig_ho *ho, enum ncmig_ho_phase p)
 {
@@ -222,7 +214,7 @@ static int quiesce(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 {
 	int err;
 
-	d->t_start = ncmig_ho_now_ns();
+	d->t_start = ncmig_now_ns();
 	err = ncmig_nl_quiesce(d->nl, d->domid, ho->o.timeout_ms,
 			       ho->o.deadline_ms, d->quiesce, &d->st);
 	d->quiesced = !err;
@@ -308,7 +300,7 @@ static int restore(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 		}
 		took(ho, NCMIG_HO_PATH_RESTORE_RETRY);
 	}
-	d->t_end = ncmig_ho_now_ns();
+	d->t_end = ncmig_now_ns();
 	d->restored = true;
 	return 0;
 }
@@ -615,7 +607,7 @@ static int reload_check(struct ncmig_ho *ho)
 		struct users u = { .ho = ho, .kind = m->kind, .in = true };
 		struct ncmig_nl_status st = { 0 };
 
-		uint64_t t = ncmig_ho_now_ns();
+		uint64_t t = ncmig_now_ns();
 
 		if (!ncmig_mod_loaded(&env, m->name))
 			continue;
@@ -629,7 +621,7 @@ static int reload_check(struct ncmig_ho *ho)
 			 * stopped (found or not: it is not looked for again
 			 * in the window).
 			 */
-			t = ncmig_ho_now_ns();
+			t = ncmig_now_ns();
 			ncmig_mod_find_prev(&env, m);
 			tmark(ho, t, "check %s: find the running one's file (%s)",
 			      m->name, m->prev[0] ? m->prev : "none");
@@ -756,7 +748,7 @@ static int reload_modules(struct ncmig_ho *ho)
 		 * modinfo would say the same now); only a module that was
 		 * not loaded then is looked for here.
 		 */
-		t = ncmig_ho_now_ns();
+		t = ncmig_now_ns();
 		if (!m->prev_looked) {
 			ncmig_mod_find_prev(&env, m);
 			tmark(ho, t, "reload %s: find the running one's file", m->name);
@@ -766,12 +758,12 @@ static int reload_modules(struct ncmig_ho *ho)
 		 * another kind that hold the module are looked for only to
 		 * name them, if the rmmod fails.
 		 */
-		t = ncmig_ho_now_ns();
+		t = ncmig_now_ns();
 		if (m->kind == XEN_NCMIG_KIND_VBD) {
 			ncmig_idle_unbind(idle, m->kind);
 			tmark(ho, t, "reload %s: idle devices unbound", m->name);
 		}
-		t = ncmig_ho_now_ns();
+		t = ncmig_now_ns();
 		err = ncmig_mod_unload(&env, m->name);
 		tmark(ho, t, "reload %s: rmmod (%d)", m->name, err);
 		if (err && ncmig_mod_loaded(&env, m->name)) {
@@ -787,7 +779,7 @@ static int reload_modules(struct ncmig_ho *ho)
 			rc = -EBUSY;
 			continue;
 		}
-		t = ncmig_ho_now_ns();
+		t = ncmig_now_ns();
 		err = ho->o.module_dir ? ncmig_mod_load(&env, m->path) :
 		      run(ho, modprobe);
 		tmark(ho, t, "reload %s: %s (%d)", m->name, load, err);
@@ -799,7 +791,7 @@ static int reload_modules(struct ncmig_ho *ho)
 		 * The driver probed the unbound devices as it registered;
 		 * bind any it did not take (each failure is named).
 		 */
-		t = ncmig_ho_now_ns();
+		t = ncmig_now_ns();
 		if (ncmig_idle_rebind(idle, m->kind, m->name, !err))
 			rc = rc ? rc : -EIO;
 		tmark(ho, t, "reload %s: idle devices bound again", m->name);
@@ -931,7 +923,7 @@ static void left_devices(struct ncmig_ho *ho, struct ncmig_ho_dom *d)
 static int restore_all(struct ncmig_ho *ho)
 {
 	int errs[NCMIG_HO_DOMS_MAX];
-	uint64_t t = ncmig_ho_now_ns();
+	uint64_t t = ncmig_now_ns();
 	unsigned int i;
 	int rc = 0;
 
@@ -955,7 +947,7 @@ static int restore_all(struct ncmig_ho *ho)
 		if (d->quiesce->nr_devs > d->nr_left)
 			ho->nr_devs += d->quiesce->nr_devs - d->nr_left;
 		if (ho->o.restored) {
-			uint64_t t1 = ncmig_ho_now_ns();
+			uint64_t t1 = ncmig_now_ns();
 
 			ho->o.restored(ho, d, ho->o.arg);
 			tmark(ho, t1, "restore: d%u: the caller's callback",
@@ -977,7 +969,7 @@ static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		void (*failed)(struct ncmig_ho *ho, unsigned int i))
 {
 	int errs[NCMIG_HO_DOMS_MAX];
-	uint64_t t = ncmig_ho_now_ns();
+	uint64_t t = ncmig_now_ns();
 	unsigned int i;
 
 	phase(ho, p, true);
@@ -991,7 +983,7 @@ static int step(struct ncmig_ho *ho, enum ncmig_ho_phase p,
 		ho->failed = p;
 		return errs[i];
 	}
-	t = ncmig_ho_now_ns();
+	t = ncmig_now_ns();
 	phase(ho, p, false);
 	tmark(ho, t, "%s: the caller's end-of-phase callback",
 	      ncmig_ho_phase_name(p));
@@ -1032,7 +1024,7 @@ static int open_and_snapshot(struct ncmig_ho *ho, bool reload)
 {
 	int err;
 
-	ho->t0 = ncmig_ho_now_ns();
+	ho->t0 = ncmig_now_ns();
 	if (!ho->nl) {
 		ho->nl = ncmig_nl_open(&ho->open_st);
 		if (!ho->nl) {
@@ -1051,7 +1043,7 @@ static int open_and_snapshot(struct ncmig_ho *ho, bool reload)
 		return err;
 	}
 	if (reload) {
-		uint64_t t = ncmig_ho_now_ns();
+		uint64_t t = ncmig_now_ns();
 
 		err = reload_check(ho);
 		tmark(ho, t, "check: every new module");
@@ -1080,7 +1072,7 @@ static int resume_all(struct ncmig_ho *ho)
 			rc = rc ? rc : d->err;
 			continue;
 		}
-		d->t_end = ncmig_ho_now_ns();
+		d->t_end = ncmig_now_ns();
 		ho->nr_ok++;
 		ho->nr_devs += d->quiesce->nr_devs;
 	}
@@ -1116,7 +1108,7 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 		return err;
 
 	if (ho->o.reload) {
-		uint64_t t = ncmig_ho_now_ns();
+		uint64_t t = ncmig_now_ns();
 
 		phase(ho, NCMIG_HO_RELOAD, true);
 		reload_signals(true, &old);
@@ -1133,7 +1125,7 @@ int ncmig_ho_run(struct ncmig_ho *ho)
 		usleep(ho->o.hold_ms * 1000ULL);
 
 	phase(ho, NCMIG_HO_RESTORE, true);
-	t = ncmig_ho_now_ns();
+	t = ncmig_now_ns();
 	rc = restore_all(ho);
 	tmark(ho, t, "restore: every domain, each reported");
 	dev_times(ho, NCMIG_HO_RESTORE);

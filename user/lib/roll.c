@@ -554,7 +554,7 @@ int ncmig_roll_run(struct ncmig_roll *r, const struct ncmig_roll_opts *o)
 	if (o)
 		r->o = *o;
 	r->failed_domid = -1;
-	r->t0 = ncmig_ho_now_ns();
+	r->t0 = ncmig_now_ns();
 	batch = r->o.batch ? r->o.batch : 1;
 	if (batch > NCMIG_HO_DOMS_MAX)
 		batch = NCMIG_HO_DOMS_MAX;
@@ -597,7 +597,7 @@ int ncmig_roll_run(struct ncmig_roll *r, const struct ncmig_roll_opts *o)
 		}
 	}
 	unload_old(r);
-	r->t_end = ncmig_ho_now_ns();
+	r->t_end = ncmig_now_ns();
 	return r->old_unloaded ? 0 : -EBUSY;
 stopped:
 	for (ki = 0; ki < 2; ki++) {
@@ -606,6 +606,6 @@ stopped:
 		for_each_old(r, ki, -1, count_dev, &c);
 		r->k[ki].left = c.handover + c.rebind + c.stuck;
 	}
-	r->t_end = ncmig_ho_now_ns();
+	r->t_end = ncmig_now_ns();
 	return err;
 }

@@ -94,10 +94,7 @@ static uint64_t be64(const unsigned char *p)
 
 static uint64_t now_us(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+	return ncmig_now_ns() / 1000;
 }
 
 /*

@@ -51,7 +51,7 @@ int ncmig_stream_warmup(uint64_t *took_us)
 	struct ncmig_stream_err err;
 	struct ncmig_writer w;
 	struct ncmig_stream s;
-	uint64_t t0 = ncmig_ho_now_ns();
+	uint64_t t0 = ncmig_now_ns();
 	int rc;
 
 	ncmig_writer_init_mem(&w);
@@ -70,6 +70,6 @@ int ncmig_stream_warmup(uint64_t *took_us)
 	}
 	ncmig_writer_free(&w);
 	if (took_us)
-		*took_us = (ncmig_ho_now_ns() - t0) / 1000;
+		*took_us = (ncmig_now_ns() - t0) / 1000;
 	return rc;
 }

@@ -280,10 +280,7 @@ static int make_dir(char *dir, size_t cap)
 
 static double now_ms(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+	return ncmig_now_ns() / 1e6;
 }
 
 static void cleanup_dir(const char *dir)

@@ -151,7 +151,7 @@ static void phase(const struct ncmig_ho *ho, enum ncmig_ho_phase p,
 	    (!ncmigd_verbosity && ho->n > 1 && isatty(STDERR_FILENO)))
 		fprintf(stderr, "%s %s: %u domain(s), %.1f ms\n",
 			begin ? "..." : "done", ncmig_ho_phase_name(p), ho->n,
-			(ncmig_ho_now_ns() - ho->t0) / 1e6);
+			(ncmig_now_ns() - ho->t0) / 1e6);
 	if (begin && p == NCMIG_HO_RESTORE) {
 		out->restoring = true;
 		if (out->multi && out->json) {
@@ -320,7 +320,7 @@ int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
 	ncmigd_audit_end(&ho, err);
 	if (getenv("NCMIG_TIMES") && strcmp(getenv("NCMIG_TIMES"), "0"))
 		fprintf(stderr, "ncmig-time: at_ms=%.1f the run returned, audited\n",
-			(ncmig_ho_now_ns() - ho.t0) / 1e6);
+			(ncmig_now_ns() - ho.t0) / 1e6);
 	/* Several domains: the closing line once RESTORE was reached. */
 	if (out.multi && out.restoring) {
 		if (out.json) {
@@ -329,7 +329,7 @@ int ho_run_verb(const char *verb, const uint16_t *domids, unsigned int n,
 		} else {
 			printf("%s: domains=%u devices=%u reload=%d total_ms=%.3f max_blackout_ms=%.3f",
 			       verb, ho.nr_ok, ho.nr_devs, o->reload,
-			       (ncmig_ho_now_ns() - ho.t0) / 1e6,
+			       (ncmig_now_ns() - ho.t0) / 1e6,
 			       out.max_blackout_ns / 1e6);
 			/* devices that had left the handover, not handed over */
 			if (ho.nr_left)

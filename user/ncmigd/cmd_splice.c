@@ -166,7 +166,7 @@ static uint64_t clock_us(clockid_t id)
 
 static uint64_t mono_us(void)
 {
-	return clock_us(CLOCK_MONOTONIC);
+	return ncmig_now_ns() / 1000;
 }
 
 /* This thread's CPU time: a wait for the CPU shows as wall time only. */

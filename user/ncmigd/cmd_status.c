@@ -98,18 +98,10 @@ static int device_cb(const struct ncmig_nl_reply *r, void *arg)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int ended_cb(const struct ncmig_nl_reply *r, void *arg)
 {
 	struct status_ctx *c = arg;
-	uint64_t now = mono_ns();
+	uint64_t now = ncmig_now_ns();
 	uint64_t ago_ms = now > r->ts_ns ? (now - r->ts_ns) / 1000000ULL : 0;
 
 	if (!r->has_domid || !r->has_end)

@@ -926,7 +926,11 @@ int ncmig_ho_run(struct ncmig_ho *ho);
 int ncmig_ho_checkpoint(struct ncmig_ho *ho);
 void ncmig_ho_fini(struct ncmig_ho *ho);
 const char *ncmig_ho_phase_name(enum ncmig_ho_phase p);
-uint64_t ncmig_ho_now_ns(void);
+
+/* ==== The one clock every duration is taken on (clock.c) ==== */
+
+/* CLOCK_MONOTONIC in ns: the kernel's replies carry times on it too. */
+uint64_t ncmig_now_ns(void);
 
 /* ==== Rolling update of the backends (roll.c) ==== */
 
