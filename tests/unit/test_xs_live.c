@@ -134,6 +134,43 @@ static void test_unchanged_one_request(void **st)
 }
 
 /*
+ * splice send's stream built ahead (cmd_splice.c): the window's sync is
+ * one request and leaves the event count as it was when nothing
+ * changed, so the stream built before goes; a change moves the count,
+ * and the take after the sync is the store as it is then.
+ */
+static void test_sync_says_unchanged(void **st)
+{
+	struct ncmig_xs *x = fake_xs_new();
+	struct ncmig_xs_capture c;
+	struct ncmig_xs_live l;
+	unsigned int req, events;
+
+	(void)st;
+	populate(x);
+	assert_int_equal(ncmig_xs_live_start(x, 5, &l), 0);
+	assert_int_equal(ncmig_xs_live_take(&l, &c), 0);	/* built ahead */
+	ncmig_xs_capture_free(&c);
+	events = l.events;
+	req = fake_xs_requests(x);
+	assert_int_equal(ncmig_xs_live_sync(&l), 0);
+	assert_int_equal(fake_xs_requests(x) - req, 1);
+	assert_int_equal(l.events, events);
+	assert_int_equal(l.take_events, 0);
+	fake_xs_set(x, "/local/domain/5/control/shutdown", "suspend", 7, NULL);
+	assert_int_equal(ncmig_xs_live_sync(&l), 0);
+	assert_int_not_equal(l.events, events);
+	assert_int_equal(l.take_events, 1);
+	assert_int_equal(ncmig_xs_live_take(&l, &c), 0);
+	same_as_fresh(x, &c);
+	/* Gone: the sync says so, and the capture is not used again. */
+	fake_xs_rm(x, "/local/domain/5");
+	assert_int_not_equal(ncmig_xs_live_sync(&l), 0);
+	assert_false(l.ok);
+	done(x, &l);
+}
+
+/*
  * Changes between the capture taken ahead and the suspend: a value
  * (libxl's control/shutdown), permissions, a new node under parents the
  * capture lacks (created by the write, without events of their own), a
@@ -319,6 +356,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unchanged_one_request),
+		cmocka_unit_test(test_sync_says_unchanged),
 		cmocka_unit_test(test_changes_before_suspend),
 		cmocka_unit_test(test_removed_and_recreated),
 		cmocka_unit_test(test_polls_then_window),

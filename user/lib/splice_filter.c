@@ -101,14 +101,38 @@ static uint64_t now_us(void)
  * The longest any one record held the stream (once per checkpoint):
  * from @base, and in all from the arrival @t0 of what it waits on.
  */
-static void note_added(struct splice *sp, uint64_t t0, uint64_t base)
+static void note_added(struct splice *sp, uint64_t t0, uint64_t base,
+		       uint64_t runq_us, uint64_t cpu_us)
 {
 	uint64_t now = now_us();
 
-	if (now - base > sp->st->added_us)
+	if (now - base > sp->st->added_us) {
 		sp->st->added_us = now - base;
+		sp->st->runq_us = runq_us;
+		sp->st->cpu_us = cpu_us;
+	}
 	if (now - t0 > sp->st->raw_added_us)
 		sp->st->raw_added_us = now - t0;
+}
+
+/*
+ * send: the guest waits on us from @t0 until the record that arrived
+ * then is passed on (urgent.c): real-time for that stretch.
+ */
+static void window_open(struct splice *sp, struct ncmig_urgent *u)
+{
+	if (ncmig_urgent_begin(u))
+		sp->st->not_urgent = true;
+}
+
+static void window_close(struct splice *sp, struct ncmig_urgent *u,
+			 uint64_t t0, bool count)
+{
+	uint64_t runq_us, cpu_us;
+
+	ncmig_urgent_end(u, &runq_us, &cpu_us);
+	if (count)
+		note_added(sp, t0, sp->base_us, runq_us, cpu_us);
 }
 
 /*
@@ -468,6 +492,7 @@ static int take_opt(struct splice *sp, uint32_t len)
 	const char *what = "the ncmig record";
 	unsigned char *buf, *o;
 	uint32_t slen, stored, crc;
+	struct ncmig_urgent u;
 	uint64_t t0;
 	int rc;
 
@@ -484,6 +509,7 @@ static int take_opt(struct splice *sp, uint32_t len)
 	if (rc)
 		return rc;
 	t0 = now_us();
+	window_open(sp, &u);	/* END waits on us from here */
 	o = buf;
 	slen = le32_ld(o + 12);
 	stored = le32_ld(o + 20);
@@ -536,10 +562,11 @@ static int take_opt(struct splice *sp, uint32_t len)
 		sp->st->removed++;
 		sp->st->capture_us = le32_ld(o + 16);
 		sp->st->stream_octets = slen;
-		note_added(sp, t0, t0);
 		sp->ours_here = true;
 		sp->pending = true;
 	}
+	sp->base_us = t0;
+	window_close(sp, &u, t0, !rc);
 	free(buf);
 	return rc;
 }
@@ -584,6 +611,8 @@ static int libxc_stream(struct splice *sp)
 {
 	unsigned char h[LIBXC_IHDR_LEN];
 	uint32_t type, len, version;
+	struct ncmig_urgent u;
+	bool sending;
 	uint64_t t0;
 	int rc;
 
@@ -646,18 +675,19 @@ static int libxc_stream(struct splice *sp)
 			if (len)
 				return fail(sp, -EPROTO, "CHECKPOINT with a body");
 			sp->base_us = t0;	/* insert() may move it */
-			if (sp->h && sp->h->at_end &&
-			    !(sp->h->first_checkpoint_only &&
-			      sp->st->checkpoint_records)) {
+			sending = sp->h && sp->h->at_end;
+			if (sending)
+				window_open(sp, &u);
+			rc = 0;
+			if (sending && !(sp->h->first_checkpoint_only &&
+					 sp->st->checkpoint_records))
 				rc = insert(sp, t0);
-				if (rc)
-					return rc;
-			}
-			rc = wr(sp, h, REC_HDR_LEN);
+			if (!rc)
+				rc = wr(sp, h, REC_HDR_LEN);
+			if (sending)
+				window_close(sp, &u, t0, !rc);
 			if (rc)
 				return rc;
-			if (sp->h && sp->h->at_end)
-				note_added(sp, t0, sp->base_us);
 			sp->st->libxc_records++;
 			sp->st->checkpoint_records++;
 			rc = checkpoint_tail(sp);
@@ -679,14 +709,13 @@ static int libxc_stream(struct splice *sp)
 			 */
 			ours = sp->h && sp->h->at_end && !sp->st->checkpoint_records;
 			sp->base_us = t0;	/* insert() may move it */
-			if (ours) {
-				rc = insert(sp, t0);
-				if (rc)
-					return rc;
-			}
-			rc = wr(sp, h, REC_HDR_LEN);
-			if (!rc && ours)
-				note_added(sp, t0, sp->base_us);
+			if (ours)
+				window_open(sp, &u);
+			rc = ours ? insert(sp, t0) : 0;
+			if (!rc)
+				rc = wr(sp, h, REC_HDR_LEN);
+			if (ours)
+				window_close(sp, &u, t0, !rc);
 			if (rc)
 				return rc;
 			sp->st->libxc_records++;

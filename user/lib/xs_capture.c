@@ -487,16 +487,13 @@ static size_t value_bytes(const struct ncmig_xs_capture *c)
 	return sum;
 }
 
-int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
+int ncmig_xs_live_sync(struct ncmig_xs_live *l)
 {
 	struct ncmig_xs *x = l->x;
 	unsigned int ev = l->events, nodes = l->nodes_reread, len;
-	size_t cap = 0, i;
 	void *v;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->domid = l->c.domid;
 	if (!l->ok)
 		return -ESTALE;
 	/* After this reply, every event of what was done before it is in. */
@@ -509,10 +506,22 @@ int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
 	l->take_nodes = l->nodes_reread - nodes;
 	if (!rc && (!l->c.nr_bodies || l->c.bodies[0].rel[0]))
 		rc = -ENOENT;
-	if (rc) {
+	if (rc)
 		l->ok = false;
+	return rc;
+}
+
+int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
+{
+	struct ncmig_xs *x = l->x;
+	size_t cap = 0, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->domid = l->c.domid;
+	rc = ncmig_xs_live_sync(l);
+	if (rc)
 		return rc;
-	}
 	if (ncmig_grow(&out->bodies, &cap, l->c.nr_bodies, sizeof(*out->bodies),
 		       64))
 		return -ENOMEM;

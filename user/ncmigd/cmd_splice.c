@@ -154,6 +154,14 @@ struct send_ctx {
 	uint64_t poll_us, last_poll_end_us, last_poll_us;
 	uint64_t at_end_us;	/* when at_end was last called */
 	uint64_t warmup_us;	/* ncmigd_window_prefault()'s warm-up */
+	/*
+	 * The stream built before the window from the live capture, as it
+	 * was after @pre_events events (send_prebuild()).
+	 */
+	struct ncmig_writer pre;
+	bool pre_ok;
+	unsigned int pre_events;
+	size_t pre_nodes;
 };
 
 static uint64_t clock_us(clockid_t id)
@@ -173,6 +181,44 @@ static uint64_t mono_us(void)
 static uint64_t cpu_us(void)
 {
 	return clock_us(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void send_drop_prebuilt(struct send_ctx *c)
+{
+	if (c->pre_ok)
+		ncmig_writer_free(&c->pre);
+	c->pre_ok = false;
+}
+
+/*
+ * Build now, outside the window, the stream that at_end would build
+ * from the live capture: if no event comes before END, at_end passes
+ * it on after one round trip (in the lab, building it in the window
+ * took 5-7 ms of CPU).  Not for what only the window can read: backend
+ * records (the kernel's state once suspended), a grant table, watches
+ * (registering one fires no event here).  Best effort: at_end builds
+ * the stream itself without it.
+ */
+static void send_prebuild(struct send_ctx *c)
+{
+	struct ncmig_save_report rep;
+	struct ncmig_xs_capture cap;
+	struct ncmig_writer w;
+
+	send_drop_prebuilt(c);
+	if (!c->live.ok || c->live.watches_supported || c->backends ||
+	    c->ahead.gnttab || ncmig_xs_live_take(&c->live, &cap))
+		return;
+	ncmig_writer_init_mem(&w);
+	if (ncmig_save_stream_taken(c->domid, &c->ahead, &cap, &w, &rep)) {
+		ncmig_writer_free(&w);
+	} else {
+		c->pre = w;
+		c->pre_ok = true;
+		c->pre_events = c->live.events;
+		c->pre_nodes = rep.cap.nr_nodes;
+	}
+	ncmig_save_report_free(&rep);
 }
 
 /*
@@ -199,6 +245,7 @@ static int send_ahead(struct send_ctx *c)
 	fprintf(stderr, "ncmigd: splice send: d%u: %zu xenstore nodes "
 		"captured ahead in %llu us, watched for changes\n", c->domid,
 		c->live.c.nr_bodies, (unsigned long long)(mono_us() - t0));
+	send_prebuild(c);
 	return 0;
 }
 
@@ -238,6 +285,8 @@ static void send_tick(void *arg)
 		c->last_poll_us = c->last_poll_end_us - t0;
 		c->poll_us += c->last_poll_us;
 	}
+	if (c->pre_ok && c->live.events != c->pre_events)
+		send_prebuild(c);
 }
 
 /* xl's config names the domain it migrates: it must be --domid's. */
@@ -277,6 +326,33 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 	return send_ahead(c);
 }
 
+/* at_end with the stream send_prebuild() made: it is the caller's now. */
+static int send_prebuilt(struct send_ctx *c, uint64_t sync_us,
+			 unsigned char **buf, size_t *len)
+{
+	if (c->keep) {
+		free(c->sent);
+		c->sent = malloc(c->pre.len ? c->pre.len : 1);
+		if (!c->sent) {
+			send_drop_prebuilt(c);
+			return -ENOMEM;
+		}
+		memcpy(c->sent, c->pre.buf, c->pre.len);
+		c->sent_len = c->pre.len;
+	}
+	fprintf(stderr, "ncmigd: splice send: d%u: inserting %zu octets: "
+		"%zu xenstore nodes (taken ahead; in the window 0 events, 0 "
+		"nodes re-read, %llu us; the stream built before it), "
+		"watches %s, 0 backend records\n",
+		c->domid, c->pre.len, c->pre_nodes,
+		(unsigned long long)sync_us,
+		ncmig_watch_status_text(NCMIG_WATCHES_UNSUPPORTED, true));
+	*buf = c->pre.buf;
+	*len = c->pre.len;
+	c->pre_ok = false;
+	return 0;
+}
+
 static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 {
 	struct send_ctx *c = arg;
@@ -302,6 +378,16 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 		if (rc)
 			return rc;
 		c->ahead_ok = true;
+	}
+	/* Nothing changed since the stream was built: it goes as it is. */
+	if (live && c->pre_ok) {
+		t0 = mono_us();
+		rc = ncmig_xs_live_sync(&c->live);
+		take_us = mono_us() - t0;
+		live = c->live.ok;
+		if (!rc && c->live.events == c->pre_events)
+			return send_prebuilt(c, take_us, buf, len);
+		send_drop_prebuilt(c);
 	}
 	/* Only what changed since the capture taken ahead is read here. */
 	t0 = mono_us();
@@ -455,6 +541,7 @@ static int splice_send(int argc, char **argv)
 			(unsigned long long)(ctx.at_end_us -
 					     ctx.last_poll_end_us));
 	ncmig_xs_live_free(&ctx.live);
+	send_drop_prebuilt(&ctx);
 	ncmig_xs_close(ctx.x);
 	ctx.x = NULL;
 	if (!rc && st.inserted && ctx.keep &&
@@ -492,14 +579,19 @@ static int splice_send(int argc, char **argv)
 		"(capture %llu us, %llu-octet stream; warm-up before the "
 		"window %llu us; from END's arrival %llu us, of which the "
 		"receiver took %llu us for the %llu octets queued before "
-		"it)\n", ctx.domid,
+		"it; %llu us on the CPU, %llu us waiting for one, %s)\n",
+		ctx.domid,
 		(unsigned long long)st.added_us,
 		(unsigned long long)st.capture_us,
 		(unsigned long long)st.stream_octets,
 		(unsigned long long)ctx.warmup_us,
 		(unsigned long long)st.raw_added_us,
 		(unsigned long long)st.backlog_us,
-		(unsigned long long)st.backlog_octets);
+		(unsigned long long)st.backlog_octets,
+		(unsigned long long)st.cpu_us,
+		(unsigned long long)st.runq_us,
+		st.not_urgent ? "not real-time" :
+		"real-time");
 	return status ? 1 : 0;
 }
 
@@ -652,6 +744,7 @@ static int splice_recv(int argc, char **argv)
 		fprintf(stderr, "ncmigd: splice recv: %s record; "
 			"validating it held the stream %llu us (parse %llu us, "
 			"%llu us on the CPU, after a warm-up of %llu us; "
+			"waited %llu us for a CPU, %s; "
 			"sender's capture %llu us)\n",
 			st.legacy ? "a libxl-layer (older ncmigd)" :
 			"an optional libxc",
@@ -659,6 +752,8 @@ static int splice_recv(int argc, char **argv)
 			(unsigned long long)ctx.parse_us,
 			(unsigned long long)ctx.parse_cpu_us,
 			(unsigned long long)ctx.warmup_us,
+			(unsigned long long)st.runq_us,
+			st.not_urgent ? "not real-time" : "real-time",
 			(unsigned long long)st.capture_us);
 	}
 	free(ctx.kept);

@@ -445,6 +445,11 @@ int ncmig_xs_live_start(struct ncmig_xs *x, uint16_t domid,
 			struct ncmig_xs_live *l);
 int ncmig_xs_live_poll(struct ncmig_xs_live *l);
 int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out);
+/*
+ * Its first part alone: the round trip and the poll, so that @l is
+ * current (take_events and take_nodes say what it found).
+ */
+int ncmig_xs_live_sync(struct ncmig_xs_live *l);
 /* Readable when an event is pending (poll then), or -1. */
 int ncmig_xs_live_fd(const struct ncmig_xs_live *l);
 /* Removes the watch; @l's xenstore handle stays the caller's. */
@@ -932,6 +937,27 @@ const char *ncmig_ho_phase_name(enum ncmig_ho_phase p);
 /* CLOCK_MONOTONIC in ns: the kernel's replies carry times on it too. */
 uint64_t ncmig_now_ns(void);
 
+/* ==== A guest suspended on us: a short real-time stretch (urgent.c) ==== */
+
+/* This thread's time runnable but not running so far (ns; 0: unknown). */
+uint64_t ncmig_run_delay_ns(void);
+
+struct ncmig_urgent {
+	int policy, priority;	/* what to go back to */
+	bool raised;
+	uint64_t run_delay0, cpu0;
+};
+
+/*
+ * Until ncmig_urgent_end(): SCHED_FIFO at priority 1, not inherited by
+ * children.  Negative errno if it could not be raised (no CAP_SYS_NICE):
+ * the stretch then runs as before, and _end() still counts.
+ */
+int ncmig_urgent_begin(struct ncmig_urgent *u);
+/* Back to the policy before; the run-queue wait and CPU time between (us). */
+void ncmig_urgent_end(struct ncmig_urgent *u, uint64_t *runq_us,
+		      uint64_t *cpu_us);
+
 /* ==== Rolling update of the backends (roll.c) ==== */
 
 /*
@@ -1150,6 +1176,12 @@ struct ncmig_splice_stats {
 	 */
 	uint64_t capture_us, added_us, raw_added_us;
 	uint64_t backlog_octets, backlog_us;
+	/*
+	 * Of added_us, the time on the CPU and runnable but not running
+	 * (urgent.c); not_urgent: the stretch could not be made real-time.
+	 */
+	uint64_t runq_us, cpu_us;
+	bool not_urgent;
 	/*
 	 * Checkpointed streams: libxc CHECKPOINT records seen, checkpoints
 	 * completed (CHECKPOINT_END), sets handed on as complete, and
