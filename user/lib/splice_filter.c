@@ -64,6 +64,7 @@ struct splice {
 	bool after_ckpt;	/* the next libxc record follows CHECKPOINT_END */
 	bool no_tick_fd;	/* send: tick_fd failed, not waited on again */
 	uint64_t base_us;	/* send: where the last insert's added time began */
+	struct ncmig_urgent urg;	/* the windows' (urgent.c) */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -119,18 +120,17 @@ static void note_added(struct splice *sp, uint64_t t0, uint64_t base,
  * send: the guest waits on us from @t0 until the record that arrived
  * then is passed on (urgent.c): real-time for that stretch.
  */
-static void window_open(struct splice *sp, struct ncmig_urgent *u)
+static void window_open(struct splice *sp)
 {
-	if (ncmig_urgent_begin(u))
+	if (ncmig_urgent_begin(&sp->urg))
 		sp->st->not_urgent = true;
 }
 
-static void window_close(struct splice *sp, struct ncmig_urgent *u,
-			 uint64_t t0, bool count)
+static void window_close(struct splice *sp, uint64_t t0, bool count)
 {
 	uint64_t runq_us, cpu_us;
 
-	ncmig_urgent_end(u, &runq_us, &cpu_us);
+	ncmig_urgent_end(&sp->urg, &runq_us, &cpu_us);
 	if (count)
 		note_added(sp, t0, sp->base_us, runq_us, cpu_us);
 }
@@ -492,7 +492,6 @@ static int take_opt(struct splice *sp, uint32_t len)
 	const char *what = "the ncmig record";
 	unsigned char *buf, *o;
 	uint32_t slen, stored, crc;
-	struct ncmig_urgent u;
 	uint64_t t0;
 	int rc;
 
@@ -509,7 +508,7 @@ static int take_opt(struct splice *sp, uint32_t len)
 	if (rc)
 		return rc;
 	t0 = now_us();
-	window_open(sp, &u);	/* END waits on us from here */
+	window_open(sp);	/* END waits on us from here */
 	o = buf;
 	slen = le32_ld(o + 12);
 	stored = le32_ld(o + 20);
@@ -566,7 +565,7 @@ static int take_opt(struct splice *sp, uint32_t len)
 		sp->pending = true;
 	}
 	sp->base_us = t0;
-	window_close(sp, &u, t0, !rc);
+	window_close(sp, t0, !rc);
 	free(buf);
 	return rc;
 }
@@ -611,7 +610,6 @@ static int libxc_stream(struct splice *sp)
 {
 	unsigned char h[LIBXC_IHDR_LEN];
 	uint32_t type, len, version;
-	struct ncmig_urgent u;
 	bool sending;
 	uint64_t t0;
 	int rc;
@@ -677,7 +675,7 @@ static int libxc_stream(struct splice *sp)
 			sp->base_us = t0;	/* insert() may move it */
 			sending = sp->h && sp->h->at_end;
 			if (sending)
-				window_open(sp, &u);
+				window_open(sp);
 			rc = 0;
 			if (sending && !(sp->h->first_checkpoint_only &&
 					 sp->st->checkpoint_records))
@@ -685,7 +683,7 @@ static int libxc_stream(struct splice *sp)
 			if (!rc)
 				rc = wr(sp, h, REC_HDR_LEN);
 			if (sending)
-				window_close(sp, &u, t0, !rc);
+				window_close(sp, t0, !rc);
 			if (rc)
 				return rc;
 			sp->st->libxc_records++;
@@ -710,12 +708,12 @@ static int libxc_stream(struct splice *sp)
 			ours = sp->h && sp->h->at_end && !sp->st->checkpoint_records;
 			sp->base_us = t0;	/* insert() may move it */
 			if (ours)
-				window_open(sp, &u);
+				window_open(sp);
 			rc = ours ? insert(sp, t0) : 0;
 			if (!rc)
 				rc = wr(sp, h, REC_HDR_LEN);
 			if (ours)
-				window_close(sp, &u, t0, !rc);
+				window_close(sp, t0, !rc);
 			if (rc)
 				return rc;
 			sp->st->libxc_records++;
@@ -847,6 +845,7 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 	memset(st, 0, sizeof(*st));
 	if (msg && cap)
 		msg[0] = 0;
+	ncmig_urgent_prepare(&sp.urg);
 	rc = xl_header(&sp);
 	if (!rc)
 		rc = libxl_header(&sp);
@@ -868,5 +867,6 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 			msg[0] = 0;
 		rc = 0;
 	}
+	ncmig_urgent_release(&sp.urg);
 	return rc;
 }

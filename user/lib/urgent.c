@@ -12,25 +12,38 @@
  * the policy as it is.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ncmig.h"
+
+static uint64_t run_delay_fd(int fd)
+{
+	unsigned long long on_cpu, waited;
+	char b[96];
+	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	b[n] = 0;
+	return sscanf(b, "%llu %llu", &on_cpu, &waited) == 2 ? waited : 0;
+}
 
 /* Time this thread has waited on a run queue (ns), or 0 if unknown. */
 uint64_t ncmig_run_delay_ns(void)
 {
-	unsigned long long on_cpu, waited;
-	FILE *f = fopen("/proc/thread-self/schedstat", "re");
-	int n;
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	uint64_t d;
 
-	if (!f)
+	if (fd < 0)
 		return 0;
-	n = fscanf(f, "%llu %llu", &on_cpu, &waited);
-	fclose(f);
-	return n == 2 ? waited : 0;
+	d = run_delay_fd(fd);
+	close(fd);
+	return d;
 }
 
 static uint64_t cpu_ns(void)
@@ -42,20 +55,39 @@ static uint64_t cpu_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
+/*
+ * Before any window: what to go back to, and the counter's file kept
+ * open, so that a window costs no more system calls than it must (in
+ * the nested lab each one costs the guest about a millisecond).
+ */
+void ncmig_urgent_prepare(struct ncmig_urgent *u)
+{
+	struct sched_param was;
+
+	u->fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	u->raised = false;
+	u->policy = sched_getscheduler(0);
+	u->can = u->policy >= 0 && !sched_getparam(0, &was) &&
+		 u->policy != SCHED_FIFO && u->policy != SCHED_RR &&
+		 !getenv("NCMIG_NO_REALTIME");	/* the operator's choice */
+	u->priority = u->can ? was.sched_priority : 0;
+}
+
+void ncmig_urgent_release(struct ncmig_urgent *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+}
+
 int ncmig_urgent_begin(struct ncmig_urgent *u)
 {
-	struct sched_param rt = { .sched_priority = 1 }, was;
+	struct sched_param rt = { .sched_priority = 1 };
 
-	u->policy = sched_getscheduler(0);
 	u->raised = false;
-	u->run_delay0 = ncmig_run_delay_ns();
+	u->run_delay0 = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
 	u->cpu0 = cpu_ns();
-	if (u->policy < 0 || sched_getparam(0, &was))
-		return -errno;
-	u->priority = was.sched_priority;
-	if (u->policy == SCHED_FIFO || u->policy == SCHED_RR)
-		return 0;	/* already real-time: the caller's choice */
-	if (getenv("NCMIG_NO_REALTIME"))	/* the operator's choice */
+	if (!u->can)
 		return -EPERM;
 	/* SCHED_RESET_ON_FORK: a child started now does not inherit it. */
 	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt))
@@ -68,7 +100,7 @@ void ncmig_urgent_end(struct ncmig_urgent *u, uint64_t *runq_us,
 		      uint64_t *cpu_us)
 {
 	struct sched_param was = { .sched_priority = u->priority };
-	uint64_t d = ncmig_run_delay_ns(), c = cpu_ns();
+	uint64_t c = cpu_ns(), d = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
 
 	if (u->raised)
 		sched_setscheduler(0, u->policy, &was);

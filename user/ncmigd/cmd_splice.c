@@ -162,6 +162,8 @@ struct send_ctx {
 	bool pre_ok;
 	unsigned int pre_events;
 	size_t pre_nodes;
+	/* What at_end inserted, said once the window is over. */
+	char inserting[512];
 };
 
 static uint64_t clock_us(clockid_t id)
@@ -261,6 +263,14 @@ static int send_tick_fd(void *arg)
 	return c->at_end_us ? -1 : ncmig_xs_live_fd(&c->live);
 }
 
+/* Said after the window, not in it: a write to xl's log costs there. */
+static void send_say_inserted(struct send_ctx *c)
+{
+	if (c->inserting[0])
+		fputs(c->inserting, stderr);
+	c->inserting[0] = 0;
+}
+
 /* After each libxc record: re-read what changed while memory goes by. */
 static void send_tick(void *arg)
 {
@@ -269,6 +279,7 @@ static void send_tick(void *arg)
 	uint64_t t0;
 	int rc;
 
+	send_say_inserted(c);	/* a checkpoint's, after its window */
 	if (!c->live.ok)
 		return;
 	t0 = mono_us();
@@ -340,7 +351,8 @@ static int send_prebuilt(struct send_ctx *c, uint64_t sync_us,
 		memcpy(c->sent, c->pre.buf, c->pre.len);
 		c->sent_len = c->pre.len;
 	}
-	fprintf(stderr, "ncmigd: splice send: d%u: inserting %zu octets: "
+	snprintf(c->inserting, sizeof(c->inserting),
+		"ncmigd: splice send: d%u: inserting %zu octets: "
 		"%zu xenstore nodes (taken ahead; in the window 0 events, 0 "
 		"nodes re-read, %llu us; the stream built before it), "
 		"watches %s, 0 backend records\n",
@@ -425,7 +437,8 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 		c->sent_len = w.len;
 	}
 	if (!rc) {
-		fprintf(stderr, "ncmigd: splice send: d%u: inserting %zu octets: "
+		snprintf(c->inserting, sizeof(c->inserting),
+			"ncmigd: splice send: d%u: inserting %zu octets: "
 			"%zu xenstore nodes (%s), watches %s, %d backend "
 			"records\n", c->domid, w.len, rep.cap.nr_nodes, how,
 			ncmig_watch_status_text(rep.cap.watches, true),
@@ -530,6 +543,7 @@ static int splice_send(int argc, char **argv)
 	rc = ncmig_splice_filter(STDIN_FILENO, to, &hooks, &st, msg,
 				 sizeof(msg));
 	close(to);
+	send_say_inserted(&ctx);
 	if (ctx.polls && ctx.at_end_us >= ctx.last_poll_end_us)
 		fprintf(stderr, "ncmigd: splice send: d%u: kept the capture "
 			"current: %u polls re-read %u subtrees (%u nodes) in "

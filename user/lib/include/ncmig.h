@@ -944,14 +944,19 @@ uint64_t ncmig_run_delay_ns(void);
 
 struct ncmig_urgent {
 	int policy, priority;	/* what to go back to */
-	bool raised;
+	bool can, raised;
+	int fd;			/* /proc/thread-self/schedstat */
 	uint64_t run_delay0, cpu0;
 };
 
+/* Once, before any window (the thread's policy then is gone back to). */
+void ncmig_urgent_prepare(struct ncmig_urgent *u);
+void ncmig_urgent_release(struct ncmig_urgent *u);
 /*
  * Until ncmig_urgent_end(): SCHED_FIFO at priority 1, not inherited by
- * children.  Negative errno if it could not be raised (no CAP_SYS_NICE):
- * the stretch then runs as before, and _end() still counts.
+ * children.  Negative errno if it could not be raised (no CAP_SYS_NICE,
+ * already real-time, NCMIG_NO_REALTIME set): the stretch then runs as
+ * before, and _end() still counts.
  */
 int ncmig_urgent_begin(struct ncmig_urgent *u);
 /* Back to the policy before; the run-queue wait and CPU time between (us). */
