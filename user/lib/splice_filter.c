@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,13 +168,18 @@ static uint64_t wait_backlog(struct splice *sp, uint64_t t0)
 
 	if (q > 0 && (uint64_t)q > sp->st->backlog_octets)
 		sp->st->backlog_octets = (uint64_t)q;
+	if (q > 0)	/* our polls must not take the receiver's CPU */
+		ncmig_urgent_pause(&sp->urg);
 	while (q > 0) {
 		busy = now_us();
-		if (busy > give_up)
+		if (busy > give_up) {
+			ncmig_urgent_resume(&sp->urg);
 			return t0;
+		}
 		nanosleep(&step, NULL);
 		q = pipe_queued(sp->out);
 	}
+	ncmig_urgent_resume(&sp->urg);
 	if (busy - t0 > sp->st->backlog_us)
 		sp->st->backlog_us = busy - t0;
 	return busy;
@@ -236,6 +242,35 @@ static int wr(struct splice *sp, const void *buf, size_t n)
 	if (rc)
 		return fail(sp, rc, "writing on: %s", strerror(-rc));
 	sp->st->out_octets += n;
+	return 0;
+}
+
+/* wr() of @n pieces, in one writev() unless the pipe takes part of it. */
+static int wrv(struct splice *sp, struct iovec *v, int n)
+{
+	size_t all = 0, done;
+	ssize_t k;
+	int i, rc;
+
+	for (i = 0; i < n; i++)
+		all += v[i].iov_len;
+	do
+		k = writev(sp->out, v, n);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return fail(sp, -errno, "writing on: %s", strerror(errno));
+	sp->st->out_octets += (uint64_t)k;
+	if ((size_t)k == all)
+		return 0;
+	for (done = (size_t)k, i = 0; i < n; i++) {
+		size_t skip = done < v[i].iov_len ? done : v[i].iov_len;
+
+		done -= skip;
+		rc = wr(sp, (const unsigned char *)v[i].iov_base + skip,
+			v[i].iov_len - skip);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -376,9 +411,10 @@ static int libxl_header(struct splice *sp)
  * checkpointed stream, each CHECKPOINT).  The domain is suspended from
  * the last memory pass on (xg_sr_save.c), so what at_end captures is
  * what the guest left; the time from END's arrival until END is passed
- * on is what we add to xl's suspend window.
+ * on is what we add to xl's suspend window.  @next, the header of that
+ * END or CHECKPOINT, goes on with ours.
  */
-static int insert(struct splice *sp, uint64_t t0)
+static int insert(struct splice *sp, uint64_t t0, const unsigned char *next)
 {
 	static const unsigned char zero[8];
 	unsigned char h[REC_HDR_LEN + NCMIG_SPLICE_OPT_HDR_LEN];
@@ -408,13 +444,18 @@ static int insert(struct splice *sp, uint64_t t0)
 	crc = ncmig_crc32c(crc, buf, len);
 	le32_st(o + 20, crc);
 	sp->base_us = wait_backlog(sp, t0);
-	rc = wr(sp, h, sizeof(h));
-	if (!rc)
-		rc = wr(sp, buf, len);
-	if (!rc)
-		rc = wr(sp, zero, padded((uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN +
-						     len)) -
-			(NCMIG_SPLICE_OPT_HDR_LEN + len));
+	{
+		/* One system call for ours and @next's header (each costs). */
+		struct iovec v[4] = {
+			{ h, sizeof(h) }, { buf, len },
+			{ (void *)zero, padded((uint32_t)(NCMIG_SPLICE_OPT_HDR_LEN +
+							  len)) -
+			  (NCMIG_SPLICE_OPT_HDR_LEN + len) },
+			{ (void *)next, REC_HDR_LEN },
+		};
+
+		rc = wrv(sp, v, 4);
+	}
 	free(buf);
 	if (!rc) {
 		sp->st->inserted++;
@@ -676,11 +717,11 @@ static int libxc_stream(struct splice *sp)
 			sending = sp->h && sp->h->at_end;
 			if (sending)
 				window_open(sp);
-			rc = 0;
+			/* insert() passes CHECKPOINT on after ours. */
 			if (sending && !(sp->h->first_checkpoint_only &&
 					 sp->st->checkpoint_records))
-				rc = insert(sp, t0);
-			if (!rc)
+				rc = insert(sp, t0, h);
+			else
 				rc = wr(sp, h, REC_HDR_LEN);
 			if (sending)
 				window_close(sp, t0, !rc);
@@ -709,9 +750,8 @@ static int libxc_stream(struct splice *sp)
 			sp->base_us = t0;	/* insert() may move it */
 			if (ours)
 				window_open(sp);
-			rc = ours ? insert(sp, t0) : 0;
-			if (!rc)
-				rc = wr(sp, h, REC_HDR_LEN);
+			/* insert() passes END on after ours. */
+			rc = ours ? insert(sp, t0, h) : wr(sp, h, REC_HDR_LEN);
 			if (ours)
 				window_close(sp, t0, !rc);
 			if (rc)

@@ -84,7 +84,7 @@ int ncmig_urgent_begin(struct ncmig_urgent *u)
 {
 	struct sched_param rt = { .sched_priority = 1 };
 
-	u->raised = false;
+	u->raised = u->paused = false;
 	u->run_delay0 = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
 	u->cpu0 = cpu_ns();
 	if (!u->can)
@@ -96,6 +96,31 @@ int ncmig_urgent_begin(struct ncmig_urgent *u)
 	return 0;
 }
 
+/*
+ * While the caller waits for another process to catch up: back to the
+ * policy before, so that its polls do not take the CPU from the process
+ * it waits for.
+ */
+void ncmig_urgent_pause(struct ncmig_urgent *u)
+{
+	struct sched_param was = { .sched_priority = u->priority };
+
+	if (u->raised && !sched_setscheduler(0, u->policy, &was)) {
+		u->raised = false;
+		u->paused = true;
+	}
+}
+
+void ncmig_urgent_resume(struct ncmig_urgent *u)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+
+	if (u->paused &&
+	    !sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt))
+		u->raised = true;
+	u->paused = false;
+}
+
 void ncmig_urgent_end(struct ncmig_urgent *u, uint64_t *runq_us,
 		      uint64_t *cpu_us)
 {
@@ -104,7 +129,7 @@ void ncmig_urgent_end(struct ncmig_urgent *u, uint64_t *runq_us,
 
 	if (u->raised)
 		sched_setscheduler(0, u->policy, &was);
-	u->raised = false;
+	u->raised = u->paused = false;
 	*runq_us = d > u->run_delay0 ? (d - u->run_delay0) / 1000 : 0;
 	*cpu_us = c > u->cpu0 ? (c - u->cpu0) / 1000 : 0;
 }

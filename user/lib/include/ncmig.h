@@ -944,7 +944,7 @@ uint64_t ncmig_run_delay_ns(void);
 
 struct ncmig_urgent {
 	int policy, priority;	/* what to go back to */
-	bool can, raised;
+	bool can, raised, paused;
 	int fd;			/* /proc/thread-self/schedstat */
 	uint64_t run_delay0, cpu0;
 };
@@ -959,6 +959,9 @@ void ncmig_urgent_release(struct ncmig_urgent *u);
  * before, and _end() still counts.
  */
 int ncmig_urgent_begin(struct ncmig_urgent *u);
+/* Back to the policy before for a wait on another process, and again up. */
+void ncmig_urgent_pause(struct ncmig_urgent *u);
+void ncmig_urgent_resume(struct ncmig_urgent *u);
 /* Back to the policy before; the run-queue wait and CPU time between (us). */
 void ncmig_urgent_end(struct ncmig_urgent *u, uint64_t *runq_us,
 		      uint64_t *cpu_us);
