@@ -939,9 +939,6 @@ uint64_t ncmig_now_ns(void);
 
 /* ==== A guest suspended on us: a short real-time stretch (urgent.c) ==== */
 
-/* This thread's time runnable but not running so far (ns; 0: unknown). */
-uint64_t ncmig_run_delay_ns(void);
-
 struct ncmig_urgent {
 	int policy, priority;	/* what to go back to */
 	bool can, raised, paused;
