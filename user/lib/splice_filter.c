@@ -127,13 +127,14 @@ static void window_open(struct splice *sp)
 		sp->st->not_urgent = true;
 }
 
-static void window_close(struct splice *sp, uint64_t t0, bool count)
+static void window_close(struct splice *sp, uint64_t t0, uint64_t base,
+			 bool count)
 {
 	uint64_t runq_us, cpu_us;
 
 	ncmig_urgent_end(&sp->urg, &runq_us, &cpu_us);
 	if (count)
-		note_added(sp, t0, sp->base_us, runq_us, cpu_us);
+		note_added(sp, t0, base, runq_us, cpu_us);
 }
 
 /*
@@ -605,8 +606,7 @@ static int take_opt(struct splice *sp, uint32_t len)
 		sp->ours_here = true;
 		sp->pending = true;
 	}
-	sp->base_us = t0;
-	window_close(sp, t0, !rc);
+	window_close(sp, t0, t0, !rc);
 	free(buf);
 	return rc;
 }
@@ -724,7 +724,7 @@ static int libxc_stream(struct splice *sp)
 			else
 				rc = wr(sp, h, REC_HDR_LEN);
 			if (sending)
-				window_close(sp, t0, !rc);
+				window_close(sp, t0, sp->base_us, !rc);
 			if (rc)
 				return rc;
 			sp->st->libxc_records++;
@@ -753,7 +753,7 @@ static int libxc_stream(struct splice *sp)
 			/* insert() passes END on after ours. */
 			rc = ours ? insert(sp, t0, h) : wr(sp, h, REC_HDR_LEN);
 			if (ours)
-				window_close(sp, t0, !rc);
+				window_close(sp, t0, sp->base_us, !rc);
 			if (rc)
 				return rc;
 			sp->st->libxc_records++;

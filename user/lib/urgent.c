@@ -5,8 +5,8 @@
  * waits for a CPU is the guest's downtime.  In the lab send's windows
  * of 16-44 ms waited 4-29 ms of it for a CPU, behind the receiving
  * libxc and xl on dom0's two vCPUs; at real-time 0-1.2 ms (once 8 ms).
- * Run that short stretch at the
- * lowest real-time priority, then go back; and count the time spent
+ * Run that short stretch at the lowest real-time priority, then go
+ * back; and count the time spent
  * on the CPU and runnable but not running (/proc/thread-self/schedstat,
  * CONFIG_SCHED_INFO), so that the rest (blocked, or the vCPU not run by
  * Xen) can be told apart.  NCMIG_NO_REALTIME in the environment keeps
@@ -68,20 +68,32 @@ void ncmig_urgent_release(struct ncmig_urgent *u)
 	u->fd = -1;
 }
 
-int ncmig_urgent_begin(struct ncmig_urgent *u)
+/* SCHED_FIFO 1; SCHED_RESET_ON_FORK: a child started now does not inherit it. */
+static int raise_rt(struct ncmig_urgent *u)
 {
 	struct sched_param rt = { .sched_priority = 1 };
 
-	u->raised = u->paused = false;
-	u->run_delay0 = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
-	u->cpu0 = cpu_ns();
-	if (!u->can)
-		return -EPERM;
-	/* SCHED_RESET_ON_FORK: a child started now does not inherit it. */
 	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt))
 		return -errno;
 	u->raised = true;
 	return 0;
+}
+
+/* Back to the policy before, if raised. */
+static void lower(struct ncmig_urgent *u)
+{
+	struct sched_param was = { .sched_priority = u->priority };
+
+	if (u->raised && !sched_setscheduler(0, u->policy, &was))
+		u->raised = false;
+}
+
+int ncmig_urgent_begin(struct ncmig_urgent *u)
+{
+	u->raised = u->paused = false;
+	u->run_delay0 = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
+	u->cpu0 = cpu_ns();
+	return u->can ? raise_rt(u) : -EPERM;
 }
 
 /*
@@ -91,32 +103,25 @@ int ncmig_urgent_begin(struct ncmig_urgent *u)
  */
 void ncmig_urgent_pause(struct ncmig_urgent *u)
 {
-	struct sched_param was = { .sched_priority = u->priority };
+	bool was_raised = u->raised;
 
-	if (u->raised && !sched_setscheduler(0, u->policy, &was)) {
-		u->raised = false;
-		u->paused = true;
-	}
+	lower(u);
+	u->paused = was_raised && !u->raised;
 }
 
 void ncmig_urgent_resume(struct ncmig_urgent *u)
 {
-	struct sched_param rt = { .sched_priority = 1 };
-
-	if (u->paused &&
-	    !sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt))
-		u->raised = true;
+	if (u->paused)
+		raise_rt(u);
 	u->paused = false;
 }
 
 void ncmig_urgent_end(struct ncmig_urgent *u, uint64_t *runq_us,
 		      uint64_t *cpu_us)
 {
-	struct sched_param was = { .sched_priority = u->priority };
 	uint64_t c = cpu_ns(), d = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
 
-	if (u->raised)
-		sched_setscheduler(0, u->policy, &was);
+	lower(u);
 	u->raised = u->paused = false;
 	*runq_us = d > u->run_delay0 ? (d - u->run_delay0) / 1000 : 0;
 	*cpu_us = c > u->cpu0 ? (c - u->cpu0) / 1000 : 0;

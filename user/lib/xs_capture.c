@@ -513,15 +513,26 @@ int ncmig_xs_live_sync(struct ncmig_xs_live *l)
 
 int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
 {
+	int rc = ncmig_xs_live_sync(l);
+
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		out->domid = l->c.domid;
+		return rc;
+	}
+	return ncmig_xs_live_copy(l, out);
+}
+
+int ncmig_xs_live_copy(struct ncmig_xs_live *l, struct ncmig_xs_capture *out)
+{
 	struct ncmig_xs *x = l->x;
 	size_t cap = 0, i;
-	int rc;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->domid = l->c.domid;
-	rc = ncmig_xs_live_sync(l);
-	if (rc)
-		return rc;
+	if (!l->ok)
+		return -ESTALE;
 	if (ncmig_grow(&out->bodies, &cap, l->c.nr_bodies, sizeof(*out->bodies),
 		       64))
 		return -ENOMEM;

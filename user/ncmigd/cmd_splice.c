@@ -162,6 +162,7 @@ struct send_ctx {
 	bool pre_ok;
 	unsigned int pre_events;
 	size_t pre_nodes;
+	enum ncmig_watch_status pre_watches;
 	/* What at_end inserted, said once the window is over. */
 	char inserting[512];
 };
@@ -219,6 +220,7 @@ static void send_prebuild(struct send_ctx *c)
 		c->pre_ok = true;
 		c->pre_events = c->live.events;
 		c->pre_nodes = rep.cap.nr_nodes;
+		c->pre_watches = rep.cap.watches;
 	}
 	ncmig_save_report_free(&rep);
 }
@@ -337,28 +339,52 @@ static int send_config(void *arg, const unsigned char *buf, size_t len)
 	return send_ahead(c);
 }
 
+/*
+ * --keep's copy of what is inserted, written once the stream has passed
+ * (no fsync in the suspend window); a checkpointed stream keeps the latest.
+ */
+static int send_keep_copy(struct send_ctx *c, const unsigned char *buf,
+			  size_t len)
+{
+	if (!c->keep)
+		return 0;
+	free(c->sent);
+	c->sent = malloc(len ? len : 1);
+	c->sent_len = len;
+	if (!c->sent)
+		return -ENOMEM;
+	memcpy(c->sent, buf, len);
+	return 0;
+}
+
+/* The "inserting" line, kept for send_say_inserted(). */
+static void send_note_inserting(struct send_ctx *c, size_t len, size_t nodes,
+				const char *how,
+				enum ncmig_watch_status watches, int backends)
+{
+	snprintf(c->inserting, sizeof(c->inserting),
+		 "ncmigd: splice send: d%u: inserting %zu octets: %zu "
+		 "xenstore nodes (%s), watches %s, %d backend records\n",
+		 c->domid, len, nodes, how,
+		 ncmig_watch_status_text(watches, true),
+		 backends < 0 ? 0 : backends);
+}
+
 /* at_end with the stream send_prebuild() made: it is the caller's now. */
 static int send_prebuilt(struct send_ctx *c, uint64_t sync_us,
 			 unsigned char **buf, size_t *len)
 {
-	if (c->keep) {
-		free(c->sent);
-		c->sent = malloc(c->pre.len ? c->pre.len : 1);
-		if (!c->sent) {
-			send_drop_prebuilt(c);
-			return -ENOMEM;
-		}
-		memcpy(c->sent, c->pre.buf, c->pre.len);
-		c->sent_len = c->pre.len;
+	char how[160];
+
+	if (send_keep_copy(c, c->pre.buf, c->pre.len)) {
+		send_drop_prebuilt(c);
+		return -ENOMEM;
 	}
-	snprintf(c->inserting, sizeof(c->inserting),
-		"ncmigd: splice send: d%u: inserting %zu octets: "
-		"%zu xenstore nodes (taken ahead; in the window 0 events, 0 "
-		"nodes re-read, %llu us; the stream built before it), "
-		"watches %s, 0 backend records\n",
-		c->domid, c->pre.len, c->pre_nodes,
-		(unsigned long long)sync_us,
-		ncmig_watch_status_text(NCMIG_WATCHES_UNSUPPORTED, true));
+	snprintf(how, sizeof(how), "taken ahead; in the window 0 events, "
+		 "0 nodes re-read, %llu us; the stream built before it",
+		 (unsigned long long)sync_us);
+	send_note_inserting(c, c->pre.len, c->pre_nodes, how, c->pre_watches,
+			    0);
 	*buf = c->pre.buf;
 	*len = c->pre.len;
 	c->pre_ok = false;
@@ -391,19 +417,17 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 			return rc;
 		c->ahead_ok = true;
 	}
-	/* Nothing changed since the stream was built: it goes as it is. */
-	if (live && c->pre_ok) {
-		t0 = mono_us();
-		rc = ncmig_xs_live_sync(&c->live);
-		take_us = mono_us() - t0;
-		live = c->live.ok;
-		if (!rc && c->live.events == c->pre_events)
-			return send_prebuilt(c, take_us, buf, len);
-		send_drop_prebuilt(c);
-	}
-	/* Only what changed since the capture taken ahead is read here. */
+	/*
+	 * Only what changed since the capture taken ahead is read here; if
+	 * nothing did since the stream was built, it goes as it is.
+	 */
 	t0 = mono_us();
-	rc = live ? ncmig_xs_live_take(&c->live, &cap) : -ESTALE;
+	rc = live ? ncmig_xs_live_sync(&c->live) : -ESTALE;
+	if (!rc && c->pre_ok && c->live.events == c->pre_events)
+		return send_prebuilt(c, mono_us() - t0, buf, len);
+	send_drop_prebuilt(c);
+	if (!rc)
+		rc = ncmig_xs_live_copy(&c->live, &cap);
 	take_us = mono_us() - t0;
 	if (rc && live)
 		fprintf(stderr, "ncmigd: splice send: d%u: the capture taken "
@@ -426,23 +450,11 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 			 c->live.take_nodes, (unsigned long long)take_us);
 	else
 		snprintf(how, sizeof(how), "captured whole in the window");
-	/* Kept once the stream has passed: no fsync in the suspend window. */
-	if (!rc && c->keep) {
-		free(c->sent);	/* a checkpointed stream: keep the latest */
-		c->sent = malloc(w.len ? w.len : 1);
-		if (!c->sent)
-			rc = -ENOMEM;
-		else
-			memcpy(c->sent, w.buf, w.len);
-		c->sent_len = w.len;
-	}
+	if (!rc)
+		rc = send_keep_copy(c, w.buf, w.len);
 	if (!rc) {
-		snprintf(c->inserting, sizeof(c->inserting),
-			"ncmigd: splice send: d%u: inserting %zu octets: "
-			"%zu xenstore nodes (%s), watches %s, %d backend "
-			"records\n", c->domid, w.len, rep.cap.nr_nodes, how,
-			ncmig_watch_status_text(rep.cap.watches, true),
-			rep.backends < 0 ? 0 : rep.backends);
+		send_note_inserting(c, w.len, rep.cap.nr_nodes, how,
+				    rep.cap.watches, rep.backends);
 		*buf = w.buf;
 		*len = w.len;
 	} else {

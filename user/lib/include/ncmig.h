@@ -446,10 +446,12 @@ int ncmig_xs_live_start(struct ncmig_xs *x, uint16_t domid,
 int ncmig_xs_live_poll(struct ncmig_xs_live *l);
 int ncmig_xs_live_take(struct ncmig_xs_live *l, struct ncmig_xs_capture *out);
 /*
- * Its first part alone: the round trip and the poll, so that @l is
- * current (take_events and take_nodes say what it found).
+ * Its two parts: the round trip and the poll, so that @l is current
+ * (take_events and take_nodes say what it found); then the copy, which
+ * asks xenstored only for the domain's watches, where it can list them.
  */
 int ncmig_xs_live_sync(struct ncmig_xs_live *l);
+int ncmig_xs_live_copy(struct ncmig_xs_live *l, struct ncmig_xs_capture *out);
 /* Readable when an event is pending (poll then), or -1. */
 int ncmig_xs_live_fd(const struct ncmig_xs_live *l);
 /* Removes the watch; @l's xenstore handle stays the caller's. */
