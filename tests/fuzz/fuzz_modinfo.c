@@ -2,7 +2,7 @@
 /*
  * A module file's .modinfo, read in-process (ncmig_mod_elf_info(), the
  * reload's check of a --module-dir file and of modprobe's): any bytes as
- * the file.  What it returns must be modinfo's form: "filename: PATH"
+ * the file, a plain .ko or, behind xz's magic, a .ko.xz (seed-blkback-xz).  What it returns must be modinfo's form: "filename: PATH"
  * first, then "key: value" lines, each ended, none empty, no NUL; on
  * failure an empty string.
  */

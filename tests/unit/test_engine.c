@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <lzma.h>
 
 #include "capture.h"
 #include "commands.h"
@@ -1113,11 +1114,63 @@ static void test_reload_elf_info(void **st)
 	assert_int_equal(ncmig_mod_elf_info(modtree, got, sizeof(got)), -1);
 }
 
-/* modprobe's file from modules.dep: plain .ko files only. */
+/* A .ko.xz as Debian's kernels and DKMS ship them: read in-process. */
+static void test_reload_xz_info(void **st)
+{
+	unsigned char elf[1024], xz[2048], *img;
+	char path[600], want[900], got[2048];
+	size_t len = elf_make(elf, sizeof(elf)), xlen = 0, ilen;
+	struct ncmig_mod_image im;
+
+	(void)st;
+	/* As Kbuild compresses: CRC32 check, a 1 MiB dictionary at most. */
+	assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL, elf, len,
+						 xz, &xlen, sizeof(xz)), LZMA_OK);
+	assert_true(ncmig_mod_is_xz(xz, xlen));
+	assert_false(ncmig_mod_is_xz(elf, len));
+	assert_int_equal(ncmig_xz_decode(xz, xlen, &img, &ilen), 0);
+	assert_int_equal(ilen, len);
+	assert_memory_equal(img, elf, len);
+	free(img);
+	snprintf(path, sizeof(path), "%s/x.ko.xz", modtree);
+	put_bytes(path, xz, xlen);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), 0);
+	snprintf(want, sizeof(want),
+		 "filename: %s\nlicense: GPL\nvermagic: " RELEASE " SMP mod_unload \n"
+		 "name: xen_blkback\ndepends: xen-backend-quiesce\n", path);
+	assert_string_equal(got, want);
+	/* What init_module(2) would be given: the ELF image itself. */
+	assert_int_equal(ncmig_mod_image_read(path, &im), 0);
+	assert_false(im.mapped);
+	assert_int_equal(im.len, len);
+	assert_memory_equal(im.data, elf, len);
+	ncmig_mod_image_free(&im);
+	/* Cut, one byte flipped (its CRC), trailing bytes: not a module. */
+	assert_int_equal(ncmig_xz_decode(xz, xlen - 1, &img, &ilen), -1);
+	assert_null(img);
+	put_bytes(path, xz, xlen - 5);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	assert_string_equal(got, "");
+	assert_int_equal(ncmig_mod_image_read(path, &im), -ENOEXEC);
+	xz[xlen / 2] ^= 0x40;
+	assert_int_equal(ncmig_xz_decode(xz, xlen, &img, &ilen), -1);
+	xz[xlen / 2] ^= 0x40;
+	xz[xlen] = 0x55;
+	assert_int_equal(ncmig_xz_decode(xz, xlen + 1, &img, &ilen), -1);
+	/* The magic alone, and an empty file. */
+	put_bytes(path, xz, 6);
+	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), -1);
+	put_bytes(path, "", 0);
+	assert_int_equal(ncmig_mod_image_read(path, &im), -ENOEXEC);
+	assert_int_equal(ncmig_mod_image_read("/nonexistent/x.ko.xz", &im), -ENOENT);
+}
+
+/* modprobe's file from modules.dep: .ko and .ko.xz files only. */
 static void test_reload_dep_file(void **st)
 {
 	static const char dep[] =
 		"kernel/drivers/block/xen-blkback/xen-blkback.ko.xz: kernel/q.ko\n"
+		"kernel/drivers/xen/xen-gntdev.ko.zst:\n"
 		"no colon here\n"
 		"updates/xen-netback.ko: kernel/drivers/xen/xen-backend-quiesce.ko\n"
 		"/opt/m/xen-ncmig.ko:\n"
@@ -1134,8 +1187,11 @@ static void test_reload_dep_file(void **st)
 	assert_string_equal(path, want);
 	assert_int_equal(ncmig_mod_dep_file(dir, "xen_ncmig", path, sizeof(path)), 0);
 	assert_string_equal(path, "/opt/m/xen-ncmig.ko");
-	/* Compressed: modinfo reads it. Unknown: modinfo says so. */
-	assert_int_equal(ncmig_mod_dep_file(dir, "xen_blkback", path, sizeof(path)), -1);
+	/* xz: read here. Another compression, or unknown: modinfo's. */
+	assert_int_equal(ncmig_mod_dep_file(dir, "xen_blkback", path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s/kernel/drivers/block/xen-blkback/xen-blkback.ko.xz", dir);
+	assert_string_equal(path, want);
+	assert_int_equal(ncmig_mod_dep_file(dir, "xen_gntdev", path, sizeof(path)), -1);
 	assert_string_equal(path, "");
 	assert_int_equal(ncmig_mod_dep_file(dir, "xen_other", path, sizeof(path)), -1);
 	assert_int_equal(ncmig_mod_dep_file("/nonexistent", "xen_netback", path, sizeof(path)), -1);
@@ -1890,6 +1946,7 @@ int main(void)
 		cmocka_unit_test(test_reload_slot_b),
 		cmocka_unit_test(test_reload_both_slots),
 		cmocka_unit_test(test_reload_elf_info),
+		cmocka_unit_test(test_reload_xz_info),
 		cmocka_unit_test(test_reload_dep_file),
 		cmocka_unit_test(test_reload_check_missing),
 		cmocka_unit_test(test_reload_check_unreadable),

@@ -35,6 +35,43 @@ static bool no_commands(void)
 #endif
 }
 
+/* @path ends with @suffix. */
+static bool ends_with(const char *path, const char *suffix)
+{
+	size_t l = strlen(path), n = strlen(suffix);
+
+	return l > n && !strcmp(path + l - n, suffix);
+}
+
+/*
+ * A compressed module as insmod loads it: decoded here, then
+ * init_module(2) (finit_module's MODULE_INIT_COMPRESSED_FILE is 6.4's).
+ */
+static int sys_init_module(const char *path)
+{
+	struct ncmig_mod_image im;
+	int rc;
+
+	rc = ncmig_mod_image_read(path, &im);
+	if (rc)
+		return rc;
+	rc = syscall(SYS_init_module, im.data, im.len, "") ? -errno : 0;
+	ncmig_mod_image_free(&im);
+	return rc;
+}
+
+/* A file finit_module() takes as it is (kmod decompresses the others). */
+static bool plain_ko(const char *path)
+{
+	return ends_with(path, ".ko");
+}
+
+/* A file read here: plain, or xz as Debian's and DKMS's modules are. */
+static bool readable_ko(const char *path)
+{
+	return plain_ko(path) || ends_with(path, ".ko.xz");
+}
+
 /* The child gets the signals the reload blocks in its parent. */
 static void child_exec(char *const argv[])
 {
@@ -241,7 +278,7 @@ static bool key_ok(const char *k, size_t n)
 }
 
 /*
- * modinfo's output for a plain .ko file, made here from its .modinfo
+ * modinfo's output for a .ko or .ko.xz file, made here from its .modinfo
  * section ("key=value" strings): "key: value" lines into @out, after
  * "filename: @path".  A fork and exec of kmod costs far more (it maps its
  * libraries); anything this does not read as a 64-bit ELF relocatable
@@ -253,27 +290,19 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
 	const unsigned char *map;
 	const Elf64_Shdr *sh, *strs;
 	const Elf64_Ehdr *eh;
+	struct ncmig_mod_image im;
 	size_t size, len = 0, i;
-	struct stat st;
-	int fd, rc = -1;
+	int rc = -1;
 
 	if (cap < 2)
 		return -1;
 	out[0] = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (ncmig_mod_image_read(path, &im))
 		return -1;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size < sizeof(*eh) ||
-	    (uint64_t)st.st_size > (64U << 20)) {
-		close(fd);
-		return -1;
-	}
-	size = (size_t)st.st_size;
-	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return -1;
+	map = im.data;
+	size = im.len;
+	if (size < sizeof(*eh))
+		goto out;
 	eh = (const Elf64_Ehdr *)map;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
@@ -328,7 +357,7 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
 out:
 	if (rc)
 		out[0] = 0;
-	munmap((void *)map, size);
+	ncmig_mod_image_free(&im);
 	return rc;
 }
 
@@ -361,7 +390,7 @@ int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
 		mod[dot - base] = 0;
 		if (!same_module(mod, name))
 			continue;
-		if (!strcmp(dot, ".ko") &&
+		if ((!strcmp(dot, ".ko") || !strcmp(dot, ".ko.xz")) &&
 		    (size_t)snprintf(path, cap, "%s%s%s",
 				     line[0] == '/' ? "" : dir,
 				     line[0] == '/' ? "" : "/", line) < cap)
@@ -385,9 +414,7 @@ static int modinfo_here(const struct ncmig_mod_env *env, const char *what,
 	if (env->capture || no_commands())
 		return -1;
 	if (strchr(what, '/')) {
-		size_t l = strlen(what);
-
-		if (l < 3 || strcmp(what + l - 3, ".ko"))
+		if (!readable_ko(what))
 			return -1;
 		return ncmig_mod_elf_info(what, out, cap);
 	}
@@ -515,14 +542,6 @@ static int sys_finit_module(const char *path)
 	return rc;
 }
 
-/* A file finit_module() takes as it is (kmod decompresses the others). */
-static bool plain_ko(const char *path)
-{
-	size_t l = strlen(path);
-
-	return l > 3 && !strcmp(path + l - 3, ".ko");
-}
-
 int ncmig_mod_unload(const struct ncmig_mod_env *env, const char *name)
 {
 	char *argv[] = { "rmmod", (char *)name, NULL };
@@ -537,9 +556,9 @@ int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path)
 	char *argv[] = { "insmod", (char *)path, NULL };
 	int err;
 
-	if (env->run || no_commands() || !plain_ko(path))
+	if (env->run || no_commands() || !readable_ko(path))
 		return ncmig_mod_run(env, argv);
-	err = sys_finit_module(path);
+	err = plain_ko(path) ? sys_finit_module(path) : sys_init_module(path);
 	if (err == -ENOSYS)	/* a kernel without it: insmod's init_module */
 		return ncmig_mod_run(env, argv);
 	return err;

@@ -78,8 +78,33 @@ int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path);
 /* What insmod says for a load's negative errno ("Invalid module format"). */
 const char *ncmig_mod_strerror(int err);
 
+/* A module file's bytes, mapped or decoded (mod_image.c). */
+struct ncmig_mod_image {
+	unsigned char *data;
+	size_t len;
+	bool mapped;
+};
+
+/* @p starts with xz's magic. */
+bool ncmig_mod_is_xz(const void *p, size_t len);
+
 /*
- * modinfo's lines for a plain .ko @path ("filename: PATH", then one
+ * One whole xz stream @in into a malloc'd @out: 0; -1 if it is not one
+ * (corrupt, cut, followed by other bytes, or past 64 MiB), -ENOMEM.
+ */
+int ncmig_xz_decode(const void *in, size_t len, unsigned char **out,
+		    size_t *out_len);
+
+/*
+ * @path's module image into @im: the file mapped, or decoded if it is xz;
+ * 0, or -errno (-ENOEXEC: empty, too big, not a regular file, bad xz).
+ * ncmig_mod_image_free() releases it.
+ */
+int ncmig_mod_image_read(const char *path, struct ncmig_mod_image *im);
+void ncmig_mod_image_free(struct ncmig_mod_image *im);
+
+/*
+ * modinfo's lines for a .ko or .ko.xz @path ("filename: PATH", then one
  * "key: value" per string of its .modinfo section), read without running
  * modinfo; -1 (and "") if it is not read as a 64-bit ELF relocatable
  * with a .modinfo section: modinfo is then run, and says why.
@@ -89,8 +114,8 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap);
 /*
  * The file modprobe loads for the module @name, from depmod's
  * @dir/modules.dep (@dir: /lib/modules/RELEASE), into @path: 0 if that
- * is a plain .ko; -1 if there is none (modinfo is then asked: aliases,
- * compressed files, no modules.dep).
+ * is a .ko or .ko.xz; -1 if there is none (modinfo is then asked:
+ * aliases, other compressions, no modules.dep).
  */
 int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
 		       size_t cap);
