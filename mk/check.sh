@@ -24,16 +24,61 @@ build_of() {
 log=$BUILD/check.log
 mkdir -p "$BUILD"
 : >"$log"
-failed_steps=
+failed_steps='' step_times=''
+# CI stops a run at 90 minutes and keeps only the end of its output. So
+# the check stops itself first, at NCMIG_CHECK_DEADLINE_S (80 min after
+# the deps): the running step is sent SIGTERM (the lab powers its QEMU
+# off), the steps left are not run, and the last lines still say what
+# each step took and which one ran over.
+: "${NCMIG_CHECK_DEADLINE_S:=4800}"
+# Run "$@" (a command or one of the functions below) for at most $1 s:
+# 124 if it was stopped then. Job control gives the step and the timer
+# process groups of their own, so that each is stopped with its children.
+until_deadline() (
+	local left=$1 cpid wpid rc fired
+	shift
+	fired=$(mktemp)
+	set -m
+	"$@" &
+	cpid=$!
+	{
+		sleep "$left"
+		echo fired >"$fired"
+		kill -TERM -- "-$cpid"
+		sleep 120
+		kill -KILL -- "-$cpid"
+	} 2>/dev/null &
+	wpid=$!
+	set +m	# the groups are made; no job notices in the step's output
+	wait "$cpid"
+	rc=$?
+	kill -- "-$wpid" 2>/dev/null
+	[ ! -s "$fired" ] || rc=124
+	rm -f "$fired"
+	exit "$rc"
+)
 # Each step's time is printed, so that the budget can be read off a CI log.
 step() {
-	local name=$1 t0=$SECONDS
+	local name=$1 t0=$SECONDS left rc
 	shift
-	echo "=== check: $name ===" | tee -a "$log"
-	if ! "$@" 2>&1 | tee -a "$log"; then
+	left=$((NCMIG_CHECK_DEADLINE_S - SECONDS))
+	if [ "$left" -le 0 ]; then
+		failed_steps="$failed_steps $name"
+		step_times="$step_times $name=skipped"
+		echo "=== check: $name: not run, past the check's deadline (${NCMIG_CHECK_DEADLINE_S} s) ===" | tee -a "$log"
+		return
+	fi
+	echo "=== check: $name (at $SECONDS s) ===" | tee -a "$log"
+	until_deadline "$left" "$@" 2>&1 | tee -a "$log"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" = 124 ]; then
+		failed_steps="$failed_steps $name"
+		echo "=== check: $name STOPPED at the check's deadline (${NCMIG_CHECK_DEADLINE_S} s) ===" | tee -a "$log"
+	elif [ "$rc" != 0 ]; then
 		failed_steps="$failed_steps $name"
 		echo "=== check: $name FAILED ===" | tee -a "$log"
 	fi
+	step_times="$step_times $name=$((SECONDS - t0))"
 	echo "=== check: $name: $((SECONDS - t0)) s ===" | tee -a "$log"
 }
 # Run "$@" for target $1 with its BUILD: make exported the default
@@ -101,6 +146,7 @@ done
 read -r pass fail < <(sed -nE 's/^[a-z-]+(\[[a-z]+\])?: ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" |
 	awk '{p += $1; f += $2} END {print p + 0, f + 0}')
 [ -n "$failed_steps" ] && echo "check: failed steps:$failed_steps"
+echo "check: step times (s):$step_times"
 echo "check: total $SECONDS s"
 echo "check: $pass passed, $fail failed"
 [ -z "$failed_steps" ] && [ "$fail" -eq 0 ]
