@@ -1069,6 +1069,14 @@ static void put_bytes(const char *path, const void *p, size_t len)
 	fclose(f);
 }
 
+/* What ncmig_mod_elf_info() reads of elf_make()'s module at @path. */
+static void elf_info_want(char *want, size_t cap, const char *path)
+{
+	snprintf(want, cap,
+		 "filename: %s\nlicense: GPL\nvermagic: " RELEASE " SMP mod_unload \n"
+		 "name: xen_blkback\ndepends: xen-backend-quiesce\n", path);
+}
+
 static void test_reload_elf_info(void **st)
 {
 	unsigned char elf[1024];
@@ -1080,9 +1088,7 @@ static void test_reload_elf_info(void **st)
 	snprintf(path, sizeof(path), "%s/x.ko", modtree);
 	put_bytes(path, elf, len);
 	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), 0);
-	snprintf(want, sizeof(want),
-		 "filename: %s\nlicense: GPL\nvermagic: " RELEASE " SMP mod_unload \n"
-		 "name: xen_blkback\ndepends: xen-backend-quiesce\n", path);
+	elf_info_want(want, sizeof(want), path);
 	assert_string_equal(got, want);
 	/* What the check reads of it: as from modinfo. */
 	assert_int_equal(ncmig_mod_elf_info(path, got, 40), -1);
@@ -1135,9 +1141,7 @@ static void test_reload_xz_info(void **st)
 	snprintf(path, sizeof(path), "%s/x.ko.xz", modtree);
 	put_bytes(path, xz, xlen);
 	assert_int_equal(ncmig_mod_elf_info(path, got, sizeof(got)), 0);
-	snprintf(want, sizeof(want),
-		 "filename: %s\nlicense: GPL\nvermagic: " RELEASE " SMP mod_unload \n"
-		 "name: xen_blkback\ndepends: xen-backend-quiesce\n", path);
+	elf_info_want(want, sizeof(want), path);
 	assert_string_equal(got, want);
 	/* What init_module(2) would be given: the ELF image itself. */
 	assert_int_equal(ncmig_mod_image_read(path, &im), 0);
