@@ -26,11 +26,11 @@ mkdir -p "$BUILD"
 : >"$log"
 failed_steps='' step_times=''
 # CI stops a run at 90 minutes and keeps only the end of its output. So
-# the check stops itself first, at NCMIG_CHECK_DEADLINE_S (80 min after
+# the check stops itself first, at NCMIG_CHECK_DEADLINE_S (83 min after
 # the deps): the running step is sent SIGTERM (the lab powers its QEMU
 # off), the steps left are not run, and the last lines still say what
 # each step took and which one ran over.
-: "${NCMIG_CHECK_DEADLINE_S:=4800}"
+: "${NCMIG_CHECK_DEADLINE_S:=5000}"
 # Run "$@" (a command or one of the functions below) for at most $1 s:
 # 124 if it was stopped then. Job control gives the step and the timer
 # process groups of their own, so that each is stopped with its children.
