@@ -53,7 +53,8 @@ until_deadline() (
 	wait "$cpid"
 	rc=$?
 	kill -- "-$wpid" 2>/dev/null
-	[ ! -s "$fired" ] || rc=124
+	# 124 says the deadline, never the step's own status (timeout(1)'s).
+	if [ -s "$fired" ]; then rc=124; elif [ "$rc" = 124 ]; then rc=1; fi
 	rm -f "$fired"
 	exit "$rc"
 )

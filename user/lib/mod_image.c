@@ -3,8 +3,8 @@
  * A module file's bytes, as the kernel would be given them: a plain .ko
  * mapped, an xz-compressed one (Debian's kernels ship .ko.xz, and DKMS
  * compresses as they do) decoded here.  kmod's modinfo and insmod do the
- * same, but a fork and exec of kmod cost a reload about a second per
- * module in the lab (TCG), while decoding a backend takes milliseconds.
+ * same, but a fork and exec of kmod cost a reload 2.1-3.9 s per module
+ * in the lab (TCG), decoding a backend here 0.3-0.8 s.
  */
 #include <errno.h>
 #include <fcntl.h>

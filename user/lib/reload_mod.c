@@ -43,23 +43,6 @@ static bool ends_with(const char *path, const char *suffix)
 	return l > n && !strcmp(path + l - n, suffix);
 }
 
-/*
- * A compressed module as insmod loads it: decoded here, then
- * init_module(2) (finit_module's MODULE_INIT_COMPRESSED_FILE is 6.4's).
- */
-static int sys_init_module(const char *path)
-{
-	struct ncmig_mod_image im;
-	int rc;
-
-	rc = ncmig_mod_image_read(path, &im);
-	if (rc)
-		return rc;
-	rc = syscall(SYS_init_module, im.data, im.len, "") ? -errno : 0;
-	ncmig_mod_image_free(&im);
-	return rc;
-}
-
 /* A file finit_module() takes as it is (kmod decompresses the others). */
 static bool plain_ko(const char *path)
 {
@@ -539,6 +522,23 @@ static int sys_finit_module(const char *path)
 		return -errno;
 	rc = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
 	close(fd);
+	return rc;
+}
+
+/*
+ * A compressed module as insmod loads it: decoded here, then
+ * init_module(2) (finit_module's MODULE_INIT_COMPRESSED_FILE is 6.4's).
+ */
+static int sys_init_module(const char *path)
+{
+	struct ncmig_mod_image im;
+	int rc;
+
+	rc = ncmig_mod_image_read(path, &im);
+	if (rc)
+		return rc;
+	rc = syscall(SYS_init_module, im.data, im.len, "") ? -errno : 0;
+	ncmig_mod_image_free(&im);
 	return rc;
 }
 
