@@ -394,6 +394,12 @@ struct cmds {
 	const char *vermagic;	/* xen-blkback's, NULL: the running one */
 	const char *depends;	/* xen-blkback's, NULL: the core */
 	bool term_blocked;	/* SIGTERM blocked at the first rmmod */
+	/*
+	 * modprobe --show-depends's output for xen-blkback ("%s": the file
+	 * modinfo gives); NULL: modprobe fails, and runs in the window.
+	 */
+	const char *plan;
+	char plans[256];	/* "show-depends xen_blkback; ..." */
 };
 
 static struct cmds cmds;
@@ -406,8 +412,9 @@ static int fake_run(char *const argv[], void *arg)
 	sigset_t cur;
 
 	(void)arg;
-	snprintf(cmds.log + off, sizeof(cmds.log) - off, "%s%s %s",
-		 off ? "; " : "", argv[0], argv[1]);
+	snprintf(cmds.log + off, sizeof(cmds.log) - off, "%s%s %s%s%s",
+		 off ? "; " : "", argv[0], argv[1], argv[2] ? " " : "",
+		 argv[2] ? argv[2] : "");
 	if (!strcmp(argv[0], "rmmod")) {
 		sigprocmask(SIG_BLOCK, NULL, &cur);
 		cmds.term_blocked = sigismember(&cur, SIGTERM);
@@ -430,6 +437,18 @@ static int fake_capture(char *const argv[], char *o, size_t cap, void *arg)
 	char file[512];
 
 	(void)arg;
+	if (!strcmp(argv[0], "modprobe")) {
+		off = strlen(cmds.plans);
+		assert_string_equal(argv[1], "--show-depends");
+		assert_null(argv[3]);
+		snprintf(cmds.plans + off, sizeof(cmds.plans) - off, "%sshow-depends %s",
+			 off ? "; " : "", argv[2]);
+		if (!cmds.plan || !strstr(argv[2], "blk"))
+			return 1;
+		snprintf(file, sizeof(file), "%s/lib/xen-blkback.ko", modtree);
+		snprintf(o, cap, cmds.plan, file);
+		return 0;
+	}
 	assert_string_equal(argv[0], "modinfo");
 	assert_null(argv[2]);
 	snprintf(cmds.info + off, sizeof(cmds.info) - off, "%smodinfo %s",
@@ -689,6 +708,61 @@ static void test_three_domains_reload(void **st)
 	assert_string_equal(R.restored, "5 6 7");
 	assert_int_equal(R.nr_devs, 6);
 	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+}
+
+/*
+ * Without --module-dir, what modprobe would do is read before QUIESCE
+ * (modprobe --show-depends): one insmod of the checked file, with the
+ * options modprobe.d gives, is made by the tool itself in the window,
+ * not by a modprobe's fork and exec.  xen-netback's modprobe fails
+ * here: it runs in the window, as before.
+ */
+static void test_reload_modprobe_plan(void **st)
+{
+	char want[900];
+
+	(void)st;
+	setup(1, true);
+	backends_loaded(true);
+	cmds.plan = "insmod /lib/modules/x/xen-backend-quiesce.ko\n"
+		    "insmod %s max_ring_page_order=2 log_stats=1 \n";
+	go();
+	backends_loaded(false);
+	assert_int_equal(R.rc, 0);
+	assert_string_equal(cmds.plans, "show-depends xen_blkback; show-depends xen_netback");
+	snprintf(want, sizeof(want),
+		 "rmmod xen_blkback; insmod %s/lib/xen-blkback.ko max_ring_page_order=2 log_stats=1 ; "
+		 "rmmod xen_netback; modprobe xen_netback", modtree);
+	assert_string_equal(cmds.log, want);
+	assert_string_equal(R.restored, "5");
+	assert_int_equal(R.paths, 1U << NCMIG_HO_PATH_OK);
+}
+
+/*
+ * What the tool cannot do as modprobe would is left to modprobe: an
+ * install command, a module it would load first, another file.
+ */
+static void test_reload_modprobe_plan_declined(void **st)
+{
+	static const char *const plans[] = {
+		"insmod %s\ninstall /sbin/other-setup\n",
+		"insmod /lib/modules/x/not-loaded-dep.ko\ninsmod %s\n",
+		"insmod /lib/modules/x/xen-blkback.ko.zst\n",
+		"builtin xen_blkback\n",
+	};
+	unsigned int k;
+
+	(void)st;
+	for (k = 0; k < sizeof(plans) / sizeof(plans[0]); k++) {
+		setup(1, true);
+		backends_loaded(true);
+		cmds.plan = plans[k];
+		go();
+		backends_loaded(false);
+		assert_int_equal(R.rc, 0);
+		assert_string_equal(cmds.log, "rmmod xen_blkback; modprobe xen_blkback; "
+				    "rmmod xen_netback; modprobe xen_netback");
+	}
 }
 
 /* ---- open --------------------------------------------------------------- */
@@ -1950,6 +2024,8 @@ int main(void)
 		cmocka_unit_test(test_reload_window),
 		cmocka_unit_test(test_reload_slot_b),
 		cmocka_unit_test(test_reload_both_slots),
+		cmocka_unit_test(test_reload_modprobe_plan),
+		cmocka_unit_test(test_reload_modprobe_plan_declined),
 		cmocka_unit_test(test_reload_elf_info),
 		cmocka_unit_test(test_reload_xz_info),
 		cmocka_unit_test(test_reload_dep_file),

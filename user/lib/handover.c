@@ -625,6 +625,13 @@ static int reload_check(struct ncmig_ho *ho)
 			ncmig_mod_find_prev(&env, m);
 			tmark(ho, t, "check %s: find the running one's file (%s)",
 			      m->name, m->prev[0] ? m->prev : "none");
+			/* And what modprobe would load, for the window. */
+			if (!ho->o.module_dir) {
+				t = ncmig_now_ns();
+				ncmig_mod_plan(&env, m);
+				tmark(ho, t, "check %s: modprobe's plan (%s)",
+				      m->name, m->direct ? "loaded here" : "modprobe runs");
+			}
 			continue;
 		}
 		ncmig_nl_devices(ho->nl, -1, users_cb, &u, &st);
@@ -725,8 +732,9 @@ static int reload_modules(struct ncmig_ho *ho)
 	for (i = 0; i < NCMIG_HO_MODS; i++) {
 		struct ncmig_mod *m = &ho->mods[i];
 		char *modprobe[] = { "modprobe", (char *)m->name, NULL };
-		const char *load = ho->o.module_dir ? "insmod" : "modprobe";
-		const char *what = ho->o.module_dir ? m->path : m->name;
+		bool here = ho->o.module_dir || m->direct;
+		const char *load = here ? "insmod" : "modprobe";
+		const char *what = here ? m->path : m->name;
 		uint64_t t;
 		int err;
 
@@ -780,8 +788,7 @@ static int reload_modules(struct ncmig_ho *ho)
 			continue;
 		}
 		t = ncmig_now_ns();
-		err = ho->o.module_dir ? ncmig_mod_load(&env, m->path) :
-		      run(ho, modprobe);
+		err = here ? ncmig_mod_load_checked(&env, m) : run(ho, modprobe);
 		tmark(ho, t, "reload %s: %s (%d)", m->name, load, err);
 		if (err) {
 			reload_rollback(ho, m, doms, load, what, err);
@@ -1185,6 +1192,8 @@ void ncmig_ho_fini(struct ncmig_ho *ho)
 	}
 	free(ho->doms);
 	ho->doms = NULL;
+	for (i = 0; ho->mods && i < NCMIG_HO_MODS; i++)
+		ncmig_mod_drop(&ho->mods[i]);
 	free(ho->mods);
 	ho->mods = NULL;
 	if (ho->own_nl)

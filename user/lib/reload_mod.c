@@ -268,22 +268,18 @@ static bool key_ok(const char *k, size_t n)
  * with a .modinfo section returns -1 and modinfo itself is asked, so
  * that what is refused is refused as before, in modinfo's words.
  */
-int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
+static int elf_info(const struct ncmig_mod_image *im, const char *path,
+		    char *out, size_t cap)
 {
-	const unsigned char *map;
+	const unsigned char *map = im->data;
 	const Elf64_Shdr *sh, *strs;
 	const Elf64_Ehdr *eh;
-	struct ncmig_mod_image im;
-	size_t size, len = 0, i;
+	size_t size = im->len, len = 0, i;
 	int rc = -1;
 
 	if (cap < 2)
 		return -1;
 	out[0] = 0;
-	if (ncmig_mod_image_read(path, &im))
-		return -1;
-	map = im.data;
-	size = im.len;
 	if (size < sizeof(*eh))
 		goto out;
 	eh = (const Elf64_Ehdr *)map;
@@ -340,6 +336,19 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
 out:
 	if (rc)
 		out[0] = 0;
+	return rc;
+}
+
+int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
+{
+	struct ncmig_mod_image im;
+	int rc;
+
+	if (cap)
+		out[0] = 0;
+	if (ncmig_mod_image_read(path, &im))
+		return -1;
+	rc = elf_info(&im, path, out, cap);
 	ncmig_mod_image_free(&im);
 	return rc;
 }
@@ -387,24 +396,37 @@ int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
 	return rc;
 }
 
-/* modinfo @what's output into @out, read here if it can be (above). */
+/*
+ * modinfo @what's output into @out, read here if it can be (above); with
+ * @keep, a decoded (.ko.xz) image is left there for the load.
+ */
 static int modinfo_here(const struct ncmig_mod_env *env, const char *what,
-			char *out, size_t cap)
+			char *out, size_t cap, struct ncmig_mod_image *keep)
 {
 	char file[NCMIG_MOD_PATH_MAX], dir[512];
+	struct ncmig_mod_image im;
 	struct utsname u;
+	int rc;
 
 	if (env->capture || no_commands())
 		return -1;
 	if (strchr(what, '/')) {
 		if (!readable_ko(what))
 			return -1;
-		return ncmig_mod_elf_info(what, out, cap);
+		snprintf(file, sizeof(file), "%s", what);
+	} else {
+		snprintf(dir, sizeof(dir), "/lib/modules/%s", release(env, &u));
+		if (ncmig_mod_dep_file(dir, what, file, sizeof(file)))
+			return -1;
 	}
-	snprintf(dir, sizeof(dir), "/lib/modules/%s", release(env, &u));
-	if (ncmig_mod_dep_file(dir, what, file, sizeof(file)))
+	if (ncmig_mod_image_read(file, &im))
 		return -1;
-	return ncmig_mod_elf_info(file, out, cap);
+	rc = elf_info(&im, file, out, cap);
+	if (!rc && keep && !im.mapped)
+		*keep = im;
+	else
+		ncmig_mod_image_free(&im);
+	return rc;
 }
 
 /*
@@ -413,7 +435,7 @@ static int modinfo_here(const struct ncmig_mod_env *env, const char *what,
  */
 static int check_file(const struct ncmig_mod_env *env,
 		      const struct ncmig_mod *m, const char *what, char *path,
-		      char *why, size_t cap)
+		      char *why, size_t cap, struct ncmig_mod_image *keep)
 {
 	char *argv[] = { "modinfo", (char *)what, NULL };
 	char *info;
@@ -434,7 +456,7 @@ static int check_file(const struct ncmig_mod_env *env,
 		snprintf(why, cap, "%s: %s", what, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	rc = modinfo_here(env, what, info, MODINFO_MAX);
+	rc = modinfo_here(env, what, info, MODINFO_MAX, keep);
 	if (rc)
 		rc = capture(env, argv, info, MODINFO_MAX);
 	if (rc) {
@@ -475,16 +497,19 @@ int ncmig_mod_verify(const struct ncmig_mod_env *env, const char *dir,
 	char file[NCMIG_MOD_PATH_MAX];
 	int rc;
 
+	ncmig_mod_drop(m);
 	m->checked = false;
 	m->why[0] = 0;
 	if (dir)
 		snprintf(file, sizeof(file), "%s/%s", dir, m->file);
 	rc = check_file(env, m, dir ? file : m->name, m->path, m->why,
-			sizeof(m->why));
-	if (rc)
+			sizeof(m->why), &m->img);
+	if (rc) {
 		m->path[0] = 0;
-	else
+		ncmig_mod_drop(m);
+	} else {
 		m->checked = true;
+	}
 	return rc;
 }
 
@@ -494,7 +519,8 @@ int ncmig_mod_find_prev(const struct ncmig_mod_env *env, struct ncmig_mod *m)
 
 	m->prev_looked = true;
 	m->why[0] = 0;
-	rc = check_file(env, m, m->name, m->prev, m->why, sizeof(m->why));
+	rc = check_file(env, m, m->name, m->prev, m->why, sizeof(m->why),
+			NULL);
 	if (rc)
 		m->prev[0] = 0;
 	return rc;
@@ -513,32 +539,38 @@ static int sys_delete_module(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
-static int sys_finit_module(const char *path)
+static int sys_finit_module(const char *path, const char *opts)
 {
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	rc = syscall(SYS_finit_module, fd, opts, 0) ? -errno : 0;
 	close(fd);
 	return rc;
 }
 
 /*
- * A compressed module as insmod loads it: decoded here, then
- * init_module(2) (finit_module's MODULE_INIT_COMPRESSED_FILE is 6.4's).
+ * A compressed module as insmod loads it: decoded here (unless the check
+ * kept it decoded: @im), then init_module(2) (finit_module's
+ * MODULE_INIT_COMPRESSED_FILE is 6.4's).
  */
-static int sys_init_module(const char *path)
+static int sys_init_module(const char *path, const struct ncmig_mod_image *im,
+			   const char *opts)
 {
-	struct ncmig_mod_image im;
+	struct ncmig_mod_image own;
 	int rc;
 
-	rc = ncmig_mod_image_read(path, &im);
-	if (rc)
-		return rc;
-	rc = syscall(SYS_init_module, im.data, im.len, "") ? -errno : 0;
-	ncmig_mod_image_free(&im);
+	if (!im) {
+		rc = ncmig_mod_image_read(path, &own);
+		if (rc)
+			return rc;
+		im = &own;
+	}
+	rc = syscall(SYS_init_module, im->data, im->len, opts) ? -errno : 0;
+	if (im == &own)
+		ncmig_mod_image_free(&own);
 	return rc;
 }
 
@@ -551,17 +583,110 @@ int ncmig_mod_unload(const struct ncmig_mod_env *env, const char *name)
 	return sys_delete_module(name);
 }
 
-int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path)
+/* insmod @path @opts; @im: its decoded bytes, if the check kept them. */
+static int load(const struct ncmig_mod_env *env, const char *path,
+		const struct ncmig_mod_image *im, const char *opts)
 {
-	char *argv[] = { "insmod", (char *)path, NULL };
+	char *argv[] = { "insmod", (char *)path, *opts ? (char *)opts : NULL,
+			 NULL };
 	int err;
 
 	if (env->run || no_commands() || !readable_ko(path))
 		return ncmig_mod_run(env, argv);
-	err = plain_ko(path) ? sys_finit_module(path) : sys_init_module(path);
+	err = plain_ko(path) ? sys_finit_module(path, opts) :
+	      sys_init_module(path, im && im->data ? im : NULL, opts);
 	if (err == -ENOSYS)	/* a kernel without it: insmod's init_module */
 		return ncmig_mod_run(env, argv);
 	return err;
+}
+
+int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path)
+{
+	return load(env, path, NULL, "");
+}
+
+int ncmig_mod_load_checked(const struct ncmig_mod_env *env,
+			   struct ncmig_mod *m)
+{
+	int err = load(env, m->path, &m->img, m->direct ? m->opts : "");
+
+	ncmig_mod_drop(m);
+	return err;
+}
+
+void ncmig_mod_drop(struct ncmig_mod *m)
+{
+	if (m->img.data)
+		ncmig_mod_image_free(&m->img);
+}
+
+/* The module a modules.dep path names ("a/xen-blkback.ko.xz": xen-blkback). */
+static void file_module(const char *path, char *name, size_t cap)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strcspn(base, ".");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(name, base, n);
+	name[n] = 0;
+}
+
+int ncmig_mod_plan(const struct ncmig_mod_env *env, struct ncmig_mod *m)
+{
+	char *argv[] = { "modprobe", "--show-depends", (char *)m->name, NULL };
+	size_t pl = strlen(m->path);
+	char *out, *l, *save = NULL;
+	int rc;
+
+	m->direct = false;
+	m->opts[0] = 0;
+	if (!m->checked || !pl)
+		return -EINVAL;
+	out = malloc(MODINFO_MAX);
+	if (!out)
+		return -ENOMEM;
+	if (capture(env, argv, out, MODINFO_MAX)) {
+		free(out);
+		return -ENOENT;
+	}
+	rc = -ENOENT;	/* until a line names @m->path */
+	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mod[256];
+		const char *p;
+
+		if (!strncmp(l, "install ", 8) || !strncmp(l, "builtin ", 8)) {
+			rc = -ENOEXEC;	/* modprobe's own work, not a load */
+			break;
+		}
+		if (strncmp(l, "insmod ", 7))
+			continue;
+		p = l + 7;
+		if (strncmp(p, m->path, pl) || (p[pl] && p[pl] != ' ')) {
+			/* Another module: modprobe would load it first. */
+			file_module(p, mod, sizeof(mod));
+			if (!ncmig_mod_loaded(env, mod)) {
+				rc = -ENOPKG;
+				break;
+			}
+			continue;
+		}
+		for (p += pl; *p == ' '; p++)
+			;
+		if (strlen(p) >= sizeof(m->opts)) {
+			rc = -E2BIG;
+			break;
+		}
+		snprintf(m->opts, sizeof(m->opts), "%s", p);
+		rc = 0;
+	}
+	free(out);
+	if (rc)
+		m->opts[0] = 0;
+	m->direct = !rc;
+	return rc;
 }
 
 const char *ncmig_mod_strerror(int err)

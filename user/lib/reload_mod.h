@@ -22,7 +22,11 @@
  * insmod's own system calls (delete_module(2) with O_NONBLOCK,
  * finit_module(2)), made by the tool itself: they run while every
  * backend is stopped, and a fork and exec of kmod costs more than the
- * call (ncmig_mod_unload(), ncmig_mod_load()).
+ * call (ncmig_mod_unload(), ncmig_mod_load()).  A load by name (no
+ * --module-dir: DKMS's modules, update-backends) is the same call when
+ * modprobe's own plan, read before QUIESCE, is one insmod of the checked
+ * file (ncmig_mod_plan()); a .ko.xz the check decoded is loaded from
+ * those bytes, not decoded again in the window.
  */
 #ifndef NCMIG_RELOAD_MOD_H
 #define NCMIG_RELOAD_MOD_H
@@ -44,6 +48,15 @@ struct ncmig_mod_env {
 	const char *release;	/* uname -r; NULL: uname()'s */
 };
 
+/* A module file's bytes, mapped or decoded (mod_image.c). */
+struct ncmig_mod_image {
+	unsigned char *data;
+	size_t len;
+	bool mapped;
+};
+
+#define NCMIG_MOD_OPTS_MAX	1024
+
 /* One backend module of a reload. */
 struct ncmig_mod {
 	uint32_t kind;		/* XEN_NCMIG_KIND_* */
@@ -55,6 +68,15 @@ struct ncmig_mod {
 	char prev[NCMIG_MOD_PATH_MAX];	/* the running one's, "" unknown */
 	bool prev_looked;	/* ncmig_mod_find_prev() ran, found or not */
 	char why[NCMIG_MOD_WHY_MAX];	/* why a check failed */
+	/*
+	 * modprobe's own plan for @name, read before QUIESCE
+	 * (ncmig_mod_plan()): load @path with @opts here rather than run
+	 * modprobe while every backend is stopped.
+	 */
+	bool direct;
+	char opts[NCMIG_MOD_OPTS_MAX];
+	/* The checked file decoded (.ko.xz), so the load decodes nothing. */
+	struct ncmig_mod_image img;
 };
 
 /* Run @argv with @env's hook (or fork and exec it): its exit status. */
@@ -69,21 +91,37 @@ int ncmig_mod_run(const struct ncmig_mod_env *env, char *const argv[]);
 int ncmig_mod_unload(const struct ncmig_mod_env *env, const char *name);
 
 /*
- * insmod @path: finit_module(2) of a .ko file (a compressed one, or a
- * kernel without finit_module, runs insmod), or @env's run hook with
- * "insmod PATH".  0, a negative errno of the call, or an exit status > 0.
+ * insmod @path: finit_module(2) of a .ko file, init_module(2) of a
+ * .ko.xz decoded here (another compression, or a kernel without the
+ * call, runs insmod), or @env's run hook with "insmod PATH".  0, a
+ * negative errno of the call, or an exit status > 0.
  */
 int ncmig_mod_load(const struct ncmig_mod_env *env, const char *path);
 
+/*
+ * Load the module ncmig_mod_verify() checked: @m->path, from the bytes
+ * the check decoded if it kept them, with @m->opts if ncmig_mod_plan()
+ * found modprobe's; as ncmig_mod_load().  The kept bytes are dropped.
+ */
+int ncmig_mod_load_checked(const struct ncmig_mod_env *env,
+			   struct ncmig_mod *m);
+
+/* Free what the check kept of @m's file (ncmig_mod_verify()). */
+void ncmig_mod_drop(struct ncmig_mod *m);
+
+/*
+ * Before QUIESCE, for a load without --module-dir: what modprobe would
+ * do for @m->name (modprobe --show-depends).  If that is one insmod of
+ * the checked @m->path (every other module it lists loaded already, no
+ * install command), its options go to @m->opts and @m->direct is set:
+ * the reload loads the file itself, not a modprobe's fork and exec with
+ * every backend stopped.  0, or -errno with @m->direct false (modprobe
+ * is then run in the window, as before).
+ */
+int ncmig_mod_plan(const struct ncmig_mod_env *env, struct ncmig_mod *m);
+
 /* What insmod says for a load's negative errno ("Invalid module format"). */
 const char *ncmig_mod_strerror(int err);
-
-/* A module file's bytes, mapped or decoded (mod_image.c). */
-struct ncmig_mod_image {
-	unsigned char *data;
-	size_t len;
-	bool mapped;
-};
 
 /* @p starts with xz's magic. */
 bool ncmig_mod_is_xz(const void *p, size_t len);

@@ -433,8 +433,9 @@ static int load_slot(struct ncmig_roll *r, unsigned int ki, int s)
 			  kind_type(ki), m.why);
 		return err;
 	}
-	err = r->o.module_dir ? ncmig_mod_load(&env, m.path) :
+	err = r->o.module_dir ? ncmig_mod_load_checked(&env, &m) :
 	      ncmig_mod_run(&env, modprobe);
+	ncmig_mod_drop(&m);
 	if (err) {
 		ncmig_err("roll: loading %s failed: %s", m.path,
 			  err < 0 ? ncmig_mod_strerror(err) : "its command failed");
