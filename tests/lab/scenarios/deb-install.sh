@@ -215,7 +215,8 @@ echo $! >"$W/ping.pid"
 # output kept; 0 if it exits 0 and hands over the guest's two devices.
 handover() {
 	_i=$1; shift
-	if timeout 300 "$NCMIGD" "$@" >"$W/out.$_i" 2>&1; then _rc=0; else _rc=$?; fi
+	# NCMIG_TIMES: each step's time, the reload window's among them.
+	if NCMIG_TIMES=1 timeout 300 "$NCMIGD" "$@" >"$W/out.$_i" 2>&1; then _rc=0; else _rc=$?; fi
 	sed "s/^/# $_i: /" "$W/out.$_i"
 	[ $_rc = 0 ] && grep -q "^d$domid: handover devices=2 " "$W/out.$_i"
 }
@@ -232,6 +233,13 @@ while [ $i -lt "$HANDOVERS" ]; do
 	served "after handover $i"
 done
 tap_run "the reload loaded DKMS's xen-blkback again" running_is_file xen-blkback
+# modprobe's plan, read before QUIESCE, was one insmod of DKMS's file:
+# the window loaded it in-process, no modprobe ran there.
+tap_run "the reload's loads were modprobe's own insmods, made in-process" sh -c \
+	"grep -q \"check xen_blkback: modprobe's plan (loaded here)\" '$W/out.$HANDOVERS' &&
+	 grep -q \"check xen_netback: modprobe's plan (loaded here)\" '$W/out.$HANDOVERS' &&
+	 grep -q 'reload xen_blkback: insmod (0)' '$W/out.$HANDOVERS' &&
+	 ! grep -q 'reload xen_[a-z]*: modprobe' '$W/out.$HANDOVERS'"
 
 # ---- upgrade while the guest runs ------------------------------------------------
 # Each revision's modules, as its archive carries them: after the upgrade
