@@ -252,7 +252,7 @@ check-full: deps
 	mk/check.sh "$(LAB_BOOT1)" "$(LAB_BOOT2)" "$(LAB_RACES)" "$(LAB_SLOW)" "$(LAB_FAULTS)" \
 		"$(LAB_UPDATES)" "$(OTHER_TARGET):$(LAB_BOOT1)" "$(OTHER_TARGET):$(LAB_BOOT2)" \
 		"$(OTHER_TARGET):$(LAB_RACES)" "$(OTHER_TARGET):$(LAB_SLOW)" \
-		"$(OTHER_TARGET):$(LAB_FAULTS)"
+		"$(OTHER_TARGET):$(LAB_FAULTS)" "$(OTHER_TARGET):deb-install"
 
 # Issue 11's soak: 1000 handovers in one boot under the full load (make
 # check-full runs the bounded variant, 100, in LAB_FAULTS). A round took
