@@ -56,7 +56,9 @@ LAB_FAULTS ?= fault-blk soak
 # Updates as an operator makes them, in make check-full on the default
 # target: rolling-update (ncmigd roll, two module slots; ~520 s) and
 # deb-install (the packages installed, DKMS, an upgrade; ~860 s of QEMU
-# plus ~145 s of package builds, 2026-12-02).
+# plus ~145 s of package builds, 2026-12-02). check-full also runs
+# deb-install on the other target, in a boot of its own (bookworm: ~940 s
+# of QEMU, 2026-12-06).
 LAB_UPDATES ?= rolling-update deb-install
 # The other target (bookworm while the default is trixie, and the other
 # way round): the handovers and reloads on its Xen and kernel, in one
