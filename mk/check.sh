@@ -128,8 +128,9 @@ step payload make --no-print-directory payload
 # the lab's QEMU leaves some CPU time idle (163% of the two CPUs in a
 # boot of handovers, 2026-12-06: its guests wait on timers and I/O), and
 # a SCHED_IDLE task runs only on a CPU nothing else wants, so the lab's
-# timings stay its own. Their output goes to $beside_log, printed after the boot
-# during which they end; their verdicts and times, to $beside_state.
+# timings stay its own. Their output goes to $beside_log, printed after
+# the boot during which they end; their verdicts and times, to
+# $beside_state.
 beside_log=$BUILD/check-beside.log beside_state=$BUILD/check-beside.state
 : >"$beside_log"
 : >"$beside_state"

@@ -353,6 +353,24 @@ int ncmig_mod_elf_info(const char *path, char *out, size_t cap)
 	return rc;
 }
 
+/*
+ * The module a module file's path names ("a/xen-blkback.ko.xz":
+ * xen-blkback) into @name; its suffix from the first dot (".ko.xz"), or
+ * NULL if it has none or the name does not fit.
+ */
+static const char *file_module(const char *path, char *name, size_t cap)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strchr(base, '.');
+	if (!dot || (size_t)(dot - base) >= cap)
+		return NULL;
+	memcpy(name, base, (size_t)(dot - base));
+	name[dot - base] = 0;
+	return dot;
+}
+
 int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
 		       size_t cap)
 {
@@ -367,20 +385,15 @@ int ncmig_mod_dep_file(const char *dir, const char *name, char *path,
 	if (!f)
 		return -1;
 	while (getline(&line, &lcap, f) > 0) {
-		char *colon = strchr(line, ':'), *base, *dot;
+		char *colon = strchr(line, ':');
+		const char *dot;
 		char mod[256];
 
 		if (!colon)
 			continue;
 		*colon = 0;
-		base = strrchr(line, '/');
-		base = base ? base + 1 : line;
-		dot = strchr(base, '.');
-		if (!dot || (size_t)(dot - base) >= sizeof(mod))
-			continue;
-		memcpy(mod, base, (size_t)(dot - base));
-		mod[dot - base] = 0;
-		if (!same_module(mod, name))
+		dot = file_module(line, mod, sizeof(mod));
+		if (!dot || !same_module(mod, name))
 			continue;
 		if ((!strcmp(dot, ".ko") || !strcmp(dot, ".ko.xz")) &&
 		    (size_t)snprintf(path, cap, "%s%s%s",
@@ -553,7 +566,7 @@ static int sys_finit_module(const char *path, const char *opts)
 
 /*
  * A compressed module as insmod loads it: decoded here (unless the check
- * kept it decoded: @im), then init_module(2) (finit_module's
+ * kept it decoded: @im, NULL or empty if not), then init_module(2) (finit_module's
  * MODULE_INIT_COMPRESSED_FILE is 6.4's).
  */
 static int sys_init_module(const char *path, const struct ncmig_mod_image *im,
@@ -562,7 +575,7 @@ static int sys_init_module(const char *path, const struct ncmig_mod_image *im,
 	struct ncmig_mod_image own;
 	int rc;
 
-	if (!im) {
+	if (!im || !im->data) {
 		rc = ncmig_mod_image_read(path, &own);
 		if (rc)
 			return rc;
@@ -594,7 +607,7 @@ static int load(const struct ncmig_mod_env *env, const char *path,
 	if (env->run || no_commands() || !readable_ko(path))
 		return ncmig_mod_run(env, argv);
 	err = plain_ko(path) ? sys_finit_module(path, opts) :
-	      sys_init_module(path, im && im->data ? im : NULL, opts);
+	      sys_init_module(path, im, opts);
 	if (err == -ENOSYS)	/* a kernel without it: insmod's init_module */
 		return ncmig_mod_run(env, argv);
 	return err;
@@ -618,20 +631,6 @@ void ncmig_mod_drop(struct ncmig_mod *m)
 {
 	if (m->img.data)
 		ncmig_mod_image_free(&m->img);
-}
-
-/* The module a modules.dep path names ("a/xen-blkback.ko.xz": xen-blkback). */
-static void file_module(const char *path, char *name, size_t cap)
-{
-	const char *base = strrchr(path, '/');
-	size_t n;
-
-	base = base ? base + 1 : path;
-	n = strcspn(base, ".");
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(name, base, n);
-	name[n] = 0;
 }
 
 int ncmig_mod_plan(const struct ncmig_mod_env *env, struct ncmig_mod *m)
@@ -666,8 +665,8 @@ int ncmig_mod_plan(const struct ncmig_mod_env *env, struct ncmig_mod *m)
 		p = l + 7;
 		if (strncmp(p, m->path, pl) || (p[pl] && p[pl] != ' ')) {
 			/* Another module: modprobe would load it first. */
-			file_module(p, mod, sizeof(mod));
-			if (!ncmig_mod_loaded(env, mod)) {
+			if (!file_module(p, mod, sizeof(mod)) ||
+			    !ncmig_mod_loaded(env, mod)) {
 				rc = -ENOPKG;
 				break;
 			}
