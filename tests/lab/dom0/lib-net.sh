@@ -15,8 +15,7 @@ netctl_guest_start() {
 	lab_guest_result "$_ng" netctl.armed 150 >/dev/null || return 1
 	_nip=$(lab_guest_ip "$_ng")
 	_nmac=$(printf '00:16:3e:99:%02x:01' "${_nip##*.}")
-	timeout 120 xl network-attach "$_ng" \
-		"mac=$_nmac,bridge=$LAB_BRIDGE,script=$LAB_HOTPLUG/vif" >&2 || return 1
+	lab_vif_attach "$_ng" "$_nmac" || return 1
 	[ "$(lab_guest_result "$_ng" netctl.ok 180)" = 1 ] || return 1
 	lab_xs_wait 60 "$(lab_be_path "$_ng" vif 0)/state" 4 || return 1
 	echo "$_nd"

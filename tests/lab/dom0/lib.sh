@@ -254,6 +254,50 @@ lab_be_path() { lab_xs_read "$(lab_fe_path "$@")/backend"; }
 # lab_devids NAME vbd|vif: the guest's device ids (51712 ... / 0 ...).
 lab_devids() { lab_xs_list "/local/domain/$(lab_guest_domid "$1")/device/$2"; }
 
+# lab_vif_attach NAME MAC: hot-plug a vif on the lab's bridge with the lab's
+# hotplug script; xl's lines go to stderr. Each option is an argument of
+# its own: xl network-attach reads "mac=M,bridge=B,script=S" as one mac
+# and leaves bridge and script at their defaults (Debian's vif-bridge,
+# which in CI on bookworm ran past libxl's 40 s and left the vif without
+# its hotplug). If xl still runs at 20 s, what it waits on is reported.
+lab_vif_attach() {
+	timeout 120 xl network-attach "$1" "mac=$2" "bridge=$LAB_BRIDGE" \
+		"script=$LAB_HOTPLUG/vif" >"$LAB_STATE/vif-attach.out" 2>&1 &
+	_va_x=$!
+	_va_n=0
+	while kill -0 "$_va_x" 2>/dev/null; do
+		sleep 0.2
+		_va_n=$((_va_n + 1))
+		[ "$_va_n" != 100 ] || lab_hotplug_report "$1" "$_va_x" >&2
+	done
+	wait "$_va_x"
+	_va_rc=$?
+	sed 's/^/# xl: /' "$LAB_STATE/vif-attach.out" >&2
+	return "$_va_rc"
+}
+
+# lab_hotplug_report NAME PID: the guest's vif script nodes, and PID's
+# descendants (xl, its hotplug scripts and theirs): state, wchan, stack.
+lab_hotplug_report() {
+	_hr_d=$(lab_guest_domid "$1")
+	echo "# xl network-attach $1 still running after 20 s:"
+	for _hr in $(lab_xs_list "/local/domain/0/backend/vif/$_hr_d"); do
+		echo "#   vif $_hr script: $(lab_xs_read "/local/domain/0/backend/vif/$_hr_d/$_hr/script")"
+	done
+	_hr_todo=$2
+	while [ -n "$_hr_todo" ]; do
+		set -- $_hr_todo
+		_hr=$1
+		shift
+		_hr_todo="$* $(pgrep -P "$_hr" | tr '\n' ' ')"
+		_hr_todo=${_hr_todo# }
+		echo "#   $_hr: $(tr '\0' ' ' <"/proc/$_hr/cmdline" 2>/dev/null)" \
+			"state $(awk '{print $3}' "/proc/$_hr/stat" 2>/dev/null)" \
+			"wchan $(cat "/proc/$_hr/wchan" 2>/dev/null)"
+		sed 's/^/#     /' "/proc/$_hr/stack" 2>/dev/null
+	done
+}
+
 # ---- dom0 network peer ------------------------------------------------------
 # lab_netserver_start: netstream's TCP sink/source and UDP echo on the bridge.
 lab_netserver_start() {

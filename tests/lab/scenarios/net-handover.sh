@@ -72,8 +72,7 @@ tap_is "$(lab_xs_read "$fe/multi-queue-num-queues")" 2 "netfront uses 2 queues"
 
 # vif 1: what xen-netctl programmed, as netback reports it.
 lab_guest_result nh netctl.armed 120 >/dev/null || tap_diag "guest never armed xen-netctl"
-timeout 120 xl network-attach nh "mac=$mac:01,bridge=$LAB_BRIDGE,script=$LAB_HOTPLUG/vif" 2>&1 |
-	sed 's/^/# xl: /'
+lab_vif_attach nh "$mac:01" 2>&1
 tap_is "$(lab_guest_result nh netctl.ok 180)" 1 "xen-netctl programmed vif 1's hash and multicast filter"
 tap_is "$(lab_guest_result nh netctl.queues 5)/$(lab_xs_read "$fe1/multi-queue-num-queues")" 2/2 \
 	"xen-netctl connected vif 1 with 2 queues"
