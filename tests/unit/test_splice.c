@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -230,6 +231,36 @@ static void test_send_recv_roundtrip(void **s)
 	/* What reaches xl migrate-receive is exactly what xl sent. */
 	assert_int_equal(out_len, xs_len);
 	assert_memory_equal(out, xs, xs_len);
+}
+
+/*
+ * HVM_PARAMS, which libxc writes only with the domain suspended, raises
+ * the window's real-time stretch ahead of END (when this process may go
+ * real-time at all); the thread is back to its policy when the filter
+ * returns, also from a stream cut after the raise.
+ */
+static void test_send_raises_before_end(void **s)
+{
+	struct ncmig_splice_hooks send = { .at_end = at_end };
+	static unsigned char mid[8192];
+	struct ncmig_splice_stats st;
+	int policy = sched_getscheduler(0);
+	size_t mid_len;
+	char msg[300];
+
+	(void)s;
+	build();
+	payload_len = 26;
+	assert_int_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
+	if (!st.not_urgent)
+		assert_int_equal(st.raised_early, 1);
+	else
+		assert_int_equal(st.raised_early, 0);
+	assert_int_equal(sched_getscheduler(0), policy);
+
+	xs_len = libxc_end_off + 4;	/* cut inside END's header */
+	assert_int_not_equal(run(xs, xs_len, &send, mid, &mid_len, &st, msg), 0);
+	assert_int_equal(sched_getscheduler(0), policy);
 }
 
 static int ticks, ticks_at_end;
@@ -1239,6 +1270,7 @@ int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_send_recv_roundtrip),
+		cmocka_unit_test(test_send_raises_before_end),
 		cmocka_unit_test(test_send_ticks_before_end),
 		cmocka_unit_test(test_send_ticks_while_waiting),
 		cmocka_unit_test(test_send_backlog_not_counted),

@@ -38,6 +38,11 @@
 #define LIBXC_DHDR_LEN		16
 #define LIBXC_ID		0x58454e46U		/* "XENF" */
 #define LIBXC_REC_END		0
+#define LIBXC_REC_X86_PV_VCPU_BASIC 0x04
+#define LIBXC_REC_SHARED_INFO	0x07
+#define LIBXC_REC_X86_TSC_INFO	0x08
+#define LIBXC_REC_HVM_CONTEXT	0x09
+#define LIBXC_REC_HVM_PARAMS	0x0a
 #define LIBXC_REC_CHECKPOINT	0x0e
 #define LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST 0x0f
 #define LIBXC_REC_OPTIONAL	0x80000000U
@@ -65,6 +70,7 @@ struct splice {
 	bool after_ckpt;	/* the next libxc record follows CHECKPOINT_END */
 	bool no_tick_fd;	/* send: tick_fd failed, not waited on again */
 	uint64_t base_us;	/* send: where the last insert's added time began */
+	bool out_pipe;		/* out is a pipe (checked once: a call costs) */
 	struct ncmig_urgent urg;	/* the windows' (urgent.c) */
 };
 
@@ -104,10 +110,8 @@ static uint64_t now_us(void)
  * from @base, and in all from the arrival @t0 of what it waits on.
  */
 static void note_added(struct splice *sp, uint64_t t0, uint64_t base,
-		       uint64_t runq_us, uint64_t cpu_us)
+		       uint64_t now, uint64_t runq_us, uint64_t cpu_us)
 {
-	uint64_t now = now_us();
-
 	if (now - base > sp->st->added_us) {
 		sp->st->added_us = now - base;
 		sp->st->runq_us = runq_us;
@@ -130,23 +134,44 @@ static void window_open(struct splice *sp)
 static void window_close(struct splice *sp, uint64_t t0, uint64_t base,
 			 bool count)
 {
-	uint64_t runq_us, cpu_us;
+	uint64_t now = now_us(), runq_us, cpu_us;	/* passed on at @now */
 
 	ncmig_urgent_end(&sp->urg, &runq_us, &cpu_us);
 	if (count)
-		note_added(sp, t0, base, runq_us, cpu_us);
+		note_added(sp, t0, base, now, runq_us, cpu_us);
+}
+
+/*
+ * send: libxc writes these only once the domain is suspended, at the end
+ * of its last memory pass (xg_sr_save.c's end_of_checkpoint: TSC_INFO
+ * first; the rest in case a libxc moves it), and END or CHECKPOINT
+ * follows them: the window's real-time stretch is raised on the first,
+ * while we would wait for libxc anyway.
+ */
+static void suspended_record(struct splice *sp, uint32_t type)
+{
+	switch (type) {
+	case LIBXC_REC_X86_TSC_INFO:
+	case LIBXC_REC_SHARED_INFO:
+	case LIBXC_REC_X86_PV_VCPU_BASIC:
+	case LIBXC_REC_HVM_CONTEXT:
+	case LIBXC_REC_HVM_PARAMS:
+		if (sp->h && sp->h->at_end && !sp->urg.raised &&
+		    !ncmig_urgent_raise(&sp->urg))
+			sp->st->raised_early++;
+		break;
+	}
 }
 
 /*
  * Octets written to the pipe @fd that its reader has not taken yet, or -1
  * if @fd is no pipe.
  */
-static long pipe_queued(int fd)
+static long pipe_queued(const struct splice *sp)
 {
-	struct stat s;
 	int n;
 
-	if (fstat(fd, &s) || !S_ISFIFO(s.st_mode) || ioctl(fd, FIONREAD, &n))
+	if (!sp->out_pipe || ioctl(sp->out, FIONREAD, &n))
 		return -1;
 	return n;
 }
@@ -164,13 +189,15 @@ static long pipe_queued(int fd)
 static uint64_t wait_backlog(struct splice *sp, uint64_t t0)
 {
 	const struct timespec step = { 0, 50 * 1000 };
-	uint64_t busy = t0, give_up = now_us() + 2000000;
-	long q = pipe_queued(sp->out);
+	uint64_t busy = t0, give_up = 0;
+	long q = pipe_queued(sp);
 
 	if (q > 0 && (uint64_t)q > sp->st->backlog_octets)
 		sp->st->backlog_octets = (uint64_t)q;
-	if (q > 0)	/* our polls must not take the receiver's CPU */
+	if (q > 0) {	/* our polls must not take the receiver's CPU */
 		ncmig_urgent_pause(&sp->urg);
+		give_up = now_us() + 2000000;
+	}
 	while (q > 0) {
 		busy = now_us();
 		if (busy > give_up) {
@@ -178,7 +205,7 @@ static uint64_t wait_backlog(struct splice *sp, uint64_t t0)
 			return t0;
 		}
 		nanosleep(&step, NULL);
-		q = pipe_queued(sp->out);
+		q = pipe_queued(sp);
 	}
 	ncmig_urgent_resume(&sp->urg);
 	if (busy - t0 > sp->st->backlog_us)
@@ -686,6 +713,7 @@ static int libxc_stream(struct splice *sp)
 				    "after checkpoint %u), not read as one",
 				    sp->st->checkpoints);
 		sp->after_ckpt = false;
+		suspended_record(sp, type);
 		if (type == LIBXC_REC_CHECKPOINT_DIRTY_PFN_LIST)
 			return fail(sp, -EPROTO, "CHECKPOINT_DIRTY_PFN_LIST "
 				    "in the forward stream (it belongs on COLO's "
@@ -886,6 +914,11 @@ int ncmig_splice_filter(int in, int out, const struct ncmig_splice_hooks *h,
 	if (msg && cap)
 		msg[0] = 0;
 	ncmig_urgent_prepare(&sp.urg);
+	{
+		struct stat o;
+
+		sp.out_pipe = !fstat(out, &o) && S_ISFIFO(o.st_mode);
+	}
 	rc = xl_header(&sp);
 	if (!rc)
 		rc = libxl_header(&sp);

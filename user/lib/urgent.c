@@ -34,6 +34,10 @@ static uint64_t run_delay_fd(int fd)
 	return sscanf(b, "%llu %llu", &on_cpu, &waited) == 2 ? waited : 0;
 }
 
+/*
+ * Not schedstat's own first field: for the running thread it is brought
+ * up to date only at a tick or a switch, and a window is a few ticks.
+ */
 static uint64_t cpu_ns(void)
 {
 	struct timespec t;
@@ -61,13 +65,6 @@ void ncmig_urgent_prepare(struct ncmig_urgent *u)
 	u->priority = u->can ? was.sched_priority : 0;
 }
 
-void ncmig_urgent_release(struct ncmig_urgent *u)
-{
-	if (u->fd >= 0)
-		close(u->fd);
-	u->fd = -1;
-}
-
 /* SCHED_FIFO 1; SCHED_RESET_ON_FORK: a child started now does not inherit it. */
 static int raise_rt(struct ncmig_urgent *u)
 {
@@ -88,12 +85,32 @@ static void lower(struct ncmig_urgent *u)
 		u->raised = false;
 }
 
+void ncmig_urgent_release(struct ncmig_urgent *u)
+{
+	lower(u);	/* a stream that failed between _raise() and _end() */
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+}
+
+/*
+ * The domain is suspended and a window is sure to come: raise now, so
+ * that the system call is not in the window (in the nested lab each
+ * one costs the guest about a millisecond).
+ */
+int ncmig_urgent_raise(struct ncmig_urgent *u)
+{
+	if (u->raised)
+		return 0;
+	return u->can ? raise_rt(u) : -EPERM;
+}
+
 int ncmig_urgent_begin(struct ncmig_urgent *u)
 {
-	u->raised = u->paused = false;
+	u->paused = false;
 	u->run_delay0 = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
 	u->cpu0 = cpu_ns();
-	return u->can ? raise_rt(u) : -EPERM;
+	return ncmig_urgent_raise(u);
 }
 
 /*

@@ -160,6 +160,7 @@ struct send_ctx {
 	 */
 	struct ncmig_writer pre;
 	bool pre_ok;
+	unsigned char *pre_sent;	/* --keep's copy of it, made then too */
 	unsigned int pre_events;
 	size_t pre_nodes;
 	enum ncmig_watch_status pre_watches;
@@ -191,6 +192,8 @@ static void send_drop_prebuilt(struct send_ctx *c)
 	if (c->pre_ok)
 		ncmig_writer_free(&c->pre);
 	c->pre_ok = false;
+	free(c->pre_sent);
+	c->pre_sent = NULL;
 }
 
 /*
@@ -218,6 +221,10 @@ static void send_prebuild(struct send_ctx *c)
 	} else {
 		c->pre = w;
 		c->pre_ok = true;
+		/* A malloc in the window costs page faults, hypercalls in PV. */
+		c->pre_sent = c->keep ? malloc(w.len ? w.len : 1) : NULL;
+		if (c->pre_sent)
+			memcpy(c->pre_sent, w.buf, w.len);
 		c->pre_events = c->live.events;
 		c->pre_nodes = rep.cap.nr_nodes;
 		c->pre_watches = rep.cap.watches;
@@ -376,7 +383,12 @@ static int send_prebuilt(struct send_ctx *c, uint64_t sync_us,
 {
 	char how[160];
 
-	if (send_keep_copy(c, c->pre.buf, c->pre.len)) {
+	if (c->pre_sent) {
+		free(c->sent);
+		c->sent = c->pre_sent;
+		c->sent_len = c->pre.len;
+		c->pre_sent = NULL;
+	} else if (send_keep_copy(c, c->pre.buf, c->pre.len)) {
 		send_drop_prebuilt(c);
 		return -ENOMEM;
 	}
@@ -402,7 +414,7 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	uint64_t t0, take_us;
 	int rc;
 
-	c->at_end_us = mono_us();
+	t0 = c->at_end_us = mono_us();
 	memset(&rep, 0, sizeof(rep));
 	if (!c->x)
 		c->x = ncmig_xs_open();
@@ -421,7 +433,6 @@ static int send_at_end(void *arg, unsigned char **buf, size_t *len)
 	 * Only what changed since the capture taken ahead is read here; if
 	 * nothing did since the stream was built, it goes as it is.
 	 */
-	t0 = mono_us();
 	rc = live ? ncmig_xs_live_sync(&c->live) : -ESTALE;
 	if (!rc && c->pre_ok && c->live.events == c->pre_events)
 		return send_prebuilt(c, mono_us() - t0, buf, len);
@@ -605,7 +616,7 @@ static int splice_send(int argc, char **argv)
 		"(capture %llu us, %llu-octet stream; warm-up before the "
 		"window %llu us; from END's arrival %llu us, of which the "
 		"receiver took %llu us for the %llu octets queued before "
-		"it; %llu us on the CPU, %llu us waiting for one, %s)\n",
+		"it; %llu us on the CPU, %llu us waiting for one, %s%s)\n",
 		ctx.domid,
 		(unsigned long long)st.added_us,
 		(unsigned long long)st.capture_us,
@@ -617,7 +628,7 @@ static int splice_send(int argc, char **argv)
 		(unsigned long long)st.cpu_us,
 		(unsigned long long)st.runq_us,
 		st.not_urgent ? "not real-time" :
-		"real-time");
+		"real-time", st.raised_early ? ", raised before END" : "");
 	return status ? 1 : 0;
 }
 

@@ -958,6 +958,8 @@ void ncmig_urgent_release(struct ncmig_urgent *u);
  * before, and _end() still counts.
  */
 int ncmig_urgent_begin(struct ncmig_urgent *u);
+/* Raised ahead of a window known to come; _begin() then only counts. */
+int ncmig_urgent_raise(struct ncmig_urgent *u);
 /* Back to the policy before for a wait on another process, and again up. */
 void ncmig_urgent_pause(struct ncmig_urgent *u);
 void ncmig_urgent_resume(struct ncmig_urgent *u);
@@ -1189,6 +1191,11 @@ struct ncmig_splice_stats {
 	 */
 	uint64_t runq_us, cpu_us;
 	bool not_urgent;
+	/*
+	 * Windows whose real-time stretch was raised ahead, on a record
+	 * libxc writes only once the domain is suspended (TSC_INFO, ...).
+	 */
+	uint32_t raised_early;
 	/*
 	 * Checkpointed streams: libxc CHECKPOINT records seen, checkpoints
 	 * completed (CHECKPOINT_END), sets handed on as complete, and
