@@ -209,7 +209,10 @@ while [ $i -lt "$ROUNDS" ]; do
 	[ $((i % MEM_EVERY)) != 0 ] || [ $i = "$ROUNDS" ] || mem_sample "round-$i"
 	now_cs
 	echo "$i $kind $((h1 - h0)) $((now - r0))" >>"$W/rounds"
-	[ $((i % 50)) != 0 ] || lab_log "soak: $i rounds, $done_n handovers, $failed failures"
+	# Every 50 rounds, where the last 50 went: $W is lost if the lab is stopped.
+	[ $((i % 50)) != 0 ] || lab_log "soak: $i rounds, $done_n handovers, $failed failures;" \
+		"$(tail -n 50 "$W/rounds" | awk '{ h += $3; r += $4; if ($4 > m) m = $4 }
+			END { printf "last %d: round mean_s=%.1f max_s=%.1f, ncmigd handover mean_s=%.1f", NR, r / NR / 100, m / 100, h / NR / 100 }')"
 	[ "$fails_row" -lt 3 ] || { tap_diag "3 rounds in a row failed: stopping"; break; }
 done
 # Each disk served I/O after the last round too.
