@@ -156,8 +156,7 @@ static void suspended_record(struct splice *sp, uint32_t type)
 	case LIBXC_REC_X86_PV_VCPU_BASIC:
 	case LIBXC_REC_HVM_CONTEXT:
 	case LIBXC_REC_HVM_PARAMS:
-		if (sp->h && sp->h->at_end && !sp->urg.raised &&
-		    !ncmig_urgent_raise(&sp->urg))
+		if (sp->h && sp->h->at_end && ncmig_urgent_raise(&sp->urg) > 0)
 			sp->st->raised_early++;
 		break;
 	}

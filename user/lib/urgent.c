@@ -100,17 +100,23 @@ void ncmig_urgent_release(struct ncmig_urgent *u)
  */
 int ncmig_urgent_raise(struct ncmig_urgent *u)
 {
+	int rc;
+
 	if (u->raised)
 		return 0;
-	return u->can ? raise_rt(u) : -EPERM;
+	rc = u->can ? raise_rt(u) : -EPERM;
+	return rc ? rc : 1;
 }
 
 int ncmig_urgent_begin(struct ncmig_urgent *u)
 {
+	int rc;
+
 	u->paused = false;
 	u->run_delay0 = u->fd >= 0 ? run_delay_fd(u->fd) : 0;
 	u->cpu0 = cpu_ns();
-	return ncmig_urgent_raise(u);
+	rc = ncmig_urgent_raise(u);
+	return rc < 0 ? rc : 0;
 }
 
 /*

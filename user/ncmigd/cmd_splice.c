@@ -187,6 +187,15 @@ static uint64_t cpu_us(void)
 	return clock_us(CLOCK_THREAD_CPUTIME_ID);
 }
 
+static unsigned char *copy_of(const unsigned char *buf, size_t len)
+{
+	unsigned char *p = malloc(len ? len : 1);
+
+	if (p)
+		memcpy(p, buf, len);
+	return p;
+}
+
 static void send_drop_prebuilt(struct send_ctx *c)
 {
 	if (c->pre_ok)
@@ -222,9 +231,7 @@ static void send_prebuild(struct send_ctx *c)
 		c->pre = w;
 		c->pre_ok = true;
 		/* A malloc in the window costs page faults, hypercalls in PV. */
-		c->pre_sent = c->keep ? malloc(w.len ? w.len : 1) : NULL;
-		if (c->pre_sent)
-			memcpy(c->pre_sent, w.buf, w.len);
+		c->pre_sent = c->keep ? copy_of(w.buf, w.len) : NULL;
 		c->pre_events = c->live.events;
 		c->pre_nodes = rep.cap.nr_nodes;
 		c->pre_watches = rep.cap.watches;
@@ -356,12 +363,9 @@ static int send_keep_copy(struct send_ctx *c, const unsigned char *buf,
 	if (!c->keep)
 		return 0;
 	free(c->sent);
-	c->sent = malloc(len ? len : 1);
+	c->sent = copy_of(buf, len);
 	c->sent_len = len;
-	if (!c->sent)
-		return -ENOMEM;
-	memcpy(c->sent, buf, len);
-	return 0;
+	return c->sent ? 0 : -ENOMEM;
 }
 
 /* The "inserting" line, kept for send_say_inserted(). */

@@ -194,9 +194,10 @@ $2"; shift ;;
 		if [ $_booted != 1 ] || [ $_try != 1 ] || [ "${LAB_GUEST_RETRY:-1}" = 0 ]; then
 			break
 		fi
-		# Once in a make check run, a guest kernel died at 2.7 s (TCG ran an int3
-		# that text patching had already removed): the lab's fault,
-		# not the test's, so such a guest is created once more.
+		# Once in a make check run, a guest kernel died at 2.7 s
+		# (TCG ran an int3 that text patching had already removed):
+		# the lab's fault, not the test's, so such a guest is
+		# created once more.
 		echo "# guest $_name (d$_domid): its kernel died before init; created again" >&2
 		{ tr -d '\r' <"$LAB_CONSOLE_DIR/guest-$_name.log"; } 2>/dev/null | grep -m 3 "RIP:\|Kernel panic\|BUG:" |
 			sed 's/^/#   /' >&2

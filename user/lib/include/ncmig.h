@@ -958,7 +958,10 @@ void ncmig_urgent_release(struct ncmig_urgent *u);
  * before, and _end() still counts.
  */
 int ncmig_urgent_begin(struct ncmig_urgent *u);
-/* Raised ahead of a window known to come; _begin() then only counts. */
+/*
+ * Raised ahead of a window known to come (_begin() then only counts): 1
+ * if raised now, 0 if it was already, negative errno as _begin().
+ */
 int ncmig_urgent_raise(struct ncmig_urgent *u);
 /* Back to the policy before for a wait on another process, and again up. */
 void ncmig_urgent_pause(struct ncmig_urgent *u);
